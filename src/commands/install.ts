@@ -1,0 +1,76 @@
+/**
+ * `install <name…>`: validate every profile, write the units atomically, remove our stale
+ * drop-ins, reload systemd only if something changed, and enable (and start) the timers.
+ */
+import path from 'node:path';
+import { assertSystemdOrOffline, type Context } from '../context.js';
+import { EnvironmentError } from '../errors.js';
+import { daemonReload, disableUnits, enableUnits, enabledUnits } from '../exec/systemctl.js';
+import { loadProfiles } from '../profile/load.js';
+import { existingOwnDropIns, planWrites, removeUnitFiles, writeUnitFiles } from '../units/install.js';
+import { JOB_NAMES, instanceUnit } from '../units/names.js';
+import { profileJobs, renderUnits } from '../units/render.js';
+
+export interface ChangeReport {
+  changed: boolean;
+  written: string[];
+  removed: string[];
+  enabled: string[];
+  disabled: string[];
+}
+
+export async function installCommand(context: Context, names: readonly string[]): Promise<ChangeReport> {
+  const { paths, runner, log } = context;
+  await assertSystemdOrOffline(context, 'install');
+  const profiles = await loadProfiles(names, paths, runner);
+  const files = renderUnits(profiles, { paths, entrypoint: context.entrypoint() });
+  const plan = await planWrites(paths, files);
+  if (plan.foreign.length > 0) {
+    const shown = plan.foreign.map((file) => path.posix.join(paths.unitDir, file));
+    throw new EnvironmentError(
+      `these unit files were not written by restic-systemd and would be replaced; nothing was changed:\n` +
+        shown.map((file) => `  ${file}`).join('\n') +
+        `\nMove them aside (e.g. mv ${shown[0]} /root/), then run install again; docs/migration.md explains how to carry their settings over.`,
+    );
+  }
+
+  const expectedDropIns = new Set(files.map((file) => file.relativePath));
+  const staleDropIns: string[] = [];
+  const wantedTimers: string[] = [];
+  const unwantedTimers: string[] = [];
+  for (const profile of profiles) {
+    staleDropIns.push(...(await existingOwnDropIns(paths, profile.name)).filter((file) => !expectedDropIns.has(file)));
+    const jobs = profileJobs(profile);
+    for (const job of JOB_NAMES) (jobs.includes(job) ? wantedTimers : unwantedTimers).push(instanceUnit(job, 'timer', profile.name));
+  }
+
+  await writeUnitFiles(paths, plan.toWrite);
+  const enabledStale = [...(await enabledUnits(runner, paths, unwantedTimers))];
+  await disableUnits(runner, paths, enabledStale);
+  await removeUnitFiles(paths, staleDropIns);
+  const written = plan.toWrite.map((file) => path.posix.join(paths.unitDir, file.relativePath));
+  const removed = staleDropIns.map((file) => path.posix.join(paths.unitDir, file));
+  if (!paths.offline && (written.length > 0 || removed.length > 0)) await daemonReload(runner);
+  const alreadyEnabled = await enabledUnits(runner, paths, wantedTimers);
+  const toEnable = wantedTimers.filter((unit) => !alreadyEnabled.has(unit));
+  await enableUnits(runner, paths, toEnable);
+
+  const report: ChangeReport = {
+    changed: written.length + removed.length + toEnable.length + enabledStale.length > 0,
+    written,
+    removed,
+    enabled: toEnable,
+    disabled: enabledStale,
+  };
+  if (context.json) {
+    context.print(JSON.stringify(report));
+  } else {
+    written.forEach((file) => context.print(`wrote ${file}`));
+    removed.forEach((file) => context.print(`removed ${file}`));
+    enabledStale.forEach((unit) => context.print(`disabled ${unit}`));
+    toEnable.forEach((unit) => context.print(`enabled ${unit}${paths.offline ? '' : ' (started)'}`));
+    if (!report.changed) context.print(`unchanged: the units of ${names.join(', ')} are up to date`);
+  }
+  if (paths.offline) log.debug(`--root ${paths.root}: systemd was neither reloaded nor asked to start anything`);
+  return report;
+}

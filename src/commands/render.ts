@@ -1,0 +1,21 @@
+/** `render <name> [--out DIR]`: what install would write, touching nothing else. */
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { loadProfile } from '../profile/load.js';
+import { writeFileAtomic } from '../units/install.js';
+import { renderUnits } from '../units/render.js';
+
+export async function renderCommand(context: Context, name: string, out?: string): Promise<void> {
+  const profile = await loadProfile(name, context.paths, context.runner);
+  const files = renderUnits([profile], { paths: context.paths, entrypoint: context.entrypoint() });
+  if (out) {
+    for (const file of files) await writeFileAtomic(path.join(out, file.relativePath), file.text, 0o644);
+  }
+  if (context.json) {
+    context.print(JSON.stringify({ files: files.map((file) => ({ path: path.posix.join(context.paths.unitDir, file.relativePath), text: file.text })) }, null, 2));
+  } else if (out) {
+    files.forEach((file) => context.print(`wrote ${path.join(out, file.relativePath)}`));
+  } else {
+    context.print(files.map((file) => `# ==> ${path.posix.join(context.paths.unitDir, file.relativePath)} <==\n${file.text}`).join('\n'));
+  }
+}

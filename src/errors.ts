@@ -1,0 +1,71 @@
+/**
+ * The exit-code table and the error classes. Every command ends through one catch in cli.ts that
+ * maps these classes to exit codes; docs/exit-codes.md is generated from EXIT_CODES.
+ */
+
+export const ExitCode = {
+  Ok: 0,
+  Internal: 1,
+  Usage: 2,
+  InvalidProfile: 3,
+  Environment: 4,
+  CommandFailed: 5,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** What each exit code means, for docs/exit-codes.md and `--help`. */
+export const EXIT_CODES: ReadonlyArray<{ code: ExitCode; name: keyof typeof ExitCode; meaning: string }> = [
+  { code: ExitCode.Ok, name: 'Ok', meaning: 'Everything asked for succeeded.' },
+  { code: ExitCode.Internal, name: 'Internal', meaning: 'An unexpected error (a bug): the message includes a stack trace; please report it.' },
+  { code: ExitCode.Usage, name: 'Usage', meaning: 'The command line is wrong: unknown command or flag, missing argument, or a profile name that is not allowed.' },
+  { code: ExitCode.InvalidProfile, name: 'InvalidProfile', meaning: 'A profile is missing, unreadable, malformed, invalid, or holds secrets with loose permissions. Every problem is listed with file and line. Nothing was written.' },
+  { code: ExitCode.Environment, name: 'Environment', meaning: 'The host is not ready: systemd is not running (use --root), a required program is not installed, a file could not be written, or a unit file that restic-systemd did not write is in the way.' },
+  { code: ExitCode.CommandFailed, name: 'CommandFailed', meaning: 'An external program (systemctl, systemd-analyze, restic, …) failed; its output is shown.' },
+];
+
+/** Base class: an error whose message is meant for the operator and maps to one exit code. */
+export abstract class ToolError extends Error {
+  abstract readonly exitCode: ExitCode;
+}
+
+export class UsageError extends ToolError {
+  readonly exitCode = ExitCode.Usage;
+}
+
+export interface ProfileIssue {
+  file: string;
+  line?: number;
+  key?: string;
+  message: string;
+}
+
+export function formatIssue(issue: ProfileIssue): string {
+  const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}`;
+  return `${where}: ${issue.key ? `${issue.key}: ` : ''}${issue.message}`;
+}
+
+export class ProfileError extends ToolError {
+  readonly exitCode = ExitCode.InvalidProfile;
+  constructor(readonly issues: ProfileIssue[]) {
+    super(
+      `${issues.length === 1 ? 'a problem' : `${issues.length} problems`} in the profile; nothing was changed:\n` +
+        issues.map((issue) => `  ${formatIssue(issue)}`).join('\n'),
+    );
+  }
+}
+
+export class EnvironmentError extends ToolError {
+  readonly exitCode = ExitCode.Environment;
+}
+
+export class CommandError extends ToolError {
+  readonly exitCode = ExitCode.CommandFailed;
+  constructor(
+    message: string,
+    readonly command: string,
+    readonly commandExitCode: number | undefined,
+    readonly stderr: string,
+  ) {
+    super(message);
+  }
+}

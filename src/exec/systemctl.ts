@@ -1,0 +1,42 @@
+/**
+ * systemctl through the runner. With --root every call gets --root=DIR and nothing is reloaded,
+ * started or stopped (systemd's offline mode for image builds).
+ */
+import type { Paths } from '../paths.js';
+import { expectSuccess, type Runner } from './runner.js';
+
+function withRoot(paths: Paths, args: string[]): string[] {
+  return paths.offline ? [`--root=${paths.root}`, ...args] : args;
+}
+
+/** Which of these units are enabled, in one systemctl call. */
+export async function enabledUnits(runner: Runner, paths: Paths, units: readonly string[]): Promise<Set<string>> {
+  if (units.length === 0) return new Set();
+  const result = await runner.run('systemctl', withRoot(paths, ['is-enabled', ...units]));
+  const states = result.stdout.split('\n').filter(Boolean);
+  if (states.length !== units.length) {
+    // systemctl prints nothing for a unit it cannot find, so the lines no longer match: ask one by one.
+    if (units.length === 1) return new Set();
+    const answers = await Promise.all(units.map((unit) => enabledUnits(runner, paths, [unit])));
+    return new Set(answers.flatMap((set) => [...set]));
+  }
+  return new Set(units.filter((_, index) => ['enabled', 'enabled-runtime', 'alias'].includes(states[index]!)));
+}
+
+export async function daemonReload(runner: Runner): Promise<void> {
+  expectSuccess(await runner.run('systemctl', ['daemon-reload']), 'systemctl daemon-reload');
+}
+
+/** Enable units; online they are also started (--now). */
+export async function enableUnits(runner: Runner, paths: Paths, units: readonly string[]): Promise<void> {
+  if (units.length === 0) return;
+  const args = paths.offline ? ['enable', ...units] : ['enable', '--now', ...units];
+  expectSuccess(await runner.run('systemctl', withRoot(paths, args)), `systemctl ${args.join(' ')}`);
+}
+
+/** Disable units; online they are also stopped (--now). */
+export async function disableUnits(runner: Runner, paths: Paths, units: readonly string[]): Promise<void> {
+  if (units.length === 0) return;
+  const args = paths.offline ? ['disable', ...units] : ['disable', '--now', ...units];
+  expectSuccess(await runner.run('systemctl', withRoot(paths, args)), `systemctl ${args.join(' ')}`);
+}

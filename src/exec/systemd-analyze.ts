@@ -1,0 +1,20 @@
+/** Argv builders and result interpretation for systemd-analyze. */
+import type { Runner } from './runner.js';
+
+/** Undefined when systemd parses the calendar expression, else systemd's reason. */
+export async function checkCalendar(runner: Runner, expression: string): Promise<string | undefined> {
+  const result = await runner.run('systemd-analyze', ['calendar', '--iterations=1', expression]);
+  if (result.exitCode === 0) return undefined;
+  const reason = /: ([^:]+)$/m.exec(result.stderr.trim())?.[1];
+  return `systemd-analyze calendar: ${reason ?? result.stderr.trim()}`;
+}
+
+/**
+ * Run `systemd-analyze verify` on unit files and return its complaints. systemd only warns (exit
+ * 0) about unknown keys and bad values, so any output at all counts as a complaint.
+ */
+export async function verifyUnits(runner: Runner, unitPaths: readonly string[]): Promise<string> {
+  const result = await runner.run('systemd-analyze', ['verify', '--man=no', ...unitPaths]);
+  return [result.stdout, result.stderr].map((part) => part.trim()).filter(Boolean).join('\n');
+}
+

@@ -1,0 +1,17 @@
+/**
+ * The external programs restic-systemd calls, each with the variable that overrides its path and
+ * the Debian package that provides it (named in the error when it is missing).
+ */
+export const TOOLS = {
+  systemctl: { envVar: 'SYSTEMCTL_BIN', binary: 'systemctl', debianPackage: 'systemd' },
+  'systemd-analyze': { envVar: 'SYSTEMD_ANALYZE_BIN', binary: 'systemd-analyze', debianPackage: 'systemd' },
+  restic: { envVar: 'RESTIC_BIN', binary: 'restic', debianPackage: 'restic' },
+} as const;
+
+export type ToolName = keyof typeof TOOLS;
+
+/** The binary to run for a tool: its *_BIN override from the environment, or its usual name. */
+export function toolBinary(tool: ToolName, env: NodeJS.ProcessEnv = process.env): string {
+  const spec = TOOLS[tool];
+  return env[spec.envVar] || spec.binary;
+}

@@ -1,0 +1,125 @@
+/**
+ * Reads a profile (an env file) the way systemd's EnvironmentFile= and the guide's
+ * `while read -r line; do export "$line"; done` loop would, through `ini`, and refuses every line
+ * on which those readers would disagree, instead of silently changing a value.
+ */
+import ini from 'ini';
+import type { ProfileIssue } from '../errors.js';
+
+export interface EnvEntry {
+  value: string;
+  line: number;
+}
+
+export interface EnvFile {
+  entries: Map<string, EnvEntry>;
+  issues: ProfileIssue[];
+}
+
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Parse the bytes of an env file. `file` is the name used in messages. */
+export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
+  const entries = new Map<string, EnvEntry>();
+  const issues: ProfileIssue[] = [];
+  const refuse = (message: string, line?: number, key?: string) => issues.push({ file, line, key, message });
+
+  if (bytes.includes(0)) {
+    refuse('the file holds binary data (a NUL byte), not KEY=VALUE lines: restore the profile from a backup or write it anew');
+    return { entries, issues };
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    refuse('the file is not valid UTF-8 text: restore the profile from a backup or write it anew');
+    return { entries, issues };
+  }
+  if (text.startsWith('\uFEFF')) {
+    refuse('the file starts with a UTF-8 byte-order mark, which systemd would read as part of the first key: save it without BOM (e.g. sed -i "1s/^\\xEF\\xBB\\xBF//" FILE)', 1);
+    return { entries, issues };
+  }
+  if (text.includes('\r')) {
+    refuse('the file has Windows (CRLF) line endings; the shell would keep the \\r in every value: convert it with dos2unix or sed -i "s/\\r$//" FILE');
+    return { entries, issues };
+  }
+
+  const accepted: string[] = [];
+  text.split('\n').forEach((raw, index) => {
+    const line = index + 1;
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) return;
+    if (/^\[.*\]$/.test(trimmed)) {
+      return refuse(`section header "${trimmed}": an env file has no sections, remove the line`, line);
+    }
+    if (/^export\s/.test(trimmed)) {
+      return refuse('"export " is shell syntax that systemd does not read: remove "export " from the line', line);
+    }
+    const equals = raw.indexOf('=');
+    if (equals < 0) return refuse(`expected KEY=VALUE, got "${trimmed}"`, line);
+    const key = raw.slice(0, equals);
+    const rawValue = raw.slice(equals + 1);
+    if (key !== key.trim() || (rawValue !== rawValue.trimStart() && rawValue.trim() !== '')) {
+      return refuse('remove the spaces around "=": the shell would not accept them', line, key.trim());
+    }
+    if (!KEY.test(key) || key.startsWith('__')) {
+      return refuse(`"${key}" is not a valid variable name: use letters, digits and "_", not starting with a digit`, line);
+    }
+    const value = readValue(rawValue, (message) => refuse(message, line, key));
+    if (value === undefined) return;
+    const earlier = entries.get(key);
+    if (earlier) {
+      return refuse(`set twice, on lines ${earlier.line} and ${line}: keep one`, line, key);
+    }
+    entries.set(key, { value, line });
+    accepted.push(`${key}=${rawValue}`);
+  });
+
+  crossCheckWithIni(accepted.join('\n'), entries, file, issues);
+  return { entries, issues };
+}
+
+/** The value systemd would read, or undefined (after reporting) when the readers disagree on it. */
+function readValue(raw: string, refuse: (message: string) => void): string | undefined {
+  if (raw !== raw.trimEnd()) {
+    refuse('trailing spaces after the value: remove them (systemd drops them, the shell keeps them)');
+    return undefined;
+  }
+  if (raw.includes('\\')) {
+    refuse('a backslash in the value: systemd, ini and the shell read backslashes differently; remove it, or move a secret into a file (RESTIC_PASSWORD_FILE)');
+    return undefined;
+  }
+  const quote = raw[0];
+  if (quote === '"' || quote === "'") {
+    const inner = raw.slice(1, -1);
+    if (raw.length < 2 || !raw.endsWith(quote) || inner.includes(quote)) {
+      refuse(`unbalanced ${quote === '"' ? 'double' : 'single'} quote: quote the whole value, as KEY=${quote}value${quote}`);
+      return undefined;
+    }
+    return inner;
+  }
+  if (/[#;]/.test(raw)) {
+    refuse('an unquoted "#" or ";" in the value: ini would cut the value there while systemd keeps it; quote the value (KEY="…") or move a secret into a file (RESTIC_PASSWORD_FILE)');
+    return undefined;
+  }
+  return raw;
+}
+
+/** Parse the accepted lines with ini and refuse any key where its reading differs from ours. */
+function crossCheckWithIni(text: string, entries: Map<string, EnvEntry>, file: string, issues: ProfileIssue[]): void {
+  const parsed = ini.parse(text) as Record<string, unknown>;
+  for (const [key, entry] of entries) {
+    // ini turns true/false/null into non-strings; their text is what systemd reads.
+    const read = parsed[key];
+    const asText = typeof read === 'string' ? read : read === true || read === false || read === null ? String(read) : undefined;
+    if (asText !== entry.value) {
+      issues.push({
+        file,
+        line: entry.line,
+        key,
+        message: `ini reads this value as ${JSON.stringify(read)} but systemd reads ${JSON.stringify(entry.value)}: simplify the value`,
+      });
+      entries.delete(key);
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * THE profile model: one declarative table of every key restic-systemd reads or checks. The
+ * Profile type, the defaults, the validation messages and docs/profile.md all come from it.
+ */
+
+/** A value the field could not accept; the message says what to write instead. */
+export class FieldValueError extends Error {}
+
+export type FieldGroup = 'repository' | 'backup' | 'database';
+
+export interface Field<T> {
+  group: FieldGroup;
+  /** Keys of restic or libpq are passed through untouched; ours are consumed by the tool. */
+  owner: 'restic' | 'libpq' | 'restic-systemd';
+  /** Turns the raw text into the typed value; throws FieldValueError. */
+  parse: (raw: string) => T;
+  /** The raw default; `<name>` stands for the profile name. Absent: the key is optional. */
+  default?: string;
+  /** Checked by a systemd program after parsing (see profile/external-checks.ts). */
+  check?: 'calendar';
+  /** The value is a secret: never logged, refused in a profile readable by others. */
+  secret?: boolean;
+  /** The value names a file holding a secret: refused if that file is readable by others. */
+  secretFile?: boolean;
+  doc: string;
+  example?: string;
+}
+
+const text = () => (raw: string) => raw;
+
+const nonEmpty = (what: string) => (raw: string) => {
+  if (raw === '') throw new FieldValueError(`is empty: set it to ${what}, or remove the line`);
+  return raw;
+};
+
+const absolutePath = () => (raw: string) => {
+  if (!raw.startsWith('/')) throw new FieldValueError(`"${raw}" is not an absolute path: write it from /`);
+  return raw;
+};
+
+const absolutePaths = () => (raw: string) => {
+  const paths = raw.split(/\s+/).filter(Boolean);
+  if (paths.length === 0) throw new FieldValueError('is empty: list at least one absolute path to back up, separated by spaces');
+  const relative = paths.filter((p) => !p.startsWith('/'));
+  if (relative.length > 0) throw new FieldValueError(`${relative.map((p) => `"${p}"`).join(', ')} is not an absolute path: write every path from /`);
+  return paths;
+};
+
+const calendar = () => (raw: string) => {
+  if (raw.trim() === '') throw new FieldValueError('is empty: give a systemd calendar expression such as "hourly", "daily" or "*-*-* 02:30"');
+  return raw;
+};
+
+// systemd.time(7) time spans: "5min", "1h 30min", "0", "90" (seconds).
+const TIMESPAN = /^(\d+(\.\d+)?\s*(usec|us|µs|msec|ms|seconds|second|sec|s|minutes|minute|min|m|hours|hour|hr|h|days|day|d|weeks|week|w|months|month|M|years|year|y)?\s*)+$/;
+const timespan = () => (raw: string) => {
+  if (!TIMESPAN.test(raw.trim()) || raw.trim() === '') {
+    throw new FieldValueError(`"${raw}" is not a systemd time span: write it like "5min", "1h 30min" or "0" (man systemd.time)`);
+  }
+  return raw.trim();
+};
+
+// restic's duration for --keep-within: numbers with y, m, d or h, e.g. "7d", "1y6m", "2d12h".
+const resticDuration = () => (raw: string) => {
+  if (!/^(\d+[ymdh])+$/.test(raw)) {
+    throw new FieldValueError(`"${raw}" is not a restic duration: write it like "7d", "2d12h" or "1y6m" (y, m, d, h)`);
+  }
+  return raw;
+};
+
+const serviceName = () => (raw: string) => {
+  if (raw !== '' && !/^[A-Za-z0-9:_.@\\-]+$/.test(raw)) {
+    throw new FieldValueError(`"${raw}" is not a systemd unit name: write it like "repmgrd" or "repmgrd.service", or leave it empty`);
+  }
+  return raw;
+};
+
+export const FIELDS = {
+  RESTIC_REPOSITORY: {
+    group: 'repository', owner: 'restic', parse: nonEmpty('the repository location'),
+    doc: "restic's repository location: a local path, or a backend URL. Required unless RESTIC_REPOSITORY_FILE is set. A password inside the URL makes this a secret.",
+    example: '/srv/restic-repo',
+  },
+  RESTIC_REPOSITORY_FILE: {
+    group: 'repository', owner: 'restic', parse: absolutePath(), secretFile: true,
+    doc: 'A file holding the repository location, instead of RESTIC_REPOSITORY.',
+  },
+  RESTIC_PASSWORD_FILE: {
+    group: 'repository', owner: 'restic', parse: absolutePath(), secretFile: true,
+    doc: 'A file holding the repository password: the recommended way. It must not be readable by group or others (chmod 600).',
+    example: '/etc/restic/myconf.password',
+  },
+  RESTIC_PASSWORD: {
+    group: 'repository', owner: 'restic', parse: nonEmpty('the repository password'), secret: true,
+    doc: 'The repository password itself. Allowed, but then the profile must not be readable by group or others (chmod 600). Exactly one of RESTIC_PASSWORD, RESTIC_PASSWORD_FILE and RESTIC_PASSWORD_COMMAND.',
+  },
+  RESTIC_PASSWORD_COMMAND: {
+    group: 'repository', owner: 'restic', parse: nonEmpty('a command that prints the password'),
+    doc: 'A command that prints the repository password (run by restic).',
+  },
+  BACKUP_PATHS: {
+    group: 'backup', owner: 'restic-systemd', parse: absolutePaths(), default: '/media/<name>',
+    doc: 'The paths the restic@ job backs up, separated by spaces.',
+    example: '/media/myconf /etc',
+  },
+  BACKUP_SCHEDULE: {
+    group: 'backup', owner: 'restic-systemd', parse: calendar(), check: 'calendar', default: 'hourly',
+    doc: "When restic@<name>.timer runs the backup: a systemd calendar expression (man systemd.time), checked with systemd-analyze calendar.",
+    example: '*-*-* *:15:00',
+  },
+  BACKUP_RANDOMIZED_DELAY: {
+    group: 'backup', owner: 'restic-systemd', parse: timespan(), default: '5min',
+    doc: 'RandomizedDelaySec= of the backup timer: spreads the start of many hosts sharing a repository server.',
+  },
+  BACKUP_TIMEOUT: {
+    group: 'backup', owner: 'restic-systemd', parse: timespan(), default: '6h',
+    doc: 'TimeoutStartSec= of restic@<name>.service: a backup still running after this long is stopped and counted as failed.',
+  },
+  BACKUP_KEEP_WITHIN: {
+    group: 'backup', owner: 'restic-systemd', parse: resticDuration(), default: '7d',
+    doc: "Retention of the backup job's snapshots, as restic forget --keep-within (counted back from the newest snapshot).",
+  },
+  PGHOST: {
+    group: 'database', owner: 'libpq', parse: text(),
+    doc: 'libpq: the standby to dump (host name, address or socket folder). Setting any PG* or PG_BACKUP_* key enables the pg-backup@ job.',
+    example: '/var/run/postgresql',
+  },
+  PGPORT: { group: 'database', owner: 'libpq', parse: text(), doc: 'libpq: the port of the standby.', example: '5432' },
+  PGUSER: { group: 'database', owner: 'libpq', parse: text(), doc: 'libpq: the user to connect as (a superuser, or one granted pg_wal_replay_pause/resume).' },
+  PGDATABASE: { group: 'database', owner: 'libpq', parse: text(), doc: 'libpq: the database to connect to first.' },
+  PGPASSFILE: {
+    group: 'database', owner: 'libpq', parse: absolutePath(), secretFile: true,
+    doc: 'libpq: a password file (.pgpass format). It must not be readable by group or others (chmod 600).',
+  },
+  PGPASSWORD: {
+    group: 'database', owner: 'libpq', parse: text(), secret: true,
+    doc: 'libpq: the database password. Prefer PGPASSFILE; if set, the profile must be chmod 600.',
+  },
+  PG_BACKUP_SCHEDULE: {
+    group: 'database', owner: 'restic-systemd', parse: calendar(), check: 'calendar', default: 'daily',
+    doc: 'When pg-backup@<name>.timer runs the database dump: a systemd calendar expression.',
+  },
+  PG_BACKUP_RANDOMIZED_DELAY: {
+    group: 'database', owner: 'restic-systemd', parse: timespan(), default: '15min',
+    doc: 'RandomizedDelaySec= of the database backup timer.',
+  },
+  PG_BACKUP_TIMEOUT: {
+    group: 'database', owner: 'restic-systemd', parse: timespan(), default: '6h',
+    doc: 'TimeoutStartSec= of pg-backup@<name>.service.',
+  },
+  PG_BACKUP_KEEP_WITHIN: {
+    group: 'database', owner: 'restic-systemd', parse: resticDuration(), default: '7d',
+    doc: "Retention of the database dumps, as restic forget --keep-within.",
+  },
+  PG_REPMGRD_SERVICE: {
+    group: 'database', owner: 'restic-systemd', parse: serviceName(), default: 'repmgrd',
+    doc: 'The local repmgrd service stopped while the standby is paused and started again afterwards. Empty: leave repmgrd alone.',
+  },
+} satisfies Record<string, Field<unknown>>;
+
+export type FieldKey = keyof typeof FIELDS;
+type ParsedValue<F> = F extends { parse: (raw: string) => infer T } ? T : never;
+type HasDefault<F> = F extends { default: string } ? true : false;
+
+/** The typed values of a profile: keys with a default are always present, others optional. */
+export type ProfileValues = {
+  [K in FieldKey as HasDefault<(typeof FIELDS)[K]> extends true ? K : never]: ParsedValue<(typeof FIELDS)[K]>;
+} & {
+  [K in FieldKey as HasDefault<(typeof FIELDS)[K]> extends true ? never : K]?: ParsedValue<(typeof FIELDS)[K]>;
+};
+
+export const FIELD_KEYS = Object.keys(FIELDS) as FieldKey[];
+
+export function fieldOf(key: string): Field<unknown> | undefined {
+  return (FIELDS as Record<string, Field<unknown>>)[key];
+}
+
+/** Prefixes that mark a key as one of restic-systemd's own, so a misspelt one is never passed through. */
+export const OWN_PREFIXES = ['BACKUP_', 'PG_'];
+
+/** libpq variables whose presence means the profile configures a database. */
+export const DATABASE_KEYS = FIELD_KEYS.filter((key) => FIELDS[key].group === 'database');

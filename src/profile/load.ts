@@ -1,0 +1,209 @@
+/**
+ * Loads profiles: the file checks (name, symlink, permissions), the env-file reader, the field
+ * table (defaults, parsing), the cross-field rules and the external checks, with every problem of
+ * every profile collected before one ProfileError is thrown.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ProfileError, type ProfileIssue } from '../errors.js';
+import type { Runner } from '../exec/runner.js';
+import { addSecret } from '../log.js';
+import { onHost, profileFile, type Paths } from '../paths.js';
+import { parseEnvFile } from './envfile.js';
+import { checkCalendars } from './external-checks.js';
+import { DATABASE_KEYS, FIELD_KEYS, FIELDS, FieldValueError, OWN_PREFIXES, fieldOf, type FieldKey, type ProfileValues } from './fields.js';
+import { assertProfileName } from './name.js';
+import { checkSecretFile, secretValues } from './secrets.js';
+import { nearest } from './suggest.js';
+
+export interface Profile {
+  name: string;
+  /** The profile's path on the target system, e.g. /etc/restic/myconf.conf. */
+  file: string;
+  /** Every variable of the file, as systemd's EnvironmentFile= passes it to the job. */
+  env: Record<string, string>;
+  values: ProfileValues;
+  /** Line of each key in the file, for messages. */
+  lines: Record<string, number>;
+  /** True when the profile sets any database key: the pg-backup@ job is installed. */
+  databaseConfigured: boolean;
+  /** The repository folder when the repository is local (the sandbox must allow writing it). */
+  localRepository?: string;
+}
+
+export interface LoadOptions {
+  /** Report a password file that does not exist yet (false for `init --generate-password`). */
+  requirePasswordFile?: boolean;
+}
+
+/** Load and validate several profiles; throws one ProfileError listing every problem of all. */
+export async function loadProfiles(names: readonly string[], paths: Paths, runner: Runner, options: LoadOptions = {}): Promise<Profile[]> {
+  names.forEach(assertProfileName);
+  const issues: ProfileIssue[] = [];
+  const profiles: Profile[] = [];
+  for (const name of names) {
+    const result = await readProfile(name, paths, options);
+    issues.push(...result.issues);
+    if (result.profile) profiles.push(result.profile);
+  }
+  issues.push(...(await checkCalendars(profiles, runner)));
+  if (issues.length > 0) throw new ProfileError(issues);
+  return profiles;
+}
+
+export async function loadProfile(name: string, paths: Paths, runner: Runner, options: LoadOptions = {}): Promise<Profile> {
+  const [profile] = await loadProfiles([name], paths, runner, options);
+  return profile!;
+}
+
+async function readProfile(name: string, paths: Paths, options: LoadOptions): Promise<{ profile?: Profile; issues: ProfileIssue[] }> {
+  const file = profileFile(paths, name);
+  const hostFile = onHost(paths, file);
+  const fileIssue = await checkProfileFile(hostFile, file, paths);
+  if (fileIssue) return { issues: [fileIssue] };
+
+  const envFile = parseEnvFile(await fs.readFile(hostFile), file);
+  const issues = [...envFile.issues];
+  if (envFile.entries.size === 0 && issues.length === 0) {
+    return {
+      issues: [{ file, message: `the profile is empty: write at least RESTIC_REPOSITORY=… and RESTIC_PASSWORD_FILE=… (see docs/profile.md)` }],
+    };
+  }
+  const env: Record<string, string> = {};
+  const lines: Record<string, number> = {};
+  for (const [key, entry] of envFile.entries) {
+    env[key] = entry.value;
+    lines[key] = entry.line;
+  }
+  secretValues(env).forEach(addSecret);
+
+  const issue = (key: string, message: string) => issues.push({ file, line: lines[key], key, message });
+  const values = parseValues(name, env, issue);
+  checkUnknownKeys(env, issue);
+  checkRules(env, file, issues);
+  issues.push(...(await checkPermissions(hostFile, file, env, lines, paths, options)));
+
+  const profile: Profile = {
+    name,
+    file,
+    env,
+    values: values as ProfileValues,
+    lines,
+    databaseConfigured: DATABASE_KEYS.some((key) => key in env),
+    localRepository: localRepositoryPath(env.RESTIC_REPOSITORY),
+  };
+  return { profile: issues.length === 0 ? profile : undefined, issues };
+}
+
+/** The profile must be a regular file (or a link to one inside the config folder), readable. */
+async function checkProfileFile(hostFile: string, file: string, paths: Paths): Promise<ProfileIssue | undefined> {
+  let stat;
+  try {
+    stat = await fs.lstat(hostFile);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { file, message: `no such profile: create ${file} (see docs/profile.md), or run restic-systemd setup ${path.basename(file, '.conf')}` };
+    }
+    return { file, message: `cannot read the profile: ${(error as Error).message}` };
+  }
+  if (stat.isSymbolicLink()) {
+    const configDir = await fs.realpath(onHost(paths, paths.configDir));
+    const target = await fs.realpath(hostFile).catch(() => undefined);
+    if (!target || path.dirname(target) !== configDir) {
+      return {
+        file,
+        message: `the profile is a symbolic link to ${(await fs.readlink(hostFile))}, outside ${paths.configDir}: its permissions could not be vouched for; replace the link with the file itself`,
+      };
+    }
+    stat = await fs.stat(hostFile);
+  }
+  if (!stat.isFile()) return { file, message: 'the profile is not a regular file: replace it with a KEY=VALUE file' };
+  return undefined;
+}
+
+function parseValues(name: string, env: Record<string, string>, issue: (key: string, message: string) => void): Partial<ProfileValues> {
+  const values: Record<string, unknown> = {};
+  for (const key of FIELD_KEYS) {
+    const field = FIELDS[key] as { parse: (raw: string) => unknown; default?: string };
+    const raw = env[key] ?? field.default?.replaceAll('<name>', name);
+    if (raw === undefined) continue;
+    try {
+      values[key] = field.parse(raw);
+    } catch (error) {
+      if (!(error instanceof FieldValueError)) throw error;
+      issue(key, key in env ? error.message : `the default ${JSON.stringify(raw)} ${error.message}`);
+    }
+  }
+  return values as Partial<ProfileValues>;
+}
+
+const OWN_KEYS = FIELD_KEYS.filter((key) => FIELDS[key].owner === 'restic-systemd');
+
+/** Keys of ours must be known; a key close to a known one is most likely a typo of it. */
+function checkUnknownKeys(env: Record<string, string>, issue: (key: string, message: string) => void): void {
+  for (const key of Object.keys(env)) {
+    if (fieldOf(key)) continue;
+    const ours = OWN_PREFIXES.some((prefix) => key.startsWith(prefix));
+    const suggestion = nearest(key, ours ? OWN_KEYS : FIELD_KEYS, ours ? 6 : 2);
+    if (ours) {
+      issue(key, `unknown key of restic-systemd${suggestion ? `: did you mean ${suggestion}?` : ''} (the keys are listed in docs/profile.md)`);
+    } else if (suggestion) {
+      issue(key, `unknown key: did you mean ${suggestion}? (restic and libpq would ignore it silently)`);
+    }
+  }
+}
+
+function checkRules(env: Record<string, string>, file: string, issues: ProfileIssue[]): void {
+  const present = (keys: FieldKey[]) => keys.filter((key) => key in env);
+  const repository = present(['RESTIC_REPOSITORY', 'RESTIC_REPOSITORY_FILE']);
+  if (repository.length === 0) {
+    issues.push({ file, key: 'RESTIC_REPOSITORY', message: 'is missing: add RESTIC_REPOSITORY=<where the backups go>, e.g. RESTIC_REPOSITORY=/srv/restic-repo or sftp:user@host:/srv/restic-repo' });
+  } else if (repository.length > 1) {
+    issues.push({ file, key: 'RESTIC_REPOSITORY_FILE', message: 'is set together with RESTIC_REPOSITORY: keep only one' });
+  }
+  const password = present(['RESTIC_PASSWORD_FILE', 'RESTIC_PASSWORD', 'RESTIC_PASSWORD_COMMAND']);
+  if (password.length === 0) {
+    issues.push({ file, key: 'RESTIC_PASSWORD_FILE', message: 'is missing: add RESTIC_PASSWORD_FILE=/etc/restic/<name>.password (a chmod 600 file holding the password)' });
+  } else if (password.length > 1) {
+    issues.push({ file, key: password[1], message: `${password.join(' and ')} are set together: keep exactly one` });
+  }
+}
+
+async function checkPermissions(
+  hostFile: string,
+  file: string,
+  env: Record<string, string>,
+  lines: Record<string, number>,
+  paths: Paths,
+  options: LoadOptions,
+): Promise<ProfileIssue[]> {
+  const issues: ProfileIssue[] = [];
+  const mode = (await fs.stat(hostFile)).mode;
+  const octal = (mode & 0o777).toString(8).padStart(4, '0');
+  if ((mode & 0o022) !== 0) {
+    issues.push({ file, message: `the profile is writable by group or others (mode ${octal}), who could make the backup job run their commands as root: run chmod 600 ${file}` });
+  } else if ((mode & 0o044) !== 0 && secretValues(env).length > 0) {
+    issues.push({ file, message: `the profile holds a secret and is readable by group or others (mode ${octal}): run chmod 600 ${file}` });
+  }
+  for (const [key, value] of Object.entries(env)) {
+    if (!fieldOf(key)?.secretFile || !value.startsWith('/')) continue;
+    const hostPath = onHost(paths, value);
+    const exists = await fs.access(hostPath).then(() => true, () => false);
+    if (!exists) {
+      if (key === 'RESTIC_PASSWORD_FILE' && options.requirePasswordFile !== false) {
+        issues.push({ file, line: lines[key], key, message: `${value} does not exist: create it (chmod 600) or run restic-systemd init ${path.basename(file, '.conf')} --generate-password` });
+      }
+      continue;
+    }
+    const problem = await checkSecretFile(hostPath, value);
+    if (problem) issues.push({ file, line: lines[key], key, message: problem });
+  }
+  return issues;
+}
+
+/** The folder of a local repository ("/srv/repo" or "local:/srv/repo"), else undefined. */
+export function localRepositoryPath(repository: string | undefined): string | undefined {
+  if (!repository) return undefined;
+  const local = repository.startsWith('local:') ? repository.slice('local:'.length) : repository;
+  return local.startsWith('/') ? path.posix.normalize(local) : undefined;
+}

@@ -1,0 +1,118 @@
+/**
+ * Writes and removes unit files under the unit folder: atomically (temp file + rename), only when
+ * the content differs, and only files that carry restic-systemd's marker. No systemctl here.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { EnvironmentError } from '../errors.js';
+import { onHost, type Paths } from '../paths.js';
+import { DROP_IN_NAME, MARKER, allDropIns, profileOfDropInFolder } from './names.js';
+import type { UnitFile } from './render.js';
+
+const UNIT_MODE = 0o644;
+
+export interface FilePlan {
+  /** Files (relative to the unit folder) whose content or mode differs, or that do not exist. */
+  toWrite: UnitFile[];
+  /** Files that exist without our marker: never overwritten. */
+  foreign: string[];
+}
+
+export function unitFolder(paths: Paths): string {
+  return onHost(paths, paths.unitDir);
+}
+
+async function readIfExists(file: string): Promise<{ text: string; mode: number } | undefined> {
+  try {
+    const [text, stat] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file)]);
+    return { text, mode: stat.mode & 0o777 };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new EnvironmentError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+export function isOurs(text: string): boolean {
+  return text.startsWith(MARKER);
+}
+
+/** Compare what would be written with what is there. */
+export async function planWrites(paths: Paths, files: readonly UnitFile[]): Promise<FilePlan> {
+  const plan: FilePlan = { toWrite: [], foreign: [] };
+  await Promise.all(
+    files.map(async (file) => {
+      const existing = await readIfExists(path.join(unitFolder(paths), file.relativePath));
+      if (!existing) return plan.toWrite.push(file);
+      if (!isOurs(existing.text)) return plan.foreign.push(file.relativePath);
+      if (existing.text !== file.text || existing.mode !== UNIT_MODE) plan.toWrite.push(file);
+    }),
+  );
+  plan.toWrite.sort((a, b) => a.relativePath.localeCompare(b.relativePath));
+  plan.foreign.sort();
+  return plan;
+}
+
+/** Write a file atomically: a temp file in the same folder, then rename over the target. */
+export async function writeFileAtomic(file: string, text: string, mode: number): Promise<void> {
+  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  try {
+    const handle = await fs.open(temp, 'w', mode);
+    try {
+      await handle.writeFile(text);
+      await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temp, file);
+  } catch (error) {
+    await fs.rm(temp, { force: true });
+    throw new EnvironmentError(`cannot write ${file}: ${(error as Error).message}`);
+  }
+}
+
+export async function writeUnitFiles(paths: Paths, files: readonly UnitFile[]): Promise<void> {
+  for (const file of files) await writeFileAtomic(path.join(unitFolder(paths), file.relativePath), file.text, UNIT_MODE);
+}
+
+/** Our files among these candidates (relative paths) that exist. */
+export async function existingOwnFiles(paths: Paths, candidates: readonly string[]): Promise<string[]> {
+  const owned: string[] = [];
+  for (const candidate of candidates) {
+    const existing = await readIfExists(path.join(unitFolder(paths), candidate));
+    if (existing && isOurs(existing.text)) owned.push(candidate);
+  }
+  return owned;
+}
+
+/** The profile's drop-ins that we wrote and that are still there. */
+export function existingOwnDropIns(paths: Paths, profile: string): Promise<string[]> {
+  return existingOwnFiles(paths, allDropIns(profile));
+}
+
+/** Remove files (relative paths) and the drop-in folders they leave empty. */
+export async function removeUnitFiles(paths: Paths, files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    const full = path.join(unitFolder(paths), file);
+    try {
+      await fs.rm(full, { force: true });
+      if (path.dirname(file) !== '.') await fs.rmdir(path.dirname(full)).catch(() => undefined);
+    } catch (error) {
+      throw new EnvironmentError(`cannot remove ${full}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** Names of every profile that has one of our drop-ins in the unit folder. */
+export async function installedProfiles(paths: Paths): Promise<string[]> {
+  const entries = await fs.readdir(unitFolder(paths)).catch(() => [] as string[]);
+  const names = new Set<string>();
+  for (const entry of entries) {
+    const name = profileOfDropInFolder(entry);
+    if (!name) continue;
+    const dropIn = await readIfExists(path.join(unitFolder(paths), entry, DROP_IN_NAME));
+    if (dropIn && isOurs(dropIn.text)) names.add(name);
+  }
+  return [...names].sort();
+}

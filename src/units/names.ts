@@ -1,0 +1,57 @@
+/**
+ * Every unit and drop-in name restic-systemd uses comes from here.
+ */
+import path from 'node:path';
+
+/** The jobs, each a template service + timer pair started as `restic-systemd run <job> %i`. */
+export const JOBS = {
+  backup: { family: 'restic', description: 'restic backup' },
+  'pg-backup': { family: 'pg-backup', description: 'PostgreSQL dump from a paused standby into restic' },
+} as const;
+export type JobName = keyof typeof JOBS;
+export const JOB_NAMES = Object.keys(JOBS) as JobName[];
+
+export type UnitType = 'service' | 'timer';
+export const UNIT_TYPES: readonly UnitType[] = ['service', 'timer'];
+
+/** The first line of every file restic-systemd writes; files without it are never touched. */
+export const MARKER = '# Managed by restic-systemd';
+
+/** Drop-ins are named so that an operator's own drop-ins (e.g. 60-local.conf) sort after ours. */
+export const DROP_IN_NAME = '50-restic-systemd.conf';
+
+export function templateUnit(job: JobName, type: UnitType): string {
+  return `${JOBS[job].family}@.${type}`;
+}
+
+export function instanceUnit(job: JobName, type: UnitType, profile: string): string {
+  return `${JOBS[job].family}@${profile}.${type}`;
+}
+
+/** The drop-in file of one instance unit, relative to the unit folder. */
+export function dropInFile(unit: string): string {
+  return path.posix.join(`${unit}.d`, DROP_IN_NAME);
+}
+
+export function allTemplateUnits(): string[] {
+  return JOB_NAMES.flatMap((job) => UNIT_TYPES.map((type) => templateUnit(job, type)));
+}
+
+/** Every drop-in restic-systemd could have written for a profile, whatever its jobs. */
+export function allDropIns(profile: string): string[] {
+  return JOB_NAMES.flatMap((job) => UNIT_TYPES.map((type) => dropInFile(instanceUnit(job, type, profile))));
+}
+
+/** The profile name of one of our drop-in folders ("restic@myconf.timer.d" → "myconf"). */
+export function profileOfDropInFolder(folder: string): string | undefined {
+  for (const job of JOB_NAMES) {
+    for (const type of UNIT_TYPES) {
+      const prefix = `${JOBS[job].family}@`;
+      const suffix = `.${type}.d`;
+      if (folder.startsWith(prefix) && folder.endsWith(suffix) && folder.length > prefix.length + suffix.length) {
+        return folder.slice(prefix.length, -suffix.length);
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,114 @@
+/**
+ * Renders the unit files: the shared template units (nothing profile-specific in them) and each
+ * profile's drop-ins. Pure: reads the templates once, never touches the target system.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { fileURLToPath } from 'node:url';
+import type { Paths } from '../paths.js';
+import { profileFile } from '../paths.js';
+import { FIELDS } from '../profile/fields.js';
+import type { Profile } from '../profile/load.js';
+import type { Entrypoint } from './entrypoint.js';
+import { JOB_NAMES, UNIT_TYPES, dropInFile, instanceUnit, templateUnit, type JobName, type UnitType } from './names.js';
+import { escapeSpecifiers, execWord, pathListItem } from './systemd-escape.js';
+
+export interface UnitFile {
+  /** Path relative to the unit folder, e.g. "restic@.timer" or "restic@myconf.timer.d/50-restic-systemd.conf". */
+  relativePath: string;
+  text: string;
+}
+
+export interface RenderContext {
+  paths: Paths;
+  entrypoint: Entrypoint;
+}
+
+const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+const handlebars = Handlebars.create();
+const compiled = new Map<string, HandlebarsTemplateDelegate>();
+
+function template(name: string): HandlebarsTemplateDelegate {
+  let compiledTemplate = compiled.get(name);
+  if (!compiledTemplate) {
+    if (compiled.size === 0) {
+      for (const partial of fs.readdirSync(path.join(TEMPLATE_DIR, 'partials'))) {
+        handlebars.registerPartial(path.basename(partial, '.hbs'), fs.readFileSync(path.join(TEMPLATE_DIR, 'partials', partial), 'utf8'));
+      }
+    }
+    const source = fs.readFileSync(path.join(TEMPLATE_DIR, `${name}.hbs`), 'utf8');
+    compiledTemplate = handlebars.compile(source, { strict: true, noEscape: true });
+    compiled.set(name, compiledTemplate);
+  }
+  return compiledTemplate;
+}
+
+/** Per-job fields of the model: the schedule, delay, timeout keys of each job. */
+const JOB_FIELDS = {
+  backup: { schedule: 'BACKUP_SCHEDULE', randomizedDelay: 'BACKUP_RANDOMIZED_DELAY', timeout: 'BACKUP_TIMEOUT' },
+  'pg-backup': { schedule: 'PG_BACKUP_SCHEDULE', randomizedDelay: 'PG_BACKUP_RANDOMIZED_DELAY', timeout: 'PG_BACKUP_TIMEOUT' },
+} as const satisfies Record<JobName, Record<string, keyof typeof FIELDS>>;
+
+/** The template units shared by every profile; their defaults are the model's defaults. */
+export function renderTemplateUnits(context: RenderContext): UnitFile[] {
+  const { paths, entrypoint } = context;
+  const entry = [entrypoint.node, entrypoint.cli].map(execWord).join(' ');
+  const configDirOption = `--config-dir ${execWord(paths.configDir)}`;
+  return JOB_NAMES.flatMap((job) =>
+    UNIT_TYPES.map((type) => {
+      const unit = templateUnit(job, type);
+      const keys = JOB_FIELDS[job];
+      return {
+        relativePath: unit,
+        text: template(unit)({
+          unit,
+          configDir: escapeSpecifiers(paths.configDir),
+          cacheDir: escapeSpecifiers(paths.cacheDir),
+          cacheDirectoryName: path.posix.relative('/var/cache', paths.cacheDir),
+          stateDirectoryName: path.posix.relative('/var/lib', paths.stateDir),
+          entrypoint: `${entry} ${configDirOption}`,
+          schedule: FIELDS[keys.schedule].default,
+          randomizedDelay: FIELDS[keys.randomizedDelay].default,
+          timeout: FIELDS[keys.timeout].default,
+          // Filled by the pg-backup job's safety net (resume replay, restart repmgrd).
+          stopPost: [] as string[],
+        }),
+      };
+    }),
+  );
+}
+
+/** The jobs a profile runs: always the backup, the database dump when configured. */
+export function profileJobs(profile: Profile): JobName[] {
+  return JOB_NAMES.filter((job) => job !== 'pg-backup' || profile.databaseConfigured);
+}
+
+/** A profile's drop-ins: the per-profile schedule, delay, timeout and writable paths. */
+export function renderProfileDropIns(profile: Profile, context: RenderContext): UnitFile[] {
+  const values = profile.values;
+  return profileJobs(profile).flatMap((job) =>
+    UNIT_TYPES.map((type: UnitType) => {
+      const unit = instanceUnit(job, type, profile.name);
+      const keys = JOB_FIELDS[job];
+      const readWritePaths = profile.localRepository ? [pathListItem(profile.localRepository)] : [];
+      return {
+        relativePath: dropInFile(unit),
+        text: template(`drop-in.${type}`)({
+          unit,
+          profile: profile.name,
+          profileFile: profileFile(context.paths, profile.name),
+          schedule: escapeSpecifiers(values[keys.schedule]),
+          randomizedDelay: values[keys.randomizedDelay],
+          timeout: values[keys.timeout],
+          readWritePaths,
+        }),
+      };
+    }),
+  );
+}
+
+/** Everything `install` writes for these profiles: the templates, then each profile's drop-ins. */
+export function renderUnits(profiles: readonly Profile[], context: RenderContext): UnitFile[] {
+  return [...renderTemplateUnits(context), ...profiles.flatMap((profile) => renderProfileDropIns(profile, context))];
+}
