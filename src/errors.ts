@@ -47,8 +47,9 @@ export function formatIssue(issue: ProfileIssue): string {
 export class ProfileError extends ToolError {
   readonly exitCode = ExitCode.InvalidProfile;
   constructor(readonly issues: ProfileIssue[]) {
+    const files = new Set(issues.map((issue) => issue.file)).size;
     super(
-      `${issues.length === 1 ? 'a problem' : `${issues.length} problems`} in the profile; nothing was changed:\n` +
+      `${issues.length === 1 ? 'a problem' : `${issues.length} problems`} in the profile${files > 1 ? 's' : ''}; nothing was changed:\n` +
         issues.map((issue) => `  ${formatIssue(issue)}`).join('\n'),
     );
   }

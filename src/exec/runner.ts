@@ -3,7 +3,6 @@
  * every command is logged once with secrets masked, and exit codes are returned for the caller's
  * tool module to interpret. This is the only module that imports execa.
  */
-import { execa } from 'execa';
 import { CommandError, EnvironmentError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { maskSecrets } from '../log.js';
@@ -44,6 +43,8 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
       const binary = toolBinary(tool, env);
       const command = displayCommand(binary, args);
       log.debug(`running: ${command}`);
+      // Loaded on first use: importing execa costs about 0.2 s of start-up.
+      const { execa } = await import('execa');
       const result = await execa(binary, [...args], {
         reject: false,
         env: options.env,

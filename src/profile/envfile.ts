@@ -14,6 +14,10 @@ export interface EnvEntry {
 export interface EnvFile {
   entries: Map<string, EnvEntry>;
   issues: ProfileIssue[];
+  /** Keys whose lines were refused: they are there, only unreadable, so never "missing". */
+  refusedKeys: Set<string>;
+  /** The whole file was refused (binary, encoding, line endings): nothing else is worth checking. */
+  unreadable: boolean;
 }
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -22,26 +26,32 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
   const entries = new Map<string, EnvEntry>();
   const issues: ProfileIssue[] = [];
-  const refuse = (message: string, line?: number, key?: string) => issues.push({ file, line, key, message });
+  const refusedKeys = new Set<string>();
+  const refuse = (message: string, line?: number, key?: string) => {
+    issues.push({ file, line, key, message });
+    if (key) refusedKeys.add(key);
+  };
+  const unreadable = () => ({ entries, issues, refusedKeys, unreadable: true });
 
   if (bytes.includes(0)) {
     refuse('the file holds binary data (a NUL byte), not KEY=VALUE lines: restore the profile from a backup or write it anew');
-    return { entries, issues };
+    return unreadable();
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a byte-order mark in the text, so that it is seen and refused below.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     refuse('the file is not valid UTF-8 text: restore the profile from a backup or write it anew');
-    return { entries, issues };
+    return unreadable();
   }
   if (text.startsWith('\uFEFF')) {
     refuse('the file starts with a UTF-8 byte-order mark, which systemd would read as part of the first key: save it without BOM (e.g. sed -i "1s/^\\xEF\\xBB\\xBF//" FILE)', 1);
-    return { entries, issues };
+    return unreadable();
   }
   if (text.includes('\r')) {
     refuse('the file has Windows (CRLF) line endings; the shell would keep the \\r in every value: convert it with dos2unix or sed -i "s/\\r$//" FILE');
-    return { entries, issues };
+    return unreadable();
   }
 
   const accepted: string[] = [];
@@ -53,7 +63,8 @@ export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
       return refuse(`section header "${trimmed}": an env file has no sections, remove the line`, line);
     }
     if (/^export\s/.test(trimmed)) {
-      return refuse('"export " is shell syntax that systemd does not read: remove "export " from the line', line);
+      const exported = /^export\s+([^=\s]+)/.exec(trimmed)?.[1];
+      return refuse('"export " is shell syntax that systemd does not read: remove "export " from the line', line, exported);
     }
     const equals = raw.indexOf('=');
     if (equals < 0) return refuse(`expected KEY=VALUE, got "${trimmed}"`, line);
@@ -63,7 +74,8 @@ export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
       return refuse('remove the spaces around "=": the shell would not accept them', line, key.trim());
     }
     if (!KEY.test(key) || key.startsWith('__')) {
-      return refuse(`"${key}" is not a valid variable name: use letters, digits and "_", not starting with a digit`, line);
+      issues.push({ file, line, message: `"${key}" is not a valid variable name: use letters, digits and "_", not starting with a digit` });
+      return;
     }
     const value = readValue(rawValue, (message) => refuse(message, line, key));
     if (value === undefined) return;
@@ -75,8 +87,8 @@ export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
     accepted.push(`${key}=${rawValue}`);
   });
 
-  crossCheckWithIni(accepted.join('\n'), entries, file, issues);
-  return { entries, issues };
+  crossCheckWithIni(accepted.join('\n'), entries, file, issues, refusedKeys);
+  return { entries, issues, refusedKeys, unreadable: false };
 }
 
 /** The value systemd would read, or undefined (after reporting) when the readers disagree on it. */
@@ -106,7 +118,7 @@ function readValue(raw: string, refuse: (message: string) => void): string | und
 }
 
 /** Parse the accepted lines with ini and refuse any key where its reading differs from ours. */
-function crossCheckWithIni(text: string, entries: Map<string, EnvEntry>, file: string, issues: ProfileIssue[]): void {
+function crossCheckWithIni(text: string, entries: Map<string, EnvEntry>, file: string, issues: ProfileIssue[], refusedKeys: Set<string>): void {
   const parsed = ini.parse(text) as Record<string, unknown>;
   for (const [key, entry] of entries) {
     // ini turns true/false/null into non-strings; their text is what systemd reads.
@@ -120,6 +132,7 @@ function crossCheckWithIni(text: string, entries: Map<string, EnvEntry>, file: s
         message: `ini reads this value as ${JSON.stringify(read)} but systemd reads ${JSON.stringify(entry.value)}: simplify the value`,
       });
       entries.delete(key);
+      refusedKeys.add(key);
     }
   }
 }

@@ -13,7 +13,7 @@ import { parseEnvFile } from './envfile.js';
 import { checkCalendars } from './external-checks.js';
 import { DATABASE_KEYS, FIELD_KEYS, FIELDS, FieldValueError, OWN_PREFIXES, fieldOf, type FieldKey, type ProfileValues } from './fields.js';
 import { assertProfileName } from './name.js';
-import { checkSecretFile, secretValues } from './secrets.js';
+import { checkSecretFile, secretKeys, secretValues } from './secrets.js';
 import { nearest } from './suggest.js';
 
 export interface Profile {
@@ -47,7 +47,7 @@ export async function loadProfiles(names: readonly string[], paths: Paths, runne
     if (result.profile) profiles.push(result.profile);
   }
   issues.push(...(await checkCalendars(profiles, runner)));
-  if (issues.length > 0) throw new ProfileError(issues);
+  if (issues.length > 0) throw new ProfileError(sortIssues(issues, names.map((name) => profileFile(paths, name))));
   return profiles;
 }
 
@@ -63,6 +63,7 @@ async function readProfile(name: string, paths: Paths, options: LoadOptions): Pr
   if (fileIssue) return { issues: [fileIssue] };
 
   const envFile = parseEnvFile(await fs.readFile(hostFile), file);
+  if (envFile.unreadable) return { issues: envFile.issues };
   const issues = [...envFile.issues];
   if (envFile.entries.size === 0 && issues.length === 0) {
     return {
@@ -80,7 +81,7 @@ async function readProfile(name: string, paths: Paths, options: LoadOptions): Pr
   const issue = (key: string, message: string) => issues.push({ file, line: lines[key], key, message });
   const values = parseValues(name, env, issue);
   checkUnknownKeys(env, issue);
-  checkRules(env, file, issues);
+  checkRules(env, envFile.refusedKeys, issue);
   issues.push(...(await checkPermissions(hostFile, file, env, lines, paths, options)));
 
   const profile: Profile = {
@@ -92,7 +93,13 @@ async function readProfile(name: string, paths: Paths, options: LoadOptions): Pr
     databaseConfigured: DATABASE_KEYS.some((key) => key in env),
     localRepository: localRepositoryPath(env.RESTIC_REPOSITORY),
   };
-  return { profile: issues.length === 0 ? profile : undefined, issues };
+  // The profile goes on to the external checks even when it has problems, so all are reported at once.
+  return { profile, issues };
+}
+
+/** Profile by profile, in file order; problems without a line (missing keys, permissions) last. */
+function sortIssues(issues: ProfileIssue[], files: string[]): ProfileIssue[] {
+  return [...issues].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || (a.line ?? Infinity) - (b.line ?? Infinity));
 }
 
 /** The profile must be a regular file (or a link to one inside the config folder), readable. */
@@ -153,19 +160,20 @@ function checkUnknownKeys(env: Record<string, string>, issue: (key: string, mess
   }
 }
 
-function checkRules(env: Record<string, string>, file: string, issues: ProfileIssue[]): void {
-  const present = (keys: FieldKey[]) => keys.filter((key) => key in env);
+function checkRules(env: Record<string, string>, refusedKeys: Set<string>, issue: (key: string, message: string) => void): void {
+  // A key on a refused line is there, just unreadable: it is not reported missing as well.
+  const present = (keys: FieldKey[]) => keys.filter((key) => key in env || refusedKeys.has(key));
   const repository = present(['RESTIC_REPOSITORY', 'RESTIC_REPOSITORY_FILE']);
   if (repository.length === 0) {
-    issues.push({ file, key: 'RESTIC_REPOSITORY', message: 'is missing: add RESTIC_REPOSITORY=<where the backups go>, e.g. RESTIC_REPOSITORY=/srv/restic-repo or sftp:user@host:/srv/restic-repo' });
+    issue('RESTIC_REPOSITORY', 'is missing: add RESTIC_REPOSITORY=<where the backups go>, e.g. RESTIC_REPOSITORY=/srv/restic-repo or sftp:user@host:/srv/restic-repo');
   } else if (repository.length > 1) {
-    issues.push({ file, key: 'RESTIC_REPOSITORY_FILE', message: 'is set together with RESTIC_REPOSITORY: keep only one' });
+    issue(repository[1]!, `${repository.join(' and ')} are set together: keep only one`);
   }
   const password = present(['RESTIC_PASSWORD_FILE', 'RESTIC_PASSWORD', 'RESTIC_PASSWORD_COMMAND']);
   if (password.length === 0) {
-    issues.push({ file, key: 'RESTIC_PASSWORD_FILE', message: 'is missing: add RESTIC_PASSWORD_FILE=/etc/restic/<name>.password (a chmod 600 file holding the password)' });
+    issue('RESTIC_PASSWORD_FILE', 'is missing: add RESTIC_PASSWORD_FILE=/etc/restic/<name>.password (a chmod 600 file holding the password)');
   } else if (password.length > 1) {
-    issues.push({ file, key: password[1], message: `${password.join(' and ')} are set together: keep exactly one` });
+    issue(password[1]!, `${password.join(' and ')} are set together: keep exactly one`);
   }
 }
 
@@ -182,8 +190,8 @@ async function checkPermissions(
   const octal = (mode & 0o777).toString(8).padStart(4, '0');
   if ((mode & 0o022) !== 0) {
     issues.push({ file, message: `the profile is writable by group or others (mode ${octal}), who could make the backup job run their commands as root: run chmod 600 ${file}` });
-  } else if ((mode & 0o044) !== 0 && secretValues(env).length > 0) {
-    issues.push({ file, message: `the profile holds a secret and is readable by group or others (mode ${octal}): run chmod 600 ${file}` });
+  } else if ((mode & 0o044) !== 0 && secretKeys(env).length > 0) {
+    issues.push({ file, message: `the profile holds a secret (${secretKeys(env).join(', ')}) and is readable by group or others (mode ${octal}): run chmod 600 ${file}` });
   }
   for (const [key, value] of Object.entries(env)) {
     if (!fieldOf(key)?.secretFile || !value.startsWith('/')) continue;

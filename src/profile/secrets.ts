@@ -21,6 +21,11 @@ export function urlPassword(value: string): string | undefined {
   return match?.[1];
 }
 
+/** The keys of a profile whose values are, or contain, secrets. */
+export function secretKeys(env: Record<string, string>): string[] {
+  return Object.keys(env).filter((key) => env[key] !== '' && (isSecretKey(key) || urlPassword(env[key]!) !== undefined));
+}
+
 /** The secret values of a profile's variables (for masking, and to decide its permissions). */
 export function secretValues(env: Record<string, string>): string[] {
   const values: string[] = [];

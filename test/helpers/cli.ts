@@ -1,0 +1,19 @@
+/** Runs the built CLI (dist/cli.js) as a user would, and returns its exit code and output. */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = path.join(PROJECT, 'dist/cli.js');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  if (result.error) throw result.error;
+  return { exitCode: result.status ?? 128, stdout: result.stdout, stderr: result.stderr };
+}

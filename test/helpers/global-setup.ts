@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+/**
+ * The programs the test suite needs, with the Debian package of each. The global set-up installs
+ * the missing ones (as root) and fails, naming the package, when it cannot: no test skips.
+ */
+
+export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: string }> = [
+  { binary: 'systemd-analyze', debianPackage: 'systemd' },
+  { binary: 'systemctl', debianPackage: 'systemd' },
+];
+
+export function hasBinary(binary: string): boolean {
+  try {
+    execFileSync('sh', ['-c', 'command -v "$1"', 'sh', binary], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function missingTools(): Array<{ binary: string; debianPackage: string }> {
+  return REQUIRED_TOOLS.filter((tool) => !hasBinary(tool.binary));
+}
+
+export default function globalSetup(): void {
+  let missing = missingTools();
+  if (missing.length > 0 && process.getuid?.() === 0) {
+    const packages = [...new Set(missing.map((tool) => tool.debianPackage))];
+    process.stderr.write(`\ninstalling the test tools' packages: ${packages.join(' ')}\n`);
+    try {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+      execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+        stdio: 'inherit',
+        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
+    } catch {
+      // reported below with the exact command to run
+    }
+    missing = missingTools();
+  }
+  if (missing.length > 0) {
+    const packages = [...new Set(missing.map((tool) => tool.debianPackage))].join(' ');
+    throw new Error(`the tests need ${missing.map((tool) => tool.binary).join(', ')}: run apt-get install -y ${packages} (as root), then npm test again`);
+  }
+}

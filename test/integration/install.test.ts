@@ -1,0 +1,265 @@
+/**
+ * install / uninstall against a temp root: real files, real `systemctl --root=<temp>` and real
+ * `systemd-analyze verify`; only daemon-reload and --now are recorded, as they need a booted systemd.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { installCommand } from '../../src/commands/install.js';
+import { uninstallCommand } from '../../src/commands/uninstall.js';
+import { EnvironmentError, ProfileError, UsageError } from '../../src/errors.js';
+import { createRunner } from '../../src/exec/runner.js';
+import { verifyUnits } from '../../src/exec/systemd-analyze.js';
+import { memoryLogger } from '../../src/log.js';
+import { runCli } from '../helpers/cli.js';
+import { testContext } from '../helpers/context.js';
+import { allFileText, removeTempRoots, snapshotTree, tempRoot, writeProfile } from '../helpers/temp-root.js';
+
+const PASSWORD = 'guide-password-4c1d';
+const GUIDE_PROFILE = `RESTIC_REPOSITORY=/srv/restic-repo\nRESTIC_PASSWORD=${PASSWORD}\n`;
+const DB_PROFILE = `RESTIC_REPOSITORY=/srv/restic-repo\nRESTIC_PASSWORD=${PASSWORD}\nPGHOST=/var/run/postgresql\n`;
+const TEMPLATES = ['pg-backup@.service', 'pg-backup@.timer', 'restic@.service', 'restic@.timer'];
+
+const unitDir = (root: string) => path.join(root, 'etc/systemd/system');
+const exists = (root: string, relative: string) => fs.existsSync(path.join(unitDir(root), relative));
+const isLink = (root: string, relative: string) => {
+  try {
+    return fs.lstatSync(path.join(unitDir(root), relative)).isSymbolicLink();
+  } catch {
+    return false;
+  }
+};
+
+afterAll(removeTempRoots);
+
+describe('the guide\'s profile installed with --root, as a new user would', () => {
+  const root = tempRoot();
+  writeProfile(root, 'myconf', GUIDE_PROFILE);
+  let first: ReturnType<typeof runCli>;
+
+  beforeAll(() => {
+    first = runCli(['install', 'myconf', '--root', root, '--json']);
+  });
+
+  test('writes the four templates and the drop-ins, enables restic@myconf.timer and says changed', () => {
+    expect(first.stderr).toBe('');
+    expect(first.exitCode).toBe(0);
+    const report = JSON.parse(first.stdout);
+    expect(report).toEqual({
+      changed: true,
+      written: [
+        ...TEMPLATES.map((unit) => `/etc/systemd/system/${unit}`),
+        '/etc/systemd/system/restic@myconf.service.d/50-restic-systemd.conf',
+        '/etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf',
+      ].sort(),
+      removed: [],
+      enabled: ['restic@myconf.timer'],
+      disabled: [],
+    });
+    expect(fs.readlinkSync(path.join(unitDir(root), 'timers.target.wants/restic@myconf.timer'))).toBe('/etc/systemd/system/restic@.timer');
+    expect(exists(root, 'pg-backup@myconf.timer.d')).toBe(false);
+  });
+
+  test('unit files are world-readable and hold no password', () => {
+    expect(allFileText(unitDir(root))).not.toContain(PASSWORD);
+    for (const unit of TEMPLATES) expect(fs.statSync(path.join(unitDir(root), unit)).mode & 0o777).toBe(0o644);
+  });
+
+  test('every unit passes systemd-analyze verify without a word', async () => {
+    const units = ['restic@myconf.service', 'restic@myconf.timer', 'pg-backup@myconf.service', 'pg-backup@myconf.timer'];
+    const complaints = await verifyUnits(createRunner(memoryLogger()), units.map((unit) => path.join(unitDir(root), unit)));
+    expect(complaints).toBe('');
+  });
+
+  test('the same command again says changed: false and rewrites nothing', () => {
+    const before = snapshotTree(root);
+    const again = runCli(['install', 'myconf', '--root', root, '--json']);
+    expect(again.exitCode).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ changed: false, written: [], removed: [], enabled: [], disabled: [] });
+    expect(snapshotTree(root)).toEqual(before);
+  });
+
+  test('uninstall leaves no unit, link or drop-in behind, and keeps the profile', () => {
+    const result = runCli(['uninstall', 'myconf', '--root', root, '--json']);
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ changed: true, disabled: ['restic@myconf.timer'] });
+    const left = fs.readdirSync(unitDir(root), { recursive: true, encoding: 'utf8' }).filter((entry) => !fs.statSync(path.join(unitDir(root), entry)).isDirectory());
+    expect(left).toEqual([]);
+    expect(fs.existsSync(path.join(root, 'etc/restic/myconf.conf'))).toBe(true);
+  });
+});
+
+test('a database profile also gets the pg-backup@ drop-ins and timer, and they verify silently', async () => {
+  const root = tempRoot();
+  writeProfile(root, 'db', DB_PROFILE);
+  const context = testContext(root);
+  const report = await installCommand(context, ['db']);
+  expect(report.enabled.sort()).toEqual(['pg-backup@db.timer', 'restic@db.timer']);
+  expect(isLink(root, 'timers.target.wants/pg-backup@db.timer')).toBe(true);
+  const units = ['restic', 'pg-backup'].flatMap((family) => ['service', 'timer'].map((type) => path.join(unitDir(root), `${family}@db.${type}`)));
+  expect(await verifyUnits(context.runner, units)).toBe('');
+  const serviceDropIn = fs.readFileSync(path.join(unitDir(root), 'pg-backup@db.service.d/50-restic-systemd.conf'), 'utf8');
+  expect(serviceDropIn).toContain('ReadWritePaths=/srv/restic-repo');
+});
+
+describe('on a host where systemd runs (recorded daemon-reload and --now)', () => {
+  test('install reloads once, then enables and starts the timer', async () => {
+    const root = tempRoot();
+    writeProfile(root, 'myconf', GUIDE_PROFILE);
+    const context = testContext(root, { online: true });
+    await installCommand(context, ['myconf']);
+    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl daemon-reload', 'systemctl enable --now restic@myconf.timer']);
+    expect(isLink(root, 'timers.target.wants/restic@myconf.timer')).toBe(true);
+  });
+
+  test('an unchanged re-install neither reloads nor enables', async () => {
+    const root = tempRoot();
+    writeProfile(root, 'myconf', GUIDE_PROFILE);
+    await installCommand(testContext(root, { online: true }), ['myconf']);
+    const context = testContext(root, { online: true });
+    const report = await installCommand(context, ['myconf']);
+    expect(report.changed).toBe(false);
+    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual([]);
+  });
+
+  test('a changed schedule rewrites only the timer drop-in, then reloads', async () => {
+    const root = tempRoot();
+    writeProfile(root, 'myconf', GUIDE_PROFILE);
+    await installCommand(testContext(root, { online: true }), ['myconf']);
+    writeProfile(root, 'myconf', `${GUIDE_PROFILE}BACKUP_SCHEDULE=*:0/15\n`);
+    const context = testContext(root, { online: true });
+    const report = await installCommand(context, ['myconf']);
+    expect(report.written).toEqual(['/etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf']);
+    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl daemon-reload']);
+    expect(fs.readFileSync(path.join(unitDir(root), 'restic@myconf.timer.d/50-restic-systemd.conf'), 'utf8')).toContain('OnCalendar=*:0/15\n');
+  });
+
+  test('a profile that no longer has a database loses its pg-backup@ drop-ins and timer', async () => {
+    const root = tempRoot();
+    writeProfile(root, 'db', DB_PROFILE);
+    await installCommand(testContext(root, { online: true }), ['db']);
+    writeProfile(root, 'db', GUIDE_PROFILE);
+    const context = testContext(root, { online: true });
+    const report = await installCommand(context, ['db']);
+    expect(report.removed.sort()).toEqual([
+      '/etc/systemd/system/pg-backup@db.service.d/50-restic-systemd.conf',
+      '/etc/systemd/system/pg-backup@db.timer.d/50-restic-systemd.conf',
+    ]);
+    expect(report.disabled).toEqual(['pg-backup@db.timer']);
+    expect(context.calls).toContain('systemctl disable --now pg-backup@db.timer');
+    expect(exists(root, 'pg-backup@db.timer.d')).toBe(false);
+    expect(isLink(root, 'timers.target.wants/pg-backup@db.timer')).toBe(false);
+  });
+
+  test('uninstall disables and stops the timer and reloads', async () => {
+    const root = tempRoot();
+    writeProfile(root, 'myconf', GUIDE_PROFILE);
+    await installCommand(testContext(root, { online: true }), ['myconf']);
+    const context = testContext(root, { online: true });
+    await uninstallCommand(context, ['myconf'], false);
+    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl disable --now restic@myconf.timer', 'systemctl daemon-reload']);
+  });
+});
+
+test('without --root on a host where systemd is not running, install refuses before writing', async () => {
+  const root = tempRoot();
+  writeProfile(root, 'myconf', GUIDE_PROFILE);
+  const before = snapshotTree(root);
+  const context = testContext(root, { online: true, systemdBooted: false });
+  await expect(installCommand(context, ['myconf'])).rejects.toThrow(EnvironmentError);
+  await expect(installCommand(context, ['myconf'])).rejects.toThrow(/use --root|--root DIR/);
+  expect(context.calls).toEqual([]);
+  expect(snapshotTree(root)).toEqual(before);
+});
+
+test('the real CLI without --root on this host (no systemd running) exits 4 and writes nothing', () => {
+  const result = runCli(['install', 'myconf', '--config-dir', '/nonexistent']);
+  if (fs.existsSync('/run/systemd/system')) throw new Error('this test expects a host whose PID 1 is not systemd (CI and developer machines)');
+  expect(result.exitCode).toBe(4);
+  expect(result.stderr).toContain('systemd is not running on this host');
+});
+
+test('if one of several profiles is invalid, nothing is written for any of them', async () => {
+  const root = tempRoot();
+  writeProfile(root, 'good', GUIDE_PROFILE);
+  writeProfile(root, 'bad', 'RESTIC_REPOSITORY=/srv/r\nBACKUP_SCHEDULE=never ever\n');
+  const before = snapshotTree(root);
+  const error = await installCommand(testContext(root), ['good', 'bad']).catch((caught) => caught);
+  expect(error).toBeInstanceOf(ProfileError);
+  expect((error as ProfileError).issues.map((issue) => issue.key)).toEqual(['BACKUP_SCHEDULE', 'RESTIC_PASSWORD_FILE']);
+  expect(snapshotTree(root)).toEqual(before);
+});
+
+test('a unit file that restic-systemd did not write is never replaced', async () => {
+  const root = tempRoot();
+  writeProfile(root, 'myconf', GUIDE_PROFILE);
+  fs.mkdirSync(unitDir(root), { recursive: true });
+  fs.writeFileSync(path.join(unitDir(root), 'restic@.service'), '[Service]\nExecStart=/usr/bin/restic backup /home\n');
+  const before = snapshotTree(root);
+  const error = await installCommand(testContext(root), ['myconf']).catch((caught) => caught);
+  expect(error).toBeInstanceOf(EnvironmentError);
+  expect(error.message).toContain('/etc/systemd/system/restic@.service');
+  expect(error.message).toContain('docs/migration.md');
+  expect(snapshotTree(root)).toEqual(before);
+});
+
+test('the templates stay while another profile uses them, and --purge refuses to break it', async () => {
+  const root = tempRoot();
+  writeProfile(root, 'one', GUIDE_PROFILE);
+  writeProfile(root, 'two', GUIDE_PROFILE);
+  await installCommand(testContext(root), ['one', 'two']);
+  await expect(uninstallCommand(testContext(root), ['one'], true)).rejects.toThrow(UsageError);
+  const report = await uninstallCommand(testContext(root), ['one'], false);
+  expect(report.removed.sort()).toEqual([
+    '/etc/systemd/system/restic@one.service.d/50-restic-systemd.conf',
+    '/etc/systemd/system/restic@one.timer.d/50-restic-systemd.conf',
+  ]);
+  for (const unit of TEMPLATES) expect(exists(root, unit)).toBe(true);
+  expect(isLink(root, 'timers.target.wants/restic@two.timer')).toBe(true);
+  const last = await uninstallCommand(testContext(root), ['two'], false);
+  expect(last.removed).toEqual(expect.arrayContaining(TEMPLATES.map((unit) => `/etc/systemd/system/${unit}`)));
+});
+
+test('uninstall never touches files it did not write, even in its own drop-in folders', async () => {
+  const root = tempRoot();
+  writeProfile(root, 'myconf', GUIDE_PROFILE);
+  await installCommand(testContext(root), ['myconf']);
+  fs.writeFileSync(path.join(unitDir(root), 'restic@myconf.service.d/60-local.conf'), '[Service]\nNice=5\n');
+  await uninstallCommand(testContext(root), ['myconf'], false);
+  expect(exists(root, 'restic@myconf.service.d/60-local.conf')).toBe(true);
+  expect(exists(root, 'restic@myconf.service.d/50-restic-systemd.conf')).toBe(false);
+});
+
+test('uninstall of a profile that was never installed changes nothing and exits 0', () => {
+  const root = tempRoot();
+  const result = runCli(['uninstall', 'ghost', '--root', root]);
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).toContain('unchanged');
+});
+
+test('render prints every file install would write and touches nothing', () => {
+  const root = tempRoot();
+  writeProfile(root, 'myconf', GUIDE_PROFILE);
+  const before = snapshotTree(root);
+  const result = runCli(['render', 'myconf', '--root', root]);
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).toContain('# ==> /etc/systemd/system/restic@.service <==');
+  expect(result.stdout).toContain('# ==> /etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf <==');
+  expect(result.stdout).not.toContain(PASSWORD);
+  expect(snapshotTree(root)).toEqual(before);
+});
+
+test('render --out writes the files into the folder given', () => {
+  const root = tempRoot();
+  writeProfile(root, 'myconf', GUIDE_PROFILE);
+  const out = path.join(tempRoot(), 'units');
+  const result = runCli(['render', 'myconf', '--root', root, '--out', out]);
+  expect(result.exitCode).toBe(0);
+  expect(fs.readdirSync(out).sort()).toEqual([...TEMPLATES, 'restic@myconf.service.d', 'restic@myconf.timer.d'].sort());
+});
+
+test('an unknown command or a missing argument exits 2 with usage help', () => {
+  expect(runCli(['frobnicate']).exitCode).toBe(2);
+  const missing = runCli(['install']);
+  expect(missing.exitCode).toBe(2);
+  expect(missing.stderr).toContain('Not enough non-option arguments');
+});
