@@ -8,4 +8,5 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.cjs'],
 };

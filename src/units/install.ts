@@ -3,6 +3,7 @@
  * the content differs, and only files that carry restic-systemd's marker. No systemctl here.
  */
 import fs from 'node:fs/promises';
+import fsExtra from 'fs-extra';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { onHost, type Paths } from '../paths.js';
@@ -54,7 +55,7 @@ export async function planWrites(paths: Paths, files: readonly UnitFile[]): Prom
 
 /** Write a file atomically: a temp file in the same folder, then rename over the target. */
 export async function writeFileAtomic(file: string, text: string, mode: number): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+  await fsExtra.ensureDir(path.dirname(file), 0o755);
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
     const handle = await fs.open(temp, 'w', mode);
@@ -67,7 +68,7 @@ export async function writeFileAtomic(file: string, text: string, mode: number):
     }
     await fs.rename(temp, file);
   } catch (error) {
-    await fs.rm(temp, { force: true });
+    await fsExtra.remove(temp);
     throw new EnvironmentError(`cannot write ${file}: ${(error as Error).message}`);
   }
 }
@@ -96,7 +97,7 @@ export async function removeUnitFiles(paths: Paths, files: readonly string[]): P
   for (const file of files) {
     const full = path.join(unitFolder(paths), file);
     try {
-      await fs.rm(full, { force: true });
+      await fsExtra.remove(full);
       if (path.dirname(file) !== '.') await fs.rmdir(path.dirname(full)).catch(() => undefined);
     } catch (error) {
       throw new EnvironmentError(`cannot remove ${full}: ${(error as Error).message}`);

@@ -1,0 +1,80 @@
+/**
+ * The reference pages generated from the code: docs/profile.md from the field table and
+ * docs/exit-codes.md from the exit-code table. `npm run docs` writes them; a test fails when the
+ * committed pages differ from what the code says.
+ */
+import { EXIT_CODES } from '../errors.js';
+import { FIELD_KEYS, FIELDS, OWN_PREFIXES, type Field, type FieldGroup } from '../profile/fields.js';
+
+const GROUP_TITLES: Record<FieldGroup, string> = {
+  repository: 'Repository and password (restic\'s own variables)',
+  backup: 'The restic@ backup job',
+  database: 'The pg-backup@ database job',
+};
+
+const OWNERS: Record<Field<unknown>['owner'], string> = { restic: 'restic', libpq: 'libpq', 'restic-systemd': 'restic-systemd' };
+
+function cell(text: string): string {
+  return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+}
+
+export function profileReference(): string {
+  const lines = [
+    '# Profile reference',
+    '',
+    '<!-- Generated from src/profile/fields.ts by `npm run docs`; do not edit by hand. -->',
+    '',
+    'A profile is `/etc/restic/<name>.conf` (or `<config-dir>/<name>.conf`): one `KEY=VALUE` per line,',
+    'read by systemd as the units\' `EnvironmentFile=` and by restic-systemd itself. Lines starting with',
+    '`#` or `;` are comments. A value may be quoted with `"…"` or `\'…\'` as a whole.',
+    '',
+    'Refused, because systemd, `ini` and the guide\'s `while read … export` loop would read them',
+    'differently: an unquoted `#` or `;` inside a value, backslashes, spaces around `=` or after the',
+    'value, `export KEY=…`, `[section]` headers, a key set twice, CRLF line endings, a byte-order mark,',
+    'and anything that is not UTF-8 text.',
+    '',
+    'Variables not listed here (other `RESTIC_*` settings, backend credentials such as `AWS_*` or',
+    '`B2_*`, libpq\'s other `PG*` variables) are passed to restic and PostgreSQL untouched. A key that',
+    `starts with ${OWN_PREFIXES.map((prefix) => `\`${prefix}\``).join(' or ')} must be one of restic-systemd's own, and a key one or`,
+    'two letters away from a listed one is refused as a likely typo.',
+    '',
+    'Secrets: a profile holding a secret (a password, a key, credentials in a URL) must not be',
+    'readable by group or others, and the files named by `RESTIC_PASSWORD_FILE`,',
+    '`RESTIC_REPOSITORY_FILE` and `PGPASSFILE` must not be either: `chmod 600`. A profile writable by',
+    'group or others is always refused. Secrets never go into unit files.',
+    '',
+  ];
+  for (const group of Object.keys(GROUP_TITLES) as FieldGroup[]) {
+    lines.push(`## ${GROUP_TITLES[group]}`, '', '| key | default | from | meaning |', '| --- | --- | --- | --- |');
+    for (const key of FIELD_KEYS) {
+      const field = FIELDS[key] as Field<unknown>;
+      if (field.group !== group) continue;
+      const fallback = field.default === undefined ? '' : field.default === '' ? '(empty)' : `\`${field.default}\``;
+      const example = field.example ? ` Example: \`${key}=${field.example}\`.` : '';
+      lines.push(`| \`${key}\` | ${fallback} | ${OWNERS[field.owner]} | ${cell(field.doc + example)} |`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+export function exitCodeReference(): string {
+  return [
+    '# Exit codes',
+    '',
+    '<!-- Generated from src/errors.ts by `npm run docs`; do not edit by hand. -->',
+    '',
+    'Every command uses this table. 0 means everything asked for succeeded; anything else means it',
+    'did not, and the message on stderr says what to do.',
+    '',
+    '| code | name | meaning |',
+    '| --- | --- | --- |',
+    ...EXIT_CODES.map((entry) => `| ${entry.code} | ${entry.name} | ${cell(entry.meaning)} |`),
+    '',
+  ].join('\n');
+}
+
+export const GENERATED_DOCS: Record<string, () => string> = {
+  'docs/profile.md': profileReference,
+  'docs/exit-codes.md': exitCodeReference,
+};

@@ -1,0 +1,18 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { GENERATED_DOCS } from '../../src/docs/reference.js';
+import { PROJECT } from '../helpers/cli.js';
+
+test.each(Object.keys(GENERATED_DOCS))('%s is what the code says (run npm run docs after changing the model)', (file) => {
+  expect(fs.readFileSync(path.join(PROJECT, file), 'utf8')).toBe(GENERATED_DOCS[file]!());
+});
+
+test('the README and docs link only to pages that exist', () => {
+  const pages = ['README.md', ...fs.readdirSync(path.join(PROJECT, 'docs')).map((page) => `docs/${page}`)];
+  for (const page of pages) {
+    const text = fs.readFileSync(path.join(PROJECT, page), 'utf8');
+    for (const [, target] of text.matchAll(/\]\(([^)#]+\.md)(#[^)]*)?\)/g)) {
+      expect([page, fs.existsSync(path.join(PROJECT, path.dirname(page), target!))]).toEqual([page, true]);
+    }
+  }
+});
