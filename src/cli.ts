@@ -5,7 +5,10 @@
  */
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { execCommand } from './commands/exec.js';
+import { initCommand } from './commands/init.js';
 import { installCommand } from './commands/install.js';
+import { RUNNABLE_JOBS, runCommand, type RunnableJob } from './commands/run.js';
 import { renderCommand } from './commands/render.js';
 import { uninstallCommand } from './commands/uninstall.js';
 import { isSystemdBooted, type Context } from './context.js';
@@ -37,8 +40,12 @@ function buildContext(options: GlobalOptions): Context {
 
 const exitCodeEpilogue = `Exit codes:\n${EXIT_CODES.map((entry) => `  ${entry.code}  ${entry.name}`).join('\n')}\n(docs/exit-codes.md)`;
 
+/** Set by commands whose exit code is not an error's: exec passes its command's code on. */
+let passThroughExitCode: number = ExitCode.Ok;
+
 function cli(argv: string[]): Argv {
   return yargs(argv)
+    .parserConfiguration({ 'populate--': true })
     .scriptName('restic-systemd')
     .usage('$0 <command> [options]\n\nTurns restic profiles (/etc/restic/<name>.conf) into systemd units and runs their jobs.')
     .option('root', { type: 'string', describe: 'Work on the system under DIR: systemctl gets --root=DIR, nothing is reloaded or started (image builds, tests)' })
@@ -80,7 +87,41 @@ function cli(argv: string[]): Argv {
         await uninstallCommand(buildContext(args), args.names, args.purge);
       },
     )
-    .demandCommand(1, 'name a command: render, install or uninstall (see --help)')
+    .command(
+      'init <name>',
+      "Create the profile's repository if it does not exist yet; succeed quietly if it does",
+      (command) =>
+        command
+          .positional('name', { type: 'string', demandOption: true, describe: 'Profile name' })
+          .option('generate-password', { type: 'boolean', default: false, describe: 'Write a random password (mode 0600) into RESTIC_PASSWORD_FILE if that file does not exist' })
+          .example('$0 init myconf --generate-password', 'create /etc/restic/myconf.password and the repository'),
+      (args) => initCommand(buildContext(args), args.name, args.generatePassword),
+    )
+    .command(
+      'run <job> <name>',
+      'Run a job of a profile now: what the units start (backup: restic backup + retention; maintenance: prune + check)',
+      (command) =>
+        command
+          .positional('job', { type: 'string', choices: Object.keys(RUNNABLE_JOBS), demandOption: true, describe: 'The job' })
+          .positional('name', { type: 'string', demandOption: true, describe: 'Profile name' })
+          .example('$0 run backup myconf', 'back up now, apply the retention, write the status file')
+          .example('$0 run maintenance myconf', 'restic prune and restic check --read-data-subset now'),
+      (args) => runCommand(buildContext(args), args.job as RunnableJob, args.name),
+    )
+    .command(
+      'exec <name>',
+      "Run a command with the profile's environment (replaces the guide's while-read-export loop)",
+      (command) =>
+        command
+          .positional('name', { type: 'string', demandOption: true, describe: 'Profile name' })
+          .usage('$0 exec <name> -- <command…>')
+          .example('$0 exec myconf -- restic snapshots', 'list the snapshots of the repository of myconf')
+          .example('$0 exec myconf -- restic restore latest --target /tmp/restore', 'restore the latest snapshot'),
+      async (args) => {
+        passThroughExitCode = await execCommand(buildContext(args), args.name, ((args['--'] as unknown[]) ?? []).map(String));
+      },
+    )
+    .demandCommand(1, 'name a command: render, install, uninstall, init, run or exec (see --help)')
     .recommendCommands()
     .strict()
     .epilogue(exitCodeEpilogue)
@@ -95,7 +136,7 @@ function cli(argv: string[]): Argv {
 async function main(): Promise<number> {
   try {
     await cli(hideBin(process.argv)).parseAsync();
-    return ExitCode.Ok;
+    return passThroughExitCode;
   } catch (error) {
     if (error instanceof ToolError) {
       process.stderr.write(`restic-systemd: ${maskSecrets(error.message)}\n`);

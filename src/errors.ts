@@ -10,6 +10,8 @@ export const ExitCode = {
   InvalidProfile: 3,
   Environment: 4,
   CommandFailed: 5,
+  BackupWarning: 6,
+  LockTimeout: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -20,7 +22,9 @@ export const EXIT_CODES: ReadonlyArray<{ code: ExitCode; name: keyof typeof Exit
   { code: ExitCode.Usage, name: 'Usage', meaning: 'The command line is wrong: unknown command or flag, missing argument, or a profile name that is not allowed.' },
   { code: ExitCode.InvalidProfile, name: 'InvalidProfile', meaning: 'A profile is missing, unreadable, malformed, invalid, or holds secrets with loose permissions. Every problem is listed with file and line. Nothing was written.' },
   { code: ExitCode.Environment, name: 'Environment', meaning: 'The host is not ready: systemd is not running (use --root), a required program is not installed, a file could not be written, or a unit file that restic-systemd did not write is in the way.' },
-  { code: ExitCode.CommandFailed, name: 'CommandFailed', meaning: 'An external program (systemctl, systemd-analyze, restic, …) failed; its output is shown.' },
+  { code: ExitCode.CommandFailed, name: 'CommandFailed', meaning: "An external program (systemctl, systemd-analyze, restic, …) failed; the message gives restic's meaning (wrong password, no repository, locked, unreachable) and its output. For a job: the run failed, and no retention ran." },
+  { code: ExitCode.BackupWarning, name: 'BackupWarning', meaning: 'The backup saved its snapshot, but some files could not be read (restic exit 3) or a BACKUP_PATHS entry does not exist; the files are listed. Retention did not run. BACKUP_WARNING_IS_SUCCESS=yes turns this into 0.' },
+  { code: ExitCode.LockTimeout, name: 'LockTimeout', meaning: 'Another job of the same repository held the repository lock for longer than BACKUP_LOCK_WAIT; this run did nothing.' },
 ];
 
 /** Base class: an error whose message is meant for the operator and maps to one exit code. */
@@ -57,6 +61,20 @@ export class ProfileError extends ToolError {
 
 export class EnvironmentError extends ToolError {
   readonly exitCode = ExitCode.Environment;
+}
+
+export class LockTimeoutError extends ToolError {
+  readonly exitCode = ExitCode.LockTimeout;
+}
+
+/** A job that ran and did not fully succeed: its exit code is the job's verdict. */
+export class JobError extends ToolError {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+  ) {
+    super(message);
+  }
 }
 
 export class CommandError extends ToolError {

@@ -3,16 +3,23 @@
  * every command is logged once with secrets masked, and exit codes are returned for the caller's
  * tool module to interpret. This is the only module that imports execa.
  */
+import type { Options as ExecaOptions } from 'execa';
 import { CommandError, EnvironmentError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { maskSecrets } from '../log.js';
-import { TOOLS, toolBinary, type ToolName } from './tools.js';
+import { TOOLS, toolBinary, type OtherProgram, type ToolName } from './tools.js';
 
 export interface RunOptions {
   /** Variables added to the inherited environment. */
   env?: Record<string, string>;
   /** Text written to the program's stdin (small inputs only; streams go through OS pipes). */
   input?: string;
+  /** Called with each line of stdout as it arrives; stdout is then not kept in memory. */
+  onStdoutLine?: (line: string) => void;
+  /** The program shares this process's terminal (stdin, stdout, stderr): for `exec`. */
+  attached?: boolean;
+  /** An open file descriptor passed to the program as its fd 3 (flock(1) locks it). */
+  fd3?: number;
 }
 
 export interface RunResult {
@@ -25,7 +32,9 @@ export interface RunResult {
 }
 
 export interface Runner {
-  run(tool: ToolName, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  run(tool: ToolName | OtherProgram, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Send a signal to every program this runner has started and that still runs. */
+  signalAll(signal: NodeJS.Signals): void;
 }
 
 /** Quote one argv word for display only; nothing is ever run through a shell. */
@@ -37,28 +46,51 @@ export function displayCommand(binary: string, args: readonly string[]): string 
   return maskSecrets([binary, ...args].map(displayWord).join(' '));
 }
 
+type Stdio = 'ignore' | 'pipe' | 'inherit' | number;
+
+function stdioOf(options: RunOptions): [Stdio, Stdio, Stdio, ...Stdio[]] {
+  const stdio: [Stdio, Stdio, Stdio, ...Stdio[]] = options.attached
+    ? ['inherit', 'inherit', 'inherit']
+    : [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
+  if (options.fd3 !== undefined) stdio.push(options.fd3);
+  return stdio;
+}
+
 export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env): Runner {
+  const running = new Set<{ kill: (signal: NodeJS.Signals) => boolean }>();
   return {
+    signalAll(signal) {
+      for (const subprocess of running) subprocess.kill(signal);
+    },
     async run(tool, args, options = {}) {
       const binary = toolBinary(tool, env);
       const command = displayCommand(binary, args);
       log.debug(`running: ${command}`);
       // Loaded on first use: importing execa costs about 0.2 s of start-up.
       const { execa } = await import('execa');
-      const result = await execa(binary, [...args], {
+      const subprocess = execa(binary, [...args], {
         reject: false,
         env: options.env,
         input: options.input,
-        stdin: options.input === undefined ? 'ignore' : undefined,
+        stdio: stdioOf(options) as ExecaOptions['stdio'],
         stripFinalNewline: false,
+        buffer: { stdout: options.onStdoutLine === undefined, stderr: true },
       });
+      running.add(subprocess);
+      let result;
+      try {
+        if (options.onStdoutLine) {
+          for await (const line of subprocess.iterable({ from: 'stdout' })) options.onStdoutLine(String(line));
+        }
+        result = await subprocess;
+      } finally {
+        running.delete(subprocess);
+      }
       if (result.failed && result.exitCode === undefined && !result.signal) {
         const code = (result as { code?: string }).code;
         if (code === 'ENOENT') {
-          const spec = TOOLS[tool];
-          throw new EnvironmentError(
-            `${binary} was not found: install it (apt-get install ${spec.debianPackage}) or set ${spec.envVar} to its path`,
-          );
+          const hint = typeof tool === 'string' ? `install it (apt-get install ${TOOLS[tool].debianPackage}) or set ${TOOLS[tool].envVar} to its path` : 'check the command name';
+          throw new EnvironmentError(`${binary} was not found: ${hint}`);
         }
         throw new CommandError(`${command} could not be started: ${result.shortMessage}`, command, undefined, '');
       }
@@ -66,8 +98,8 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
         command,
         exitCode: result.exitCode ?? 128,
         signal: result.signal ?? undefined,
-        stdout: String(result.stdout ?? ''),
-        stderr: maskSecrets(String(result.stderr ?? '')),
+        stdout: typeof result.stdout === 'string' ? result.stdout : '',
+        stderr: maskSecrets(typeof result.stderr === 'string' ? result.stderr : ''),
       };
     },
   };

@@ -6,12 +6,19 @@ export const TOOLS = {
   systemctl: { envVar: 'SYSTEMCTL_BIN', binary: 'systemctl', debianPackage: 'systemd' },
   'systemd-analyze': { envVar: 'SYSTEMD_ANALYZE_BIN', binary: 'systemd-analyze', debianPackage: 'systemd' },
   restic: { envVar: 'RESTIC_BIN', binary: 'restic', debianPackage: 'restic' },
+  flock: { envVar: 'FLOCK_BIN', binary: 'flock', debianPackage: 'util-linux' },
 } as const;
 
 export type ToolName = keyof typeof TOOLS;
 
+/** A program that is not one of ours: what `exec <name> -- <command…>` runs. */
+export interface OtherProgram {
+  program: string;
+}
+
 /** The binary to run for a tool: its *_BIN override from the environment, or its usual name. */
-export function toolBinary(tool: ToolName, env: NodeJS.ProcessEnv = process.env): string {
+export function toolBinary(tool: ToolName | OtherProgram, env: NodeJS.ProcessEnv = process.env): string {
+  if (typeof tool !== 'string') return tool.program;
   const spec = TOOLS[tool];
   return env[spec.envVar] || spec.binary;
 }

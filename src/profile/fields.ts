@@ -2,6 +2,7 @@
  * THE profile model: one declarative table of every key restic-systemd reads or checks. The
  * Profile type, the defaults, the validation messages and docs/profile.md all come from it.
  */
+import { timespanSeconds } from './timespan.js';
 
 /** A value the field could not accept; the message says what to write instead. */
 export class FieldValueError extends Error {}
@@ -51,10 +52,8 @@ const calendar = () => (raw: string) => {
   return raw;
 };
 
-// systemd.time(7) time spans: "5min", "1h 30min", "0", "90" (seconds).
-const TIMESPAN = /^(\d+(\.\d+)?\s*(usec|us|µs|msec|ms|seconds|second|sec|s|minutes|minute|min|m|hours|hour|hr|h|days|day|d|weeks|week|w|months|month|M|years|year|y)?\s*)+$/;
 const timespan = () => (raw: string) => {
-  if (!TIMESPAN.test(raw.trim()) || raw.trim() === '') {
+  if (timespanSeconds(raw) === undefined) {
     throw new FieldValueError(`"${raw}" is not a systemd time span: write it like "5min", "1h 30min" or "0" (man systemd.time)`);
   }
   return raw.trim();
@@ -65,6 +64,34 @@ const resticDuration = () => (raw: string) => {
   if (!/^(\d+[ymdh])+$/.test(raw)) {
     throw new FieldValueError(`"${raw}" is not a restic duration: write it like "7d", "2d12h" or "1y6m" (y, m, d, h)`);
   }
+  return raw;
+};
+
+const words = () => (raw: string) => raw.split(/\s+/).filter(Boolean);
+
+const count = () => (raw: string) => {
+  if (!/^\d+$/.test(raw)) throw new FieldValueError(`"${raw}" is not a whole number: write a count such as 7`);
+  return Number(raw);
+};
+
+const yesNo = () => (raw: string) => {
+  if (/^(yes|true|1|on)$/i.test(raw)) return true;
+  if (/^(no|false|0|off)$/i.test(raw)) return false;
+  throw new FieldValueError(`"${raw}" is neither yes nor no: write yes or no`);
+};
+
+const optionalResticDuration = () => (raw: string) => (raw === '' ? undefined : resticDuration()(raw));
+
+// restic check --read-data-subset: "5%", "1/10" (one part of ten) or "500M".
+const dataSubset = () => (raw: string) => {
+  if (!/^(\d+(\.\d+)?%|\d+\/\d+|\d+[KMGT])$/.test(raw)) {
+    throw new FieldValueError(`"${raw}" is not a restic data subset: write a share like "5%", a part like "1/10", or a size like "500M"`);
+  }
+  return raw;
+};
+
+const hostName = () => (raw: string) => {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(raw)) throw new FieldValueError(`"${raw}" is not a host name: use letters, digits, ".", "-" and "_"`);
   return raw;
 };
 
@@ -117,8 +144,54 @@ export const FIELDS = {
     doc: 'TimeoutStartSec= of restic@<name>.service: a backup still running after this long is stopped and counted as failed.',
   },
   BACKUP_KEEP_WITHIN: {
-    group: 'backup', owner: 'restic-systemd', parse: resticDuration(), default: '7d',
-    doc: "Retention of the backup job's snapshots, as restic forget --keep-within (counted back from the newest snapshot).",
+    group: 'backup', owner: 'restic-systemd', parse: optionalResticDuration(), default: '7d',
+    doc: "Retention of the backup job's snapshots, as restic forget --keep-within (counted back from the newest snapshot). Empty: no time-based rule.",
+  },
+  BACKUP_KEEP_LAST: { group: 'backup', owner: 'restic-systemd', parse: count(), doc: 'Also keep the last N snapshots (restic forget --keep-last).' },
+  BACKUP_KEEP_HOURLY: { group: 'backup', owner: 'restic-systemd', parse: count(), doc: 'Also keep the last snapshot of each of the last N hours that have one (--keep-hourly).' },
+  BACKUP_KEEP_DAILY: { group: 'backup', owner: 'restic-systemd', parse: count(), doc: 'Also keep one snapshot for each of the last N days that have one (--keep-daily).' },
+  BACKUP_KEEP_WEEKLY: { group: 'backup', owner: 'restic-systemd', parse: count(), doc: 'Also keep one snapshot for each of the last N weeks (--keep-weekly).' },
+  BACKUP_KEEP_MONTHLY: { group: 'backup', owner: 'restic-systemd', parse: count(), doc: 'Also keep one snapshot for each of the last N months (--keep-monthly).' },
+  BACKUP_KEEP_YEARLY: { group: 'backup', owner: 'restic-systemd', parse: count(), doc: 'Also keep one snapshot for each of the last N years (--keep-yearly).' },
+  BACKUP_EXCLUDE: {
+    group: 'backup', owner: 'restic-systemd', parse: words(), default: '',
+    doc: 'Patterns restic backup leaves out (--exclude), separated by spaces.',
+    example: '/var/cache *.tmp',
+  },
+  BACKUP_EXCLUDE_FILE: { group: 'backup', owner: 'restic-systemd', parse: absolutePath(), doc: 'A file of exclude patterns, one per line (--exclude-file).' },
+  BACKUP_ONE_FILE_SYSTEM: { group: 'backup', owner: 'restic-systemd', parse: yesNo(), default: 'no', doc: 'yes: do not cross file-system boundaries (--one-file-system).' },
+  BACKUP_HOST: {
+    group: 'backup', owner: 'restic-systemd', parse: hostName(),
+    doc: "The host name snapshots are saved under (--host) and retention is scoped to. Default: this machine's host name. Keep it stable, or old snapshots are never pruned.",
+  },
+  BACKUP_WARNING_IS_SUCCESS: {
+    group: 'backup', owner: 'restic-systemd', parse: yesNo(), default: 'no',
+    doc: 'yes: a backup that saved its snapshot but could not read some files (restic exit 3) counts as success (exit 0) and retention runs; no: it exits with the warning code 6.',
+  },
+  BACKUP_LOCK_WAIT: {
+    group: 'backup', owner: 'restic-systemd', parse: timespan(), default: '1h',
+    doc: "How long a job waits for another job of the same repository (backup, forget, prune, check) before it fails with exit code 7.",
+  },
+  BACKUP_METRICS_DIR: {
+    group: 'backup', owner: 'restic-systemd', parse: absolutePath(),
+    doc: "A node_exporter textfile-collector folder: after every run the job writes restic-systemd_<name>_<job>.prom there.",
+    example: '/var/lib/prometheus/node-exporter',
+  },
+  BACKUP_MAINTENANCE_SCHEDULE: {
+    group: 'backup', owner: 'restic-systemd', parse: calendar(), check: 'calendar', default: 'weekly',
+    doc: 'When restic-maintenance@<name>.timer runs restic prune and restic check --read-data-subset: heavier work kept off the hourly job.',
+  },
+  BACKUP_MAINTENANCE_RANDOMIZED_DELAY: {
+    group: 'backup', owner: 'restic-systemd', parse: timespan(), default: '1h',
+    doc: 'RandomizedDelaySec= of the maintenance timer.',
+  },
+  BACKUP_MAINTENANCE_TIMEOUT: {
+    group: 'backup', owner: 'restic-systemd', parse: timespan(), default: '12h',
+    doc: 'TimeoutStartSec= of restic-maintenance@<name>.service.',
+  },
+  BACKUP_CHECK_SUBSET: {
+    group: 'backup', owner: 'restic-systemd', parse: dataSubset(), default: '5%',
+    doc: 'The share of pack files restic check reads back during maintenance (--read-data-subset).',
   },
   PGHOST: {
     group: 'database', owner: 'libpq', parse: text(),

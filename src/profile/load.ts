@@ -34,6 +34,8 @@ export interface Profile {
 export interface LoadOptions {
   /** Report a password file that does not exist yet (false for `init --generate-password`). */
   requirePasswordFile?: boolean;
+  /** Check the schedules with systemd-analyze (not needed to run a job). */
+  checkSchedules?: boolean;
 }
 
 /** Load and validate several profiles; throws one ProfileError listing every problem of all. */
@@ -46,7 +48,7 @@ export async function loadProfiles(names: readonly string[], paths: Paths, runne
     issues.push(...result.issues);
     if (result.profile) profiles.push(result.profile);
   }
-  issues.push(...(await checkCalendars(profiles, runner)));
+  if (options.checkSchedules !== false) issues.push(...(await checkCalendars(profiles, runner)));
   if (issues.length > 0) throw new ProfileError(sortIssues(issues, names.map((name) => profileFile(paths, name))));
   return profiles;
 }
@@ -54,6 +56,53 @@ export async function loadProfiles(names: readonly string[], paths: Paths, runne
 export async function loadProfile(name: string, paths: Paths, runner: Runner, options: LoadOptions = {}): Promise<Profile> {
   const [profile] = await loadProfiles([name], paths, runner, options);
   return profile!;
+}
+
+/**
+ * The profile of a job started by systemd, from the environment EnvironmentFile= (and any
+ * Environment= of the operator's drop-ins) gave it: the same model and rules as the file.
+ */
+export async function profileFromEnvironment(name: string, environment: NodeJS.ProcessEnv, paths: Paths): Promise<Profile> {
+  assertProfileName(name);
+  const file = `the environment of the ${name} unit (from ${profileFile(paths, name)})`;
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(environment)) if (value !== undefined) env[key] = value;
+  const issues: ProfileIssue[] = [];
+  // The environment also holds systemd's and the shell's variables: only keys of ours are checked.
+  const profile = buildProfile(name, file, env, {}, new Set(), issues, 'own-prefixes');
+  issues.push(...(await checkSecretFiles(name, file, env, {}, paths, {})));
+  if (issues.length > 0) throw new ProfileError(issues);
+  return profile;
+}
+
+/** True when systemd started this process with a profile in its environment. */
+export function startedBySystemdWithProfile(environment: NodeJS.ProcessEnv): boolean {
+  return Boolean(environment.INVOCATION_ID) && ('RESTIC_REPOSITORY' in environment || 'RESTIC_REPOSITORY_FILE' in environment);
+}
+
+function buildProfile(
+  name: string,
+  file: string,
+  env: Record<string, string>,
+  lines: Record<string, number>,
+  refusedKeys: Set<string>,
+  issues: ProfileIssue[],
+  unknownKeys: 'all' | 'own-prefixes',
+): Profile {
+  secretValues(env).forEach(addSecret);
+  const issue = (key: string, message: string) => issues.push({ file, line: lines[key], key, message });
+  const values = parseValues(name, env, issue);
+  checkUnknownKeys(env, issue, unknownKeys);
+  checkRules(env, refusedKeys, issue);
+  return {
+    name,
+    file,
+    env,
+    values: values as ProfileValues,
+    lines,
+    databaseConfigured: DATABASE_KEYS.some((key) => key in env),
+    localRepository: localRepositoryPath(env.RESTIC_REPOSITORY),
+  };
 }
 
 async function readProfile(name: string, paths: Paths, options: LoadOptions): Promise<{ profile?: Profile; issues: ProfileIssue[] }> {
@@ -76,23 +125,8 @@ async function readProfile(name: string, paths: Paths, options: LoadOptions): Pr
     env[key] = entry.value;
     lines[key] = entry.line;
   }
-  secretValues(env).forEach(addSecret);
-
-  const issue = (key: string, message: string) => issues.push({ file, line: lines[key], key, message });
-  const values = parseValues(name, env, issue);
-  checkUnknownKeys(env, issue);
-  checkRules(env, envFile.refusedKeys, issue);
+  const profile = buildProfile(name, file, env, lines, envFile.refusedKeys, issues, 'all');
   issues.push(...(await checkPermissions(hostFile, file, env, lines, paths, options)));
-
-  const profile: Profile = {
-    name,
-    file,
-    env,
-    values: values as ProfileValues,
-    lines,
-    databaseConfigured: DATABASE_KEYS.some((key) => key in env),
-    localRepository: localRepositoryPath(env.RESTIC_REPOSITORY),
-  };
   // The profile goes on to the external checks even when it has problems, so all are reported at once.
   return { profile, issues };
 }
@@ -147,10 +181,11 @@ function parseValues(name: string, env: Record<string, string>, issue: (key: str
 const OWN_KEYS = FIELD_KEYS.filter((key) => FIELDS[key].owner === 'restic-systemd');
 
 /** Keys of ours must be known; a key close to a known one is most likely a typo of it. */
-function checkUnknownKeys(env: Record<string, string>, issue: (key: string, message: string) => void): void {
+function checkUnknownKeys(env: Record<string, string>, issue: (key: string, message: string) => void, scope: 'all' | 'own-prefixes'): void {
   for (const key of Object.keys(env)) {
     if (fieldOf(key)) continue;
     const ours = OWN_PREFIXES.some((prefix) => key.startsWith(prefix));
+    if (!ours && scope === 'own-prefixes') continue;
     const suggestion = nearest(key, ours ? OWN_KEYS : FIELD_KEYS, ours ? 6 : 2);
     if (ours) {
       issue(key, `unknown key of restic-systemd${suggestion ? `: did you mean ${suggestion}?` : ''} (the keys are listed in docs/profile.md)`);
@@ -193,13 +228,20 @@ async function checkPermissions(
   } else if ((mode & 0o044) !== 0 && secretKeys(env).length > 0) {
     issues.push({ file, message: `the profile holds a secret (${secretKeys(env).join(', ')}) and is readable by group or others (mode ${octal}): run chmod 600 ${file}` });
   }
+  issues.push(...(await checkSecretFiles(path.basename(file, '.conf'), file, env, lines, paths, options)));
+  return issues;
+}
+
+/** Files named by the profile that hold secrets must exist (the password file) and be private. */
+async function checkSecretFiles(name: string, file: string, env: Record<string, string>, lines: Record<string, number>, paths: Paths, options: LoadOptions): Promise<ProfileIssue[]> {
+  const issues: ProfileIssue[] = [];
   for (const [key, value] of Object.entries(env)) {
     if (!fieldOf(key)?.secretFile || !value.startsWith('/')) continue;
     const hostPath = onHost(paths, value);
     const exists = await fs.access(hostPath).then(() => true, () => false);
     if (!exists) {
       if (key === 'RESTIC_PASSWORD_FILE' && options.requirePasswordFile !== false) {
-        issues.push({ file, line: lines[key], key, message: `${value} does not exist: create it (chmod 600) or run restic-systemd init ${path.basename(file, '.conf')} --generate-password` });
+        issues.push({ file, line: lines[key], key, message: `${value} does not exist: create it (chmod 600) or run restic-systemd init ${name} --generate-password` });
       }
       continue;
     }

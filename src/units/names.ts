@@ -6,6 +6,7 @@ import path from 'node:path';
 /** The jobs, each a template service + timer pair started as `restic-systemd run <job> %i`. */
 export const JOBS = {
   backup: { family: 'restic', description: 'restic backup' },
+  maintenance: { family: 'restic-maintenance', description: 'restic prune and check' },
   'pg-backup': { family: 'pg-backup', description: 'PostgreSQL dump from a paused standby into restic' },
 } as const;
 export type JobName = keyof typeof JOBS;

@@ -47,6 +47,7 @@ function template(name: string): HandlebarsTemplateDelegate {
 /** Per-job fields of the model: the schedule, delay, timeout keys of each job. */
 const JOB_FIELDS = {
   backup: { schedule: 'BACKUP_SCHEDULE', randomizedDelay: 'BACKUP_RANDOMIZED_DELAY', timeout: 'BACKUP_TIMEOUT' },
+  maintenance: { schedule: 'BACKUP_MAINTENANCE_SCHEDULE', randomizedDelay: 'BACKUP_MAINTENANCE_RANDOMIZED_DELAY', timeout: 'BACKUP_MAINTENANCE_TIMEOUT' },
   'pg-backup': { schedule: 'PG_BACKUP_SCHEDULE', randomizedDelay: 'PG_BACKUP_RANDOMIZED_DELAY', timeout: 'PG_BACKUP_TIMEOUT' },
 } as const satisfies Record<JobName, Record<string, keyof typeof FIELDS>>;
 
@@ -84,14 +85,15 @@ export function profileJobs(profile: Profile): JobName[] {
   return JOB_NAMES.filter((job) => job !== 'pg-backup' || profile.databaseConfigured);
 }
 
-/** A profile's drop-ins: the per-profile schedule, delay, timeout and writable paths. */
+/** A profile's drop-ins: the per-profile schedule, delay, timeout and writable paths (a local repository, the metrics folder). */
 export function renderProfileDropIns(profile: Profile, context: RenderContext): UnitFile[] {
   const values = profile.values;
   return profileJobs(profile).flatMap((job) =>
     UNIT_TYPES.map((type: UnitType) => {
       const unit = instanceUnit(job, type, profile.name);
       const keys = JOB_FIELDS[job];
-      const readWritePaths = profile.localRepository ? [pathListItem(profile.localRepository)] : [];
+      const writable = [profile.localRepository, values.BACKUP_METRICS_DIR].filter((item): item is string => item !== undefined);
+      const readWritePaths = writable.map(pathListItem);
       return {
         relativePath: dropInFile(unit),
         text: template(`drop-in.${type}`)({

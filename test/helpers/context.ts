@@ -36,8 +36,9 @@ export function testContext(root: string, options: { online?: boolean; systemdBo
 
 function recordingRunner(inner: Runner, calls: string[]): Runner {
   return {
+    signalAll: (signal) => inner.signalAll(signal),
     run(tool, args, options) {
-      calls.push([tool, ...args].join(' '));
+      calls.push([typeof tool === 'string' ? tool : tool.program, ...args].join(' '));
       return inner.run(tool, args, options);
     },
   };
@@ -46,6 +47,7 @@ function recordingRunner(inner: Runner, calls: string[]): Runner {
 /** systemctl as on a booted host, backed by the real systemctl --root=<root>; reload and --now are recorded only. */
 export function recordingSystemctl(inner: Runner, root: string, calls: string[]): Runner {
   return {
+    signalAll: (signal) => inner.signalAll(signal),
     async run(tool, args, options): Promise<RunResult> {
       if (tool !== 'systemctl') return inner.run(tool, args, options);
       calls.push(['systemctl', ...args].join(' '));

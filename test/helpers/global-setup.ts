@@ -7,6 +7,10 @@ import { execFileSync } from 'node:child_process';
 export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: string }> = [
   { binary: 'systemd-analyze', debianPackage: 'systemd' },
   { binary: 'systemctl', debianPackage: 'systemd' },
+  { binary: 'restic', debianPackage: 'restic' },
+  { binary: 'rclone', debianPackage: 'rclone' },
+  { binary: 'flock', debianPackage: 'util-linux' },
+  { binary: 'setpriv', debianPackage: 'util-linux' },
 ];
 
 export function hasBinary(binary: string): boolean {

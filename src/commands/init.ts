@@ -1,0 +1,52 @@
+/**
+ * `init <name> [--generate-password]`: create the profile's repository if it does not exist, and
+ * succeed quietly if it does (probed with restic cat config: restic init never runs twice).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { ExitCode, JobError, UsageError } from '../errors.js';
+import { classifyResticFailure, resticEnvironment } from '../exec/restic.js';
+import { withRepositoryLock } from '../jobs/repository-lock.js';
+import { callRestic } from '../jobs/restic-call.js';
+import { onHost } from '../paths.js';
+import { loadProfile, type Profile } from '../profile/load.js';
+import { writeFileAtomic } from '../units/install.js';
+
+/** Write a random password into the profile's RESTIC_PASSWORD_FILE unless it exists; true if written. */
+async function generatePasswordFile(context: Context, profile: Profile): Promise<boolean> {
+  const target = profile.env.RESTIC_PASSWORD_FILE;
+  if (!target) {
+    throw new UsageError(`--generate-password needs RESTIC_PASSWORD_FILE in ${profile.file}: add RESTIC_PASSWORD_FILE=/etc/restic/${profile.name}.password`);
+  }
+  const hostPath = onHost(context.paths, target);
+  if (fs.existsSync(hostPath)) return false;
+  fs.mkdirSync(path.dirname(hostPath), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(hostPath, `${crypto.randomBytes(32).toString('base64url')}\n`, 0o600);
+  return true;
+}
+
+export async function initCommand(context: Context, name: string, generatePassword: boolean): Promise<void> {
+  let profile = await loadProfile(name, context.paths, context.runner, { requirePasswordFile: !generatePassword, checkSchedules: false });
+  const passwordGenerated = generatePassword ? await generatePasswordFile(context, profile) : false;
+  if (passwordGenerated) profile = await loadProfile(name, context.paths, context.runner, { checkSchedules: false });
+  const env = resticEnvironment(profile, context.paths);
+  const repository = profile.env.RESTIC_REPOSITORY ?? `the repository named in ${profile.env.RESTIC_REPOSITORY_FILE}`;
+
+  const created = await withRepositoryLock(context, profile, 'init', async () => {
+    const probe = await context.runner.run('restic', ['cat', 'config'], { env });
+    if (probe.exitCode === 0) return false;
+    const { problem, meaning } = classifyResticFailure(probe.exitCode, probe.stderr, profile.name);
+    if (problem !== 'no-repository') throw new JobError(`cannot tell whether ${repository} exists: ${meaning}\nrestic said:\n${probe.stderr.trim()}`, ExitCode.CommandFailed);
+    await callRestic(context, profile.name, 'restic init', ['init'], { env });
+    return true;
+  });
+
+  if (context.json) {
+    context.print(JSON.stringify({ created, repository, passwordGenerated, passwordFile: profile.env.RESTIC_PASSWORD_FILE ?? null }));
+    return;
+  }
+  if (passwordGenerated) context.print(`generated a password in ${profile.env.RESTIC_PASSWORD_FILE} (mode 0600): keep a copy elsewhere, without it the backups cannot be read`);
+  context.print(created ? `created the repository ${repository}` : `the repository ${repository} already exists: nothing to do`);
+}

@@ -1,0 +1,76 @@
+/**
+ * The restic@ job: remove stale locks, back up BACKUP_PATHS, and after a successful backup apply
+ * the retention to this host's snapshots of this profile's backup job only.
+ */
+import fs from 'node:fs';
+import type { Context } from '../context.js';
+import { ExitCode } from '../errors.js';
+import { backupArgs, forgetArgs, jobTags, parseBackupLine, resticEnvironment, resticVersion, snapshotHost, type BackupSummary } from '../exec/restic.js';
+import { onHost } from '../paths.js';
+import type { Profile } from '../profile/load.js';
+import type { JobOutcome } from './job.js';
+import { withRepositoryLock } from './repository-lock.js';
+import { callRestic } from './restic-call.js';
+
+const RESTIC_INCOMPLETE = 3;
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+export async function backupJob(context: Context, profile: Profile): Promise<JobOutcome> {
+  const { paths, log } = context;
+  const env = resticEnvironment(profile, paths);
+  const host = snapshotHost(profile);
+  const version = await resticVersion(context.runner);
+  const sources = profile.values.BACKUP_PATHS.map((path) => onHost(paths, path));
+  const missing = sources.filter((source) => !fs.existsSync(source));
+  const present = sources.filter((source) => !missing.includes(source));
+  const base = { host, resticVersion: version.text };
+  if (present.length === 0) {
+    return { ...base, result: 'failure', exitCode: ExitCode.CommandFailed, message: `none of BACKUP_PATHS exists (${missing.join(' ')}): nothing was backed up; mount the volume or fix BACKUP_PATHS` };
+  }
+
+  return withRepositoryLock(context, profile, 'backup', async () => {
+    await callRestic(context, profile.name, 'removing stale locks (restic unlock)', ['unlock'], { env });
+    let summary: BackupSummary | undefined;
+    const backup = await callRestic(context, profile.name, 'restic backup', backupArgs(profile, host, present), {
+      env,
+      onStdoutLine: (line) => {
+        summary = parseBackupLine(line) ?? summary;
+      },
+    }, [RESTIC_INCOMPLETE]);
+    const stats = { snapshotId: summary?.snapshotId, filesNew: summary?.filesNew, filesChanged: summary?.filesChanged, bytesAdded: summary?.bytesAdded };
+    const saved = `snapshot ${summary?.snapshotId ?? '(unknown)'} saved: ${summary?.filesNew ?? 0} new and ${summary?.filesChanged ?? 0} changed files, ${formatBytes(summary?.bytesAdded ?? 0)} added`;
+
+    const problems: string[] = [];
+    if (missing.length > 0) problems.push(`these BACKUP_PATHS do not exist and were not backed up: ${missing.join(' ')}`);
+    if (backup.exitCode === RESTIC_INCOMPLETE) {
+      const unreadable = backup.stderr.trim().split('\n').filter(Boolean);
+      problems.push(`some files could not be read (restic exit 3):\n${unreadable.slice(0, 10).join('\n')}${unreadable.length > 10 ? `\n… and ${unreadable.length - 10} more` : ''}`);
+    }
+    if (problems.length > 0 && !profile.values.BACKUP_WARNING_IS_SUCCESS) {
+      return { ...base, ...stats, result: 'warning', exitCode: ExitCode.BackupWarning, message: `${saved}, but ${problems.join('; ')}. Retention did not run.` };
+    }
+    problems.forEach((problem) => log.warn(problem));
+
+    const values = profile.values;
+    await callRestic(context, profile.name, 'retention (restic forget)', forgetArgs(host, jobTags(profile.name, 'backup'), {
+      within: values.BACKUP_KEEP_WITHIN,
+      last: values.BACKUP_KEEP_LAST,
+      hourly: values.BACKUP_KEEP_HOURLY,
+      daily: values.BACKUP_KEEP_DAILY,
+      weekly: values.BACKUP_KEEP_WEEKLY,
+      monthly: values.BACKUP_KEEP_MONTHLY,
+      yearly: values.BACKUP_KEEP_YEARLY,
+    }), { env });
+    return { ...base, ...stats, result: 'success', exitCode: ExitCode.Ok, message: `${saved}; retention applied` };
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * What a run leaves behind for status and monitoring: <state-dir>/<name>.<job>.json and, when the
+ * profile names a textfile folder, Prometheus metrics. Both are written atomically after every
+ * run, and a failed run never looks successful: the last success time only moves on success.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ExitCode } from '../errors.js';
+import { onHost, type Paths } from '../paths.js';
+import { writeFileAtomic } from '../units/install.js';
+
+export type JobResult = 'success' | 'warning' | 'failure';
+
+export interface JobStatus {
+  profile: string;
+  job: string;
+  result: JobResult;
+  exitCode: ExitCode;
+  message: string;
+  start: string;
+  end: string;
+  durationSeconds: number;
+  /** The end of the last fully successful run, this one or an earlier one. */
+  lastSuccess: string | null;
+  host?: string;
+  resticVersion?: string;
+  snapshotId?: string;
+  filesNew?: number;
+  filesChanged?: number;
+  bytesAdded?: number;
+}
+
+export function statusFile(paths: Paths, profile: string, job: string): string {
+  return onHost(paths, path.posix.join(paths.stateDir, `${profile}.${job}.json`));
+}
+
+export function readStatus(paths: Paths, profile: string, job: string): JobStatus | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(statusFile(paths, profile, job), 'utf8')) as JobStatus;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeStatus(paths: Paths, status: JobStatus): Promise<void> {
+  await writeFileAtomic(statusFile(paths, status.profile, status.job), `${JSON.stringify(status, null, 2)}\n`, 0o644);
+}
+
+function metricLine(name: string, status: JobStatus, value: number): string {
+  return `${name}{profile="${status.profile}",job="${status.job}"} ${value}`;
+}
+
+export function renderMetrics(status: JobStatus): string {
+  const seconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : 0);
+  const metrics: Array<[string, string, number]> = [
+    ['restic_systemd_last_run_timestamp_seconds', 'End of the last run, success or not.', seconds(status.end)],
+    ['restic_systemd_last_success_timestamp_seconds', 'End of the last fully successful run (0: never).', seconds(status.lastSuccess)],
+    ['restic_systemd_last_exit_code', 'Exit code of the last run (0 success, 6 warning, others failure).', status.exitCode],
+    ['restic_systemd_last_duration_seconds', 'Duration of the last run.', status.durationSeconds],
+    ['restic_systemd_last_bytes_added', 'Bytes the last run added to the repository.', status.bytesAdded ?? 0],
+  ];
+  return metrics.map(([name, help, value]) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${metricLine(name, status, value)}\n`).join('');
+}
+
+export async function writeMetrics(paths: Paths, folder: string, status: JobStatus): Promise<void> {
+  const file = path.join(onHost(paths, folder), `restic-systemd_${status.profile}_${status.job}.prom`);
+  await writeFileAtomic(file, renderMetrics(status), 0o644);
+}
