@@ -323,3 +323,27 @@ describe('a remote repository: rclone serve restic on 127.0.0.1', () => {
     expect(status(root, setup.name)).toMatchObject({ result: 'failure', exitCode: 5 });
   });
 });
+
+test('stopped with SIGTERM (systemctl stop), the job stops restic cleanly and records the failure', async () => {
+  const setup = resticSetup(tempRoot());
+  expect(setup.cli('init', setup.name).exitCode).toBe(0);
+  // Enough incompressible data that the backup is still running when the signal comes.
+  spawnSync('dd', ['if=/dev/urandom', `of=${path.join(setup.data, 'big.bin')}`, 'bs=1M', 'count=400'], { stdio: 'ignore' });
+  const locks = path.join(setup.root, 'srv/repo/locks');
+  const job = spawn(process.execPath, ['dist/cli.js', '--root', setup.root, 'run', 'backup', setup.name], { env: { ...process.env, ...setup.env } });
+  let stderr = '';
+  job.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => job.on('exit', (code) => resolve(code)));
+  const backupStarted = () => fs.existsSync(setup.argvLog) && /^backup/m.test(fs.readFileSync(setup.argvLog, 'utf8')) && fs.readdirSync(locks).length > 0;
+  for (let tries = 0; tries < 200 && !backupStarted(); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(backupStarted()).toBe(true);
+  // restic cannot remove a lock file it has written but not yet registered: signal mid-backup.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  job.kill('SIGTERM');
+  const code = await exited;
+  expect(code).toBe(5);
+  expect(stderr).toContain('received SIGTERM');
+  expect(stderr).toContain('restic was interrupted');
+  expect(fs.readdirSync(locks)).toHaveLength(0);
+  expect(status(setup.root, setup.name)).toMatchObject({ result: 'failure', exitCode: 5 });
+});

@@ -17,7 +17,7 @@ import { allFileText, removeTempRoots, snapshotTree, tempRoot, writeProfile } fr
 const PASSWORD = 'guide-password-4c1d';
 const GUIDE_PROFILE = `RESTIC_REPOSITORY=/srv/restic-repo\nRESTIC_PASSWORD=${PASSWORD}\n`;
 const DB_PROFILE = `RESTIC_REPOSITORY=/srv/restic-repo\nRESTIC_PASSWORD=${PASSWORD}\nPGHOST=/var/run/postgresql\n`;
-const TEMPLATES = ['pg-backup@.service', 'pg-backup@.timer', 'restic@.service', 'restic@.timer'];
+const TEMPLATES = ['pg-backup@.service', 'pg-backup@.timer', 'restic-maintenance@.service', 'restic-maintenance@.timer', 'restic@.service', 'restic@.timer'];
 
 const unitDir = (root: string) => path.join(root, 'etc/systemd/system');
 const exists = (root: string, relative: string) => fs.existsSync(path.join(unitDir(root), relative));
@@ -40,7 +40,7 @@ describe('the guide\'s profile installed with --root, as a new user would', () =
     first = runCli(['install', 'myconf', '--root', root, '--json']);
   });
 
-  test('writes the four templates and the drop-ins, enables restic@myconf.timer and says changed', () => {
+  test('writes the templates and the drop-ins, enables the backup and maintenance timers and says changed', () => {
     expect(first.stderr).toBe('');
     expect(first.exitCode).toBe(0);
     const report = JSON.parse(first.stdout);
@@ -48,11 +48,13 @@ describe('the guide\'s profile installed with --root, as a new user would', () =
       changed: true,
       written: [
         ...TEMPLATES.map((unit) => `/etc/systemd/system/${unit}`),
+        '/etc/systemd/system/restic-maintenance@myconf.service.d/50-restic-systemd.conf',
+        '/etc/systemd/system/restic-maintenance@myconf.timer.d/50-restic-systemd.conf',
         '/etc/systemd/system/restic@myconf.service.d/50-restic-systemd.conf',
         '/etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf',
       ].sort(),
       removed: [],
-      enabled: ['restic@myconf.timer'],
+      enabled: ['restic@myconf.timer', 'restic-maintenance@myconf.timer'],
       disabled: [],
     });
     expect(fs.readlinkSync(path.join(unitDir(root), 'timers.target.wants/restic@myconf.timer'))).toBe('/etc/systemd/system/restic@.timer');
@@ -65,7 +67,7 @@ describe('the guide\'s profile installed with --root, as a new user would', () =
   });
 
   test('every unit passes systemd-analyze verify without a word', async () => {
-    const units = ['restic@myconf.service', 'restic@myconf.timer', 'pg-backup@myconf.service', 'pg-backup@myconf.timer'];
+    const units = ['restic', 'restic-maintenance', 'pg-backup'].flatMap((family) => [`${family}@myconf.service`, `${family}@myconf.timer`]);
     const complaints = await verifyUnits(createRunner(memoryLogger()), units.map((unit) => path.join(unitDir(root), unit)));
     expect(complaints).toBe('');
   });
@@ -81,7 +83,7 @@ describe('the guide\'s profile installed with --root, as a new user would', () =
   test('uninstall leaves no unit, link or drop-in behind, and keeps the profile', () => {
     const result = runCli(['uninstall', 'myconf', '--root', root, '--json']);
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ changed: true, disabled: ['restic@myconf.timer'] });
+    expect(JSON.parse(result.stdout)).toMatchObject({ changed: true, disabled: ['restic@myconf.timer', 'restic-maintenance@myconf.timer'] });
     const left = fs.readdirSync(unitDir(root), { recursive: true, encoding: 'utf8' }).filter((entry) => !fs.statSync(path.join(unitDir(root), entry)).isDirectory());
     expect(left).toEqual([]);
     expect(fs.existsSync(path.join(root, 'etc/restic/myconf.conf'))).toBe(true);
@@ -93,7 +95,7 @@ test('a database profile also gets the pg-backup@ drop-ins and timer, and they v
   writeProfile(root, 'db', DB_PROFILE);
   const context = testContext(root);
   const report = await installCommand(context, ['db']);
-  expect(report.enabled.sort()).toEqual(['pg-backup@db.timer', 'restic@db.timer']);
+  expect(report.enabled.sort()).toEqual(['pg-backup@db.timer', 'restic-maintenance@db.timer', 'restic@db.timer']);
   expect(isLink(root, 'timers.target.wants/pg-backup@db.timer')).toBe(true);
   const units = ['restic', 'pg-backup'].flatMap((family) => ['service', 'timer'].map((type) => path.join(unitDir(root), `${family}@db.${type}`)));
   expect(await verifyUnits(context.runner, units)).toBe('');
@@ -107,7 +109,7 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     writeProfile(root, 'myconf', GUIDE_PROFILE);
     const context = testContext(root, { online: true });
     await installCommand(context, ['myconf']);
-    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl daemon-reload', 'systemctl enable --now restic@myconf.timer']);
+    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl daemon-reload', 'systemctl enable --now restic@myconf.timer restic-maintenance@myconf.timer']);
     expect(isLink(root, 'timers.target.wants/restic@myconf.timer')).toBe(true);
   });
 
@@ -156,7 +158,7 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     await installCommand(testContext(root, { online: true }), ['myconf']);
     const context = testContext(root, { online: true });
     await uninstallCommand(context, ['myconf'], false);
-    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl disable --now restic@myconf.timer', 'systemctl daemon-reload']);
+    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl disable --now restic@myconf.timer restic-maintenance@myconf.timer', 'systemctl daemon-reload']);
   });
 });
 
@@ -210,6 +212,8 @@ test('the templates stay while another profile uses them, and --purge refuses to
   await expect(uninstallCommand(testContext(root), ['one'], true)).rejects.toThrow(UsageError);
   const report = await uninstallCommand(testContext(root), ['one'], false);
   expect(report.removed.sort()).toEqual([
+    '/etc/systemd/system/restic-maintenance@one.service.d/50-restic-systemd.conf',
+    '/etc/systemd/system/restic-maintenance@one.timer.d/50-restic-systemd.conf',
     '/etc/systemd/system/restic@one.service.d/50-restic-systemd.conf',
     '/etc/systemd/system/restic@one.timer.d/50-restic-systemd.conf',
   ]);
@@ -254,7 +258,7 @@ test('render --out writes the files into the folder given', () => {
   const out = path.join(tempRoot(), 'units');
   const result = runCli(['render', 'myconf', '--root', root, '--out', out]);
   expect(result.exitCode).toBe(0);
-  expect(fs.readdirSync(out).sort()).toEqual([...TEMPLATES, 'restic@myconf.service.d', 'restic@myconf.timer.d'].sort());
+  expect(fs.readdirSync(out).sort()).toEqual([...TEMPLATES, 'restic-maintenance@myconf.service.d', 'restic-maintenance@myconf.timer.d', 'restic@myconf.service.d', 'restic@myconf.timer.d'].sort());
 });
 
 test('an unknown command or a missing argument exits 2 with usage help', () => {
