@@ -12,6 +12,12 @@ export const ExitCode = {
   CommandFailed: 5,
   BackupWarning: 6,
   LockTimeout: 7,
+  NotStandby: 20,
+  ReplayAlreadyPaused: 21,
+  DumpFailed: 22,
+  ResticFailed: 23,
+  ConsistencyLost: 24,
+  StandbyNotReady: 25,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -25,6 +31,12 @@ export const EXIT_CODES: ReadonlyArray<{ code: ExitCode; name: keyof typeof Exit
   { code: ExitCode.CommandFailed, name: 'CommandFailed', meaning: "An external program (systemctl, systemd-analyze, restic, …) failed; the message gives restic's meaning (wrong password, no repository, locked, unreachable) and its output. For a job: the run failed, and no retention ran." },
   { code: ExitCode.BackupWarning, name: 'BackupWarning', meaning: 'The backup saved its snapshot, but some files could not be read (restic exit 3) or a BACKUP_PATHS entry does not exist; the files are listed. Retention did not run. BACKUP_WARNING_IS_SUCCESS=yes turns this into 0.' },
   { code: ExitCode.LockTimeout, name: 'LockTimeout', meaning: 'Another job of the same repository held the repository lock for longer than BACKUP_LOCK_WAIT; this run did nothing.' },
+  { code: ExitCode.NotStandby, name: 'NotStandby', meaning: 'pg-backup: the node is not a standby (a primary, e.g. after a failover) and PG_ON_PRIMARY=fail. Nothing was paused or dumped.' },
+  { code: ExitCode.ReplayAlreadyPaused, name: 'ReplayAlreadyPaused', meaning: 'pg-backup: WAL replay was already paused by someone else; it was left as it was and nothing was dumped.' },
+  { code: ExitCode.DumpFailed, name: 'DumpFailed', meaning: 'pg-backup: pg_dumpall (or the compressor) failed; the snapshot of this run was forgotten. Replay was resumed.' },
+  { code: ExitCode.ResticFailed, name: 'ResticFailed', meaning: "pg-backup: restic failed (the message gives restic's meaning); any snapshot of this run was forgotten. Replay was resumed." },
+  { code: ExitCode.ConsistencyLost, name: 'ConsistencyLost', meaning: 'pg-backup: the dump is not of one point in time: the node was promoted, restarted, resumed replay, or stayed paused longer than PG_MAX_PAUSE during the dump. The snapshot was forgotten.' },
+  { code: ExitCode.StandbyNotReady, name: 'StandbyNotReady', meaning: 'pg-backup: the standby cannot be used now: no connection, not streaming, too much unreplayed WAL (PG_MAX_REPLAY_LAG) or too little free WAL space (PG_MIN_FREE_WAL_SPACE). Nothing was paused or dumped.' },
 ];
 
 /** Base class: an error whose message is meant for the operator and maps to one exit code. */

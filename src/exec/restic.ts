@@ -33,11 +33,11 @@ export interface Retention {
 }
 
 /**
- * forget scoped to this host and this profile's job tags, grouped by host and tags (not paths), so
- * that changing BACKUP_PATHS does not leave an old group that is never pruned.
+ * forget scoped to this host and this profile's job tags, grouped by host only: a changed
+ * BACKUP_PATHS, or the per-run tags of database dumps, must not make groups that are never pruned.
  */
 export function forgetArgs(host: string, tags: readonly string[], retention: Retention): string[] {
-  const args = ['forget', '--json', '--host', host, '--tag', tags.join(','), '--group-by', 'host,tags'];
+  const args = ['forget', '--json', '--host', host, '--tag', tags.join(','), '--group-by', 'host'];
   if (retention.within) args.push('--keep-within', retention.within);
   const counts = { last: '--keep-last', hourly: '--keep-hourly', daily: '--keep-daily', weekly: '--keep-weekly', monthly: '--keep-monthly', yearly: '--keep-yearly' } as const;
   for (const [key, flag] of Object.entries(counts)) {

@@ -3,6 +3,7 @@
  * every command is logged once with secrets masked, and exit codes are returned for the caller's
  * tool module to interpret. This is the only module that imports execa.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Options as ExecaOptions } from 'execa';
 import { CommandError, EnvironmentError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -20,6 +21,8 @@ export interface RunOptions {
   attached?: boolean;
   /** An open file descriptor passed to the program as its fd 3 (flock(1) locks it). */
   fd3?: number;
+  /** env is the program's whole environment: nothing of this process's is inherited (no secrets of others). */
+  isolatedEnv?: boolean;
 }
 
 export interface RunResult {
@@ -31,8 +34,22 @@ export interface RunResult {
   stderr: string;
 }
 
+/** One program of a pipeline. */
+export interface PipelineStage {
+  tool: ToolName | OtherProgram;
+  args: readonly string[];
+  /** The program's whole environment (nothing inherited): each stage gets only what it needs. */
+  env: Record<string, string>;
+}
+
 export interface Runner {
   run(tool: ToolName | OtherProgram, args: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /**
+   * Run programs connected stdout to stdin by the kernel: each stage's stdout descriptor is handed
+   * to the next stage, and this process keeps no copy, so the data never passes through
+   * JavaScript. Returns every stage's result; the last stage's stdout goes to onStdoutLine.
+   */
+  pipeline(stages: readonly PipelineStage[], onStdoutLine?: (line: string) => void): Promise<RunResult[]>;
   /** Send a signal to every program this runner has started and that still runs. */
   signalAll(signal: NodeJS.Signals): void;
 }
@@ -62,6 +79,25 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
     signalAll(signal) {
       for (const subprocess of running) subprocess.kill(signal);
     },
+    async pipeline(stages, onStdoutLine) {
+      const children: ChildProcess[] = [];
+      const commands = stages.map((stage) => displayCommand(toolBinary(stage.tool, env), stage.args));
+      log.debug(`running: ${commands.join(' | ')}`);
+      const finished = stages.map((stage, index) => {
+        const previous = children[index - 1];
+        const last = index === stages.length - 1;
+        const child = spawn(toolBinary(stage.tool, env), [...stage.args], {
+          env: stage.env,
+          stdio: [previous?.stdout ?? 'ignore', last && !onStdoutLine ? 'ignore' : 'pipe', 'pipe'],
+        });
+        // Close our copy of the channel between the previous stage and this one.
+        previous?.stdout?.destroy();
+        children.push(child);
+        running.add(child);
+        return collect(child, commands[index]!, last ? onStdoutLine : undefined).finally(() => running.delete(child));
+      });
+      return Promise.all(finished);
+    },
     async run(tool, args, options = {}) {
       const binary = toolBinary(tool, env);
       const command = displayCommand(binary, args);
@@ -71,6 +107,7 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
       const subprocess = execa(binary, [...args], {
         reject: false,
         env: options.env,
+        extendEnv: !options.isolatedEnv,
         input: options.input,
         stdio: stdioOf(options) as ExecaOptions['stdio'],
         stripFinalNewline: false,
@@ -103,6 +140,38 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
       };
     },
   };
+}
+
+const STDERR_LIMIT = 64 * 1024;
+
+/** Wait for a pipeline stage; keep the end of its stderr and pass its stdout lines on if asked. */
+function collect(child: ChildProcess, command: string, onStdoutLine?: (line: string) => void): Promise<RunResult> {
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_LIMIT);
+  });
+  if (onStdoutLine && child.stdout) {
+    let partial = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(onStdoutLine);
+    });
+    child.stdout.on('end', () => partial && onStdoutLine(partial));
+  }
+  return new Promise((resolve) => {
+    let spawnError: Error | undefined;
+    child.on('error', (error) => (spawnError = error));
+    child.on('close', (code, signal) => {
+      resolve({
+        command,
+        exitCode: code ?? (spawnError ? 127 : 128),
+        signal: signal ?? undefined,
+        stdout: '',
+        stderr: maskSecrets(spawnError ? `${spawnError.message}\n${stderr}` : stderr),
+      });
+    });
+  });
 }
 
 /** Throw a CommandError carrying the program's own words unless it exited 0. */

@@ -7,6 +7,11 @@ export const TOOLS = {
   'systemd-analyze': { envVar: 'SYSTEMD_ANALYZE_BIN', binary: 'systemd-analyze', debianPackage: 'systemd' },
   restic: { envVar: 'RESTIC_BIN', binary: 'restic', debianPackage: 'restic' },
   flock: { envVar: 'FLOCK_BIN', binary: 'flock', debianPackage: 'util-linux' },
+  runuser: { envVar: 'RUNUSER_BIN', binary: 'runuser', debianPackage: 'util-linux' },
+  psql: { envVar: 'PSQL_BIN', binary: 'psql', debianPackage: 'postgresql-client' },
+  pg_dumpall: { envVar: 'PG_DUMPALL_BIN', binary: 'pg_dumpall', debianPackage: 'postgresql-client' },
+  gzip: { envVar: 'GZIP_BIN', binary: 'gzip', debianPackage: 'gzip' },
+  zstd: { envVar: 'ZSTD_BIN', binary: 'zstd', debianPackage: 'zstd' },
 } as const;
 
 export type ToolName = keyof typeof TOOLS;

@@ -95,6 +95,18 @@ const hostName = () => (raw: string) => {
   return raw;
 };
 
+// A size such as "512M" or "2G" (bytes, K, M, G, T; powers of 1024).
+const size = () => (raw: string) => {
+  const match = /^(\d+)([KMGT]?)$/.exec(raw);
+  if (!match) throw new FieldValueError(`"${raw}" is not a size: write it like "512M" or "2G"`);
+  return Number(match[1]) * 1024 ** ' KMGT'.indexOf(match[2] || ' ');
+};
+
+const oneOf = <T extends string>(...choices: T[]) => (raw: string) => {
+  if (!(choices as string[]).includes(raw)) throw new FieldValueError(`"${raw}" is not one of ${choices.join(', ')}`);
+  return raw as T;
+};
+
 const serviceName = () => (raw: string) => {
   if (raw !== '' && !/^[A-Za-z0-9:_.@\\-]+$/.test(raw)) {
     throw new FieldValueError(`"${raw}" is not a systemd unit name: write it like "repmgrd" or "repmgrd.service", or leave it empty`);
@@ -224,6 +236,43 @@ export const FIELDS = {
   PG_BACKUP_KEEP_WITHIN: {
     group: 'database', owner: 'restic-systemd', parse: resticDuration(), default: '7d',
     doc: "Retention of the database dumps, as restic forget --keep-within.",
+  },
+  PG_OS_USER: {
+    group: 'database', owner: 'restic-systemd', parse: hostName(),
+    doc: "Run psql and pg_dumpall as this system user (through runuser), as the guide's `sudo -u postgres` does, for peer authentication on the local socket. Empty: as the job's own user.",
+    example: 'postgres',
+  },
+  PG_ON_PRIMARY: {
+    group: 'database', owner: 'restic-systemd', parse: oneOf('fail', 'skip', 'dump'), default: 'fail',
+    doc: 'What to do when the node turns out to be a primary (after a failover): fail (exit 20), skip (exit 0 with a warning, no dump), or dump from the primary without any pause (no cross-database consistency; the snapshot is tagged source:primary).',
+  },
+  PG_DUMP_COMPRESSION: {
+    group: 'database', owner: 'restic-systemd', parse: oneOf('none', 'gzip', 'zstd'), default: 'none',
+    doc: "How the SQL is compressed before restic: none (restic compresses it itself and deduplicates best: the smallest repository and the fastest backup measured), gzip or zstd (both with --rsyncable). The file in the snapshot is postgres-<host>.sql, .sql.gz or .sql.zst.",
+  },
+  PG_DUMP_EXCLUDE_DATABASES: {
+    group: 'database', owner: 'restic-systemd', parse: words(), default: '',
+    doc: 'Databases pg_dumpall leaves out (--exclude-database), separated by spaces, e.g. repmgr (its metadata describes the old cluster).',
+  },
+  PG_MAX_PAUSE: {
+    group: 'database', owner: 'restic-systemd', parse: timespan(), default: '2h',
+    doc: 'The longest WAL replay may stay paused: a dump still running then is stopped, replay resumed, and the run fails (exit 24). Unreplayed WAL piles up on the standby while paused.',
+  },
+  PG_MAX_REPLAY_LAG: {
+    group: 'database', owner: 'restic-systemd', parse: size(), default: '1G',
+    doc: 'Refuse to start (exit 25) when the standby has more received but unreplayed WAL than this: its data is stale.',
+  },
+  PG_MIN_FREE_WAL_SPACE: {
+    group: 'database', owner: 'restic-systemd', parse: size(), default: '1G',
+    doc: "Refuse to start (exit 25) when the file system of the standby's pg_wal has less free space than this (checked when the data directory is on this host): WAL keeps arriving while replay is paused.",
+  },
+  PG_REPMGRD_STOP_COMMAND: {
+    group: 'database', owner: 'restic-systemd', parse: words(),
+    doc: 'The command that stops the local repmgrd instead of systemctl stop PG_REPMGRD_SERVICE, as words separated by spaces (no shell), for hosts without systemd.',
+  },
+  PG_REPMGRD_START_COMMAND: {
+    group: 'database', owner: 'restic-systemd', parse: words(),
+    doc: 'The command that starts the local repmgrd again, instead of systemctl start PG_REPMGRD_SERVICE.',
   },
   PG_REPMGRD_SERVICE: {
     group: 'database', owner: 'restic-systemd', parse: serviceName(), default: 'repmgrd',

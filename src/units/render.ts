@@ -72,8 +72,8 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
           schedule: FIELDS[keys.schedule].default,
           randomizedDelay: FIELDS[keys.randomizedDelay].default,
           timeout: FIELDS[keys.timeout].default,
-          // Filled by the pg-backup job's safety net (resume replay, restart repmgrd).
-          stopPost: [] as string[],
+          // The database job's safety net: runs however the main process ended, even after SIGKILL.
+          stopPost: job === 'pg-backup' ? [`${entry} ${configDirOption} run pg-cleanup %i`] : [],
         }),
       };
     }),

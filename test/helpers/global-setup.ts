@@ -11,6 +11,10 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   { binary: 'rclone', debianPackage: 'rclone' },
   { binary: 'flock', debianPackage: 'util-linux' },
   { binary: 'setpriv', debianPackage: 'util-linux' },
+  { binary: 'runuser', debianPackage: 'util-linux' },
+  { binary: 'zstd', debianPackage: 'zstd' },
+  { binary: '/usr/lib/postgresql/15/bin/initdb', debianPackage: 'postgresql-15' },
+  { binary: '/usr/lib/postgresql/15/bin/repmgr', debianPackage: 'postgresql-15-repmgr' },
 ];
 
 export function hasBinary(binary: string): boolean {

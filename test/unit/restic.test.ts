@@ -1,9 +1,9 @@
 import { classifyResticFailure, forgetArgs, parseBackupLine } from '../../src/exec/restic.js';
 import { timespanSeconds } from '../../src/profile/timespan.js';
 
-test('forget is scoped to the host and all the job tags, grouped by host and tags', () => {
+test('forget is scoped to the host and all the job tags, grouped by host', () => {
   expect(forgetArgs('h1', ['profile:a', 'job:backup'], { within: '7d', daily: 7 })).toEqual([
-    'forget', '--json', '--host', 'h1', '--tag', 'profile:a,job:backup', '--group-by', 'host,tags', '--keep-within', '7d', '--keep-daily', '7',
+    'forget', '--json', '--host', 'h1', '--tag', 'profile:a,job:backup', '--group-by', 'host', '--keep-within', '7d', '--keep-daily', '7',
   ]);
 });
 

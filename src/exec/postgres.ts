@@ -1,0 +1,99 @@
+/**
+ * PostgreSQL through psql and pg_dumpall: the queries that check, pause and resume a standby, the
+ * dump's argv, and the environment they run with (libpq's variables only: no restic secret).
+ */
+import type { Profile } from '../profile/load.js';
+import type { PipelineStage, RunResult, Runner } from './runner.js';
+import { toolBinary, type ToolName } from './tools.js';
+
+/** libpq's variables of the profile, plus what any program needs; nothing else. */
+export function libpqEnvironment(profile: Profile): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+  for (const [key, value] of Object.entries(profile.env)) if (/^PG[A-Z]/.test(key)) env[key] = value;
+  return env;
+}
+
+/** A PostgreSQL program run as PG_OS_USER (through runuser) when the profile names one. */
+export function asDatabaseUser(profile: Profile, tool: ToolName, args: readonly string[]): { tool: ToolName; args: string[] } {
+  const user = profile.values.PG_OS_USER;
+  return user ? { tool: 'runuser', args: ['-u', user, '--', toolBinary(tool), ...args] } : { tool, args: [...args] };
+}
+
+export class QueryError extends Error {
+  constructor(readonly result: RunResult) {
+    super(result.stderr.trim() || `psql exited ${result.exitCode}`);
+  }
+}
+
+/** Run one SQL statement on the profile's server; rows of tab-separated fields. */
+export async function query(runner: Runner, profile: Profile, sql: string): Promise<string[][]> {
+  const command = asDatabaseUser(profile, 'psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-c', sql]);
+  const result = await runner.run(command.tool, command.args, { env: libpqEnvironment(profile), isolatedEnv: true });
+  if (result.exitCode !== 0) throw new QueryError(result);
+  return result.stdout.split('\n').filter((line) => line !== '').map((line) => line.split('\t'));
+}
+
+export interface StandbyState {
+  inRecovery: boolean;
+  /** 'not paused', 'pause requested', 'paused', or '' on a primary. */
+  pauseState: string;
+  receiverStatus: string;
+  timeline: string;
+  replayLsn: string;
+  /** Received but not yet replayed WAL, in bytes. */
+  lagBytes: number;
+  replayTimestamp: string;
+  dataDirectory: string;
+}
+
+const STATE_SQL = `SELECT pg_is_in_recovery(),
+  CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE '' END,
+  coalesce((SELECT status FROM pg_stat_wal_receiver), ''),
+  coalesce((SELECT received_tli::text FROM pg_stat_wal_receiver), ''),
+  coalesce(pg_last_wal_replay_lsn()::text, ''),
+  coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint, 0),
+  coalesce(pg_last_xact_replay_timestamp()::text, ''),
+  current_setting('data_directory')`;
+
+export async function standbyState(runner: Runner, profile: Profile): Promise<StandbyState> {
+  const [row = []] = await query(runner, profile, STATE_SQL);
+  return {
+    inRecovery: row[0] === 't',
+    pauseState: row[1] ?? '',
+    receiverStatus: row[2] ?? '',
+    timeline: row[3] ?? '',
+    replayLsn: row[4] ?? '',
+    lagBytes: Number(row[5] ?? 0),
+    replayTimestamp: row[6] ?? '',
+    dataDirectory: row[7] ?? '',
+  };
+}
+
+export async function pauseReplay(runner: Runner, profile: Profile): Promise<void> {
+  await query(runner, profile, 'SELECT pg_wal_replay_pause()');
+}
+
+export async function resumeReplay(runner: Runner, profile: Profile): Promise<void> {
+  await query(runner, profile, 'SELECT pg_wal_replay_resume()');
+}
+
+export async function replayPauseState(runner: Runner, profile: Profile): Promise<string> {
+  const [row = []] = await query(runner, profile, "SELECT CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not in recovery' END");
+  return row[0] ?? '';
+}
+
+export const COMPRESSORS = {
+  none: { suffix: '.sql', stage: undefined },
+  gzip: { suffix: '.sql.gz', stage: { tool: 'gzip', args: ['--rsyncable', '-c'] } },
+  zstd: { suffix: '.sql.zst', stage: { tool: 'zstd', args: ['--rsyncable', '-q', '-c'] } },
+} as const;
+
+/** The dump and its optional compressor, as pipeline stages feeding restic. */
+export function dumpStages(profile: Profile): PipelineStage[] {
+  const exclude = profile.values.PG_DUMP_EXCLUDE_DATABASES.flatMap((database) => ['--exclude-database', database]);
+  const dump = asDatabaseUser(profile, 'pg_dumpall', ['--clean', '--if-exists', ...exclude]);
+  const stages: PipelineStage[] = [{ tool: dump.tool, args: dump.args, env: libpqEnvironment(profile) }];
+  const compressor = COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].stage;
+  if (compressor) stages.push({ tool: compressor.tool, args: [...compressor.args], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  return stages;
+}

@@ -1,0 +1,42 @@
+/**
+ * Stopping and starting the local repmgrd around a dump, so that the paused node stays out of
+ * failover elections: `systemctl stop/start PG_REPMGRD_SERVICE`, or the profile's own commands.
+ */
+import type { Context } from '../context.js';
+import { ExitCode, JobError } from '../errors.js';
+import type { Profile } from '../profile/load.js';
+import type { RunResult } from './runner.js';
+
+async function runWords(context: Context, words: readonly string[]): Promise<RunResult> {
+  const [program, ...args] = words;
+  return context.runner.run({ program: program! }, args);
+}
+
+function failed(what: string, result: RunResult): JobError {
+  return new JobError(`${what} failed (exit ${result.exitCode}): ${result.command}\n${result.stderr.trim()}`, ExitCode.CommandFailed);
+}
+
+/** Stop the local repmgrd if it runs; true when this call stopped it (and so must start it again). */
+export async function stopRepmgrd(context: Context, profile: Profile): Promise<boolean> {
+  const { PG_REPMGRD_STOP_COMMAND: command, PG_REPMGRD_SERVICE: service } = profile.values;
+  if (command && command.length > 0) {
+    const result = await runWords(context, command);
+    if (result.exitCode !== 0) throw failed('stopping repmgrd (PG_REPMGRD_STOP_COMMAND)', result);
+    return true;
+  }
+  if (!service) return false;
+  const active = await context.runner.run('systemctl', ['is-active', '--quiet', service]);
+  if (active.exitCode !== 0) {
+    context.log.info(`${service} is not running: it is left alone`);
+    return false;
+  }
+  const stop = await context.runner.run('systemctl', ['stop', service]);
+  if (stop.exitCode !== 0) throw failed(`systemctl stop ${service}`, stop);
+  return true;
+}
+
+export async function startRepmgrd(context: Context, profile: Profile): Promise<void> {
+  const { PG_REPMGRD_START_COMMAND: command, PG_REPMGRD_SERVICE: service } = profile.values;
+  const result = command && command.length > 0 ? await runWords(context, command) : await context.runner.run('systemctl', ['start', service]);
+  if (result.exitCode !== 0) throw failed('starting repmgrd again', result);
+}

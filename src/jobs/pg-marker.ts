@@ -1,0 +1,52 @@
+/**
+ * The marker of a pg-backup run in progress: what the run changed (replay paused, repmgrd
+ * stopped) and the tag of its snapshot, written before each change. Whoever finds it later (the
+ * unit's ExecStopPost, or the next run) knows exactly what to undo: it was this job's doing.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { onHost, type Paths } from '../paths.js';
+import { writeFileAtomic } from '../units/install.js';
+
+export interface PgRunMarker {
+  runId: string;
+  pid: number;
+  start: string;
+  repmgrdStopped: boolean;
+  replayPaused: boolean;
+}
+
+function markerFile(paths: Paths, profile: string): string {
+  return onHost(paths, path.posix.join(paths.stateDir, `${profile}.pg-backup.marker.json`));
+}
+
+export function readMarker(paths: Paths, profile: string): PgRunMarker | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(markerFile(paths, profile), 'utf8')) as PgRunMarker;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeMarker(paths: Paths, profile: string, marker: PgRunMarker): Promise<void> {
+  await writeFileAtomic(markerFile(paths, profile), `${JSON.stringify(marker)}\n`, 0o600);
+}
+
+export function removeMarker(paths: Paths, profile: string): void {
+  fs.rmSync(markerFile(paths, profile), { force: true });
+}
+
+/** True while the process exists and is not a zombie (killed, waiting to be reaped). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * A real PostgreSQL 15 primary + streaming standby managed by repmgr, on loopback ports, built by
+ * the tests themselves (Debian's postgresql-15 and postgresql-15-repmgr) and always stopped.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+export const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+export interface PgCluster {
+  base: string;
+  primaryPort: number;
+  standbyPort: number;
+  /** Run SQL as postgres on a port; returns psql's unaligned output. */
+  sql(port: number, sql: string, database?: string): string;
+  /** The repmgrd daemon of the standby: start, stop, is it running. */
+  repmgrd: { start(): void; stop(): void; running(): boolean; stopCommand: string; startCommand: string };
+  restartStandby(): void;
+  promoteStandby(): void;
+  stop(): void;
+}
+
+function asPostgres(args: string[], options: { allowFailure?: boolean } = {}): string {
+  const result = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8' });
+  if (result.status !== 0 && !options.allowFailure) {
+    throw new Error(`${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+export function startCluster(primaryPort = 55632): PgCluster {
+  const standbyPort = primaryPort + 1;
+  const base = fs.mkdtempSync('/tmp/restic-systemd-pg-');
+  execFileSync('chown', ['postgres:postgres', base]);
+  fs.chmodSync(base, 0o755);
+  const conf = (node: number) => path.join(base, `node${node}.conf`);
+  const stopped: string[] = [];
+
+  asPostgres([`${PG_BIN}/initdb`, '-D', `${base}/node1`, '-U', 'postgres', '-A', 'trust', '--no-instructions']);
+  fs.appendFileSync(
+    `${base}/node1/postgresql.conf`,
+    `listen_addresses = '127.0.0.1'\nport = ${primaryPort}\nunix_socket_directories = '${base}'\nwal_level = replica\nmax_wal_senders = 10\n` +
+      `max_replication_slots = 10\nhot_standby = on\nwal_log_hints = on\nshared_preload_libraries = 'repmgr'\nfsync = off\n`,
+  );
+  asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node1`, '-l', `${base}/node1.log`, '-w', 'start']);
+  asPostgres([`${PG_BIN}/createuser`, '-h', base, '-p', String(primaryPort), '-s', 'repmgr']);
+  asPostgres([`${PG_BIN}/createdb`, '-h', base, '-p', String(primaryPort), '-O', 'repmgr', 'repmgr']);
+  for (const node of [1, 2]) {
+    const port = node === 1 ? primaryPort : standbyPort;
+    const text = [
+      `node_id=${node}`,
+      `node_name='node${node}'`,
+      `conninfo='host=127.0.0.1 port=${port} user=repmgr dbname=repmgr connect_timeout=2'`,
+      `data_directory='${base}/node${node}'`,
+      `pg_bindir='${PG_BIN}'`,
+      'use_replication_slots=yes',
+      `log_file='${base}/repmgrd-node${node}.log'`,
+      `repmgrd_pid_file='${base}/repmgrd-node${node}.pid'`,
+      "failover='manual'",
+      `promote_command='${PG_BIN}/repmgr standby promote -f ${conf(node)} --log-to-file'`,
+      `follow_command='${PG_BIN}/repmgr standby follow -f ${conf(node)} --log-to-file --upstream-node-id=%n'`,
+      'monitor_interval_secs=2',
+      `service_start_command='${PG_BIN}/pg_ctl -D ${base}/node${node} -l ${base}/node${node}.log -w start'`,
+      `service_stop_command='${PG_BIN}/pg_ctl -D ${base}/node${node} -m fast -w stop'`,
+      `service_restart_command='${PG_BIN}/pg_ctl -D ${base}/node${node} -l ${base}/node${node}.log -w restart'`,
+      `service_promote_command='${PG_BIN}/pg_ctl -D ${base}/node${node} -w promote'`,
+      `repmgrd_service_start_command='${PG_BIN}/repmgrd -f ${conf(node)}'`,
+      `repmgrd_service_stop_command='kill $(cat ${base}/repmgrd-node${node}.pid)'`,
+      '',
+    ].join('\n');
+    fs.writeFileSync(conf(node), text);
+    execFileSync('chown', ['postgres:postgres', conf(node)]);
+  }
+  asPostgres([`${PG_BIN}/repmgr`, '-f', conf(1), 'primary', 'register']);
+  asPostgres([`${PG_BIN}/repmgr`, '-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'repmgr', '-d', 'repmgr', '-f', conf(2), 'standby', 'clone', '--fast-checkpoint']);
+  fs.appendFileSync(`${base}/node2/postgresql.conf`, `port = ${standbyPort}\n`);
+  asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node2`, '-l', `${base}/node2.log`, '-w', 'start']);
+  asPostgres([`${PG_BIN}/repmgr`, '-f', conf(2), 'standby', 'register', '--wait-sync=30']);
+
+  const repmgrdPid = path.join(base, 'repmgrd-node2.pid');
+  const repmgrdRunning = () => {
+    try {
+      process.kill(Number(fs.readFileSync(repmgrdPid, 'utf8').trim()), 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const waitFor = (condition: () => boolean, what: string) => {
+    for (let tries = 0; tries < 100 && !condition(); tries++) spawnSync('sleep', ['0.1']);
+    if (!condition()) throw new Error(`timed out waiting for ${what}`);
+  };
+  const cluster: PgCluster = {
+    base,
+    primaryPort,
+    standbyPort,
+    sql: (port, sql, database = 'postgres') => asPostgres([`${PG_BIN}/psql`, '-X', '-A', '-t', '-q', '-h', base, '-p', String(port), '-d', database, '-v', 'ON_ERROR_STOP=1', '-c', sql]).trim(),
+    repmgrd: {
+      start: () => {
+        asPostgres([`${PG_BIN}/repmgrd`, '-f', conf(2)]);
+        waitFor(repmgrdRunning, 'repmgrd to start');
+      },
+      stop: () => {
+        if (repmgrdRunning()) process.kill(Number(fs.readFileSync(repmgrdPid, 'utf8').trim()));
+        waitFor(() => !repmgrdRunning(), 'repmgrd to stop');
+      },
+      running: repmgrdRunning,
+      stopCommand: `runuser -u postgres -- ${PG_BIN}/repmgr -f ${conf(2)} daemon stop`,
+      startCommand: `runuser -u postgres -- ${PG_BIN}/repmgr -f ${conf(2)} daemon start`,
+    },
+    restartStandby: () => asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node2`, '-l', `${base}/node2.log`, '-m', 'fast', '-w', 'restart']) && undefined,
+    promoteStandby: () => asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node2`, '-w', 'promote']) && undefined,
+    stop: () => {
+      if (stopped.length > 0) return;
+      stopped.push('yes');
+      if (repmgrdRunning()) cluster.repmgrd.stop();
+      for (const node of [2, 1]) asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node${node}`, '-m', 'immediate', '-w', 'stop'], { allowFailure: true });
+      fs.rmSync(base, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}

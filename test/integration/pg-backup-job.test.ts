@@ -1,0 +1,297 @@
+/**
+ * The pg-backup@ job against a real PostgreSQL 15 primary + standby managed by repmgr, real
+ * pg_dumpall and real restic. Faults are real (a primary, a paused replay, a wrong password, a
+ * promotion, a restart, SIGKILL); only a wrapper around pg_dumpall injects failure or delay.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PROJECT, runCli, type CliResult } from '../helpers/cli.js';
+import { PG_BIN, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { THIS_HOST } from '../helpers/restic.js';
+import { removeTempRoots, tempRoot, writeProfile } from '../helpers/temp-root.js';
+
+const PASSWORD = 'pg-repository-password-91c3';
+
+interface DbSetup {
+  root: string;
+  cli: (...args: string[]) => CliResult;
+  snapshots: () => Array<{ short_id: string; id: string; tags?: string[] }>;
+  restoreInto: (scratchPort: number) => { sql: (database: string, sql: string) => string; stop: () => void };
+}
+
+/** A profile "db" pointing libpq at a port of the cluster, with a repository, through real restic. */
+function dbSetup(cluster: PgCluster, options: { port?: number; extra?: string; dumpWrapper?: string } = {}): DbSetup {
+  const root = tempRoot();
+  fs.writeFileSync(path.join(root, 'etc/restic/db.password'), `${PASSWORD}\n`, { mode: 0o600 });
+  writeProfile(
+    root,
+    'db',
+    [
+      'RESTIC_REPOSITORY=/srv/repo',
+      'RESTIC_PASSWORD_FILE=/etc/restic/db.password',
+      `PGHOST=${cluster.base}`,
+      `PGPORT=${options.port ?? cluster.standbyPort}`,
+      'PGUSER=postgres',
+      'PGDATABASE=postgres',
+      'PG_OS_USER=postgres',
+      `PG_REPMGRD_STOP_COMMAND=${cluster.repmgrd.stopCommand}`,
+      `PG_REPMGRD_START_COMMAND=${cluster.repmgrd.startCommand}`,
+      options.extra ?? '',
+    ].join('\n') + '\n',
+  );
+  const env = options.dumpWrapper ? { PG_DUMPALL_BIN: options.dumpWrapper } : {};
+  const cli = (...args: string[]) => runCli(['--root', root, ...args], env);
+  expect(cli('init', 'db').exitCode).toBe(0);
+  return {
+    root,
+    cli,
+    snapshots: () => JSON.parse(runCli(['--root', root, 'exec', 'db', '--', 'restic', 'snapshots', '--json']).stdout),
+    restoreInto: (scratchPort) => restoreLatest(root, cluster, scratchPort),
+  };
+}
+
+/** Restore the latest dump into a scratch cluster whose bootstrap superuser is not postgres. */
+function restoreLatest(root: string, cluster: PgCluster, port: number) {
+  const data = path.join(cluster.base, `scratch-${port}`);
+  const run = (args: string[]) => {
+    const result = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${args.join(' ')}: ${result.stderr}`);
+    return result.stdout;
+  };
+  run([`${PG_BIN}/initdb`, '-D', data, '-U', 'restore_verifier', '-A', 'trust', '--no-instructions']);
+  fs.appendFileSync(`${data}/postgresql.conf`, `port = ${port}\nlisten_addresses = ''\nunix_socket_directories = '${cluster.base}'\nfsync = off\n`);
+  run([`${PG_BIN}/pg_ctl`, '-D', data, '-l', `${data}.log`, '-w', 'start']);
+  const dumpFile = path.join(cluster.base, `restore-${port}.sql`);
+  const dumped = runCli(['--root', root, 'exec', 'db', '--', 'sh', '-c', `restic dump latest /postgres-${THIS_HOST}.sql > ${dumpFile}`]);
+  if (dumped.exitCode !== 0) throw new Error(`restic dump failed: ${dumped.stderr}`);
+  fs.chmodSync(dumpFile, 0o644);
+  run([`${PG_BIN}/psql`, '-X', '-q', '-h', cluster.base, '-p', String(port), '-U', 'restore_verifier', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-f', dumpFile]);
+  return {
+    sql: (database: string, sql: string) => run([`${PG_BIN}/psql`, '-X', '-A', '-t', '-q', '-h', cluster.base, '-p', String(port), '-U', 'restore_verifier', '-d', database, '-c', sql]).trim(),
+    stop: () => run([`${PG_BIN}/pg_ctl`, '-D', data, '-m', 'immediate', '-w', 'stop']) && undefined,
+  };
+}
+
+/** A pg_dumpall wrapper in the cluster folder (postgres runs it): waits, or fails half-way. */
+function dumpWrapper(cluster: PgCluster, name: string, body: string): string {
+  const file = path.join(cluster.base, name);
+  fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return file;
+}
+
+const replayState = (cluster: PgCluster) => cluster.sql(cluster.standbyPort, 'SELECT pg_get_wal_replay_pause_state()');
+const status = (root: string, job = 'pg-backup') => JSON.parse(fs.readFileSync(path.join(root, 'var/lib/restic-systemd', `db.${job}.json`), 'utf8'));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+afterAll(removeTempRoots);
+
+describe('on a healthy primary + standby', () => {
+  let cluster: PgCluster;
+  beforeAll(() => {
+    cluster = startCluster(55632);
+    cluster.sql(cluster.primaryPort, 'CREATE DATABASE db_a');
+    cluster.sql(cluster.primaryPort, 'CREATE DATABASE db_b');
+    for (const db of ['db_a', 'db_b']) cluster.sql(cluster.primaryPort, 'CREATE TABLE ticks (tick integer primary key)', db);
+    cluster.sql(cluster.primaryPort, "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 300000) g", 'db_a');
+    cluster.repmgrd.start();
+  }, 120_000);
+  afterAll(() => cluster?.stop());
+
+  test('as a new user would: the dump succeeds, replay is not paused afterwards, repmgrd is back, and it restores with every row', () => {
+    const setup = dbSetup(cluster);
+    const result = setup.cli('run', 'pg-backup', 'db');
+    expect(result.stderr).toContain('WAL replay resumed');
+    expect(result.exitCode).toBe(0);
+    expect(replayState(cluster)).toBe('not paused');
+    expect(cluster.repmgrd.running()).toBe(true);
+    const [snapshot] = setup.snapshots();
+    expect(snapshot!.tags).toEqual(expect.arrayContaining(['profile:db', 'job:pg-backup', expect.stringMatching(/^lsn:[0-9A-F]+\/[0-9A-F]+$/), 'timeline:1']));
+    expect(status(setup.root)).toMatchObject({ result: 'success', exitCode: 0, snapshotId: snapshot!.short_id });
+
+    const scratch = setup.restoreInto(55640);
+    try {
+      expect(scratch.sql('db_a', 'SELECT count(*) FROM big')).toBe('300000');
+      expect(scratch.sql('db_a', 'SELECT count(*) FROM ticks')).toBe(cluster.sql(cluster.standbyPort, 'SELECT count(*) FROM ticks', 'db_a'));
+    } finally {
+      scratch.stop();
+    }
+  });
+
+  test('consistency: ticks written to two databases during a slow dump restore with the same maximum', async () => {
+    const setup = dbSetup(cluster, { extra: 'PG_DUMP_EXCLUDE_DATABASES=repmgr\n', dumpWrapper: dumpWrapper(cluster, 'slow-dump', `sleep 1\nexec ${PG_BIN}/pg_dumpall "$@"`) });
+    let writing = true;
+    let tick = 0;
+    const writer = (async () => {
+      while (writing) {
+        tick++;
+        for (const db of ['db_a', 'db_b']) cluster.sql(cluster.primaryPort, `INSERT INTO ticks VALUES (${tick})`, db);
+        await sleep(20);
+      }
+    })();
+    await sleep(500);
+    const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: path.join(cluster.base, 'slow-dump') } });
+    const code = await new Promise<number | null>((resolve) => job.on('exit', resolve));
+    // (the exit listener is attached before any await: the job cannot end unseen)
+    await sleep(500);
+    writing = false;
+    await writer;
+    expect(code).toBe(0);
+    const scratch = setup.restoreInto(55641);
+    try {
+      const a = Number(scratch.sql('db_a', 'SELECT max(tick) FROM ticks'));
+      const b = Number(scratch.sql('db_b', 'SELECT max(tick) FROM ticks'));
+      // A tick is written to db_a, then db_b: at the paused point the one in flight may be in db_a only.
+      expect(a - b).toBeGreaterThanOrEqual(0);
+      expect(a - b).toBeLessThanOrEqual(1);
+      expect(a).toBeLessThan(tick);
+    } finally {
+      scratch.stop();
+    }
+  });
+
+  test('F1: pointed at the primary it exits 20 and leaves no snapshot; with PG_ON_PRIMARY=skip it exits 0', () => {
+    const setup = dbSetup(cluster, { port: cluster.primaryPort });
+    const result = setup.cli('run', 'pg-backup', 'db');
+    expect(result.exitCode).toBe(20);
+    expect(result.stderr).toContain('is a primary, not a standby');
+    expect(cluster.repmgrd.running()).toBe(true);
+    expect(setup.snapshots()).toHaveLength(0);
+    fs.appendFileSync(path.join(setup.root, 'etc/restic/db.conf'), 'PG_ON_PRIMARY=skip\n');
+    const skipped = setup.cli('run', 'pg-backup', 'db');
+    expect(skipped.exitCode).toBe(0);
+    expect(skipped.stderr).toContain('skipped');
+    expect(setup.snapshots()).toHaveLength(0);
+  });
+
+  test('a dead port exits 25 and leaves no snapshot', () => {
+    const setup = dbSetup(cluster, { port: 55699 });
+    const result = setup.cli('run', 'pg-backup', 'db');
+    expect(result.exitCode).toBe(25);
+    expect(result.stderr).toContain('cannot query the standby');
+    expect(setup.snapshots()).toHaveLength(0);
+  });
+
+  test('F2: replay already paused by someone else: exits 21 and leaves it paused', () => {
+    const setup = dbSetup(cluster);
+    cluster.sql(cluster.standbyPort, 'SELECT pg_wal_replay_pause()');
+    try {
+      const result = setup.cli('run', 'pg-backup', 'db');
+      expect(result.exitCode).toBe(21);
+      expect(replayState(cluster)).toBe('paused');
+      expect(setup.snapshots()).toHaveLength(0);
+      expect(cluster.repmgrd.running()).toBe(true);
+    } finally {
+      cluster.sql(cluster.standbyPort, 'SELECT pg_wal_replay_resume()');
+    }
+  });
+
+  test('F3: a dump that fails half-way exits 22; its snapshot is forgotten, replay resumed, repmgrd back', () => {
+    const wrapper = dumpWrapper(cluster, 'failing-dump', `${PG_BIN}/pg_dumpall "$@" | head -c 100000\necho "pg_dumpall: error: injected failure" >&2\nexit 1`);
+    const setup = dbSetup(cluster, { dumpWrapper: wrapper });
+    const result = setup.cli('run', 'pg-backup', 'db');
+    expect(result.exitCode).toBe(22);
+    expect(result.stderr).toContain('injected failure');
+    expect(result.stderr).toContain('forgot the snapshot(s) of the failed run');
+    expect(setup.snapshots()).toHaveLength(0);
+    expect(replayState(cluster)).toBe('not paused');
+    expect(cluster.repmgrd.running()).toBe(true);
+    expect(status(setup.root)).toMatchObject({ result: 'failure', exitCode: 22 });
+  });
+
+  test('F4: restic fails (wrong password): exits 23, replay resumed, repmgrd back, no snapshot', () => {
+    const setup = dbSetup(cluster);
+    fs.writeFileSync(path.join(setup.root, 'etc/restic/db.password'), 'not-the-password\n');
+    const result = setup.cli('run', 'pg-backup', 'db');
+    expect(result.exitCode).toBe(23);
+    expect(result.stderr).toContain('wrong password');
+    expect(result.stderr + result.stdout).not.toContain(PASSWORD);
+    expect(replayState(cluster)).toBe('not paused');
+    expect(cluster.repmgrd.running()).toBe(true);
+  });
+
+  test('F7: SIGKILL of the job mid-dump, then pg-cleanup (ExecStopPost): replay resumed, repmgrd back, the run\'s snapshot forgotten', async () => {
+    const wrapper = dumpWrapper(cluster, 'slow-dump-2', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
+    const setup = dbSetup(cluster, { dumpWrapper: wrapper });
+    const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: wrapper } });
+    const marker = path.join(setup.root, 'var/lib/restic-systemd/db.pg-backup.marker.json');
+    for (let tries = 0; tries < 100 && !(fs.existsSync(marker) && replayState(cluster) === 'paused'); tries++) await sleep(100);
+    expect(replayState(cluster)).toBe('paused');
+    const runId = JSON.parse(fs.readFileSync(marker, 'utf8')).runId as string;
+    // Like `systemctl kill --kill-whom=main -s KILL`. restic loses its stdout with the job and ends too.
+    const exited = new Promise((resolve) => job.on('exit', resolve));
+    job.kill('SIGKILL');
+    await exited;
+    for (let tries = 0; tries < 100 && spawnSync('pgrep', ['-f', `run:${runId}`]).status === 0; tries++) await sleep(100);
+    expect(spawnSync('pgrep', ['-f', `run:${runId}`]).status).toBe(1);
+    expect(replayState(cluster)).toBe('paused');
+    expect(cluster.repmgrd.running()).toBe(false);
+    // Had restic finished first, a snapshot of the killed run would exist: make one, with the run's tag.
+    const kept = runCli(['--root', setup.root, 'exec', 'db', '--', 'sh', '-c', 'echo earlier | restic backup --stdin --tag profile:db,job:pg-backup']);
+    const leftover = runCli(['--root', setup.root, 'exec', 'db', '--', 'sh', '-c', `echo partial | restic backup --stdin --tag profile:db,job:pg-backup,run:${runId}`]);
+    expect([kept.exitCode, leftover.exitCode]).toEqual([0, 0]);
+    expect(setup.snapshots()).toHaveLength(2);
+
+    const cleanup = runCli(['--root', setup.root, 'run', 'pg-cleanup', 'db'], { SERVICE_RESULT: 'signal', EXIT_CODE: 'killed', EXIT_STATUS: 'KILL' });
+    expect(cleanup.stderr).toContain('did not finish (SERVICE_RESULT=signal)');
+    expect(cleanup.exitCode).toBe(0);
+    expect(replayState(cluster)).toBe('not paused');
+    expect(cluster.repmgrd.running()).toBe(true);
+    expect(setup.snapshots().map((snapshot) => snapshot.tags)).toEqual([['profile:db', 'job:pg-backup']]);
+    expect(status(setup.root)).toMatchObject({ result: 'failure' });
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(runCli(['--root', setup.root, 'run', 'pg-cleanup', 'db']).stderr).toContain('nothing to clean up');
+  });
+
+  test('gzip and zstd compression store postgres-<host>.sql.gz and .sql.zst', () => {
+    for (const [mode, suffix] of [['gzip', '.sql.gz'], ['zstd', '.sql.zst']] as const) {
+      const setup = dbSetup(cluster, { extra: `PG_DUMP_COMPRESSION=${mode}\n` });
+      expect(setup.cli('run', 'pg-backup', 'db').exitCode).toBe(0);
+      const listed = runCli(['--root', setup.root, 'exec', 'db', '--', 'restic', 'ls', 'latest']);
+      expect(listed.stdout).toContain(`/postgres-${THIS_HOST}${suffix}`);
+    }
+  });
+});
+
+describe('when the standby changes under the dump', () => {
+  test('F5: promoted mid-dump: detected, exits 24, the snapshot forgotten', async () => {
+    const cluster = startCluster(55652);
+    try {
+      const wrapper = dumpWrapper(cluster, 'slow-dump', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
+      cluster.repmgrd.start();
+      const setup = dbSetup(cluster, { dumpWrapper: wrapper });
+      const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: wrapper } });
+      const exited = new Promise<number | null>((resolve) => job.on('exit', resolve));
+      let stderr = '';
+      job.stderr.on('data', (chunk) => (stderr += chunk));
+      for (let tries = 0; tries < 100 && replayState(cluster) !== 'paused'; tries++) await sleep(100);
+      cluster.promoteStandby();
+      const code = await exited;
+      expect(stderr).toContain('the node was promoted during the dump');
+      expect(code).toBe(24);
+      expect(setup.snapshots()).toHaveLength(0);
+      expect(cluster.repmgrd.running()).toBe(true);
+    } finally {
+      cluster.stop();
+    }
+  }, 120_000);
+
+  test('F8: standby restarted mid-dump (the pause is lost): detected, fails, the snapshot forgotten, replay not paused', async () => {
+    const cluster = startCluster(55662);
+    try {
+      const wrapper = dumpWrapper(cluster, 'slow-dump', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
+      cluster.repmgrd.start();
+      const setup = dbSetup(cluster, { dumpWrapper: wrapper });
+      const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: wrapper } });
+      const exited = new Promise<number | null>((resolve) => job.on('exit', resolve));
+      for (let tries = 0; tries < 100 && replayState(cluster) !== 'paused'; tries++) await sleep(100);
+      cluster.restartStandby();
+      const code = await exited;
+      expect([22, 24]).toContain(code);
+      expect(setup.snapshots()).toHaveLength(0);
+      expect(replayState(cluster)).toBe('not paused');
+    } finally {
+      cluster.stop();
+    }
+  }, 120_000);
+});
