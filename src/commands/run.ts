@@ -10,10 +10,11 @@ import type { Job, JobOutcome } from '../jobs/job.js';
 import { maintenanceJob } from '../jobs/maintenance.js';
 import { pgBackupJob } from '../jobs/pg-backup.js';
 import { pgCleanupJob } from '../jobs/pg-cleanup.js';
+import { pgVerifyJob } from '../jobs/pg-verify.js';
 import { readStatus, writeMetrics, writeStatus, type JobStatus } from '../jobs/status.js';
 import { loadProfile, profileFromEnvironment, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
 
-export const RUNNABLE_JOBS = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob } satisfies Record<string, Job>;
+export const RUNNABLE_JOBS = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob, 'pg-verify': pgVerifyJob } satisfies Record<string, Job>;
 export type RunnableJob = keyof typeof RUNNABLE_JOBS;
 
 /** Stop signals reach restic as SIGINT, on which it removes its lock and exits; then we report. */

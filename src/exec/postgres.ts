@@ -25,12 +25,19 @@ export class QueryError extends Error {
   }
 }
 
-/** Run one SQL statement on the profile's server; rows of tab-separated fields. */
-export async function query(runner: Runner, profile: Profile, sql: string): Promise<string[][]> {
-  const command = asDatabaseUser(profile, 'psql', ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-c', sql]);
-  const result = await runner.run(command.tool, command.args, { env: libpqEnvironment(profile), isolatedEnv: true });
+/** Run one SQL statement as an OS user (or this process's) with these libpq variables; rows of fields. */
+export async function querySql(runner: Runner, osUser: string | undefined, env: Record<string, string>, sql: string): Promise<string[][]> {
+  const args = ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-c', sql];
+  const result = osUser
+    ? await runner.run('runuser', ['-u', osUser, '--', toolBinary('psql'), ...args], { env, isolatedEnv: true })
+    : await runner.run('psql', args, { env, isolatedEnv: true });
   if (result.exitCode !== 0) throw new QueryError(result);
   return result.stdout.split('\n').filter((line) => line !== '').map((line) => line.split('\t'));
+}
+
+/** Run one SQL statement on the profile's server; rows of tab-separated fields. */
+export function query(runner: Runner, profile: Profile, sql: string): Promise<string[][]> {
+  return querySql(runner, profile.values.PG_OS_USER, libpqEnvironment(profile), sql);
 }
 
 export interface StandbyState {

@@ -274,6 +274,17 @@ export const FIELDS = {
     group: 'database', owner: 'restic-systemd', parse: words(),
     doc: 'The command that starts the local repmgrd again, instead of systemctl start PG_REPMGRD_SERVICE.',
   },
+  PG_VERIFY_SCHEDULE: {
+    group: 'database', owner: 'restic-systemd', parse: calendar(), check: 'calendar',
+    doc: 'Opt-in restore drill: when set, pg-verify@<name>.timer restores the latest dump into a scratch cluster on this schedule (e.g. weekly) and reports databases, tables and rows. Empty: no timer (run pg-verify by hand).',
+    example: 'weekly',
+  },
+  PG_VERIFY_RANDOMIZED_DELAY: { group: 'database', owner: 'restic-systemd', parse: timespan(), default: '1h', doc: 'RandomizedDelaySec= of the restore-drill timer.' },
+  PG_VERIFY_TIMEOUT: { group: 'database', owner: 'restic-systemd', parse: timespan(), default: '6h', doc: 'TimeoutStartSec= of pg-verify@<name>.service.' },
+  PG_BINDIR: {
+    group: 'database', owner: 'restic-systemd', parse: absolutePath(), default: '/usr/lib/postgresql/15/bin',
+    doc: 'Where initdb and pg_ctl are, for the scratch cluster of pg-verify. Use the same major version as the dumped server.',
+  },
   PG_REPMGRD_SERVICE: {
     group: 'database', owner: 'restic-systemd', parse: serviceName(), default: 'repmgrd',
     doc: 'The local repmgrd service stopped while the standby is paused and started again afterwards. Empty: leave repmgrd alone.',

@@ -8,6 +8,7 @@ export const JOBS = {
   backup: { family: 'restic', description: 'restic backup' },
   maintenance: { family: 'restic-maintenance', description: 'restic prune and check' },
   'pg-backup': { family: 'pg-backup', description: 'PostgreSQL dump from a paused standby into restic' },
+  'pg-verify': { family: 'pg-verify', description: 'restore drill of the latest PostgreSQL dump' },
 } as const;
 export type JobName = keyof typeof JOBS;
 export const JOB_NAMES = Object.keys(JOBS) as JobName[];

@@ -49,6 +49,7 @@ const JOB_FIELDS = {
   backup: { schedule: 'BACKUP_SCHEDULE', randomizedDelay: 'BACKUP_RANDOMIZED_DELAY', timeout: 'BACKUP_TIMEOUT' },
   maintenance: { schedule: 'BACKUP_MAINTENANCE_SCHEDULE', randomizedDelay: 'BACKUP_MAINTENANCE_RANDOMIZED_DELAY', timeout: 'BACKUP_MAINTENANCE_TIMEOUT' },
   'pg-backup': { schedule: 'PG_BACKUP_SCHEDULE', randomizedDelay: 'PG_BACKUP_RANDOMIZED_DELAY', timeout: 'PG_BACKUP_TIMEOUT' },
+  'pg-verify': { schedule: 'PG_VERIFY_SCHEDULE', randomizedDelay: 'PG_VERIFY_RANDOMIZED_DELAY', timeout: 'PG_VERIFY_TIMEOUT' },
 } as const satisfies Record<JobName, Record<string, keyof typeof FIELDS>>;
 
 /** The template units shared by every profile; their defaults are the model's defaults. */
@@ -69,9 +70,12 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
           cacheDirectoryName: path.posix.relative('/var/cache', paths.cacheDir),
           stateDirectoryName: path.posix.relative('/var/lib', paths.stateDir),
           entrypoint: `${entry} ${configDirOption}`,
-          schedule: FIELDS[keys.schedule].default,
+          // pg-verify has no default schedule: its template's is only a placeholder, every instance has a drop-in.
+          schedule: (FIELDS[keys.schedule] as { default?: string }).default ?? 'weekly',
           randomizedDelay: FIELDS[keys.randomizedDelay].default,
           timeout: FIELDS[keys.timeout].default,
+          // runuser (PG_OS_USER) needs to change user; the other jobs never do.
+          capabilities: ['CAP_DAC_READ_SEARCH', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_CHOWN', ...(job.startsWith('pg-') ? ['CAP_SETUID', 'CAP_SETGID'] : [])].join(' '),
           // The database job's safety net: runs however the main process ended, even after SIGKILL.
           stopPost: job === 'pg-backup' ? [`${entry} ${configDirOption} run pg-cleanup %i`] : [],
         }),
@@ -82,7 +86,11 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
 
 /** The jobs a profile runs: always the backup, the database dump when configured. */
 export function profileJobs(profile: Profile): JobName[] {
-  return JOB_NAMES.filter((job) => job !== 'pg-backup' || profile.databaseConfigured);
+  return JOB_NAMES.filter((job) => {
+    if (job === 'pg-backup') return profile.databaseConfigured;
+    if (job === 'pg-verify') return profile.databaseConfigured && profile.values.PG_VERIFY_SCHEDULE !== undefined;
+    return true;
+  });
 }
 
 /** A profile's drop-ins: the per-profile schedule, delay, timeout and writable paths (a local repository, the metrics folder). */
@@ -100,7 +108,7 @@ export function renderProfileDropIns(profile: Profile, context: RenderContext): 
           unit,
           profile: profile.name,
           profileFile: profileFile(context.paths, profile.name),
-          schedule: escapeSpecifiers(values[keys.schedule]),
+          schedule: escapeSpecifiers(values[keys.schedule] ?? ''),
           randomizedDelay: values[keys.randomizedDelay],
           timeout: values[keys.timeout],
           readWritePaths,

@@ -17,7 +17,7 @@ import { allFileText, removeTempRoots, snapshotTree, tempRoot, writeProfile } fr
 const PASSWORD = 'guide-password-4c1d';
 const GUIDE_PROFILE = `RESTIC_REPOSITORY=/srv/restic-repo\nRESTIC_PASSWORD=${PASSWORD}\n`;
 const DB_PROFILE = `RESTIC_REPOSITORY=/srv/restic-repo\nRESTIC_PASSWORD=${PASSWORD}\nPGHOST=/var/run/postgresql\n`;
-const TEMPLATES = ['pg-backup@.service', 'pg-backup@.timer', 'restic-maintenance@.service', 'restic-maintenance@.timer', 'restic@.service', 'restic@.timer'];
+const TEMPLATES = ['pg-backup@.service', 'pg-backup@.timer', 'pg-verify@.service', 'pg-verify@.timer', 'restic-maintenance@.service', 'restic-maintenance@.timer', 'restic@.service', 'restic@.timer'];
 
 const unitDir = (root: string) => path.join(root, 'etc/systemd/system');
 const exists = (root: string, relative: string) => fs.existsSync(path.join(unitDir(root), relative));
@@ -101,6 +101,15 @@ test('a database profile also gets the pg-backup@ drop-ins and timer, and they v
   expect(await verifyUnits(context.runner, units)).toBe('');
   const serviceDropIn = fs.readFileSync(path.join(unitDir(root), 'pg-backup@db.service.d/50-restic-systemd.conf'), 'utf8');
   expect(serviceDropIn).toContain('ReadWritePaths=/srv/restic-repo');
+});
+
+test('the restore drill timer is installed only when the profile sets PG_VERIFY_SCHEDULE', async () => {
+  const root = tempRoot();
+  writeProfile(root, 'db', `${DB_PROFILE}PG_VERIFY_SCHEDULE=Sun 04:00\n`);
+  const report = await installCommand(testContext(root), ['db']);
+  expect(report.enabled).toContain('pg-verify@db.timer');
+  expect(fs.readFileSync(path.join(unitDir(root), 'pg-verify@db.timer.d/50-restic-systemd.conf'), 'utf8')).toContain('OnCalendar=Sun 04:00\n');
+  expect(await verifyUnits(testContext(root).runner, ['service', 'timer'].map((type) => path.join(unitDir(root), `pg-verify@db.${type}`)))).toBe('');
 });
 
 describe('on a host where systemd runs (recorded daemon-reload and --now)', () => {

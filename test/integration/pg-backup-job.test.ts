@@ -243,6 +243,27 @@ describe('on a healthy primary + standby', () => {
     expect(runCli(['--root', setup.root, 'run', 'pg-cleanup', 'db']).stderr).toContain('nothing to clean up');
   });
 
+  test('pg-verify restores the latest dump into a scratch cluster and reports databases, tables and rows', () => {
+    const setup = dbSetup(cluster, { extra: 'PG_DUMP_COMPRESSION=zstd\n' });
+    expect(setup.cli('run', 'pg-backup', 'db').exitCode).toBe(0);
+    const verify = setup.cli('run', 'pg-verify', 'db');
+    expect(verify.stderr).toMatch(/db_a: 2 tables, 3\d{5} rows/);
+    expect(verify.exitCode).toBe(0);
+    expect(status(setup.root, 'pg-verify')).toMatchObject({ result: 'success', exitCode: 0 });
+    expect(fs.readdirSync('/tmp').filter((entry) => entry.startsWith('restic-systemd-verify-'))).toEqual([]);
+  });
+
+  test('pg-verify fails on a dump that does not restore, and removes its scratch cluster', () => {
+    const setup = dbSetup(cluster);
+    const broken = runCli(['--root', setup.root, 'exec', 'db', '--', 'sh', '-c',
+      `echo 'CREATE TABLE t (i int); INSERT INTO t VALUES (1); THIS IS NOT SQL;' | restic backup --stdin --stdin-filename postgres-${THIS_HOST}.sql --host ${THIS_HOST} --tag profile:db,job:pg-backup`]);
+    expect(broken.exitCode).toBe(0);
+    const verify = setup.cli('run', 'pg-verify', 'db');
+    expect(verify.exitCode).toBe(5);
+    expect(verify.stderr).toContain('syntax error');
+    expect(fs.readdirSync('/tmp').filter((entry) => entry.startsWith('restic-systemd-verify-'))).toEqual([]);
+  });
+
   test('gzip and zstd compression store postgres-<host>.sql.gz and .sql.zst', () => {
     for (const [mode, suffix] of [['gzip', '.sql.gz'], ['zstd', '.sql.zst']] as const) {
       const setup = dbSetup(cluster, { extra: `PG_DUMP_COMPRESSION=${mode}\n` });
