@@ -264,6 +264,37 @@ describe('on a healthy primary + standby', () => {
     expect(fs.readdirSync('/tmp').filter((entry) => entry.startsWith('restic-systemd-verify-'))).toEqual([]);
   });
 
+  test('the dump reaches restic through a kernel channel between the two processes; the job holds neither end', async () => {
+    const wrapper = dumpWrapper(cluster, 'slow-dump-3', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
+    const setup = dbSetup(cluster, { dumpWrapper: wrapper });
+    const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: wrapper } });
+    const exited = new Promise<number | null>((resolve) => job.on('exit', resolve));
+    const children = (parent: number): number[] =>
+      (spawnSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number));
+    const fdTarget = (pid: number, fd: number) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    let restic: number | undefined;
+    let dump: number | undefined;
+    for (let tries = 0; tries < 100 && !(restic && dump); tries++) {
+      await sleep(50);
+      for (const pid of children(job.pid!)) {
+        const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        if (command.startsWith('restic\0backup') && command.includes('--stdin')) restic = pid;
+        if (command.startsWith('runuser')) dump = pid;
+      }
+    }
+    const resticStdin = fdTarget(restic!, 0);
+    const dumpStdout = fdTarget(dump!, 1);
+    const inode = (target: string) => /\[(\d+)\]/.exec(target)![1]!;
+    // The two descriptors are the two ends of one connected pair...
+    const peers = spawnSync('ss', ['-x', '-a'], { encoding: 'utf8' }).stdout;
+    expect(peers).toMatch(new RegExp(`\\s${inode(resticStdin)}\\s+\\*\\s+${inode(dumpStdout)}\\s`));
+    // ...and the job itself has no descriptor on either end, so no byte can pass through it.
+    const jobFds = fs.readdirSync(`/proc/${job.pid}/fd`).map((fd) => { try { return fdTarget(job.pid!, Number(fd)); } catch { return ''; } });
+    expect(jobFds).not.toContain(resticStdin);
+    expect(jobFds).not.toContain(dumpStdout);
+    expect(await exited).toBe(0);
+  });
+
   test('gzip and zstd compression store postgres-<host>.sql.gz and .sql.zst', () => {
     for (const [mode, suffix] of [['gzip', '.sql.gz'], ['zstd', '.sql.zst']] as const) {
       const setup = dbSetup(cluster, { extra: `PG_DUMP_COMPRESSION=${mode}\n` });
