@@ -13,6 +13,8 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   { binary: 'setpriv', debianPackage: 'util-linux' },
   { binary: 'runuser', debianPackage: 'util-linux' },
   { binary: 'zstd', debianPackage: 'zstd' },
+  { binary: 'ss', debianPackage: 'iproute2' },
+  { binary: 'pgrep', debianPackage: 'procps' },
   { binary: '/usr/lib/postgresql/15/bin/initdb', debianPackage: 'postgresql-15' },
   { binary: '/usr/lib/postgresql/15/bin/repmgr', debianPackage: 'postgresql-15-repmgr' },
 ];
