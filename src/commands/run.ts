@@ -52,19 +52,11 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
   const status: JobStatus = {
     profile: name,
     job,
-    result: outcome.result,
-    exitCode: outcome.exitCode,
-    message: outcome.message,
+    ...outcome,
     start: start.toISOString(),
     end: end.toISOString(),
     durationSeconds: (end.getTime() - start.getTime()) / 1000,
     lastSuccess: outcome.result === 'success' ? end.toISOString() : (previous?.lastSuccess ?? null),
-    host: outcome.host,
-    resticVersion: outcome.resticVersion,
-    snapshotId: outcome.snapshotId,
-    filesNew: outcome.filesNew,
-    filesChanged: outcome.filesChanged,
-    bytesAdded: outcome.bytesAdded,
   };
   // A status that cannot be written (disk full) must not hide the run's own result.
   await writeStatus(paths, status).catch((error: Error) => log.error(`could not write the status file: ${error.message}`));

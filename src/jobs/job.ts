@@ -2,18 +2,12 @@
 import type { Context } from '../context.js';
 import type { ExitCode } from '../errors.js';
 import type { Profile } from '../profile/load.js';
-import type { JobResult } from './status.js';
+import type { JobResult, RunStats } from './status.js';
 
-export interface JobOutcome {
+export interface JobOutcome extends RunStats {
   result: JobResult;
   exitCode: ExitCode;
   message: string;
-  host?: string;
-  resticVersion?: string;
-  snapshotId?: string;
-  filesNew?: number;
-  filesChanged?: number;
-  bytesAdded?: number;
 }
 
 export type Job = (context: Context, profile: Profile) => Promise<JobOutcome>;

@@ -11,7 +11,17 @@ import { writeFileAtomic } from '../units/install.js';
 
 export type JobResult = 'success' | 'warning' | 'failure';
 
-export interface JobStatus {
+/** What a run reports about its snapshot, when it made one. */
+export interface RunStats {
+  host?: string;
+  resticVersion?: string;
+  snapshotId?: string;
+  filesNew?: number;
+  filesChanged?: number;
+  bytesAdded?: number;
+}
+
+export interface JobStatus extends RunStats {
   profile: string;
   job: string;
   result: JobResult;
@@ -22,12 +32,6 @@ export interface JobStatus {
   durationSeconds: number;
   /** The end of the last fully successful run, this one or an earlier one. */
   lastSuccess: string | null;
-  host?: string;
-  resticVersion?: string;
-  snapshotId?: string;
-  filesNew?: number;
-  filesChanged?: number;
-  bytesAdded?: number;
 }
 
 export function statusFile(paths: Paths, profile: string, job: string): string {

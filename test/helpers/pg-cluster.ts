@@ -31,6 +31,10 @@ function asPostgres(args: string[], options: { allowFailure?: boolean } = {}): s
 
 export function startCluster(primaryPort = 55632): PgCluster {
   const standbyPort = primaryPort + 1;
+  const listening = spawnSync('ss', ['-Hltn'], { encoding: 'utf8' }).stdout;
+  for (const port of [primaryPort, standbyPort]) {
+    if (new RegExp(`:${port}\\s`).test(listening)) throw new Error(`port ${port} is taken (another test run, or a server left over?): stop it, then run the tests again`);
+  }
   const base = fs.mkdtempSync('/tmp/restic-systemd-pg-');
   execFileSync('chown', ['postgres:postgres', base]);
   fs.chmodSync(base, 0o755);

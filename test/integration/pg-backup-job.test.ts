@@ -80,6 +80,20 @@ function dumpWrapper(cluster: PgCluster, name: string, body: string): string {
   return file;
 }
 
+/** Start `run pg-backup db` in the background with a dump wrapper; its exit is watched from the start. */
+function startJob(setup: DbSetup, wrapper: string) {
+  const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: wrapper } });
+  const exited = new Promise<number | null>((resolve) => job.on('exit', resolve));
+  let stderr = '';
+  job.stderr.on('data', (chunk) => (stderr += chunk));
+  return { job, exited, stderr: () => stderr };
+}
+
+/** Wait until the standby's replay is paused (by the job under test). */
+async function untilPaused(cluster: PgCluster): Promise<void> {
+  for (let tries = 0; tries < 100 && replayState(cluster) !== 'paused'; tries++) await sleep(100);
+}
+
 const replayState = (cluster: PgCluster) => cluster.sql(cluster.standbyPort, 'SELECT pg_get_wal_replay_pause_state()');
 const status = (root: string, job = 'pg-backup') => JSON.parse(fs.readFileSync(path.join(root, 'var/lib/restic-systemd', `db.${job}.json`), 'utf8'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -130,9 +144,7 @@ describe('on a healthy primary + standby', () => {
       }
     })();
     await sleep(500);
-    const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: path.join(cluster.base, 'slow-dump') } });
-    const code = await new Promise<number | null>((resolve) => job.on('exit', resolve));
-    // (the exit listener is attached before any await: the job cannot end unseen)
+    const code = await startJob(setup, path.join(cluster.base, 'slow-dump')).exited;
     await sleep(500);
     writing = false;
     await writer;
@@ -213,13 +225,12 @@ describe('on a healthy primary + standby', () => {
   test('F7: SIGKILL of the job mid-dump, then pg-cleanup (ExecStopPost): replay resumed, repmgrd back, the run\'s snapshot forgotten', async () => {
     const wrapper = dumpWrapper(cluster, 'slow-dump-2', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
     const setup = dbSetup(cluster, { dumpWrapper: wrapper });
-    const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: wrapper } });
+    const { job, exited } = startJob(setup, wrapper);
     const marker = path.join(setup.root, 'var/lib/restic-systemd/db.pg-backup.marker.json');
     for (let tries = 0; tries < 100 && !(fs.existsSync(marker) && replayState(cluster) === 'paused'); tries++) await sleep(100);
     expect(replayState(cluster)).toBe('paused');
     const runId = JSON.parse(fs.readFileSync(marker, 'utf8')).runId as string;
     // Like `systemctl kill --kill-whom=main -s KILL`. restic loses its stdout with the job and ends too.
-    const exited = new Promise((resolve) => job.on('exit', resolve));
     job.kill('SIGKILL');
     await exited;
     for (let tries = 0; tries < 100 && spawnSync('pgrep', ['-f', `run:${runId}`]).status === 0; tries++) await sleep(100);
@@ -267,8 +278,7 @@ describe('on a healthy primary + standby', () => {
   test('the dump reaches restic through a kernel channel between the two processes; the job holds neither end', async () => {
     const wrapper = dumpWrapper(cluster, 'slow-dump-3', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
     const setup = dbSetup(cluster, { dumpWrapper: wrapper });
-    const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: wrapper } });
-    const exited = new Promise<number | null>((resolve) => job.on('exit', resolve));
+    const { job, exited } = startJob(setup, wrapper);
     const children = (parent: number): number[] =>
       (spawnSync('pgrep', ['-P', String(parent)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number));
     const fdTarget = (pid: number, fd: number) => fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
@@ -312,14 +322,11 @@ describe('when the standby changes under the dump', () => {
       const wrapper = dumpWrapper(cluster, 'slow-dump', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
       cluster.repmgrd.start();
       const setup = dbSetup(cluster, { dumpWrapper: wrapper });
-      const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: wrapper } });
-      const exited = new Promise<number | null>((resolve) => job.on('exit', resolve));
-      let stderr = '';
-      job.stderr.on('data', (chunk) => (stderr += chunk));
-      for (let tries = 0; tries < 100 && replayState(cluster) !== 'paused'; tries++) await sleep(100);
+      const run = startJob(setup, wrapper);
+      await untilPaused(cluster);
       cluster.promoteStandby();
-      const code = await exited;
-      expect(stderr).toContain('the node was promoted during the dump');
+      const code = await run.exited;
+      expect(run.stderr()).toContain('the node was promoted during the dump');
       expect(code).toBe(24);
       expect(setup.snapshots()).toHaveLength(0);
       expect(cluster.repmgrd.running()).toBe(true);
@@ -334,11 +341,10 @@ describe('when the standby changes under the dump', () => {
       const wrapper = dumpWrapper(cluster, 'slow-dump', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
       cluster.repmgrd.start();
       const setup = dbSetup(cluster, { dumpWrapper: wrapper });
-      const job = spawn(process.execPath, [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-backup', 'db'], { env: { ...process.env, PG_DUMPALL_BIN: wrapper } });
-      const exited = new Promise<number | null>((resolve) => job.on('exit', resolve));
-      for (let tries = 0; tries < 100 && replayState(cluster) !== 'paused'; tries++) await sleep(100);
+      const run = startJob(setup, wrapper);
+      await untilPaused(cluster);
       cluster.restartStandby();
-      const code = await exited;
+      const code = await run.exited;
       expect([22, 24]).toContain(code);
       expect(setup.snapshots()).toHaveLength(0);
       expect(replayState(cluster)).toBe('not paused');
