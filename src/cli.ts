@@ -8,6 +8,9 @@ import { hideBin } from 'yargs/helpers';
 import { execCommand } from './commands/exec.js';
 import { initCommand } from './commands/init.js';
 import { installCommand } from './commands/install.js';
+import { listCommand } from './commands/list.js';
+import { statusCommand } from './commands/status.js';
+import { validateCommand } from './commands/validate.js';
 import { RUNNABLE_JOBS, runCommand, type RunnableJob } from './commands/run.js';
 import { renderCommand } from './commands/render.js';
 import { uninstallCommand } from './commands/uninstall.js';
@@ -121,7 +124,37 @@ function cli(argv: string[]): Argv {
         passThroughExitCode = await execCommand(buildContext(args), args.name, ((args['--'] as unknown[]) ?? []).map(String));
       },
     )
-    .demandCommand(1, 'name a command: render, install, uninstall, init, run or exec (see --help)')
+    .command(
+      'status [names..]',
+      'Last run, snapshot and next run of every job; exits 8 if any last run failed or is overdue',
+      (command) =>
+        command
+          .positional('names', { type: 'string', array: true, default: [] as string[], describe: 'Profile names (default: every installed profile)' })
+          .example('$0 status', 'a table of every installed profile and job')
+          .example('$0 status myconf --json', 'the same as JSON, for a monitor'),
+      (args) => statusCommand(buildContext(args), args.names),
+    )
+    .command(
+      'list',
+      'The profiles found, and whether each is installed, enabled and healthy',
+      (command) => command.example('$0 list --json', 'the profiles as JSON'),
+      async (args) => {
+        await listCommand(buildContext(args));
+      },
+    )
+    .command(
+      'validate <names..>',
+      'Check profiles completely: model, permissions, restic, the repository with its password, the units',
+      (command) =>
+        command
+          .positional('names', { type: 'string', array: true, demandOption: true, describe: 'Profile names' })
+          .example('$0 validate myconf', 'every problem of /etc/restic/myconf.conf with the fix to apply'),
+      async (args) => {
+        await validateCommand(buildContext(args), args.names);
+      },
+    )
+    .completion('completion', 'Print a bash/zsh completion script (restic-systemd completion >> ~/.bashrc)')
+    .demandCommand(1, 'name a command: render, install, uninstall, init, run, exec, status, list or validate (see --help)')
     .recommendCommands()
     .strict()
     .epilogue(exitCodeEpilogue)

@@ -57,6 +57,7 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
     end: end.toISOString(),
     durationSeconds: (end.getTime() - start.getTime()) / 1000,
     lastSuccess: outcome.result === 'success' ? end.toISOString() : (previous?.lastSuccess ?? null),
+    lastSnapshot: outcome.snapshotId && outcome.result !== 'failure' ? { id: outcome.snapshotId, time: end.toISOString() } : (previous?.lastSnapshot ?? null),
   };
   // A status that cannot be written (disk full) must not hide the run's own result.
   await writeStatus(paths, status).catch((error: Error) => log.error(`could not write the status file: ${error.message}`));

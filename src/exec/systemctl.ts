@@ -40,3 +40,24 @@ export async function disableUnits(runner: Runner, paths: Paths, units: readonly
   const args = paths.offline ? ['disable', ...units] : ['disable', '--now', ...units];
   expectSuccess(await runner.run('systemctl', withRoot(paths, args)), `systemctl ${args.join(' ')}`);
 }
+
+export interface TimerTimes {
+  next?: string;
+  last?: string;
+}
+
+/** When each timer fires next and fired last, from a running systemd (times in UTC, ISO). */
+export async function timerTimes(runner: Runner, units: readonly string[]): Promise<Map<string, TimerTimes>> {
+  const times = new Map<string, TimerTimes>();
+  if (units.length === 0) return times;
+  const result = await runner.run('systemctl', ['show', '-p', 'Id', '-p', 'NextElapseUSecRealtime', '-p', 'LastTriggerUSec', ...units], { env: { TZ: 'UTC' } });
+  const iso = (text: string | undefined) => {
+    const match = /(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC/.exec(text ?? '');
+    return match ? `${match[1]}T${match[2]}Z` : undefined;
+  };
+  for (const block of result.stdout.split('\n\n')) {
+    const fields = Object.fromEntries(block.split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    if (fields.Id) times.set(fields.Id, { next: iso(fields.NextElapseUSecRealtime), last: iso(fields.LastTriggerUSec) });
+  }
+  return times;
+}

@@ -18,3 +18,10 @@ export async function verifyUnits(runner: Runner, unitPaths: readonly string[]):
   return [result.stdout, result.stderr].map((part) => part.trim()).filter(Boolean).join('\n');
 }
 
+
+/** Seconds between the next two elapses of a calendar expression (how often a timer fires). */
+export async function calendarInterval(runner: Runner, expression: string): Promise<number | undefined> {
+  const result = await runner.run('systemd-analyze', ['calendar', '--iterations=2', expression], { env: { TZ: 'UTC' } });
+  const times = [...result.stdout.matchAll(/(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC/g)].map((match) => Date.parse(`${match[1]}T${match[2]}Z`));
+  return result.exitCode === 0 && times.length >= 2 ? (times[1]! - times[0]!) / 1000 : undefined;
+}

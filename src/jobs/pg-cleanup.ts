@@ -41,6 +41,7 @@ export async function pgCleanupJob(context: Context, profile: Profile): Promise<
         end: now,
         durationSeconds: (Date.parse(now) - Date.parse(marker.start)) / 1000,
         lastSuccess: previous?.lastSuccess ?? null,
+        lastSnapshot: previous?.lastSnapshot ?? null,
       }).catch((error: Error) => log.error(`could not write the status file: ${error.message}`));
     }
     if (problems.length > 0) throw new JobError(`the standby is not fully restored: ${problems.join('; ')}`, ExitCode.CommandFailed);

@@ -32,6 +32,8 @@ export interface JobStatus extends RunStats {
   durationSeconds: number;
   /** The end of the last fully successful run, this one or an earlier one. */
   lastSuccess: string | null;
+  /** The last snapshot a run of this job saved (this run's or an earlier one's), and when. */
+  lastSnapshot: { id: string; time: string } | null;
 }
 
 export function statusFile(paths: Paths, profile: string, job: string): string {

@@ -45,7 +45,7 @@ function template(name: string): HandlebarsTemplateDelegate {
 }
 
 /** Per-job fields of the model: the schedule, delay, timeout keys of each job. */
-const JOB_FIELDS = {
+export const JOB_FIELDS = {
   backup: { schedule: 'BACKUP_SCHEDULE', randomizedDelay: 'BACKUP_RANDOMIZED_DELAY', timeout: 'BACKUP_TIMEOUT' },
   maintenance: { schedule: 'BACKUP_MAINTENANCE_SCHEDULE', randomizedDelay: 'BACKUP_MAINTENANCE_RANDOMIZED_DELAY', timeout: 'BACKUP_MAINTENANCE_TIMEOUT' },
   'pg-backup': { schedule: 'PG_BACKUP_SCHEDULE', randomizedDelay: 'PG_BACKUP_RANDOMIZED_DELAY', timeout: 'PG_BACKUP_TIMEOUT' },

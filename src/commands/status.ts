@@ -1,0 +1,119 @@
+/**
+ * `status [name…]`: per profile and job, the last run (result, exit code, snapshot and its age,
+ * bytes added) from the status files and the timers' next and last run from systemd. Exits 8
+ * when any last run did not succeed or is older than twice its schedule, so a monitor can run it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { ExitCode, JobError, ProfileError, formatIssue } from '../errors.js';
+import { timerTimes } from '../exec/systemctl.js';
+import { jobHealth } from '../jobs/health.js';
+import { maskSecrets } from '../log.js';
+import { onHost } from '../paths.js';
+import { loadProfile, type Profile } from '../profile/load.js';
+import { installedProfiles } from '../units/install.js';
+import { instanceUnit } from '../units/names.js';
+import { age, formatTable } from './table.js';
+
+export interface JobReport {
+  profile: string;
+  job: string;
+  repository: string;
+  schedule: string | null;
+  healthy: boolean;
+  problem: string | null;
+  lastRun: string | null;
+  result: string | null;
+  exitCode: number | null;
+  snapshot: string | null;
+  snapshotTime: string | null;
+  bytesAdded: number | null;
+  nextRun: string | null;
+  lastTrigger: string | null;
+}
+
+/** The profiles to report on: those named, else the installed ones, else every profile file. */
+export async function profileNames(context: Context, names: readonly string[]): Promise<string[]> {
+  if (names.length > 0) return [...names];
+  const installed = await installedProfiles(context.paths);
+  if (installed.length > 0) return installed;
+  const folder = onHost(context.paths, context.paths.configDir);
+  return fs.existsSync(folder) ? fs.readdirSync(folder).filter((file) => file.endsWith('.conf')).map((file) => path.basename(file, '.conf')).sort() : [];
+}
+
+/** Load a profile for reporting: an invalid one is reported, not thrown. */
+export async function loadForReport(context: Context, name: string): Promise<Profile | string> {
+  try {
+    return await loadProfile(name, context.paths, context.runner, { checkSchedules: false });
+  } catch (error) {
+    if (error instanceof ProfileError) return `invalid profile: ${error.issues.map(formatIssue).join('; ')}`;
+    throw error;
+  }
+}
+
+export async function jobReports(context: Context, names: readonly string[]): Promise<JobReport[]> {
+  const reports: JobReport[] = [];
+  for (const name of await profileNames(context, names)) {
+    const profile = await loadForReport(context, name);
+    if (typeof profile === 'string') {
+      reports.push({ profile: name, job: '-', repository: '', schedule: null, healthy: false, problem: profile, lastRun: null, result: null, exitCode: null, snapshot: null, snapshotTime: null, bytesAdded: null, nextRun: null, lastTrigger: null });
+      continue;
+    }
+    const health = await jobHealth(context, profile);
+    const timers = context.paths.offline || !(await context.systemdBooted()) ? new Map() : await timerTimes(context.runner, health.map((entry) => instanceUnit(entry.job, 'timer', name)));
+    for (const entry of health) {
+      const timer = timers.get(instanceUnit(entry.job, 'timer', name));
+      const status = entry.status;
+      reports.push({
+        profile: name,
+        job: entry.job,
+        repository: maskSecrets(profile.env.RESTIC_REPOSITORY ?? `(from ${profile.env.RESTIC_REPOSITORY_FILE})`),
+        schedule: entry.schedule ?? null,
+        healthy: entry.healthy,
+        problem: entry.problem ?? null,
+        lastRun: status?.end ?? null,
+        result: status?.result ?? null,
+        exitCode: status?.exitCode ?? null,
+        snapshot: status?.lastSnapshot?.id ?? null,
+        snapshotTime: status?.lastSnapshot?.time ?? null,
+        bytesAdded: status?.bytesAdded ?? null,
+        nextRun: timer?.next ?? null,
+        lastTrigger: timer?.last ?? null,
+      });
+    }
+  }
+  return reports;
+}
+
+export async function statusCommand(context: Context, names: readonly string[]): Promise<void> {
+  const reports = await jobReports(context, names);
+  const unhealthy = reports.filter((report) => !report.healthy);
+  if (context.json) {
+    context.print(JSON.stringify({ healthy: unhealthy.length === 0, jobs: reports }, null, 2));
+  } else if (reports.length === 0) {
+    context.print(`no profiles in ${context.paths.configDir}`);
+  } else {
+    const time = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '');
+    context.print(
+      formatTable(
+        ['PROFILE', 'JOB', 'LAST RUN', 'RESULT', 'EXIT', 'SNAPSHOT', 'AGE', 'ADDED', 'NEXT RUN', 'PROBLEM'],
+        reports.map((report) => [
+          report.profile,
+          report.job,
+          time(report.lastRun),
+          report.result ?? '',
+          report.exitCode === null ? '' : String(report.exitCode),
+          report.snapshot ?? '',
+          age(report.snapshotTime ?? undefined),
+          report.bytesAdded === null ? '' : String(report.bytesAdded),
+          time(report.nextRun),
+          report.problem ?? '',
+        ]),
+      ),
+    );
+  }
+  if (unhealthy.length > 0) {
+    throw new JobError(`${unhealthy.length} job(s) unhealthy: ${unhealthy.map((report) => `${report.profile}/${report.job}`).join(', ')}`, ExitCode.Unhealthy);
+  }
+}

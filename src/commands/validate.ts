@@ -1,0 +1,80 @@
+/**
+ * `validate <name…>`: everything that must hold for a profile's jobs to run, each problem with
+ * its fix: the model (keys, values, schedules, permissions), the restic binary and its version,
+ * the repository reachable with the password, and the rendered units verified by systemd.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { ExitCode, JobError, ProfileError, ToolError, formatIssue } from '../errors.js';
+import { classifyResticFailure, resticEnvironment, resticVersion } from '../exec/restic.js';
+import { verifyUnits } from '../exec/systemd-analyze.js';
+import { assertProfileName } from '../profile/name.js';
+import { loadProfile, type Profile } from '../profile/load.js';
+import { writeFileAtomic } from '../units/install.js';
+import { instanceUnit, UNIT_TYPES } from '../units/names.js';
+import { profileJobs, renderUnits } from '../units/render.js';
+
+export interface Validation {
+  name: string;
+  valid: boolean;
+  resticVersion: string | null;
+  problems: string[];
+}
+
+async function checkRepository(context: Context, profile: Profile, problems: string[]): Promise<string | null> {
+  let version;
+  try {
+    version = await resticVersion(context.runner);
+  } catch (error) {
+    if (!(error instanceof ToolError)) throw error;
+    problems.push(error.message);
+    return null;
+  }
+  const probe = await context.runner.run('restic', ['cat', 'config'], { env: resticEnvironment(profile, context.paths) });
+  if (probe.exitCode !== 0) problems.push(`the repository: ${classifyResticFailure(probe.exitCode, probe.stderr, profile.name).meaning}`);
+  return version.text;
+}
+
+async function checkUnits(context: Context, profile: Profile, problems: string[]): Promise<void> {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-validate-'));
+  try {
+    for (const file of renderUnits([profile], { paths: context.paths, entrypoint: context.entrypoint() })) {
+      await writeFileAtomic(path.join(folder, file.relativePath), file.text, 0o644);
+    }
+    const units = profileJobs(profile).flatMap((job) => UNIT_TYPES.map((type) => path.join(folder, instanceUnit(job, type, profile.name))));
+    const complaints = await verifyUnits(context.runner, units);
+    if (complaints) problems.push(`systemd-analyze verify of the units:\n${complaints.replaceAll(folder, context.paths.unitDir)}`);
+  } finally {
+    fs.rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+export async function validateCommand(context: Context, names: readonly string[]): Promise<Validation[]> {
+  names.forEach(assertProfileName);
+  const validations: Validation[] = [];
+  for (const name of names) {
+    const problems: string[] = [];
+    let version: string | null = null;
+    try {
+      const profile = await loadProfile(name, context.paths, context.runner);
+      version = await checkRepository(context, profile, problems);
+      await checkUnits(context, profile, problems);
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      problems.push(...error.issues.map(formatIssue));
+    }
+    validations.push({ name, valid: problems.length === 0, resticVersion: version, problems });
+  }
+  if (context.json) {
+    context.print(JSON.stringify(validations, null, 2));
+  } else {
+    for (const validation of validations) {
+      context.print(validation.valid ? `${validation.name}: valid (restic ${validation.resticVersion}, repository reachable, units verified)` : `${validation.name}: ${validation.problems.length} problem(s):\n${validation.problems.map((problem) => `  ${problem.replaceAll('\n', '\n    ')}`).join('\n')}`);
+    }
+  }
+  const invalid = validations.filter((validation) => !validation.valid);
+  if (invalid.length > 0) throw new JobError(`${invalid.map((validation) => validation.name).join(', ')} did not validate: fix the problems listed above`, ExitCode.InvalidProfile);
+  return validations;
+}
