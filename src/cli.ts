@@ -9,6 +9,7 @@ import { execCommand } from './commands/exec.js';
 import { initCommand } from './commands/init.js';
 import { installCommand } from './commands/install.js';
 import { listCommand } from './commands/list.js';
+import { setupCommand } from './commands/setup.js';
 import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
 import { RUNNABLE_JOBS, runCommand, type RunnableJob } from './commands/run.js';
@@ -153,8 +154,21 @@ function cli(argv: string[]): Argv {
         await validateCommand(buildContext(args), args.names);
       },
     )
+    .command(
+      'setup <name>',
+      'One command from nothing to a first backup: profile, password, repository, units, first run',
+      (command) =>
+        command
+          .positional('name', { type: 'string', demandOption: true, describe: 'Profile name' })
+          .option('path', { type: 'string', describe: 'What to back up (default /media/<name>)' })
+          .option('repository', { type: 'string', describe: 'Where to (default /var/lib/restic/<name>; any restic repository URL)' })
+          .option('force', { type: 'boolean', default: false, describe: 'Replace an existing profile (kept as <name>.conf.old)' })
+          .example('$0 setup myconf --path /srv/data', 'back up /srv/data hourly into /var/lib/restic/myconf')
+          .example('$0 setup demo --root /tmp/t --path /tmp/t/data', 'the same inside a root folder, offline'),
+      (args) => setupCommand(buildContext(args), args.name, { path: args.path, repository: args.repository, force: args.force }),
+    )
     .completion('completion', 'Print a bash/zsh completion script (restic-systemd completion >> ~/.bashrc)')
-    .demandCommand(1, 'name a command: render, install, uninstall, init, run, exec, status, list or validate (see --help)')
+    .demandCommand(1, 'name a command: setup, render, install, uninstall, init, run, exec, status, list or validate (see --help)')
     .recommendCommands()
     .strict()
     .epilogue(exitCodeEpilogue)

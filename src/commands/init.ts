@@ -27,7 +27,25 @@ async function generatePasswordFile(context: Context, profile: Profile): Promise
   return true;
 }
 
+export interface InitReport {
+  created: boolean;
+  repository: string;
+  passwordGenerated: boolean;
+  passwordFile: string | null;
+}
+
 export async function initCommand(context: Context, name: string, generatePassword: boolean): Promise<void> {
+  const report = await initRepository(context, name, generatePassword);
+  if (context.json) {
+    context.print(JSON.stringify(report));
+    return;
+  }
+  if (report.passwordGenerated) context.print(`generated a password in ${report.passwordFile} (mode 0600): keep a copy elsewhere, without it the backups cannot be read`);
+  context.print(report.created ? `created the repository ${report.repository}` : `the repository ${report.repository} already exists: nothing to do`);
+}
+
+/** Init without printing: what `init` and `setup` do. */
+export async function initRepository(context: Context, name: string, generatePassword: boolean): Promise<InitReport> {
   let profile = await loadProfile(name, context.paths, context.runner, { requirePasswordFile: !generatePassword, checkSchedules: false });
   const passwordGenerated = generatePassword ? await generatePasswordFile(context, profile) : false;
   if (passwordGenerated) profile = await loadProfile(name, context.paths, context.runner, { checkSchedules: false });
@@ -43,10 +61,5 @@ export async function initCommand(context: Context, name: string, generatePasswo
     return true;
   });
 
-  if (context.json) {
-    context.print(JSON.stringify({ created, repository, passwordGenerated, passwordFile: profile.env.RESTIC_PASSWORD_FILE ?? null }));
-    return;
-  }
-  if (passwordGenerated) context.print(`generated a password in ${profile.env.RESTIC_PASSWORD_FILE} (mode 0600): keep a copy elsewhere, without it the backups cannot be read`);
-  context.print(created ? `created the repository ${repository}` : `the repository ${repository} already exists: nothing to do`);
+  return { created, repository, passwordGenerated, passwordFile: profile.env.RESTIC_PASSWORD_FILE ?? null };
 }

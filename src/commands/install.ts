@@ -20,6 +20,21 @@ export interface ChangeReport {
 }
 
 export async function installCommand(context: Context, names: readonly string[]): Promise<ChangeReport> {
+  const report = await installUnits(context, names);
+  if (context.json) {
+    context.print(JSON.stringify(report));
+  } else {
+    report.written.forEach((file) => context.print(`wrote ${file}`));
+    report.removed.forEach((file) => context.print(`removed ${file}`));
+    report.disabled.forEach((unit) => context.print(`disabled ${unit}`));
+    report.enabled.forEach((unit) => context.print(`enabled ${unit}${context.paths.offline ? '' : ' (started)'}`));
+    if (!report.changed) context.print(`unchanged: the units of ${names.join(', ')} are up to date`);
+  }
+  return report;
+}
+
+/** Install without printing: what `install` and `setup` do. */
+export async function installUnits(context: Context, names: readonly string[]): Promise<ChangeReport> {
   const { paths, runner, log } = context;
   await assertSystemdOrOffline(context, 'install');
   const profiles = await loadProfiles(names, paths, runner);
@@ -62,15 +77,6 @@ export async function installCommand(context: Context, names: readonly string[])
     enabled: toEnable,
     disabled: enabledStale,
   };
-  if (context.json) {
-    context.print(JSON.stringify(report));
-  } else {
-    written.forEach((file) => context.print(`wrote ${file}`));
-    removed.forEach((file) => context.print(`removed ${file}`));
-    enabledStale.forEach((unit) => context.print(`disabled ${unit}`));
-    toEnable.forEach((unit) => context.print(`enabled ${unit}${paths.offline ? '' : ' (started)'}`));
-    if (!report.changed) context.print(`unchanged: the units of ${names.join(', ')} are up to date`);
-  }
   if (paths.offline) log.debug(`--root ${paths.root}: systemd was neither reloaded nor asked to start anything`);
   return report;
 }

@@ -58,7 +58,7 @@ export function snapshotHost(profile: Profile): string {
  */
 export function resticEnvironment(profile: Profile, paths: Paths): Record<string, string> {
   const env: Record<string, string> = { RESTIC_CACHE_DIR: onHost(paths, paths.cacheDir), ...profile.env };
-  if (paths.offline) {
+  if (paths.root !== '/') {
     for (const key of ['RESTIC_PASSWORD_FILE', 'RESTIC_REPOSITORY_FILE', 'RESTIC_CACHE_DIR', 'PGPASSFILE']) {
       if (env[key]?.startsWith('/')) env[key] = onHost(paths, env[key]!);
     }

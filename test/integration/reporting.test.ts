@@ -1,6 +1,9 @@
 /** status, list and validate, against real restic, real systemctl --root and systemd-analyze. */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setupCommand } from '../../src/commands/setup.js';
+import { runCli } from '../helpers/cli.js';
+import { testContext } from '../helpers/context.js';
 import { resticSetup, snapshots } from '../helpers/restic.js';
 import { removeTempRoots, tempRoot, writeProfile } from '../helpers/temp-root.js';
 
@@ -77,4 +80,55 @@ test('validate rejects an empty repository and an invalid schedule, naming the s
   expect(result.exitCode).toBe(3);
   expect(result.stdout).toContain('RESTIC_REPOSITORY: is empty');
   expect(result.stdout).toContain('BACKUP_SCHEDULE: "every full moon" is not a valid systemd calendar expression');
+});
+
+describe('setup, as a new user would', () => {
+  const root = tempRoot();
+  const run = (...args: string[]) => runCli(['--root', root, ...args]);
+
+  test('setup demo --root $T --path $T/data: a 0600 profile, a repository with one snapshot, an enabled timer', () => {
+    fs.mkdirSync(path.join(root, 'data'));
+    fs.writeFileSync(path.join(root, 'data/file.txt'), 'data\n');
+    const result = run('setup', 'demo', '--path', path.join(root, 'data'));
+    expect(result.stderr).not.toContain('error');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('to restore: restic-systemd exec demo -- restic restore latest');
+    const profile = path.join(root, 'etc/restic/demo.conf');
+    expect(fs.statSync(profile).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(profile, 'utf8')).toBe('RESTIC_REPOSITORY=/var/lib/restic/demo\nRESTIC_PASSWORD_FILE=/etc/restic/demo.password\nBACKUP_PATHS=/data\n');
+    expect(fs.statSync(path.join(root, 'etc/restic/demo.password')).mode & 0o777).toBe(0o600);
+    expect(fs.readlinkSync(path.join(root, 'etc/systemd/system/timers.target.wants/restic@demo.timer'))).toBe('/etc/systemd/system/restic@.timer');
+    const listed = JSON.parse(run('exec', 'demo', '--', 'restic', 'snapshots', '--json').stdout);
+    expect(listed).toHaveLength(1);
+    expect(listed[0].paths).toEqual([path.join(root, 'data')]);
+  });
+
+  test('then list shows demo, validate accepts it, and status shows the run', () => {
+    expect(JSON.parse(run('list', '--json').stdout)).toEqual([{ name: 'demo', installed: true, enabled: true, healthy: true, problems: [] }]);
+    expect(run('validate', 'demo').exitCode).toBe(0);
+    expect(run('run', 'backup', 'demo').exitCode).toBe(0);
+    const status = JSON.parse(run('status', 'demo', '--json').stdout);
+    expect(status.jobs[0]).toMatchObject({ job: 'backup', result: 'success', healthy: true });
+    expect(status.jobs[0].snapshot).toMatch(/^[0-9a-f]{8}$/);
+  });
+
+  test('setup refuses to overwrite an existing profile, and changes nothing', () => {
+    const before = fs.readFileSync(path.join(root, 'etc/restic/demo.conf'), 'utf8');
+    const again = run('setup', 'demo', '--path', path.join(root, 'data'));
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('exists already; nothing was changed');
+    expect(fs.readFileSync(path.join(root, 'etc/restic/demo.conf'), 'utf8')).toBe(before);
+  });
+});
+
+test('setup on a host without a running systemd does the rest and says what is left', async () => {
+  const root = tempRoot();
+  fs.mkdirSync(path.join(root, 'data'));
+  fs.writeFileSync(path.join(root, 'data/file.txt'), 'data\n');
+  const context = testContext(root, { online: true, systemdBooted: false });
+  await setupCommand(context, 'nosystemd', { path: path.join(root, 'data'), force: false });
+  const printed = context.output.join('\n');
+  expect(printed).toContain('left to do: install the units where systemd runs: restic-systemd install nosystemd');
+  expect(printed).toMatch(/first backup: snapshot \w+ saved/);
+  expect(fs.existsSync(path.join(root, 'etc/systemd/system'))).toBe(false);
 });

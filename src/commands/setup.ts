@@ -1,0 +1,81 @@
+/**
+ * `setup <name> [--path DIR] [--repository URL]`: the one-command start. Writes a 0600 profile
+ * with the defaults, generates its password, creates the repository, installs and enables the
+ * units, runs the first backup, and says what it did, what is left and how to restore.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Context } from '../context.js';
+import { JobError, UsageError } from '../errors.js';
+import { readStatus } from '../jobs/status.js';
+import { onHost, profileFile } from '../paths.js';
+import { assertProfileName } from '../profile/name.js';
+import { writeFileAtomic } from '../units/install.js';
+import { initRepository } from './init.js';
+import { installUnits, type ChangeReport } from './install.js';
+import { runCommand } from './run.js';
+
+export interface SetupOptions {
+  path?: string;
+  repository?: string;
+  force: boolean;
+}
+
+/** A path given on this host, as the target system sees it (under --root, without the root). */
+function targetPath(context: Context, given: string): string {
+  const absolute = path.resolve(given);
+  const root = context.paths.root;
+  return root !== '/' && absolute.startsWith(`${root}/`) ? absolute.slice(root.length) : absolute;
+}
+
+export async function setupCommand(context: Context, name: string, options: SetupOptions): Promise<void> {
+  assertProfileName(name);
+  const { paths } = context;
+  const file = profileFile(paths, name);
+  const hostFile = onHost(paths, file);
+  if (fs.existsSync(hostFile) && !options.force) {
+    throw new UsageError(`${file} exists already; nothing was changed. Use restic-systemd install ${name} and run backup ${name} for it, or --force to write a new profile (the old one is kept as ${file}.old).`);
+  }
+  const backupPath = targetPath(context, options.path ?? `/media/${name}`);
+  const repository = options.repository && !options.repository.startsWith('/') ? options.repository : targetPath(context, options.repository ?? `/var/lib/restic/${name}`);
+  const passwordFile = path.posix.join(paths.configDir, `${name}.password`);
+
+  fs.mkdirSync(onHost(paths, paths.configDir), { recursive: true, mode: 0o700 });
+  if (fs.existsSync(hostFile)) fs.copyFileSync(hostFile, `${hostFile}.old`);
+  await writeFileAtomic(hostFile, `RESTIC_REPOSITORY=${repository}\nRESTIC_PASSWORD_FILE=${passwordFile}\nBACKUP_PATHS=${backupPath}\n`, 0o600);
+  const lines = [`wrote ${file} (mode 0600): backs up ${backupPath} into ${repository}`];
+
+  const init = await initRepository(context, name, true);
+  if (init.passwordGenerated) lines.push(`generated the repository password in ${passwordFile} (mode 0600): keep a copy elsewhere, without it the backups cannot be read`);
+  lines.push(init.created ? `created the repository ${repository}` : `the repository ${repository} exists already`);
+
+  let installed: ChangeReport | null = null;
+  const left: string[] = [];
+  if (paths.offline || (await context.systemdBooted())) {
+    installed = await installUnits(context, [name]);
+    lines.push(`installed and enabled ${installed.enabled.join(', ') || 'the timers (already enabled)'}${paths.offline ? ` under ${paths.root}` : ''}: hourly backups kept 7 days, weekly prune and check`);
+  } else {
+    left.push(`install the units where systemd runs: restic-systemd install ${name} (systemd is not running on this host, so nothing was installed)`);
+  }
+
+  let firstBackup: string;
+  let failure: JobError | undefined;
+  try {
+    await runCommand({ ...context, json: false }, 'backup', name);
+    firstBackup = readStatus(paths, name, 'backup')?.message ?? 'done';
+  } catch (error) {
+    if (!(error instanceof JobError)) throw error;
+    failure = error;
+    firstBackup = `failed: ${error.message}`;
+    left.push(`fix the first backup (see above), then: restic-systemd run backup ${name}`);
+  }
+  lines.push(`first backup: ${firstBackup}`);
+  const restore = `restic-systemd exec ${name} -- restic restore latest --target /tmp/restore-${name}`;
+
+  if (context.json) {
+    context.print(JSON.stringify({ profile: file, repository, passwordFile, passwordGenerated: init.passwordGenerated, repositoryCreated: init.created, installed, firstBackup: readStatus(paths, name, 'backup') ?? null, left, restore }, null, 2));
+  } else {
+    context.print([...lines, ...left.map((item) => `left to do: ${item}`), `to see it: restic-systemd status ${name}`, `to restore: ${restore}`].join('\n'));
+  }
+  if (failure) throw failure;
+}
