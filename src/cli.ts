@@ -9,6 +9,7 @@ import { execCommand } from './commands/exec.js';
 import { initCommand } from './commands/init.js';
 import { installCommand } from './commands/install.js';
 import { listCommand } from './commands/list.js';
+import { notifyCommand } from './commands/notify.js';
 import { setupCommand } from './commands/setup.js';
 import { statusCommand } from './commands/status.js';
 import { validateCommand } from './commands/validate.js';
@@ -166,6 +167,15 @@ function cli(argv: string[]): Argv {
           .example('$0 setup myconf --path /srv/data', 'back up /srv/data hourly into /var/lib/restic/myconf')
           .example('$0 setup demo --root /tmp/t --path /tmp/t/data', 'the same inside a root folder, offline'),
       (args) => setupCommand(buildContext(args), args.name, { path: args.path, repository: args.repository, force: args.force }),
+    )
+    .command(
+      'notify <unit>',
+      "Run the profile's NOTIFY_COMMAND for a failed unit (what restic-notify@<unit>.service does)",
+      (command) =>
+        command
+          .positional('unit', { type: 'string', demandOption: true, describe: 'The failed unit, e.g. restic@myconf.service' })
+          .example('$0 notify restic@myconf.service', 'try the notification of myconf by hand'),
+      (args) => notifyCommand(buildContext(args), args.unit),
     )
     .completion('completion', 'Print a bash/zsh completion script (restic-systemd completion >> ~/.bashrc)')
     .demandCommand(1, 'name a command: setup, render, install, uninstall, init, run, exec, status, list or validate (see --help)')

@@ -8,6 +8,7 @@ import { ExitCode, JobError, ToolError } from '../errors.js';
 import { backupJob } from '../jobs/backup.js';
 import type { Job, JobOutcome } from '../jobs/job.js';
 import { maintenanceJob } from '../jobs/maintenance.js';
+import { ping, pingUrl } from '../jobs/notify.js';
 import { pgBackupJob } from '../jobs/pg-backup.js';
 import { pgCleanupJob } from '../jobs/pg-cleanup.js';
 import { pgVerifyJob } from '../jobs/pg-verify.js';
@@ -39,6 +40,8 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
     profile = startedBySystemdWithProfile(process.env)
       ? await profileFromEnvironment(name, process.env, paths)
       : await loadProfile(name, paths, context.runner, { checkSchedules: false });
+    const url = pingUrl(profile, job);
+    if (url) await ping(context, url, '/start');
     outcome = await RUNNABLE_JOBS[job](context, profile);
   } catch (error) {
     if (!(error instanceof ToolError)) internal = error;
@@ -63,6 +66,9 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
   await writeStatus(paths, status).catch((error: Error) => log.error(`could not write the status file: ${error.message}`));
   const metricsDir = profile?.values.BACKUP_METRICS_DIR;
   if (metricsDir) await writeMetrics(paths, metricsDir, status).catch((error: Error) => log.error(`could not write the metrics: ${error.message}`));
+
+  const url = profile && pingUrl(profile, job);
+  if (url) await ping(context, url, outcome.result === 'success' ? '' : '/fail', outcome.message);
 
   if (internal) throw internal;
   if (context.json) context.print(JSON.stringify(status));

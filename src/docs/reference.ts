@@ -10,6 +10,7 @@ const GROUP_TITLES: Record<FieldGroup, string> = {
   repository: 'Repository and password (restic\'s own variables)',
   backup: 'The restic@ backup job',
   database: 'The pg-backup@ database job',
+  notify: 'Notifications',
 };
 
 const OWNERS: Record<Field<unknown>['owner'], string> = { restic: 'restic', libpq: 'libpq', 'restic-systemd': 'restic-systemd' };

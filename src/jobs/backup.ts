@@ -9,21 +9,12 @@ import { backupArgs, forgetArgs, jobTags, parseBackupLine, resticEnvironment, re
 import { onHost } from '../paths.js';
 import type { Profile } from '../profile/load.js';
 import type { JobOutcome } from './job.js';
+import { formatBytes } from './format.js';
+import { progressReporter } from './progress.js';
 import { withRepositoryLock } from './repository-lock.js';
 import { callRestic } from './restic-call.js';
 
 const RESTIC_INCOMPLETE = 3;
-
-function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 export async function backupJob(context: Context, profile: Profile): Promise<JobOutcome> {
   const { paths, log } = context;
@@ -41,12 +32,14 @@ export async function backupJob(context: Context, profile: Profile): Promise<Job
   return withRepositoryLock(context, profile, 'backup', async () => {
     await callRestic(context, profile.name, 'removing stale locks (restic unlock)', ['unlock'], { env });
     let summary: BackupSummary | undefined;
+    const progress = progressReporter(context, `backup of ${profile.name}`);
     const backup = await callRestic(context, profile.name, 'restic backup', backupArgs(profile, host, present), {
       env,
       onStdoutLine: (line) => {
         summary = parseBackupLine(line) ?? summary;
+        progress.onLine(line);
       },
-    }, [RESTIC_INCOMPLETE]);
+    }, [RESTIC_INCOMPLETE]).finally(progress.done);
     const stats = { snapshotId: summary?.snapshotId, filesNew: summary?.filesNew, filesChanged: summary?.filesChanged, bytesAdded: summary?.bytesAdded };
     const saved = `snapshot ${summary?.snapshotId ?? '(unknown)'} saved: ${summary?.filesNew ?? 0} new and ${summary?.filesChanged ?? 0} changed files, ${formatBytes(summary?.bytesAdded ?? 0)} added`;
 

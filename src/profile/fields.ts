@@ -7,7 +7,7 @@ import { timespanSeconds } from './timespan.js';
 /** A value the field could not accept; the message says what to write instead. */
 export class FieldValueError extends Error {}
 
-export type FieldGroup = 'repository' | 'backup' | 'database';
+export type FieldGroup = 'repository' | 'backup' | 'database' | 'notify';
 
 export interface Field<T> {
   group: FieldGroup;
@@ -107,6 +107,11 @@ const oneOf = <T extends string>(...choices: T[]) => (raw: string) => {
   return raw as T;
 };
 
+const httpUrl = () => (raw: string) => {
+  if (!/^https?:\/\/\S+$/.test(raw)) throw new FieldValueError(`"${raw}" is not an http(s) URL`);
+  return raw.replace(/\/+$/, '');
+};
+
 const serviceName = () => (raw: string) => {
   if (raw !== '' && !/^[A-Za-z0-9:_.@\\-]+$/.test(raw)) {
     throw new FieldValueError(`"${raw}" is not a systemd unit name: write it like "repmgrd" or "repmgrd.service", or leave it empty`);
@@ -115,6 +120,11 @@ const serviceName = () => (raw: string) => {
 };
 
 export const FIELDS = {
+  NOTIFY_COMMAND: {
+    group: 'notify', owner: 'restic-systemd', parse: words(),
+    doc: "A command run when any job of the profile fails (its unit's OnFailure=), as words separated by spaces (no shell). It gets RESTIC_SYSTEMD_UNIT, RESTIC_SYSTEMD_PROFILE, RESTIC_SYSTEMD_JOB, RESTIC_SYSTEMD_RESULT, RESTIC_SYSTEMD_EXIT_CODE and RESTIC_SYSTEMD_MESSAGE in its environment. Its failure never fails a backup.",
+    example: '/usr/local/bin/page-oncall',
+  },
   RESTIC_REPOSITORY: {
     group: 'repository', owner: 'restic', parse: nonEmpty('the repository location'),
     doc: "restic's repository location: a local path, or a backend URL. Required unless RESTIC_REPOSITORY_FILE is set. A password inside the URL makes this a secret.",
@@ -189,6 +199,11 @@ export const FIELDS = {
     doc: "A node_exporter textfile-collector folder: after every run the job writes restic-systemd_<name>_<job>.prom there.",
     example: '/var/lib/prometheus/node-exporter',
   },
+  BACKUP_PING_URL: {
+    group: 'backup', owner: 'restic-systemd', parse: httpUrl(),
+    doc: 'Healthchecks-style monitoring of the backup job: <url>/start when a run starts, <url> on success, <url>/fail (with the message) on a warning or failure. A ping that fails is logged and never fails the backup.',
+    example: 'https://hc-ping.com/<uuid>',
+  },
   BACKUP_MAINTENANCE_SCHEDULE: {
     group: 'backup', owner: 'restic-systemd', parse: calendar(), check: 'calendar', default: 'weekly',
     doc: 'When restic-maintenance@<name>.timer runs restic prune and restic check --read-data-subset: heavier work kept off the hourly job.',
@@ -228,6 +243,10 @@ export const FIELDS = {
   PG_BACKUP_RANDOMIZED_DELAY: {
     group: 'database', owner: 'restic-systemd', parse: timespan(), default: '15min',
     doc: 'RandomizedDelaySec= of the database backup timer.',
+  },
+  PG_BACKUP_PING_URL: {
+    group: 'database', owner: 'restic-systemd', parse: httpUrl(),
+    doc: 'Healthchecks-style pings of the database job, as BACKUP_PING_URL.',
   },
   PG_BACKUP_TIMEOUT: {
     group: 'database', owner: 'restic-systemd', parse: timespan(), default: '6h',
@@ -309,7 +328,7 @@ export function fieldOf(key: string): Field<unknown> | undefined {
 }
 
 /** Prefixes that mark a key as one of restic-systemd's own, so a misspelt one is never passed through. */
-export const OWN_PREFIXES = ['BACKUP_', 'PG_'];
+export const OWN_PREFIXES = ['BACKUP_', 'PG_', 'NOTIFY_'];
 
 /** libpq variables whose presence means the profile configures a database. */
 export const DATABASE_KEYS = FIELD_KEYS.filter((key) => FIELDS[key].group === 'database');

@@ -35,8 +35,11 @@ export function dropInFile(unit: string): string {
   return path.posix.join(`${unit}.d`, DROP_IN_NAME);
 }
 
+/** The unit every job's OnFailure= starts, with the failed unit's name as its instance. */
+export const NOTIFY_TEMPLATE = 'restic-notify@.service';
+
 export function allTemplateUnits(): string[] {
-  return JOB_NAMES.flatMap((job) => UNIT_TYPES.map((type) => templateUnit(job, type)));
+  return [...JOB_NAMES.flatMap((job) => UNIT_TYPES.map((type) => templateUnit(job, type))), NOTIFY_TEMPLATE];
 }
 
 /** Every drop-in restic-systemd could have written for a profile, whatever its jobs. */

@@ -11,7 +11,7 @@ import { profileFile } from '../paths.js';
 import { FIELDS } from '../profile/fields.js';
 import type { Profile } from '../profile/load.js';
 import type { Entrypoint } from './entrypoint.js';
-import { JOB_NAMES, UNIT_TYPES, dropInFile, instanceUnit, templateUnit, type JobName, type UnitType } from './names.js';
+import { JOB_NAMES, NOTIFY_TEMPLATE, UNIT_TYPES, dropInFile, instanceUnit, templateUnit, type JobName, type UnitType } from './names.js';
 import { escapeSpecifiers, execWord, pathListItem } from './systemd-escape.js';
 
 export interface UnitFile {
@@ -57,7 +57,8 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
   const { paths, entrypoint } = context;
   const entry = [entrypoint.node, entrypoint.cli].map(execWord).join(' ');
   const configDirOption = `--config-dir ${execWord(paths.configDir)}`;
-  return JOB_NAMES.flatMap((job) =>
+  const notify = { relativePath: NOTIFY_TEMPLATE, text: template(NOTIFY_TEMPLATE)({ unit: NOTIFY_TEMPLATE, entrypoint: `${entry} ${configDirOption}` }) };
+  const jobUnits = JOB_NAMES.flatMap((job) =>
     UNIT_TYPES.map((type) => {
       const unit = templateUnit(job, type);
       const keys = JOB_FIELDS[job];
@@ -82,6 +83,7 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
       };
     }),
   );
+  return [...jobUnits, notify];
 }
 
 /** The jobs a profile runs: always the backup, the database dump when configured. */

@@ -1,5 +1,5 @@
 /** Runs the built CLI (dist/cli.js) as a user would, and returns its exit code and output. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,4 +16,17 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Cl
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
   if (result.error) throw result.error;
   return { exitCode: result.status ?? 128, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The same, without blocking this process (when the test itself must answer the CLI, e.g. as a server). */
+export function runCliAsync(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ exitCode: code ?? 128, stdout, stderr }));
+  });
 }

@@ -15,6 +15,8 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   { binary: 'zstd', debianPackage: 'zstd' },
   { binary: 'ss', debianPackage: 'iproute2' },
   { binary: 'pgrep', debianPackage: 'procps' },
+  { binary: 'python3', debianPackage: 'python3' },
+  { binary: 'systemd-notify', debianPackage: 'systemd' },
   { binary: '/usr/lib/postgresql/15/bin/initdb', debianPackage: 'postgresql-15' },
   { binary: '/usr/lib/postgresql/15/bin/repmgr', debianPackage: 'postgresql-15-repmgr' },
 ];

@@ -1,0 +1,19 @@
+/**
+ * `notify <unit>`: what restic-notify@<unit>.service runs when a job's unit fails (OnFailure=):
+ * finds the profile and job from the unit name and runs the profile's NOTIFY_COMMAND.
+ */
+import type { Context } from '../context.js';
+import { ExitCode, JobError, UsageError } from '../errors.js';
+import { runNotifyCommand } from '../jobs/notify.js';
+import { readStatus } from '../jobs/status.js';
+import { loadProfile } from '../profile/load.js';
+import { JOB_NAMES, JOBS } from '../units/names.js';
+
+export async function notifyCommand(context: Context, unit: string): Promise<void> {
+  const match = /^([\w-]+)@(.+)\.service$/.exec(unit);
+  const job = JOB_NAMES.find((name) => JOBS[name].family === match?.[1]);
+  if (!match || !job) throw new UsageError(`${unit} is not a unit of restic-systemd: expected e.g. restic@myconf.service`);
+  const profile = await loadProfile(match[2]!, context.paths, context.runner, { checkSchedules: false });
+  const code = await runNotifyCommand(context, profile, unit, job, readStatus(context.paths, profile.name, job));
+  if (code !== 0) throw new JobError(`the notification for ${unit} failed (exit ${code})`, ExitCode.CommandFailed);
+}

@@ -1,0 +1,49 @@
+/**
+ * Telling people: Healthchecks-style pings around every run (start, success, fail) and the
+ * profile's NOTIFY_COMMAND when a job's unit fails. A notification that fails is logged; it never
+ * changes the outcome of a backup.
+ */
+import type { Context } from '../context.js';
+import type { Profile } from '../profile/load.js';
+import type { JobStatus } from './status.js';
+
+const PING_TIMEOUT_MS = 10_000;
+
+/** The ping URL of a job, if the profile sets one. */
+export function pingUrl(profile: Profile, job: string): string | undefined {
+  if (job === 'backup') return profile.values.BACKUP_PING_URL;
+  if (job === 'pg-backup') return profile.values.PG_BACKUP_PING_URL;
+  return undefined;
+}
+
+/** Ping <url><suffix>; a failure is a warning only. */
+export async function ping(context: Context, url: string, suffix: '/start' | '' | '/fail', body = ''): Promise<void> {
+  try {
+    const response = await fetch(`${url}${suffix}`, { method: 'POST', body, signal: AbortSignal.timeout(PING_TIMEOUT_MS) });
+    if (!response.ok) context.log.warn(`the monitoring ping ${suffix || '(success)'} was answered ${response.status}`);
+  } catch (error) {
+    context.log.warn(`the monitoring ping ${suffix || '(success)'} failed: ${(error as Error).message}; the job's result is not affected`);
+  }
+}
+
+/** Run NOTIFY_COMMAND for a failed unit; returns its exit code (0 when there is none). */
+export async function runNotifyCommand(context: Context, profile: Profile, unit: string, job: string, status: JobStatus | undefined): Promise<number> {
+  const command = profile.values.NOTIFY_COMMAND;
+  if (!command || command.length === 0) {
+    context.log.info(`${unit} failed; NOTIFY_COMMAND is not set in ${profile.file}, so nobody else is told`);
+    return 0;
+  }
+  const [program, ...args] = command;
+  const result = await context.runner.run({ program: program! }, args, {
+    env: {
+      RESTIC_SYSTEMD_UNIT: unit,
+      RESTIC_SYSTEMD_PROFILE: profile.name,
+      RESTIC_SYSTEMD_JOB: job,
+      RESTIC_SYSTEMD_RESULT: status?.result ?? 'unknown',
+      RESTIC_SYSTEMD_EXIT_CODE: String(status?.exitCode ?? ''),
+      RESTIC_SYSTEMD_MESSAGE: status?.message ?? `${unit} failed before writing its status`,
+    },
+  });
+  if (result.exitCode !== 0) context.log.error(`NOTIFY_COMMAND failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  return result.exitCode;
+}
