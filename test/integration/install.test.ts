@@ -17,7 +17,7 @@ import { allFileText, removeTempRoots, snapshotTree, tempRoot, writeProfile } fr
 const PASSWORD = 'guide-password-4c1d';
 const GUIDE_PROFILE = `RESTIC_REPOSITORY=/srv/restic-repo\nRESTIC_PASSWORD=${PASSWORD}\n`;
 const DB_PROFILE = `RESTIC_REPOSITORY=/srv/restic-repo\nRESTIC_PASSWORD=${PASSWORD}\nPGHOST=/var/run/postgresql\n`;
-const TEMPLATES = ['pg-backup@.service', 'pg-backup@.timer', 'pg-verify@.service', 'pg-verify@.timer', 'restic-maintenance@.service', 'restic-maintenance@.timer', 'restic@.service', 'restic@.timer'];
+const TEMPLATES = ['pg-backup@.service', 'pg-backup@.timer', 'pg-verify@.service', 'pg-verify@.timer', 'restic-maintenance@.service', 'restic-maintenance@.timer', 'restic-notify@.service', 'restic@.service', 'restic@.timer'];
 
 const unitDir = (root: string) => path.join(root, 'etc/systemd/system');
 const exists = (root: string, relative: string) => fs.existsSync(path.join(unitDir(root), relative));

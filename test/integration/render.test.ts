@@ -47,7 +47,7 @@ test.each(fs.readdirSync(VALID).map((file) => path.basename(file, '.conf')))('th
 test('template units hold nothing of any profile: they are the same whatever the profile', () => {
   for (const name of fs.readdirSync(EXPECTED)) {
     const templates = listFiles(path.join(EXPECTED, name)).filter((file) => file.includes('@.'));
-    expect(templates).toEqual(['pg-backup@.service', 'pg-backup@.timer', 'pg-verify@.service', 'pg-verify@.timer', 'restic-maintenance@.service', 'restic-maintenance@.timer', 'restic@.service', 'restic@.timer']);
+    expect(templates).toEqual(['pg-backup@.service', 'pg-backup@.timer', 'pg-verify@.service', 'pg-verify@.timer', 'restic-maintenance@.service', 'restic-maintenance@.timer', 'restic-notify@.service', 'restic@.service', 'restic@.timer']);
     for (const file of templates) {
       expect(fs.readFileSync(path.join(EXPECTED, name, file), 'utf8')).toBe(fs.readFileSync(path.join(EXPECTED, 'myconf', file), 'utf8'));
     }
