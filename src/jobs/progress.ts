@@ -38,7 +38,11 @@ export function progressReporter(context: Context, label: string): { onLine: (li
     }
     if (toSystemd && !notifying) {
       notifying = true;
-      void context.runner.run('systemd-notify', [`--status=${text}`]).finally(() => (notifying = false));
+      // Progress is a courtesy: a missing or failing systemd-notify must never disturb the backup.
+      context.runner
+        .run('systemd-notify', [`--status=${text}`])
+        .catch((error: Error) => context.log.debug(`systemd-notify: ${error.message}`))
+        .finally(() => (notifying = false));
     }
   };
   return { onLine, done: () => shown && process.stderr.write('\n') };
