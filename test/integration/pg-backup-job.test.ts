@@ -287,7 +287,13 @@ describe('on a healthy primary + standby', () => {
     for (let tries = 0; tries < 100 && !(restic && dump); tries++) {
       await sleep(50);
       for (const pid of children(job.pid!)) {
-        const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        // Short-lived children (psql queries) may be gone by now.
+        let command: string;
+        try {
+          command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+        } catch {
+          continue;
+        }
         if (command.startsWith('restic\0backup') && command.includes('--stdin')) restic = pid;
         if (command.startsWith('runuser')) dump = pid;
       }
