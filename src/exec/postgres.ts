@@ -3,12 +3,12 @@
  * dump's argv, and the environment they run with (libpq's variables only: no restic secret).
  */
 import type { Profile } from '../profile/load.js';
-import type { PipelineStage, RunResult, Runner } from './runner.js';
+import { baseEnvironment, type PipelineStage, type RunResult, type Runner } from './runner.js';
 import { toolBinary, type ToolName } from './tools.js';
 
 /** libpq's variables of the profile, plus what any program needs; nothing else. */
 export function libpqEnvironment(profile: Profile): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+  const env = baseEnvironment();
   for (const [key, value] of Object.entries(profile.env)) if (/^PG[A-Z]/.test(key)) env[key] = value;
   return env;
 }
@@ -101,6 +101,6 @@ export function dumpStages(profile: Profile): PipelineStage[] {
   const dump = asDatabaseUser(profile, 'pg_dumpall', ['--clean', '--if-exists', ...exclude]);
   const stages: PipelineStage[] = [{ tool: dump.tool, args: dump.args, env: libpqEnvironment(profile) }];
   const compressor = COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].stage;
-  if (compressor) stages.push({ tool: compressor.tool, args: [...compressor.args], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  if (compressor) stages.push({ tool: compressor.tool, args: [...compressor.args], env: baseEnvironment() });
   return stages;
 }

@@ -34,6 +34,11 @@ export interface RunResult {
   stderr: string;
 }
 
+/** What any program needs when it inherits nothing: a PATH and a UTF-8 locale. */
+export function baseEnvironment(): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+}
+
 /** One program of a pipeline. */
 export interface PipelineStage {
   tool: ToolName | OtherProgram;

@@ -19,8 +19,15 @@ export async function verifyUnits(runner: Runner, unitPaths: readonly string[]):
 }
 
 
-/** Seconds between the next two elapses of a calendar expression (how often a timer fires). */
-export async function calendarInterval(runner: Runner, expression: string): Promise<number | undefined> {
+const intervals = new Map<string, Promise<number | undefined>>();
+
+/** Seconds between the next two elapses of a calendar expression (how often a timer fires); asked once per expression. */
+export function calendarInterval(runner: Runner, expression: string): Promise<number | undefined> {
+  if (!intervals.has(expression)) intervals.set(expression, askCalendarInterval(runner, expression));
+  return intervals.get(expression)!;
+}
+
+async function askCalendarInterval(runner: Runner, expression: string): Promise<number | undefined> {
   const result = await runner.run('systemd-analyze', ['calendar', '--iterations=2', expression], { env: { TZ: 'UTC' } });
   const times = [...result.stdout.matchAll(/(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC/g)].map((match) => Date.parse(`${match[1]}T${match[2]}Z`));
   return result.exitCode === 0 && times.length >= 2 ? (times[1]! - times[0]!) / 1000 : undefined;

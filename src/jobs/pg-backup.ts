@@ -13,7 +13,7 @@ import { ExitCode, JobError, ToolError, type ExitCode as Code } from '../errors.
 import { COMPRESSORS, QueryError, dumpStages, pauseReplay, replayPauseState, standbyState, type StandbyState } from '../exec/postgres.js';
 import { stopRepmgrd } from '../exec/repmgrd.js';
 import { classifyResticFailure, forgetArgs, jobTags, parseBackupLine, resticEnvironment, resticVersion, snapshotHost, type BackupSummary } from '../exec/restic.js';
-import type { RunResult } from '../exec/runner.js';
+import { baseEnvironment, type RunResult } from '../exec/runner.js';
 import type { Profile } from '../profile/load.js';
 import { timespanSeconds } from '../profile/timespan.js';
 import type { JobOutcome } from './job.js';
@@ -33,7 +33,7 @@ function stderrTail(result: RunResult): string {
 
 /** The program environment restic needs in a pipeline, where nothing is inherited. */
 function resticStageEnvironment(profile: Profile, context: Context): Record<string, string> {
-  const base: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' };
+  const base = baseEnvironment();
   for (const key of ['HOME', 'TMPDIR']) if (process.env[key]) base[key] = process.env[key]!;
   return { ...base, ...resticEnvironment(profile, context.paths) };
 }

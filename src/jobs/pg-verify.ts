@@ -11,6 +11,7 @@ import type { Context } from '../context.js';
 import { ExitCode, JobError } from '../errors.js';
 import { querySql } from '../exec/postgres.js';
 import { jobTags, resticEnvironment, resticVersion, snapshotHost } from '../exec/restic.js';
+import { baseEnvironment } from '../exec/runner.js';
 import { toolBinary } from '../exec/tools.js';
 import type { Profile } from '../profile/load.js';
 import type { JobOutcome } from './job.js';
@@ -42,14 +43,14 @@ async function startScratchCluster(context: Context, profile: Profile): Promise<
   const owner = await context.runner.run('runuser', ['-u', user, '--', 'id', '-u']);
   const uid = Number(owner.stdout.trim());
   fs.chownSync(folder, uid, -1);
-  const asUser = (program: string, args: string[]) => context.runner.run('runuser', ['-u', user, '--', path.join(bindir, program), ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' }, isolatedEnv: true });
+  const asUser = (program: string, args: string[]) => context.runner.run('runuser', ['-u', user, '--', path.join(bindir, program), ...args], { env: baseEnvironment(), isolatedEnv: true });
   const data = path.join(folder, 'data');
   const init = await asUser('initdb', ['-D', data, '-U', VERIFIER, '-A', 'trust', '--no-instructions']);
   if (init.exitCode !== 0) throw new JobError(`initdb of the scratch cluster failed: ${init.stderr.trim()}`, ExitCode.CommandFailed);
   fs.appendFileSync(path.join(data, 'postgresql.conf'), `listen_addresses = ''\nport = ${PORT}\nunix_socket_directories = '${folder}'\nfsync = off\n`);
   const start = await asUser('pg_ctl', ['-D', data, '-l', path.join(folder, 'server.log'), '-w', 'start']);
   if (start.exitCode !== 0) throw new JobError(`the scratch cluster did not start: ${start.stderr.trim()}`, ExitCode.CommandFailed);
-  return { folder, user, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', PGHOST: folder, PGPORT: PORT, PGUSER: VERIFIER, PGDATABASE: 'postgres' } };
+  return { folder, user, env: { ...baseEnvironment(), PGHOST: folder, PGPORT: PORT, PGUSER: VERIFIER, PGDATABASE: 'postgres' } };
 }
 
 async function removeScratchCluster(context: Context, profile: Profile, scratch: Scratch): Promise<void> {
@@ -72,9 +73,9 @@ export async function pgVerifyJob(context: Context, profile: Profile): Promise<J
 
   const scratch = await startScratchCluster(context, profile);
   try {
-    const resticStage = { tool: 'restic' as const, args: ['dump', latest.id, file], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env } };
+    const resticStage = { tool: 'restic' as const, args: ['dump', latest.id, file], env: { ...baseEnvironment(), HOME: process.env.HOME ?? '/root', ...env } };
     const psqlStage = { tool: 'runuser' as const, args: ['-u', scratch.user, '--', toolBinary('psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'], env: scratch.env };
-    const stages = [resticStage, ...(decompressor ? [{ ...decompressor, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }] : []), psqlStage];
+    const stages = [resticStage, ...(decompressor ? [{ ...decompressor, env: baseEnvironment() }] : []), psqlStage];
     const results = await context.runner.pipeline(stages);
     const failed = results.find((result) => result.exitCode !== 0);
     if (failed) {

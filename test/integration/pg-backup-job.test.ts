@@ -322,40 +322,36 @@ describe('on a healthy primary + standby', () => {
 });
 
 describe('when the standby changes under the dump', () => {
-  test('F5: promoted mid-dump: detected, exits 24, the snapshot forgotten', async () => {
-    const cluster = startCluster(55652);
+  /** On a cluster of its own: start a slow dump, do something to the standby once replay is paused, then check. */
+  async function faultMidDump(primaryPort: number, fault: (cluster: PgCluster) => void, check: (cluster: PgCluster, setup: DbSetup, code: number | null, stderr: string) => void) {
+    const cluster = startCluster(primaryPort);
     try {
       const wrapper = dumpWrapper(cluster, 'slow-dump', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
       cluster.repmgrd.start();
       const setup = dbSetup(cluster, { dumpWrapper: wrapper });
       const run = startJob(setup, wrapper);
       await untilPaused(cluster);
-      cluster.promoteStandby();
-      const code = await run.exited;
-      expect(run.stderr()).toContain('the node was promoted during the dump');
+      fault(cluster);
+      check(cluster, setup, await run.exited, run.stderr());
+    } finally {
+      cluster.stop();
+    }
+  }
+
+  test('F5: promoted mid-dump: detected, exits 24, the snapshot forgotten', async () => {
+    await faultMidDump(55652, (cluster) => cluster.promoteStandby(), (cluster, setup, code, stderr) => {
+      expect(stderr).toContain('the node was promoted during the dump');
       expect(code).toBe(24);
       expect(setup.snapshots()).toHaveLength(0);
       expect(cluster.repmgrd.running()).toBe(true);
-    } finally {
-      cluster.stop();
-    }
+    });
   }, 120_000);
 
   test('F8: standby restarted mid-dump (the pause is lost): detected, fails, the snapshot forgotten, replay not paused', async () => {
-    const cluster = startCluster(55662);
-    try {
-      const wrapper = dumpWrapper(cluster, 'slow-dump', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
-      cluster.repmgrd.start();
-      const setup = dbSetup(cluster, { dumpWrapper: wrapper });
-      const run = startJob(setup, wrapper);
-      await untilPaused(cluster);
-      cluster.restartStandby();
-      const code = await run.exited;
+    await faultMidDump(55662, (cluster) => cluster.restartStandby(), (cluster, setup, code) => {
       expect([22, 24]).toContain(code);
       expect(setup.snapshots()).toHaveLength(0);
       expect(replayState(cluster)).toBe('not paused');
-    } finally {
-      cluster.stop();
-    }
+    });
   }, 120_000);
 });
