@@ -174,6 +174,7 @@ export async function pgBackupJob(context: Context, profile: Profile): Promise<J
   const tags = [...jobTags(profile.name, 'pg-backup'), `run:${runId}`];
 
   return withRepositoryLock(context, profile, 'pg-backup', async () => {
+    await callRestic(context, profile.name, 'removing stale locks (restic unlock)', ['unlock'], { env });
     await recoverEarlierRun(context, profile, env);
     const before = await preflight(context, profile);
     let stream: StreamResult;

@@ -43,6 +43,9 @@ export async function restoreStandby(context: Context, profile: Profile, marker:
 
 /** Forget every snapshot tagged with this run's id: a failed dump must leave no snapshot. */
 export async function forgetRunSnapshots(context: Context, profile: Profile, env: Record<string, string>, runId: string): Promise<string[]> {
+  // The failed run's restic may have died holding its lock (broken pipe, SIGTERM), and forget needs
+  // an exclusive one: remove stale locks first (live ones are never touched).
+  await callRestic(context, profile.name, 'removing stale locks (restic unlock)', ['unlock'], { env });
   const listed = await callRestic(context, profile.name, 'listing the snapshots of the failed run', ['snapshots', '--json', '--tag', `run:${runId}`], { env });
   const ids = (JSON.parse(listed.stdout || '[]') as Array<{ id: string }>).map((snapshot) => snapshot.id);
   if (ids.length > 0) {
