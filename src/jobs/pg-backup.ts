@@ -174,7 +174,10 @@ export async function pgBackupJob(context: Context, profile: Profile): Promise<J
   const tags = [...jobTags(profile.name, 'pg-backup'), `run:${runId}`];
 
   return withRepositoryLock(context, profile, 'pg-backup', async () => {
-    await callRestic(context, profile.name, 'removing stale locks (restic unlock)', ['unlock'], { env });
+    // Before anything is paused: a repository restic cannot use (wrong password…) fails the run here.
+    await callRestic(context, profile.name, 'removing stale locks (restic unlock)', ['unlock'], { env }).catch((error: unknown) => {
+      throw error instanceof JobError ? fail(error.message, ExitCode.ResticFailed) : error;
+    });
     await recoverEarlierRun(context, profile, env);
     const before = await preflight(context, profile);
     let stream: StreamResult;
