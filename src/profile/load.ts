@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
+import { TOOLS } from '../exec/tools.js';
 import { addSecret } from '../log.js';
 import { onHost, profileFile, type Paths } from '../paths.js';
 import { parseEnvFile } from './envfile.js';
@@ -180,12 +181,18 @@ function parseValues(name: string, env: Record<string, string>, issue: (key: str
 
 const OWN_KEYS = FIELD_KEYS.filter((key) => FIELDS[key].owner === 'restic-systemd');
 
+/**
+ * Variables of a unit's environment that share a prefix of ours but are not profile keys: systemd's
+ * NOTIFY_SOCKET (NotifyAccess=) and the program path overrides (PG_DUMPALL_BIN…) of a drop-in.
+ */
+const NOT_PROFILE_KEYS = new Set(['NOTIFY_SOCKET', ...Object.values(TOOLS).map((tool) => tool.envVar)]);
+
 /** Keys of ours must be known; a key close to a known one is most likely a typo of it. */
 function checkUnknownKeys(env: Record<string, string>, issue: (key: string, message: string) => void, scope: 'all' | 'own-prefixes'): void {
   for (const key of Object.keys(env)) {
     if (fieldOf(key)) continue;
     const ours = OWN_PREFIXES.some((prefix) => key.startsWith(prefix));
-    if (!ours && scope === 'own-prefixes') continue;
+    if (scope === 'own-prefixes' && (!ours || NOT_PROFILE_KEYS.has(key))) continue;
     const suggestion = nearest(key, ours ? OWN_KEYS : FIELD_KEYS, ours ? 6 : 2);
     if (ours) {
       issue(key, `unknown key of restic-systemd${suggestion ? `: did you mean ${suggestion}?` : ''} (the keys are listed in docs/profile.md)`);

@@ -263,7 +263,7 @@ test('init --generate-password writes a 0600 password file once, and never repla
   expect(fs.readFileSync(file, 'utf8')).toBe(generated);
 });
 
-test('started by systemd, the job reads its profile from the environment, drop-ins included', () => {
+test('started by systemd, the job reads its profile from the environment, drop-ins included, and ignores systemd\'s own variables', () => {
   const setup = resticSetup(tempRoot());
   expect(setup.cli('init', setup.name).exitCode).toBe(0);
   fs.mkdirSync(path.join(setup.root, 'other'));
@@ -273,6 +273,9 @@ test('started by systemd, the job reads its profile from the environment, drop-i
     RESTIC_REPOSITORY: '/srv/repo',
     RESTIC_PASSWORD_FILE: '/etc/restic/myconf.password',
     BACKUP_PATHS: '/other',
+    // Set by systemd (NotifyAccess=) and by an operator's drop-in: not profile keys despite their prefixes.
+    NOTIFY_SOCKET: '/run/systemd/notify',
+    PG_DUMPALL_BIN: '/usr/bin/pg_dumpall',
   });
   expect(result.exitCode).toBe(0);
   expect(snapshots(setup)[0]!.paths).toEqual([path.join(setup.root, 'other')]);
