@@ -5,10 +5,10 @@
 import path from 'node:path';
 import { assertSystemdOrOffline, type Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { daemonReload, disableUnits, enabledUnits } from '../exec/systemctl.js';
+import { daemonReload, disableUnits, enabledUnits, resetFailedUnits } from '../exec/systemctl.js';
 import { assertProfileName } from '../profile/name.js';
 import { existingOwnDropIns, existingOwnFiles, installedProfiles, removeUnitFiles } from '../units/install.js';
-import { JOB_NAMES, allTemplateUnits, instanceUnit } from '../units/names.js';
+import { JOB_NAMES, allTemplateUnits, instanceUnit, profileServices } from '../units/names.js';
 import type { ChangeReport } from './install.js';
 
 export async function uninstallCommand(context: Context, names: readonly string[], purge: boolean): Promise<ChangeReport> {
@@ -32,6 +32,8 @@ export async function uninstallCommand(context: Context, names: readonly string[
   await removeUnitFiles(paths, files);
   const removed = files.map((file) => path.posix.join(paths.unitDir, file));
   if (!paths.offline && removed.length > 0) await daemonReload(runner);
+  // A failed last run would otherwise stay listed (and keep the system "degraded") after its unit is gone.
+  if (!paths.offline) await resetFailedUnits(runner, names.flatMap(profileServices));
 
   const report: ChangeReport = { changed: removed.length + toDisable.length > 0, written: [], removed, enabled: [], disabled: toDisable };
   if (context.json) {

@@ -41,6 +41,15 @@ export async function disableUnits(runner: Runner, paths: Paths, units: readonly
   expectSuccess(await runner.run('systemctl', withRoot(paths, args)), `systemctl ${args.join(' ')}`);
 }
 
+/** Clear the failed state of those of these units that systemd lists as failed: a removed profile leaves no failed unit behind. */
+export async function resetFailedUnits(runner: Runner, units: readonly string[]): Promise<void> {
+  if (units.length === 0) return;
+  const listed = await runner.run('systemctl', ['list-units', '--state=failed', '--plain', '--no-legend', '--full', ...units]);
+  const failed = listed.stdout.split('\n').map((line) => line.trim().split(/\s+/)[0]!).filter((unit) => units.includes(unit));
+  // reset-failed exits 1 for a unit systemd has not loaded, so only the listed ones are named.
+  if (failed.length > 0) expectSuccess(await runner.run('systemctl', ['reset-failed', ...failed]), `systemctl reset-failed ${failed.join(' ')}`);
+}
+
 export interface TimerTimes {
   next?: string;
   last?: string;

@@ -38,6 +38,17 @@ export function dropInFile(unit: string): string {
 /** The unit every job's OnFailure= starts, with the failed unit's name as its instance. */
 export const NOTIFY_TEMPLATE = 'restic-notify@.service';
 
+/** The notification instance OnFailure= starts for a failed unit. */
+export function notifyUnit(failedUnit: string): string {
+  return NOTIFY_TEMPLATE.replace('@', `@${failedUnit}`);
+}
+
+/** Every service instance a profile can have: its jobs' and their notifications'. */
+export function profileServices(profile: string): string[] {
+  const services = JOB_NAMES.map((job) => instanceUnit(job, 'service', profile));
+  return [...services, ...services.map(notifyUnit)];
+}
+
 export function allTemplateUnits(): string[] {
   return [...JOB_NAMES.flatMap((job) => UNIT_TYPES.map((type) => templateUnit(job, type))), NOTIFY_TEMPLATE];
 }

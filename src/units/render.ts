@@ -57,7 +57,7 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
   const { paths, entrypoint } = context;
   const entry = [entrypoint.node, entrypoint.cli].map(execWord).join(' ');
   const configDirOption = `--config-dir ${execWord(paths.configDir)}`;
-  const notify = { relativePath: NOTIFY_TEMPLATE, text: template(NOTIFY_TEMPLATE)({ unit: NOTIFY_TEMPLATE, entrypoint: `${entry} ${configDirOption}` }) };
+  const notify = { relativePath: NOTIFY_TEMPLATE, text: template(NOTIFY_TEMPLATE)({ unit: NOTIFY_TEMPLATE, entrypoint: `${entry} ${configDirOption}`, capabilities: '' }) };
   const jobUnits = JOB_NAMES.flatMap((job) =>
     UNIT_TYPES.map((type) => {
       const unit = templateUnit(job, type);

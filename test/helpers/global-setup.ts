@@ -19,6 +19,10 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   { binary: 'systemd-notify', debianPackage: 'systemd' },
   { binary: '/usr/lib/postgresql/15/bin/initdb', debianPackage: 'postgresql-15' },
   { binary: '/usr/lib/postgresql/15/bin/repmgr', debianPackage: 'postgresql-15-repmgr' },
+  // The end-to-end tier: a real systemd booted in a container.
+  { binary: 'systemd-nspawn', debianPackage: 'systemd-container' },
+  { binary: 'debootstrap', debianPackage: 'debootstrap' },
+  { binary: 'nsenter', debianPackage: 'util-linux' },
 ];
 
 export function hasBinary(binary: string): boolean {
@@ -54,4 +58,5 @@ export default function globalSetup(): void {
     const packages = [...new Set(missing.map((tool) => tool.debianPackage))].join(' ');
     throw new Error(`the tests need ${missing.map((tool) => tool.binary).join(', ')}: run apt-get install -y ${packages} (as root), then npm test again`);
   }
+  if (process.getuid?.() !== 0) throw new Error('the end-to-end tests boot a container with systemd-nspawn: run npm test as root');
 }

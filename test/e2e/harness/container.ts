@@ -1,0 +1,249 @@
+/**
+ * A real systemd in a container: the cached Debian rootfs booted with systemd-nspawn (throw-away
+ * overlay, private network, the host's node binary and this project bind-mounted read-only),
+ * commands run inside with nsenter, the journal read back, and a teardown that checks it left no
+ * process, mount or cgroup behind.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PROJECT } from '../../helpers/cli.js';
+import { ensureRootfs } from './rootfs.js';
+
+/** Where the project is inside the container; `restic-systemd` on the container's PATH runs its dist/cli.js. */
+export const PROJECT_IN_CONTAINER = '/opt/restic-systemd';
+const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const BOOT_TIMEOUT_MS = 60_000;
+const CGROUP_HIERARCHIES = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'];
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  input?: string;
+  /** Return a failed result instead of throwing. */
+  allowFailure?: boolean;
+  env?: Record<string, string>;
+}
+
+let containerCount = 0;
+const running = new Set<Container>();
+// A test run that ends abruptly still powers its containers off.
+process.on('exit', () => running.forEach((container) => container.kill()));
+
+export class Container {
+  private constructor(
+    readonly name: string,
+    private readonly nspawn: ChildProcess,
+    private readonly pid1: number,
+    private readonly pidNamespace: string,
+    private readonly cgroups: string[],
+    private readonly consoleLog: string,
+  ) {}
+
+  /** Boot a container (after making the rootfs, the first time) and wait until its systemd reports "running". */
+  static async boot(): Promise<Container> {
+    const rootfs = ensureRootfs((line) => process.stderr.write(`${line}\n`));
+    const name = `rsd-e2e-${process.pid}-${++containerCount}`;
+    // A cgroup of its own: nspawn makes payload/ and supervisor/ in its caller's cgroup, and
+    // containers booted at once by two test workers must not share them.
+    const cgroups = CGROUP_HIERARCHIES.filter((hierarchy) => fs.existsSync(hierarchy)).map((hierarchy) => path.join(hierarchy, name));
+    cgroups.forEach((folder) => fs.mkdirSync(folder));
+    const consoleLog = path.join(os.tmpdir(), `${name}.console.log`);
+    const consoleFd = fs.openSync(consoleLog, 'w');
+    const node = fs.realpathSync(process.execPath);
+    const nspawnArgs = [
+      '-D', rootfs, '--boot', '--register=no', '--keep-unit', '--console=pipe', '--volatile=overlay',
+      '--private-network', `--machine=${name}`, `--hostname=${name}`,
+      `--bind-ro=${node}:/usr/local/bin/node`, `--bind-ro=${PROJECT}:${PROJECT_IN_CONTAINER}`,
+    ];
+    const nspawn = spawn('sh', ['-c', 'for procs in $E2E_CGROUP_PROCS; do echo $$ > "$procs" || exit 1; done; exec "$@"', 'sh', 'systemd-nspawn', ...nspawnArgs], {
+      stdio: ['ignore', consoleFd, consoleFd],
+      env: { ...process.env, E2E_CGROUP_PROCS: cgroups.map((folder) => path.join(folder, 'cgroup.procs')).join(' ') },
+    });
+    fs.closeSync(consoleFd);
+    const ownNamespace = fs.readlinkSync('/proc/self/ns/pid');
+    const deadline = Date.now() + BOOT_TIMEOUT_MS;
+    let pid1: number | undefined;
+    while (pid1 === undefined) {
+      if (nspawn.exitCode !== null || Date.now() > deadline) {
+        nspawn.kill('SIGKILL');
+        throw new Error(`systemd-nspawn did not start the container:\n${fs.readFileSync(consoleLog, 'utf8')}`);
+      }
+      pid1 = containerInit(nspawn.pid!, ownNamespace);
+      if (pid1 === undefined) await sleep(50);
+    }
+    const container = new Container(name, nspawn, pid1, fs.readlinkSync(`/proc/${pid1}/ns/pid`), cgroups, consoleLog);
+    running.add(container);
+    try {
+      await container.waitUntilRunning(deadline);
+      // The installed CLI, as `npm install -g` would put it on PATH.
+      container.run(['ln', '-s', `${PROJECT_IN_CONTAINER}/dist/cli.js`, '/usr/local/bin/restic-systemd']);
+    } catch (error) {
+      await container.stop().catch(() => undefined);
+      throw error;
+    }
+    return container;
+  }
+
+  private async waitUntilRunning(deadline: number): Promise<void> {
+    for (;;) {
+      const state = this.run(['systemctl', 'is-system-running', '--wait'], { allowFailure: true });
+      const answer = state.stdout.trim();
+      if (answer === 'running') return;
+      if (answer === 'degraded') {
+        const failed = this.run(['systemctl', '--failed', '--no-pager'], { allowFailure: true }).stdout;
+        throw new Error(`the container booted degraded:\n${failed}\n${this.journal()}`);
+      }
+      if (Date.now() > deadline) throw new Error(`the container did not finish booting (state: ${answer || state.stderr.trim()})\n${fs.readFileSync(this.consoleLog, 'utf8')}`);
+      await sleep(50);
+    }
+  }
+
+  /** Run a program inside the container (all its namespaces, a clean environment, as root). */
+  run(argv: readonly string[], options: RunOptions = {}): ExecResult {
+    const env = Object.entries({ PATH: CONTAINER_PATH, LANG: 'C.UTF-8', HOME: '/root', ...options.env }).map(([key, value]) => `${key}=${value}`);
+    const result = spawnSync('nsenter', ['-t', String(this.pid1), '-a', 'env', '-i', ...env, ...argv], { encoding: 'utf8', input: options.input, maxBuffer: 64 * 1024 * 1024 });
+    if (result.error) throw result.error;
+    const outcome = { exitCode: result.status ?? 128, stdout: result.stdout, stderr: result.stderr };
+    if (outcome.exitCode !== 0 && !options.allowFailure) {
+      throw new Error(`in the container, ${argv.join(' ')} exited ${outcome.exitCode}:\n${outcome.stdout}${outcome.stderr}`);
+    }
+    return outcome;
+  }
+
+  /** Run a shell script inside the container. */
+  sh(script: string, options: RunOptions = {}): ExecResult {
+    return this.run(['sh', '-euc', script], options);
+  }
+
+  /** Write a file inside the container (its folder made if missing), created with its mode before any content. */
+  writeFile(file: string, content: string, mode = 0o644): void {
+    this.run(['sh', '-euc', 'umask 077; mkdir -p "$(dirname "$1")"; cat > "$1"; chmod "$2" "$1"', 'sh', file, mode.toString(8)], { input: content });
+  }
+
+  readFile(file: string): string {
+    return this.run(['cat', file]).stdout;
+  }
+
+  /** One property of a unit, as `systemctl show -P` prints it. */
+  unitProperty(unit: string, property: string): string {
+    return this.run(['systemctl', 'show', '-P', property, unit]).stdout.trim();
+  }
+
+  /** The container's journal: the whole system's last lines, or one unit's. */
+  journal(options: { unit?: string; lines?: number } = {}): string {
+    const args = ['journalctl', '--no-pager', '-o', 'short-monotonic', '-n', String(options.lines ?? 150)];
+    if (options.unit) args.push('-u', options.unit);
+    const result = this.run(args, { allowFailure: true });
+    return `---- container journal${options.unit ? ` of ${options.unit}` : ''} (last ${options.lines ?? 150} lines) ----\n${result.stdout}${result.stderr}`;
+  }
+
+  /** Run a test's steps; when one fails, its error carries the container's journal. */
+  async scenario(steps: () => Promise<void> | void): Promise<void> {
+    try {
+      await steps();
+    } catch (error) {
+      const failure = error instanceof Error ? error : new Error(String(error));
+      failure.message = `${failure.message}\n\n${this.journal()}`;
+      throw failure;
+    }
+  }
+
+  /** Power the container off, and prove that nothing of it is left on the host. */
+  async stop(): Promise<void> {
+    running.delete(this);
+    if (this.nspawn.exitCode === null && this.nspawn.signalCode === null) {
+      const exited = new Promise((resolve) => this.nspawn.once('exit', resolve));
+      this.nspawn.kill('SIGTERM'); // nspawn turns it into a clean poweroff of the container
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), 20_000)));
+      if ((await Promise.race([exited, timeout])) === 'timeout') {
+        this.nspawn.kill('SIGKILL');
+        await exited;
+      }
+      clearTimeout(timer);
+    }
+    // nspawn cannot remove this folder on a /run that is not a tmpfs.
+    fs.rmSync(`/run/systemd/nspawn/propagate/${this.name}`, { recursive: true, force: true });
+    const leftovers: string[] = [];
+    const processes = this.processesInNamespace();
+    if (processes.length > 0) leftovers.push(`processes ${processes.join(' ')}`);
+    for (const folder of this.cgroups) {
+      removeCgroupTree(folder);
+      if (fs.existsSync(folder)) leftovers.push(`cgroup ${folder}`);
+    }
+    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes(this.name));
+    if (mounts.length > 0) leftovers.push(`mounts:\n${mounts.join('\n')}`);
+    fs.rmSync(this.consoleLog, { force: true });
+    if (leftovers.length > 0) throw new Error(`the container ${this.name} left behind: ${leftovers.join('; ')}`);
+  }
+
+  /** Last resort when the test process exits: no clean poweroff, but nothing keeps running. */
+  kill(): void {
+    this.nspawn.kill('SIGKILL');
+  }
+
+  private processesInNamespace(): number[] {
+    const found: number[] = [];
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        if (fs.readlinkSync(`/proc/${entry}/ns/pid`) === this.pidNamespace) found.push(Number(entry));
+      } catch {
+        // the process ended while the list was read
+      }
+    }
+    return found;
+  }
+}
+
+/** The container's PID 1 on this host: the child of nspawn in another PID namespace running systemd. */
+function containerInit(nspawnPid: number, ownNamespace: string): number | undefined {
+  let children: string[] = [];
+  try {
+    children = fs.readdirSync(`/proc/${nspawnPid}/task`).flatMap((task) => fs.readFileSync(`/proc/${nspawnPid}/task/${task}/children`, 'utf8').trim().split(/\s+/));
+  } catch {
+    return undefined;
+  }
+  for (const child of children.filter(Boolean)) {
+    try {
+      // The first child seen can be a short-lived helper of nspawn: only systemd itself counts.
+      if (fs.readlinkSync(`/proc/${child}/ns/pid`) !== ownNamespace && fs.readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'systemd') return Number(child);
+    } catch {
+      // gone already
+    }
+  }
+  return undefined;
+}
+
+function removeCgroupTree(folder: string): void {
+  if (!fs.existsSync(folder)) return;
+  for (const entry of fs.readdirSync(folder, { withFileTypes: true })) {
+    if (entry.isDirectory()) removeCgroupTree(path.join(folder, entry.name));
+  }
+  try {
+    fs.rmdirSync(folder);
+  } catch {
+    // still has processes: reported by the caller
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Poll until check() returns a value other than undefined; throws with what was last seen after the timeout. */
+export async function waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(100);
+  }
+}

@@ -1,0 +1,30 @@
+/** Starting units in the container and reading back how they ended. */
+import type { Container } from './container.js';
+
+export interface UnitRun {
+  result: string;
+  exitStatus: string;
+}
+
+/** `systemctl start` (for a oneshot it returns when the job has ended), then Result= and ExecMainStatus=. */
+export function startUnit(container: Container, unit: string): UnitRun {
+  container.run(['systemctl', 'start', unit], { allowFailure: true });
+  return lastRun(container, unit);
+}
+
+export function lastRun(container: Container, unit: string): UnitRun {
+  return { result: container.unitProperty(unit, 'Result'), exitStatus: container.unitProperty(unit, 'ExecMainStatus') };
+}
+
+/** Throws, with the unit's journal, unless its last run succeeded. */
+export function expectSucceeded(container: Container, unit: string, run: UnitRun = lastRun(container, unit)): void {
+  if (run.result !== 'success' || run.exitStatus !== '0') {
+    throw new Error(`${unit} did not succeed: Result=${run.result} ExecMainStatus=${run.exitStatus}\n${container.journal({ unit, lines: 60 })}`);
+  }
+}
+
+/** A unit's state once it is neither starting nor stopping. */
+export function settledState(container: Container, unit: string): string | undefined {
+  const state = container.unitProperty(unit, 'ActiveState');
+  return state === 'activating' || state === 'deactivating' ? undefined : state;
+}
