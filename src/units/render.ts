@@ -103,7 +103,8 @@ export function renderProfileDropIns(profile: Profile, context: RenderContext): 
       const unit = instanceUnit(job, type, profile.name);
       const keys = JOB_FIELDS[job];
       const writable = [profile.localRepository, values.BACKUP_METRICS_DIR].filter((item): item is string => item !== undefined);
-      const readWritePaths = writable.map(pathListItem);
+      // "-": a path that is missing (a repository before init) must not fail the unit's namespace set-up (226/NAMESPACE); restic then says what is missing.
+      const readWritePaths = writable.map((item) => pathListItem(`-${item}`));
       return {
         relativePath: dropInFile(unit),
         text: template(`drop-in.${type}`)({

@@ -10,6 +10,7 @@ import { EnvironmentError, ProfileError, UsageError } from '../../src/errors.js'
 import { createRunner } from '../../src/exec/runner.js';
 import { verifyUnits } from '../../src/exec/systemd-analyze.js';
 import { memoryLogger } from '../../src/log.js';
+import { profileServices } from '../../src/units/names.js';
 import { runCli } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';
 import { allFileText, removeTempRoots, snapshotTree, tempRoot, writeProfile } from '../helpers/temp-root.js';
@@ -100,7 +101,7 @@ test('a database profile also gets the pg-backup@ drop-ins and timer, and they v
   const units = ['restic', 'pg-backup'].flatMap((family) => ['service', 'timer'].map((type) => path.join(unitDir(root), `${family}@db.${type}`)));
   expect(await verifyUnits(context.runner, units)).toBe('');
   const serviceDropIn = fs.readFileSync(path.join(unitDir(root), 'pg-backup@db.service.d/50-restic-systemd.conf'), 'utf8');
-  expect(serviceDropIn).toContain('ReadWritePaths=/srv/restic-repo');
+  expect(serviceDropIn).toContain('ReadWritePaths=-/srv/restic-repo');
 });
 
 test('the restore drill timer is installed only when the profile sets PG_VERIFY_SCHEDULE', async () => {
@@ -167,7 +168,11 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     await installCommand(testContext(root, { online: true }), ['myconf']);
     const context = testContext(root, { online: true });
     await uninstallCommand(context, ['myconf'], false);
-    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl disable --now restic@myconf.timer restic-maintenance@myconf.timer', 'systemctl daemon-reload']);
+    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual([
+      'systemctl disable --now restic@myconf.timer restic-maintenance@myconf.timer',
+      'systemctl daemon-reload',
+      `systemctl list-units --state=failed --plain --no-legend --full ${profileServices('myconf').join(' ')}`,
+    ]);
   });
 });
 

@@ -39,7 +39,8 @@ export class Container {
   private constructor(
     readonly name: string,
     private readonly nspawn: ChildProcess,
-    private readonly pid1: number,
+    /** The container's systemd, as a process of this host. */
+    readonly pid1: number,
     private readonly pidNamespace: string,
     private readonly cgroups: string[],
     private readonly consoleLog: string,
@@ -163,7 +164,8 @@ export class Container {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve('timeout'), 20_000)));
       if ((await Promise.race([exited, timeout])) === 'timeout') {
-        this.nspawn.kill('SIGKILL');
+        // Killing the container's PID 1 ends its whole PID namespace; nspawn then exits.
+        process.kill(this.pid1, 'SIGKILL');
         await exited;
       }
       clearTimeout(timer);
@@ -185,7 +187,11 @@ export class Container {
 
   /** Last resort when the test process exits: no clean poweroff, but nothing keeps running. */
   kill(): void {
-    this.nspawn.kill('SIGKILL');
+    try {
+      process.kill(this.pid1, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 
   private processesInNamespace(): number[] {

@@ -1,0 +1,26 @@
+/**
+ * The end-to-end harness itself: a broken unit fails the tier with the container's journal in the
+ * failure, and a container leaves nothing behind on the host once stopped.
+ */
+import fs from 'node:fs';
+import { Container } from './harness/container.js';
+import { expectSucceeded, startUnit } from './harness/units.js';
+
+test('a unit whose ExecStart= path is wrong fails the tier, and the failure shows the container journal; the stopped container leaves nothing behind', async () => {
+  const container = await Container.boot();
+  try {
+    container.writeFile('/etc/restic/myconf.password', 'e2e-password\n', 0o600);
+    container.writeFile('/etc/restic/myconf.conf', 'RESTIC_REPOSITORY=/var/lib/restic/myconf\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\n', 0o600);
+    container.run(['restic-systemd', 'install', 'myconf']);
+    // Deliberately broken: the unit's program is not there.
+    container.writeFile('/etc/systemd/system/restic@myconf.service.d/zz-broken.conf', '[Service]\nExecStart=\nExecStart=/opt/restic-systemd/dist/no-such-cli.js run backup %i\n');
+    container.run(['systemctl', 'daemon-reload']);
+    const failure = container.scenario(() => expectSucceeded(container, 'restic@myconf.service', startUnit(container, 'restic@myconf.service')));
+    await expect(failure).rejects.toThrow(/restic@myconf\.service did not succeed: Result=exit-code ExecMainStatus=203[\s\S]*---- container journal[\s\S]*no-such-cli\.js/);
+  } finally {
+    await container.stop();
+  }
+  expect(fs.existsSync(`/proc/${container.pid1}`)).toBe(false);
+  expect(fs.existsSync(`/sys/fs/cgroup/systemd/${container.name}`)).toBe(false);
+  expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(container.name);
+}, 600_000);
