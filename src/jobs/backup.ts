@@ -1,6 +1,6 @@
 /**
- * The restic@ job: remove stale locks, back up BACKUP_PATHS, and after a successful backup apply
- * the retention to this host's snapshots of this profile's backup job only.
+ * The restic@ job: back up BACKUP_PATHS, and after a successful backup apply the retention to this
+ * host's snapshots of this profile's backup job only. Stale locks are removed when one is in the way.
  */
 import fs from 'node:fs';
 import type { Context } from '../context.js';
@@ -12,7 +12,7 @@ import type { JobOutcome } from './job.js';
 import { formatBytes } from './format.js';
 import { progressReporter } from './progress.js';
 import { withRepositoryLock } from './repository-lock.js';
-import { callRestic } from './restic-call.js';
+import { callResticUnlockingStale } from './restic-call.js';
 
 const RESTIC_INCOMPLETE = 3;
 
@@ -30,10 +30,9 @@ export async function backupJob(context: Context, profile: Profile): Promise<Job
   }
 
   return withRepositoryLock(context, profile, 'backup', async () => {
-    await callRestic(context, profile.name, 'removing stale locks (restic unlock)', ['unlock'], { env });
     let summary: BackupSummary | undefined;
     const progress = progressReporter(context, `backup of ${profile.name}`);
-    const backup = await callRestic(context, profile.name, 'restic backup', backupArgs(profile, host, present), {
+    const backup = await callResticUnlockingStale(context, profile.name, 'restic backup', backupArgs(profile, host, present), {
       env,
       onStdoutLine: (line) => {
         summary = parseBackupLine(line) ?? summary;
@@ -55,7 +54,7 @@ export async function backupJob(context: Context, profile: Profile): Promise<Job
     problems.forEach((problem) => log.warn(problem));
 
     const values = profile.values;
-    await callRestic(context, profile.name, 'retention (restic forget)', forgetArgs(host, jobTags(profile.name, 'backup'), {
+    await callResticUnlockingStale(context, profile.name, 'retention (restic forget)', forgetArgs(host, jobTags(profile.name, 'backup'), {
       within: values.BACKUP_KEEP_WITHIN,
       last: values.BACKUP_KEEP_LAST,
       hourly: values.BACKUP_KEEP_HOURLY,

@@ -1,0 +1,141 @@
+/** The results as Markdown tables (between markers in docs/benchmarks.md) and as JSON. */
+import type { BackupJobResults } from './backup-job.js';
+import type { DatabaseResults, SizeResult, Variant } from './database.js';
+import type { InstallResults } from './install-scale.js';
+import { mib, round } from './measure.js';
+
+export interface Environment {
+  date: string;
+  machine: string;
+  cores: number;
+  memoryGib: number;
+  kernel: string;
+  versions: Record<string, string>;
+  repetitions: number;
+  smoke: boolean;
+}
+
+export interface Results {
+  environment: Environment;
+  database: DatabaseResults;
+  backupJob: BackupJobResults;
+  install: InstallResults;
+}
+
+export const START_MARKER = '<!-- results:start (written by npm run bench) -->';
+export const END_MARKER = '<!-- results:end -->';
+
+const ratio = (value: number, reference: number) => (reference > 0 ? `${round(value / reference, 2)}×` : 'n/a');
+const verdict = (met: boolean) => (met ? 'met' : '**missed**');
+
+function pipelineTable(size: SizeResult): string {
+  const guide = size.medians.guide;
+  const rows = (['dump-only', 'guide', 'job-none', 'job-gzip', 'job-zstd'] as Variant[]).map((variant) => {
+    const result = size.medians[variant];
+    const label = { 'dump-only': '`pg_dumpall > /dev/null` (the limit)', guide: "the guide's pipeline (gzip --rsyncable)", 'job-none': '`run pg-backup`, PG_DUMP_COMPRESSION=none (default)', 'job-gzip': '`run pg-backup`, gzip', 'job-zstd': '`run pg-backup`, zstd' }[variant];
+    return `| ${label} | ${result.seconds.toFixed(2)} | ${result.mibPerSecond} | ${variant === 'dump-only' ? '' : ratio(result.mibPerSecond, guide.mibPerSecond)} | ${result.peakRssMib ?? ''} | ${result.repositoryMib ?? ''} |`;
+  });
+  return [
+    `${size.rows} rows, ${mib(size.sqlBytes)} MiB of SQL; medians of ${size.runs.guide.length} runs each, every run into a new repository.`,
+    '',
+    '| variant | seconds | SQL MiB/s | throughput vs guide | node peak RSS MiB | repository MiB |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+function growthTable(database: DatabaseResults): string {
+  const { added, days } = database.growth;
+  const rows = days.map((day, index) => {
+    const guide = added.guide[index]!;
+    const cell = (bytes: number) => `${mib(bytes)} (${ratio(bytes, guide)})`;
+    return `| ${day} | ${mib(guide)} | ${cell(added['job-none'][index]!)} | ${cell(added['job-gzip'][index]!)} | ${cell(added['job-zstd'][index]!)} |`;
+  });
+  const total = (list: number[]) => list.reduce((sum, value) => sum + value, 0);
+  const guideTotal = total(added.guide);
+  rows.push(`| total | ${mib(guideTotal)} | ${mib(total(added['job-none']))} (${ratio(total(added['job-none']), guideTotal)}) | ${mib(total(added['job-gzip']))} (${ratio(total(added['job-gzip']), guideTotal)}) | ${mib(total(added['job-zstd']))} (${ratio(total(added['job-zstd']), guideTotal)}) |`);
+  return [
+    `Repository MiB added by each day's dump (${database.small.rows} rows at the start), and the ratio to the guide's pipeline:`,
+    '',
+    "| day | guide's pipeline | job, none | job, gzip | job, zstd |",
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
+}
+
+function pauseTable(database: DatabaseResults): string {
+  const rows = (['job-none', 'job-gzip', 'job-zstd'] as Variant[]).map((variant) => {
+    const result = database.large.medians[variant];
+    const beyond = result.pausedSeconds !== undefined && result.dumpSeconds !== undefined ? round(result.pausedSeconds - result.dumpSeconds, 2) : undefined;
+    return `| ${variant.slice(4)} | ${result.pausedSeconds ?? ''} | ${result.dumpSeconds ?? ''} | ${beyond ?? ''} |`;
+  });
+  return ['At the large size (medians):', '', '| mode | replay paused, s | pg_dumpall ran, s | paused beyond the dump, s |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+/** The targets of the benchmark issue and whether this run met them. */
+export function targets(results: Results): Array<{ target: string; measured: string; met: boolean }> {
+  const { large, small } = results.database;
+  const guide = large.medians.guide.mibPerSecond;
+  const peak = Math.max(...[small, large].flatMap((size) => (['job-none', 'job-gzip', 'job-zstd'] as Variant[]).flatMap((variant) => size.runs[variant].map((run) => run.peakRssMib ?? 0))));
+  const beyond = Math.max(...(['job-none', 'job-gzip', 'job-zstd'] as Variant[]).map((variant) => (large.medians[variant].pausedSeconds ?? 0) - (large.medians[variant].dumpSeconds ?? 0)));
+  const { backupJob, install } = results;
+  return [
+    { target: "throughput in gzip mode ≥ the guide's pipeline", measured: `${large.medians['job-gzip'].mibPerSecond} vs ${guide} MiB/s (${ratio(large.medians['job-gzip'].mibPerSecond, guide)})`, met: large.medians['job-gzip'].mibPerSecond >= guide },
+    { target: "throughput in the default mode clearly above the guide's (≥ 1.2×)", measured: `${large.medians['job-none'].mibPerSecond} vs ${guide} MiB/s (${ratio(large.medians['job-none'].mibPerSecond, guide)})`, met: large.medians['job-none'].mibPerSecond >= 1.2 * guide },
+    { target: 'node peak RSS < 100 MB at every dump size', measured: `${peak} MiB at most (${mib(small.sqlBytes)} and ${mib(large.sqlBytes)} MiB dumps)`, met: peak * 1.048576 < 100 },
+    { target: 'replay paused < 1 s beyond the dump', measured: `${round(beyond, 2)} s at most`, met: beyond < 1 },
+    { target: 'backup job overhead < 0.3 s', measured: `${backupJob.overheadSeconds} s (${backupJob.jobSeconds} vs ${backupJob.bareResticSeconds} s)`, met: backupJob.overheadSeconds < 0.3 },
+    { target: `install of ${install.profiles} profiles < 5 s`, measured: `${install.installSeconds} s`, met: install.installSeconds < 5 },
+    { target: `no-op re-install of ${install.profiles} profiles < 1 s`, measured: `${install.reinstallSeconds} s`, met: install.reinstallSeconds < 1 },
+  ];
+}
+
+export function markdown(results: Results): string {
+  const { environment: env, database, backupJob, install } = results;
+  return [
+    START_MARKER,
+    `Run of ${env.date}${env.smoke ? ' (smoke sizes: not a measurement)' : ''}: ${env.machine}, ${env.cores} cores, ${env.memoryGib} GiB, Linux ${env.kernel}; ` +
+      `${Object.entries(env.versions).map(([name, version]) => `${name} ${version}`).join(', ')}. Alternating runs (A B A B), ${env.repetitions} of each.`,
+    '',
+    '### Targets',
+    '',
+    '| target | measured | |',
+    '| --- | --- | --- |',
+    ...targets(results).map((row) => `| ${row.target} | ${row.measured} | ${verdict(row.met)} |`),
+    '',
+    '### 1. Database pipeline, large dump',
+    '',
+    pipelineTable(database.large),
+    '',
+    '### 1. Database pipeline, small dump',
+    '',
+    pipelineTable(database.small),
+    '',
+    '### 2. Repository growth over three daily dumps',
+    '',
+    growthTable(database),
+    '',
+    '### 3. Replay-pause window',
+    '',
+    pauseTable(database),
+    '',
+    '### 4. The backup job against bare restic',
+    '',
+    `An unchanged tree of ${backupJob.files} files (${backupJob.treeMib} MiB), local repository, whole processes: ` +
+      `\`run backup\` ${backupJob.jobSeconds} s, \`restic backup\` ${backupJob.bareResticSeconds} s, overhead ${backupJob.overheadSeconds} s. ` +
+      `Start-up: \`restic-systemd --version\` ${backupJob.cliStartupSeconds} s, \`node -e ''\` ${backupJob.nodeStartupSeconds} s, \`restic version\` ${backupJob.resticVersionSeconds} s.`,
+    '',
+    '### 5. Installing many profiles',
+    '',
+    `\`install\` of ${install.profiles} profiles into an image root (\`--root\`, real \`systemctl --root\` enable; ${install.unitFiles} files and links written): ${install.installSeconds} s; the same again, a no-op: ${install.reinstallSeconds} s.`,
+    END_MARKER,
+  ].join('\n');
+}
+
+/** Replace the results between the markers of an existing report, keeping the written analysis around them. */
+export function spliceReport(existing: string, results: string): string {
+  const start = existing.indexOf(START_MARKER);
+  const end = existing.indexOf(END_MARKER);
+  if (start < 0 || end < start) return `${existing.trimEnd()}\n\n${results}\n`;
+  return existing.slice(0, start) + results + existing.slice(end + END_MARKER.length);
+}

@@ -1,0 +1,79 @@
+/**
+ * `npm run bench`: the cost of restic-systemd's jobs against the guide's shell pipeline and against
+ * the targets, written to docs/benchmarks.md (between its markers) and docs/benchmarks.json.
+ * `npm run bench -- --smoke` runs every part on small sizes into a temporary folder: it proves the
+ * benchmark works and measures nothing.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PROJECT } from '../test/helpers/cli.js';
+import { benchBackupJob } from './backup-job.js';
+import { benchDatabase } from './database.js';
+import { benchInstall } from './install-scale.js';
+import { markdown, spliceReport, targets, type Environment, type Results } from './report.js';
+
+const SIZES = {
+  // About 90 bytes of SQL a row: 3 M rows ≈ 270 MiB, 12 M rows ≈ 1.1 GiB.
+  full: { rows: { small: 3_000_000, large: 12_000_000 }, repetitions: 2, files: 5000, profiles: 200 },
+  smoke: { rows: { small: 20_000, large: 60_000 }, repetitions: 1, files: 200, profiles: 20 },
+};
+
+function version(argv: string[], pattern: RegExp): string {
+  try {
+    const output = execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return pattern.exec(output)?.[1] ?? output.trim().split('\n')[0]!;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function environment(smoke: boolean, repetitions: number): Environment {
+  return {
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    machine: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+    cores: os.cpus().length,
+    memoryGib: Math.round(os.totalmem() / 1024 ** 3),
+    kernel: os.release(),
+    versions: {
+      node: process.version,
+      restic: version(['restic', 'version'], /restic ([\d.]+)/),
+      PostgreSQL: version(['/usr/lib/postgresql/15/bin/postgres', '--version'], /([\d.]+)/),
+      gzip: version(['gzip', '--version'], /gzip ([\d.]+)/),
+      zstd: version(['zstd', '--version'], /v([\d.]+)/),
+    },
+    repetitions,
+    smoke,
+  };
+}
+
+async function main(): Promise<void> {
+  const smoke = process.argv.includes('--smoke');
+  const outIndex = process.argv.indexOf('--out');
+  const outDir = outIndex > 0 ? path.resolve(process.argv[outIndex + 1]!) : smoke ? fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-bench-')) : path.join(PROJECT, 'docs');
+  const size = smoke ? SIZES.smoke : SIZES.full;
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  if (process.getuid?.() !== 0) throw new Error('the benchmark runs PostgreSQL as the postgres user: run it as root');
+
+  log('1-3. database: the job against the guide\'s pipeline');
+  const database = await benchDatabase(size.rows, size.repetitions, log);
+  log('4. the backup job against bare restic');
+  const backupJob = await benchBackupJob(size.files, Math.max(size.repetitions * 2, 3), log);
+  log(`5. install of ${size.profiles} profiles`);
+  const install = await benchInstall(size.profiles, Math.max(size.repetitions, 2), log);
+
+  const results: Results = { environment: environment(smoke, size.repetitions), database, backupJob, install };
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const report = path.join(outDir, 'benchmarks.md');
+  const existing = fs.existsSync(report) ? fs.readFileSync(report, 'utf8') : '# Benchmarks\n';
+  fs.writeFileSync(report, spliceReport(existing, markdown(results)));
+  for (const row of targets(results)) log(`${row.met ? 'met   ' : 'MISSED'} ${row.target}: ${row.measured}`);
+  log(`written: ${report} and ${path.join(outDir, 'benchmarks.json')}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
