@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { forgetArgs, jobTags } from '../src/exec/restic.js';
 import { CLI, runCli } from '../test/helpers/cli.js';
 import { removeTempRoots, tempRoot, writeProfile } from '../test/helpers/temp-root.js';
 import { alternate, measure, median, round } from './measure.js';
@@ -15,6 +16,8 @@ export interface BackupJobResults {
   jobSeconds: number;
   bareResticSeconds: number;
   overheadSeconds: number;
+  /** restic backup, then the same restic forget the job runs for its retention. */
+  bareResticWithRetentionSeconds: number;
   cliStartupSeconds: number;
   nodeStartupSeconds: number;
   resticVersionSeconds: number;
@@ -48,10 +51,15 @@ export async function benchBackupJob(files: number, repetitions: number, log: (l
       RESTIC_PASSWORD_FILE: path.join(root, 'etc/restic/myconf.password'),
       RESTIC_CACHE_DIR: path.join(root, 'var/cache/restic-systemd'),
     };
-    const variants = ['job', 'restic'] as const;
-    const runs = await alternate(variants, repetitions, async (variant) => {
-      const argv = variant === 'job' ? [process.execPath, CLI, '--root', root, 'run', 'backup', 'myconf'] : ['restic', 'backup', '--quiet', '--host', os.hostname(), path.join(root, 'data')];
-      return (await measure({ argv, env: variant === 'job' ? process.env : resticEnv })).seconds;
+    const backup = ['restic', 'backup', '--quiet', '--host', os.hostname(), path.join(root, 'data')];
+    const retention = ['restic', ...forgetArgs(os.hostname(), jobTags('myconf', 'backup'), { within: '7d' })];
+    const argvs = {
+      job: [process.execPath, CLI, '--root', root, 'run', 'backup', 'myconf'],
+      restic: backup,
+      'restic+forget': ['bash', '-c', `${backup.join(' ')} && ${retention.join(' ')} > /dev/null`],
+    };
+    const runs = await alternate(['job', 'restic', 'restic+forget'] as const, repetitions, async (variant) => {
+      return (await measure({ argv: argvs[variant], env: variant === 'job' ? process.env : resticEnv })).seconds;
     });
     const startup = await alternate(['cli', 'node', 'restic-version'] as const, repetitions * 2, async (variant) => {
       const argv = variant === 'cli' ? [process.execPath, CLI, '--version'] : variant === 'node' ? [process.execPath, '-e', ''] : ['restic', 'version'];
@@ -63,11 +71,12 @@ export async function benchBackupJob(files: number, repetitions: number, log: (l
       jobSeconds: round(median(runs.job), 3),
       bareResticSeconds: round(median(runs.restic), 3),
       overheadSeconds: round(median(runs.job) - median(runs.restic), 3),
+      bareResticWithRetentionSeconds: round(median(runs['restic+forget']), 3),
       cliStartupSeconds: round(median(startup.cli), 3),
       nodeStartupSeconds: round(median(startup.node), 3),
       resticVersionSeconds: round(median(startup['restic-version']), 3),
     };
-    log(`  run backup ${result.jobSeconds} s, bare restic backup ${result.bareResticSeconds} s: overhead ${result.overheadSeconds} s; CLI start-up ${result.cliStartupSeconds} s (node alone ${result.nodeStartupSeconds} s)`);
+    log(`  run backup ${result.jobSeconds} s, bare restic backup ${result.bareResticSeconds} s: overhead ${result.overheadSeconds} s; restic backup + forget ${result.bareResticWithRetentionSeconds} s; CLI start-up ${result.cliStartupSeconds} s (node alone ${result.nodeStartupSeconds} s)`);
     return result;
   } finally {
     removeTempRoots();

@@ -119,7 +119,7 @@ function modeOf(variant: Variant): Mode {
 
 /** Every variant, alternating, each job and pipeline into a new repository. */
 async function measureSize(cluster: PgCluster, rows: number, repetitions: number, log: (line: string) => void): Promise<SizeResult> {
-  const sqlBytes = Number(execFileSync('bash', ['-o', 'pipefail', '-c', 'runuser -u postgres -- pg_dumpall --clean --if-exists | wc -c'], { env: newPgEnv(cluster), encoding: 'utf8' }).trim());
+  const sqlBytes = Number(execFileSync('bash', ['-o', 'pipefail', '-c', 'runuser -u postgres -- pg_dumpall --clean --if-exists | wc -c'], { env: newPgEnv(cluster), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   const mib = sqlBytes / 1024 / 1024;
   log(`dump of ${rows} rows: ${round(mib, 1)} MiB of SQL`);
   const runs = await alternate(VARIANTS, repetitions, async (variant) => {
@@ -165,7 +165,7 @@ function waitForStandby(cluster: PgCluster): void {
   throw new Error('the standby did not catch up with the primary');
 }
 
-/** Orders: an id, a customer, a status and a note of two hex digests; about 90 bytes of SQL a row. */
+/** Orders: an id, a customer, a status and a note of two hex digests; about 85 bytes of SQL a row. */
 function addRows(cluster: PgCluster, from: number, to: number): void {
   sql(
     cluster,

@@ -123,6 +123,8 @@ export function markdown(results: Results): string {
     '',
     `An unchanged tree of ${backupJob.files} files (${backupJob.treeMib} MiB), local repository, whole processes: ` +
       `\`run backup\` ${backupJob.jobSeconds} s, \`restic backup\` ${backupJob.bareResticSeconds} s, overhead ${backupJob.overheadSeconds} s. ` +
+      `The same two restic calls the job makes (\`restic backup\` then its retention, \`restic forget --keep-within 7d\`), by hand: ${backupJob.bareResticWithRetentionSeconds} s, ` +
+      `so the job's own cost beyond restic's work is ${round(backupJob.jobSeconds - backupJob.bareResticWithRetentionSeconds, 3)} s. ` +
       `Start-up: \`restic-systemd --version\` ${backupJob.cliStartupSeconds} s, \`node -e ''\` ${backupJob.nodeStartupSeconds} s, \`restic version\` ${backupJob.resticVersionSeconds} s.`,
     '',
     '### 5. Installing many profiles',

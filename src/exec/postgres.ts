@@ -95,12 +95,19 @@ export const COMPRESSORS = {
   zstd: { suffix: '.sql.zst', stage: { tool: 'zstd', args: ['--rsyncable', '-q', '-c'] } },
 } as const;
 
-/** The dump and its optional compressor, as pipeline stages feeding restic. */
-export function dumpStages(profile: Profile): PipelineStage[] {
+/**
+ * The dump and its optional compressor, as pipeline stages feeding restic. With `parallelGzip`,
+ * gzip mode runs pigz (same .gz format and --rsyncable, on every core) instead of gzip, which
+ * otherwise limits the whole pipeline to one core's speed.
+ */
+export function dumpStages(profile: Profile, options: { parallelGzip: boolean }): PipelineStage[] {
   const exclude = profile.values.PG_DUMP_EXCLUDE_DATABASES.flatMap((database) => ['--exclude-database', database]);
   const dump = asDatabaseUser(profile, 'pg_dumpall', ['--clean', '--if-exists', ...exclude]);
   const stages: PipelineStage[] = [{ tool: dump.tool, args: dump.args, env: libpqEnvironment(profile) }];
   const compressor = COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].stage;
-  if (compressor) stages.push({ tool: compressor.tool, args: [...compressor.args], env: baseEnvironment() });
+  if (compressor) {
+    const tool = compressor.tool === 'gzip' && options.parallelGzip ? 'pigz' : compressor.tool;
+    stages.push({ tool, args: [...compressor.args], env: baseEnvironment() });
+  }
   return stages;
 }

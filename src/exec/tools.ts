@@ -2,6 +2,9 @@
  * The external programs restic-systemd calls, each with the variable that overrides its path and
  * the Debian package that provides it (named in the error when it is missing).
  */
+import fs from 'node:fs';
+import path from 'node:path';
+
 export const TOOLS = {
   systemctl: { envVar: 'SYSTEMCTL_BIN', binary: 'systemctl', debianPackage: 'systemd' },
   'systemd-analyze': { envVar: 'SYSTEMD_ANALYZE_BIN', binary: 'systemd-analyze', debianPackage: 'systemd' },
@@ -12,6 +15,7 @@ export const TOOLS = {
   psql: { envVar: 'PSQL_BIN', binary: 'psql', debianPackage: 'postgresql-client' },
   pg_dumpall: { envVar: 'PG_DUMPALL_BIN', binary: 'pg_dumpall', debianPackage: 'postgresql-client' },
   gzip: { envVar: 'GZIP_BIN', binary: 'gzip', debianPackage: 'gzip' },
+  pigz: { envVar: 'PIGZ_BIN', binary: 'pigz', debianPackage: 'pigz' },
   zstd: { envVar: 'ZSTD_BIN', binary: 'zstd', debianPackage: 'zstd' },
 } as const;
 
@@ -27,4 +31,18 @@ export function toolBinary(tool: ToolName | OtherProgram, env: NodeJS.ProcessEnv
   if (typeof tool !== 'string') return tool.program;
   const spec = TOOLS[tool];
   return env[spec.envVar] || spec.binary;
+}
+
+/** Whether a tool can be run here: its *_BIN override, or its name, is an executable file (on PATH). */
+export function toolAvailable(tool: ToolName, env: NodeJS.ProcessEnv = process.env): boolean {
+  const binary = toolBinary(tool, env);
+  const candidates = binary.includes('/') ? [binary] : (env.PATH ?? '').split(':').filter(Boolean).map((folder) => path.join(folder, binary));
+  return candidates.some((file) => {
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      return fs.statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
 }

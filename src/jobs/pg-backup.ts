@@ -12,6 +12,7 @@ import type { Context } from '../context.js';
 import { ExitCode, JobError, ToolError, type ExitCode as Code } from '../errors.js';
 import { COMPRESSORS, QueryError, dumpStages, pauseReplay, replayPauseState, standbyState, type StandbyState } from '../exec/postgres.js';
 import { stopRepmgrd } from '../exec/repmgrd.js';
+import { toolAvailable } from '../exec/tools.js';
 import { classifyResticFailure, forgetArgs, jobTags, parseBackupLine, resticEnvironment, resticVersion, snapshotHost, type BackupSummary } from '../exec/restic.js';
 import { baseEnvironment, type RunResult } from '../exec/runner.js';
 import type { Profile } from '../profile/load.js';
@@ -98,7 +99,8 @@ async function streamDump(context: Context, profile: Profile, host: string, tags
     context.runner.signalAll('SIGTERM');
   }, Math.max(remaining, 0));
   try {
-    const results = await context.runner.pipeline([...dumpStages(profile), { tool: 'restic', args: restic, env: resticStageEnvironment(profile, context) }], (line) => {
+    const stages = dumpStages(profile, { parallelGzip: toolAvailable('pigz') });
+    const results = await context.runner.pipeline([...stages, { tool: 'restic', args: restic, env: resticStageEnvironment(profile, context) }], (line) => {
       summary = parseBackupLine(line) ?? summary;
     });
     return { results, summary, pauseExceeded };

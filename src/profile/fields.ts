@@ -267,7 +267,7 @@ export const FIELDS = {
   },
   PG_DUMP_COMPRESSION: {
     group: 'database', owner: 'restic-systemd', parse: oneOf('none', 'gzip', 'zstd'), default: 'none',
-    doc: "How the SQL is compressed before restic: none (restic compresses it itself and deduplicates best: the smallest repository and the fastest backup measured), gzip or zstd (both with --rsyncable). The file in the snapshot is postgres-<host>.sql, .sql.gz or .sql.zst.",
+    doc: "How the SQL is compressed before restic: none (restic compresses it itself and deduplicates best: the smallest repository and the fastest backup measured), gzip or zstd (both with --rsyncable; gzip runs as pigz, on every core, when pigz is installed: the same .gz format, and gzip alone limits the dump to one core's speed). The file in the snapshot is postgres-<host>.sql, .sql.gz or .sql.zst.",
   },
   PG_DUMP_EXCLUDE_DATABASES: {
     group: 'database', owner: 'restic-systemd', parse: words(), default: '',

@@ -44,8 +44,7 @@ export async function loadProfiles(names: readonly string[], paths: Paths, runne
   names.forEach(assertProfileName);
   const issues: ProfileIssue[] = [];
   const profiles: Profile[] = [];
-  for (const name of names) {
-    const result = await readProfile(name, paths, options);
+  for (const result of await Promise.all(names.map((name) => readProfile(name, paths, options)))) {
     issues.push(...result.issues);
     if (result.profile) profiles.push(result.profile);
   }

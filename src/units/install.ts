@@ -105,6 +105,11 @@ export async function removeUnitFiles(paths: Paths, files: readonly string[]): P
   }
 }
 
+/** The units linked from timers.target.wants/: the links `systemctl enable` makes for our timers (WantedBy=timers.target). */
+export async function linkedFromTimersTarget(paths: Paths): Promise<Set<string>> {
+  return new Set(await fs.readdir(path.join(unitFolder(paths), 'timers.target.wants')).catch(() => [] as string[]));
+}
+
 /** Names of every profile that has one of our drop-ins in the unit folder. */
 export async function installedProfiles(paths: Paths): Promise<string[]> {
   const entries = await fs.readdir(unitFolder(paths)).catch(() => [] as string[]);

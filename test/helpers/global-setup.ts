@@ -13,6 +13,7 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   { binary: 'setpriv', debianPackage: 'util-linux' },
   { binary: 'runuser', debianPackage: 'util-linux' },
   { binary: 'zstd', debianPackage: 'zstd' },
+  { binary: 'pigz', debianPackage: 'pigz' },
   { binary: 'ss', debianPackage: 'iproute2' },
   { binary: 'pgrep', debianPackage: 'procps' },
   { binary: 'python3', debianPackage: 'python3' },
@@ -58,5 +59,5 @@ export default function globalSetup(): void {
     const packages = [...new Set(missing.map((tool) => tool.debianPackage))].join(' ');
     throw new Error(`the tests need ${missing.map((tool) => tool.binary).join(', ')}: run apt-get install -y ${packages} (as root), then npm test again`);
   }
-  if (process.getuid?.() !== 0) throw new Error('the end-to-end tests boot a container with systemd-nspawn: run npm test as root');
+  if (process.getuid?.() !== 0) throw new Error('the tests and the benchmark need root (they run PostgreSQL as its own user and boot a container with systemd-nspawn): run them as root');
 }

@@ -319,6 +319,21 @@ describe('on a healthy primary + standby', () => {
       expect(listed.stdout).toContain(`/postgres-${THIS_HOST}${suffix}`);
     }
   });
+
+  test('gzip mode compresses with pigz when it is installed, with gzip when it is not; both give a valid .sql.gz', () => {
+    const log = path.join(cluster.base, 'pigz-argv.log');
+    const recordingPigz = dumpWrapper(cluster, 'recording-pigz', `echo "$*" >> ${log}\nexec pigz "$@"`);
+    fs.writeFileSync(log, '');
+    fs.chmodSync(log, 0o666);
+    for (const pigz of [recordingPigz, '/nonexistent/pigz']) {
+      const setup = dbSetup(cluster, { extra: 'PG_DUMP_COMPRESSION=gzip\n' });
+      expect(runCli(['--root', setup.root, 'run', 'pg-backup', 'db'], { PIGZ_BIN: pigz }).exitCode).toBe(0);
+      const check = runCli(['--root', setup.root, 'exec', 'db', '--', 'sh', '-c', `restic dump latest /postgres-${THIS_HOST}.sql.gz | gzip -dc | tail -c 200`]);
+      expect(check.stdout).toContain('PostgreSQL database cluster dump complete');
+    }
+    // The first run went through pigz, with the same flags as gzip; the second, without pigz, did not.
+    expect(fs.readFileSync(log, 'utf8').trim().split('\n')).toEqual(['--rsyncable -c']);
+  });
 });
 
 describe('when the standby changes under the dump', () => {
