@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI, runCli } from '../test/helpers/cli.js';
-import { startCluster, type PgCluster } from '../test/helpers/pg-cluster.js';
+import { standbyProfileLines, startCluster, type PgCluster } from '../test/helpers/pg-cluster.js';
 import { removeTempRoots, tempRoot, writeProfile } from '../test/helpers/temp-root.js';
 import { alternate, measure, median, round, type ProcessRun } from './measure.js';
 
@@ -65,13 +65,7 @@ function newRepository(cluster: PgCluster, mode: Mode): Repository {
     root,
     'db',
     [
-      'RESTIC_REPOSITORY=/srv/repo',
-      'RESTIC_PASSWORD_FILE=/etc/restic/db.password',
-      `PGHOST=${cluster.base}`,
-      `PGPORT=${cluster.standbyPort}`,
-      'PGUSER=postgres',
-      'PGDATABASE=postgres',
-      'PG_OS_USER=postgres',
+      ...standbyProfileLines(cluster),
       // No repmgrd service runs here (no systemd): the guide's `systemctl stop repmgrd` is left out on both sides.
       'PG_REPMGRD_SERVICE=',
       `PG_DUMP_COMPRESSION=${mode}`,
@@ -82,14 +76,10 @@ function newRepository(cluster: PgCluster, mode: Mode): Repository {
   if (init.exitCode !== 0) throw new Error(`init failed: ${init.stderr}`);
   const folder = path.join(root, 'srv/repo');
   const env = {
-    ...process.env,
+    ...newPgEnv(cluster),
     RESTIC_REPOSITORY: folder,
     RESTIC_PASSWORD_FILE: path.join(root, 'etc/restic/db.password'),
     RESTIC_CACHE_DIR: path.join(root, 'var/cache/restic-systemd'),
-    PGHOST: cluster.base,
-    PGPORT: String(cluster.standbyPort),
-    PGUSER: 'postgres',
-    PGDATABASE: 'postgres',
   };
   return { root, folder, env };
 }

@@ -125,3 +125,16 @@ export function startCluster(primaryPort = 55632): PgCluster {
   };
   return cluster;
 }
+
+/** The lines of a profile "db" that dumps this cluster's standby (or another port) into /srv/repo, as postgres. */
+export function standbyProfileLines(cluster: PgCluster, port = cluster.standbyPort): string[] {
+  return [
+    'RESTIC_REPOSITORY=/srv/repo',
+    'RESTIC_PASSWORD_FILE=/etc/restic/db.password',
+    `PGHOST=${cluster.base}`,
+    `PGPORT=${port}`,
+    'PGUSER=postgres',
+    'PGDATABASE=postgres',
+    'PG_OS_USER=postgres',
+  ];
+}

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT, runCli, type CliResult } from '../helpers/cli.js';
-import { PG_BIN, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { PG_BIN, standbyProfileLines, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import { THIS_HOST } from '../helpers/restic.js';
 import { removeTempRoots, tempRoot, writeProfile } from '../helpers/temp-root.js';
 
@@ -28,13 +28,7 @@ function dbSetup(cluster: PgCluster, options: { port?: number; extra?: string; d
     root,
     'db',
     [
-      'RESTIC_REPOSITORY=/srv/repo',
-      'RESTIC_PASSWORD_FILE=/etc/restic/db.password',
-      `PGHOST=${cluster.base}`,
-      `PGPORT=${options.port ?? cluster.standbyPort}`,
-      'PGUSER=postgres',
-      'PGDATABASE=postgres',
-      'PG_OS_USER=postgres',
+      ...standbyProfileLines(cluster, options.port),
       `PG_REPMGRD_STOP_COMMAND=${cluster.repmgrd.stopCommand}`,
       `PG_REPMGRD_START_COMMAND=${cluster.repmgrd.startCommand}`,
       options.extra ?? '',

@@ -15,7 +15,11 @@ import { ensureRootfs } from './rootfs.js';
 export const PROJECT_IN_CONTAINER = '/opt/restic-systemd';
 const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const BOOT_TIMEOUT_MS = 60_000;
-const CGROUP_HIERARCHIES = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'];
+/** The cgroup hierarchies nspawn uses: the hybrid layout's two (as on these machines), or the unified one alone. */
+function cgroupHierarchies(): string[] {
+  const hybrid = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'].filter((hierarchy) => fs.existsSync(hierarchy));
+  return hybrid.length > 0 ? hybrid : ['/sys/fs/cgroup'];
+}
 
 export interface ExecResult {
   exitCode: number;
@@ -52,7 +56,7 @@ export class Container {
     const name = `rsd-e2e-${process.pid}-${++containerCount}`;
     // A cgroup of its own: nspawn makes payload/ and supervisor/ in its caller's cgroup, and
     // containers booted at once by two test workers must not share them.
-    const cgroups = CGROUP_HIERARCHIES.filter((hierarchy) => fs.existsSync(hierarchy)).map((hierarchy) => path.join(hierarchy, name));
+    const cgroups = cgroupHierarchies().map((hierarchy) => path.join(hierarchy, name));
     cgroups.forEach((folder) => fs.mkdirSync(folder));
     const consoleLog = path.join(os.tmpdir(), `${name}.console.log`);
     const consoleFd = fs.openSync(consoleLog, 'w');
