@@ -86,39 +86,42 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
   return [...jobUnits, notify];
 }
 
-/** The jobs a profile runs: always the backup, the database dump when configured. */
+/** The jobs a profile runs on a schedule: always the backup, the database dump when configured, the restore drill when scheduled. */
 export function profileJobs(profile: Profile): JobName[] {
-  return JOB_NAMES.filter((job) => {
-    if (job === 'pg-backup') return profile.databaseConfigured;
-    if (job === 'pg-verify') return profile.databaseConfigured && profile.values.PG_VERIFY_SCHEDULE !== undefined;
-    return true;
-  });
+  return profileServiceJobs(profile).filter((job) => job !== 'pg-verify' || profile.values.PG_VERIFY_SCHEDULE !== undefined);
+}
+
+/** The jobs whose service can run for a profile, by a timer or by `systemctl start`: the restore drill's whenever there is a database. */
+function profileServiceJobs(profile: Profile): JobName[] {
+  return JOB_NAMES.filter((job) => !job.startsWith('pg-') || profile.databaseConfigured);
 }
 
 /** A profile's drop-ins: the per-profile schedule, delay, timeout and writable paths (a local repository, the metrics folder). */
 export function renderProfileDropIns(profile: Profile, context: RenderContext): UnitFile[] {
   const values = profile.values;
-  return profileJobs(profile).flatMap((job) =>
-    UNIT_TYPES.map((type: UnitType) => {
-      const unit = instanceUnit(job, type, profile.name);
-      const keys = JOB_FIELDS[job];
-      const writable = [profile.localRepository, values.BACKUP_METRICS_DIR].filter((item): item is string => item !== undefined);
-      // "-": a path that is missing (a repository before init) must not fail the unit's namespace set-up (226/NAMESPACE); restic then says what is missing.
-      const readWritePaths = writable.map((item) => pathListItem(`-${item}`));
-      return {
-        relativePath: dropInFile(unit),
-        text: template(`drop-in.${type}`)({
-          unit,
-          profile: profile.name,
-          profileFile: profileFile(context.paths, profile.name),
-          schedule: escapeSpecifiers(values[keys.schedule] ?? ''),
-          randomizedDelay: values[keys.randomizedDelay],
-          timeout: values[keys.timeout],
-          readWritePaths,
-        }),
-      };
-    }),
+  const timers = profileJobs(profile);
+  const units: Array<[JobName, UnitType]> = profileServiceJobs(profile).flatMap((job) =>
+    UNIT_TYPES.filter((type) => type === 'service' || timers.includes(job)).map((type): [JobName, UnitType] => [job, type]),
   );
+  return units.map(([job, type]) => {
+    const unit = instanceUnit(job, type, profile.name);
+    const keys = JOB_FIELDS[job];
+    const writable = [profile.localRepository, values.BACKUP_METRICS_DIR].filter((item): item is string => item !== undefined);
+    // "-": a path that is missing (a repository before init) must not fail the unit's namespace set-up (226/NAMESPACE); restic then says what is missing.
+    const readWritePaths = writable.map((item) => pathListItem(`-${item}`));
+    return {
+      relativePath: dropInFile(unit),
+      text: template(`drop-in.${type}`)({
+        unit,
+        profile: profile.name,
+        profileFile: profileFile(context.paths, profile.name),
+        schedule: escapeSpecifiers(values[keys.schedule] ?? ''),
+        randomizedDelay: values[keys.randomizedDelay],
+        timeout: values[keys.timeout],
+        readWritePaths,
+      }),
+    };
+  });
 }
 
 /** Everything `install` writes for these profiles: the templates, then each profile's drop-ins. */

@@ -66,6 +66,12 @@ test('pg-backup@db.service dumps the paused standby into restic, then replay res
       container.run(['runuser', '-u', 'postgres', '--', 'psql', '-X', '-At', '-h', '/run/postgresql', '-p', '5433', '-d', 'app', '-c', 'SELECT label FROM items WHERE id = 5001']).stdout.trim() === 'after the backup' ? true : undefined));
   }), 120_000);
 
+test('pg-verify@db.service restores the latest dump into a scratch cluster inside its sandbox', () =>
+  container.scenario(() => {
+    expectSucceeded(container, 'pg-verify@db.service', startUnit(container, 'pg-verify@db.service'));
+    expect(container.journal({ unit: 'pg-verify@db.service' })).toMatch(/restores: \d+ databases, \d+ tables, \d+ rows/);
+  }), 120_000);
+
 test('the main process killed with SIGKILL mid-dump: ExecStopPost resumes replay, starts repmgrd, and no snapshot of the run remains', () =>
   container.scenario(async () => {
     const before = dumpSnapshots().map((snapshot) => snapshot.id);

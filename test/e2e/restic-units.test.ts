@@ -89,6 +89,12 @@ test('the timer itself starts the service when its calendar comes (a test drop-i
     container.run(['systemctl', 'start', 'restic@myconf.timer']);
   }));
 
+test('the maintenance unit prunes and checks the repository inside its sandbox', () =>
+  container.scenario(() => {
+    expectSucceeded(container, 'restic-maintenance@myconf.service', startUnit(container, 'restic-maintenance@myconf.service'));
+    expect(container.journal({ unit: 'restic-maintenance@myconf.service' })).toContain('repository pruned and checked');
+  }));
+
 test("a changed schedule re-installed rewrites only the profile's timer drop-in, and the timer's next run moves", () =>
   container.scenario(() => {
     const listingBefore = unitDirListing();

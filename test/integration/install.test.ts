@@ -145,7 +145,7 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     expect(fs.readFileSync(path.join(unitDir(root), 'restic@myconf.timer.d/50-restic-systemd.conf'), 'utf8')).toContain('OnCalendar=*:0/15\n');
   });
 
-  test('a profile that no longer has a database loses its pg-backup@ drop-ins and timer', async () => {
+  test('a profile that no longer has a database loses its pg-backup@ and pg-verify@ drop-ins and its timer', async () => {
     const root = tempRoot();
     writeProfile(root, 'db', DB_PROFILE);
     await installCommand(testContext(root, { online: true }), ['db']);
@@ -155,6 +155,7 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     expect(report.removed.sort()).toEqual([
       '/etc/systemd/system/pg-backup@db.service.d/50-restic-systemd.conf',
       '/etc/systemd/system/pg-backup@db.timer.d/50-restic-systemd.conf',
+      '/etc/systemd/system/pg-verify@db.service.d/50-restic-systemd.conf',
     ]);
     expect(report.disabled).toEqual(['pg-backup@db.timer']);
     expect(context.calls).toContain('systemctl disable --now pg-backup@db.timer');
