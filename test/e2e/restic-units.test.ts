@@ -107,6 +107,8 @@ test("a changed schedule re-installed rewrites only the profile's timer drop-in,
     expect(container.unitProperty('restic@myconf.timer', 'NextElapseUSecRealtime')).toMatch(/ 03:17:00 /);
     // The same profile again: nothing written, nothing reloaded.
     expect(cli('install', 'myconf')).not.toContain('wrote ');
+    // status reads the next run from the running systemd.
+    expect(cli('status', 'myconf')).toMatch(/myconf\s+backup\s+.*success.* \d{4}-\d{2}-\d{2} 03:17/);
   }));
 
 test('a wrong password fails the unit, its failure notification runs the profile\'s NOTIFY_COMMAND, and status reports it', () =>
