@@ -15,6 +15,7 @@ import { ensureRootfs } from './rootfs.js';
 export const PROJECT_IN_CONTAINER = '/opt/restic-systemd';
 const CONTAINER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const BOOT_TIMEOUT_MS = 60_000;
+
 /** The cgroup hierarchies nspawn uses: the hybrid layout's two (as on these machines), or the unified one alone. */
 function cgroupHierarchies(): string[] {
   const hybrid = ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'].filter((hierarchy) => fs.existsSync(hierarchy));
@@ -36,7 +37,7 @@ export interface RunOptions {
 
 let containerCount = 0;
 const running = new Set<Container>();
-// A test run that ends abruptly still powers its containers off.
+// A test run that ends abruptly still kills its containers.
 process.on('exit', () => running.forEach((container) => container.kill()));
 
 export class Container {
