@@ -158,8 +158,11 @@ test('a stale lock left by a killed restic is removed and the backup succeeds', 
     env: { ...process.env, RESTIC_REPOSITORY: path.join(setup.root, 'srv/repo'), RESTIC_PASSWORD: setup.password, RESTIC_CACHE_DIR: path.join(setup.root, 'cache') },
     stdio: ['pipe', 'ignore', 'ignore'],
   });
-  for (let tries = 0; tries < 100 && fs.readdirSync(locks).length === 0; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+  // Killed only once its lock is written: a lock file killed half-written cannot be read, and restic ignores those.
+  const written = () => fs.readdirSync(locks).some((lock) => fs.statSync(path.join(locks, lock)).size > 0);
+  for (let tries = 0; tries < 100 && !written(); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
   expect(fs.readdirSync(locks)).toHaveLength(1);
+  await new Promise((resolve) => setTimeout(resolve, 200));
   restic.kill('SIGKILL');
   await new Promise((resolve) => restic.once('exit', resolve));
   expect(fs.readdirSync(locks)).toHaveLength(1);
