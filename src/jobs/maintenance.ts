@@ -8,13 +8,13 @@ import { resticEnvironment, resticVersion } from '../exec/restic.js';
 import type { Profile } from '../profile/load.js';
 import type { JobOutcome } from './job.js';
 import { withRepositoryLock } from './repository-lock.js';
-import { callRestic } from './restic-call.js';
+import { callRestic, removeStaleLocks } from './restic-call.js';
 
 export async function maintenanceJob(context: Context, profile: Profile): Promise<JobOutcome> {
   const env = resticEnvironment(profile, context.paths);
   const version = await resticVersion(context.runner);
   return withRepositoryLock(context, profile, 'maintenance', async () => {
-    await callRestic(context, profile.name, 'removing stale locks (restic unlock)', ['unlock'], { env });
+    await removeStaleLocks(context, profile.name, env);
     await callRestic(context, profile.name, 'restic prune', ['prune'], { env });
     const subset = profile.values.BACKUP_CHECK_SUBSET;
     await callRestic(context, profile.name, 'restic check', ['check', `--read-data-subset=${subset}`], { env });

@@ -21,7 +21,7 @@ import type { JobOutcome } from './job.js';
 import { processAlive, readMarker, removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
 import { forgetRunSnapshots, restoreStandby } from './pg-restore-standby.js';
 import { withRepositoryLock } from './repository-lock.js';
-import { callRestic } from './restic-call.js';
+import { callRestic, removeStaleLocks } from './restic-call.js';
 
 const PAUSE_WAIT_MS = 30_000;
 
@@ -177,7 +177,7 @@ export async function pgBackupJob(context: Context, profile: Profile): Promise<J
 
   return withRepositoryLock(context, profile, 'pg-backup', async () => {
     // Before anything is paused: a repository restic cannot use (wrong password…) fails the run here.
-    await callRestic(context, profile.name, 'removing stale locks (restic unlock)', ['unlock'], { env }).catch((error: unknown) => {
+    await removeStaleLocks(context, profile.name, env).catch((error: unknown) => {
       throw error instanceof JobError ? fail(error.message, ExitCode.ResticFailed) : error;
     });
     await recoverEarlierRun(context, profile, env);

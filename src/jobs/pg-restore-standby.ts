@@ -7,7 +7,7 @@ import type { Context } from '../context.js';
 import { resumeReplay, replayPauseState } from '../exec/postgres.js';
 import { startRepmgrd } from '../exec/repmgrd.js';
 import type { Profile } from '../profile/load.js';
-import { callRestic } from './restic-call.js';
+import { callRestic, removeStaleLocks } from './restic-call.js';
 import type { PgRunMarker } from './pg-marker.js';
 
 const RESUME_CHECKS = 20;
@@ -45,7 +45,7 @@ export async function restoreStandby(context: Context, profile: Profile, marker:
 export async function forgetRunSnapshots(context: Context, profile: Profile, env: Record<string, string>, runId: string): Promise<string[]> {
   // The failed run's restic may have died holding its lock (broken pipe, SIGTERM), and forget needs
   // an exclusive one: remove stale locks first (live ones are never touched).
-  await callRestic(context, profile.name, 'removing stale locks (restic unlock)', ['unlock'], { env });
+  await removeStaleLocks(context, profile.name, env);
   const listed = await callRestic(context, profile.name, 'listing the snapshots of the failed run', ['snapshots', '--json', '--tag', `run:${runId}`], { env });
   const ids = (JSON.parse(listed.stdout || '[]') as Array<{ id: string }>).map((snapshot) => snapshot.id);
   if (ids.length > 0) {

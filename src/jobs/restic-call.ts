@@ -21,8 +21,13 @@ export async function callResticUnlockingStale(context: Context, profile: string
     return interpret(result, profile, what, accept);
   }
   context.log.info(`${what}: the repository is locked; removing stale locks (restic unlock) and trying again`);
-  await callRestic(context, profile, 'removing stale locks (restic unlock)', ['unlock'], { env: options.env });
+  await removeStaleLocks(context, profile, options.env);
   return callRestic(context, profile, what, args, options, accept);
+}
+
+/** `restic unlock`: removes only the locks whose process is gone, never a live one. */
+export function removeStaleLocks(context: Context, profile: string, env: RunOptions['env']): Promise<RunResult> {
+  return callRestic(context, profile, 'removing stale locks (restic unlock)', ['unlock'], { env });
 }
 
 function interpret(result: RunResult, profile: string, what: string, accept: number[]): RunResult {

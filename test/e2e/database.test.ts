@@ -28,12 +28,7 @@ function dumpSnapshots(): Array<{ id: string; tags: string[] }> {
 beforeAll(async () => {
   container = await Container.boot();
   container.run(['sh', `${PROJECT_IN_CONTAINER}/test/e2e/container/pg-cluster.sh`]);
-  container.writeFile('/etc/restic/db.password', 'e2e-password-db\n', 0o600);
-  container.writeFile(
-    '/etc/restic/db.conf',
-    ['RESTIC_REPOSITORY=/var/lib/restic/db', 'RESTIC_PASSWORD_FILE=/etc/restic/db.password', 'BACKUP_PATHS=/etc', 'PGHOST=/run/postgresql', 'PGPORT=5433', 'PGUSER=postgres', 'PG_OS_USER=postgres', ''].join('\n'),
-    0o600,
-  );
+  container.writeProfile('db', ['RESTIC_REPOSITORY=/var/lib/restic/db', 'BACKUP_PATHS=/etc', 'PGHOST=/run/postgresql', 'PGPORT=5433', 'PGUSER=postgres', 'PG_OS_USER=postgres'], 'e2e-password-db');
   container.run(['restic-systemd', 'init', 'db']);
   container.run(['restic-systemd', 'install', 'db']);
 }, 600_000);

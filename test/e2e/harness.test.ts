@@ -9,8 +9,7 @@ import { expectSucceeded, startUnit } from './harness/units.js';
 test('a unit whose ExecStart= path is wrong fails the tier, and the failure shows the container journal; the stopped container leaves nothing behind', async () => {
   const container = await Container.boot();
   try {
-    container.writeFile('/etc/restic/myconf.password', 'e2e-password\n', 0o600);
-    container.writeFile('/etc/restic/myconf.conf', 'RESTIC_REPOSITORY=/var/lib/restic/myconf\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\n', 0o600);
+    container.writeProfile('myconf', ['RESTIC_REPOSITORY=/var/lib/restic/myconf'], 'e2e-password');
     container.run(['restic-systemd', 'install', 'myconf']);
     // Deliberately broken: the unit's program is not there.
     container.writeFile('/etc/systemd/system/restic@myconf.service.d/zz-broken.conf', '[Service]\nExecStart=\nExecStart=/opt/restic-systemd/dist/no-such-cli.js run backup %i\n');

@@ -15,11 +15,6 @@ function unitDirListing(): string {
   return container.sh(`cd ${UNIT_DIR} && { find . -type f -exec sha256sum {} + | awk '{ print $2, $1 }'; find . -type l -printf '%p -> %l\\n'; } | sort`).stdout;
 }
 
-function writeProfile(name: string, lines: string[], password: string): void {
-  container.writeFile(`/etc/restic/${name}.password`, `${password}\n`, 0o600);
-  container.writeFile(`/etc/restic/${name}.conf`, [`RESTIC_PASSWORD_FILE=/etc/restic/${name}.password`, ...lines, ''].join('\n'), 0o600);
-}
-
 function cli(...args: string[]): string {
   return container.run(['restic-systemd', ...args]).stdout;
 }
@@ -48,7 +43,7 @@ test("the guide's flow: profile, init, install; the timer runs on the profile's 
       echo 'only root reads this' > /media/myconf/root-only.txt && chmod 0400 /media/myconf/root-only.txt
       echo 'mode 000, owned by nobody' > /media/myconf/private/locked.txt
       chown -R nobody:nogroup /media/myconf/private && chmod 0000 /media/myconf/private/locked.txt && chmod 0700 /media/myconf/private`);
-    writeProfile('myconf', MYCONF, 'e2e-password-myconf');
+    container.writeProfile('myconf', MYCONF, 'e2e-password-myconf');
     expect(cli('init', 'myconf')).toContain('created the repository');
     expect(cli('install', 'myconf')).toContain('enabled restic@myconf.timer');
 
@@ -98,7 +93,7 @@ test('the maintenance unit prunes and checks the repository inside its sandbox',
 test("a changed schedule re-installed rewrites only the profile's timer drop-in, and the timer's next run moves", () =>
   container.scenario(() => {
     const listingBefore = unitDirListing();
-    writeProfile('myconf', [...MYCONF, 'BACKUP_SCHEDULE=*-*-* 03:17:00', 'BACKUP_RANDOMIZED_DELAY=0'], 'e2e-password-myconf');
+    container.writeProfile('myconf', [...MYCONF, 'BACKUP_SCHEDULE=*-*-* 03:17:00', 'BACKUP_RANDOMIZED_DELAY=0'], 'e2e-password-myconf');
     const output = cli('install', 'myconf');
     expect(output.trim().split('\n').filter((line) => line.startsWith('wrote '))).toEqual([`wrote ${UNIT_DIR}/restic@myconf.timer.d/50-restic-systemd.conf`]);
     const changed = diffLines(listingBefore, unitDirListing());
@@ -114,7 +109,7 @@ test("a changed schedule re-installed rewrites only the profile's timer drop-in,
 test('a wrong password fails the unit, its failure notification runs the profile\'s NOTIFY_COMMAND, and status reports it', () =>
   container.scenario(async () => {
     container.writeFile('/usr/local/bin/e2e-notify', '#!/bin/sh\nlogger -t e2e-notify "$RESTIC_SYSTEMD_UNIT $RESTIC_SYSTEMD_RESULT $RESTIC_SYSTEMD_EXIT_CODE"\n', 0o755);
-    writeProfile('broken', [...MYCONF, 'BACKUP_PATHS=/media/myconf', 'NOTIFY_COMMAND=/usr/local/bin/e2e-notify'], 'not-the-password');
+    container.writeProfile('broken', [...MYCONF, 'BACKUP_PATHS=/media/myconf', 'NOTIFY_COMMAND=/usr/local/bin/e2e-notify'], 'not-the-password');
     cli('install', 'broken');
     const run = startUnit(container, 'restic@broken.service');
     expect(run).toEqual({ result: 'exit-code', exitStatus: '5' });
@@ -134,7 +129,7 @@ const MAX_EXPOSURE = 3.0;
 
 test('every service scores "OK" or better (exposure 3.0 or lower) in systemd-analyze security', () =>
   container.scenario(() => {
-    writeProfile('db', ['RESTIC_REPOSITORY=/var/lib/restic/db', 'PGPORT=5433', 'PG_VERIFY_SCHEDULE=weekly'], 'e2e-password-db');
+    container.writeProfile('db', ['RESTIC_REPOSITORY=/var/lib/restic/db', 'PGPORT=5433', 'PG_VERIFY_SCHEDULE=weekly'], 'e2e-password-db');
     cli('install', 'db');
     const services = ['restic@myconf.service', 'restic-maintenance@myconf.service', 'pg-backup@db.service', 'pg-verify@db.service', 'restic-notify@restic@myconf.service.service'];
     const scores = Object.fromEntries(

@@ -132,6 +132,12 @@ export class Container {
     this.run(['sh', '-euc', 'umask 077; mkdir -p "$(dirname "$1")"; cat > "$1"; chmod "$2" "$1"', 'sh', file, mode.toString(8)], { input: content });
   }
 
+  /** A profile /etc/restic/<name>.conf (0600) with these lines, and its password file. */
+  writeProfile(name: string, lines: readonly string[], password: string): void {
+    this.writeFile(`/etc/restic/${name}.password`, `${password}\n`, 0o600);
+    this.writeFile(`/etc/restic/${name}.conf`, [`RESTIC_PASSWORD_FILE=/etc/restic/${name}.password`, ...lines, ''].join('\n'), 0o600);
+  }
+
   readFile(file: string): string {
     return this.run(['cat', file]).stdout;
   }
