@@ -4,15 +4,14 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, UsageError } from '../errors.js';
 import { classifyResticFailure, resticEnvironment } from '../exec/restic.js';
-import { withRepositoryLock } from '../jobs/repository-lock.js';
+import { withRepositoryLock } from '../locks/repository-lock.js';
 import { callRestic } from '../jobs/restic-call.js';
+import { writeFileSafely } from '../files/write.js';
 import { onHost } from '../paths.js';
 import { loadProfile, type Profile } from '../profile/load.js';
-import { writeFileAtomic } from '../units/install.js';
 
 /** Write a random password into the profile's RESTIC_PASSWORD_FILE unless it exists; true if written. */
 async function generatePasswordFile(context: Context, profile: Profile): Promise<boolean> {
@@ -20,10 +19,8 @@ async function generatePasswordFile(context: Context, profile: Profile): Promise
   if (!target) {
     throw new UsageError(`--generate-password needs RESTIC_PASSWORD_FILE in ${profile.file}: add RESTIC_PASSWORD_FILE=/etc/restic/${profile.name}.password`);
   }
-  const hostPath = onHost(context.paths, target);
-  if (fs.existsSync(hostPath)) return false;
-  fs.mkdirSync(path.dirname(hostPath), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(hostPath, `${crypto.randomBytes(32).toString('base64url')}\n`, 0o600);
+  if (fs.existsSync(onHost(context.paths, target))) return false;
+  writeFileSafely(context.paths.root, target, `${crypto.randomBytes(32).toString('base64url')}\n`, { mode: 0o600, createFolders: 0o700, exclusive: true });
   return true;
 }
 

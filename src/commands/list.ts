@@ -1,7 +1,7 @@
 /** `list`: the profiles found, and whether each is installed, enabled and healthy. */
 import type { Context } from '../context.js';
 import { enabledUnits } from '../exec/systemctl.js';
-import { jobHealth } from '../jobs/health.js';
+import { jobHealth } from '../reporting/health.js';
 import { installedProfiles } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
 import { loadForReport, profileNames } from './status.js';

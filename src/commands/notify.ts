@@ -4,8 +4,8 @@
  */
 import type { Context } from '../context.js';
 import { ExitCode, JobError, UsageError } from '../errors.js';
-import { runNotifyCommand } from '../jobs/notify.js';
-import { readStatus } from '../jobs/status.js';
+import { runNotifyCommand } from '../reporting/notify.js';
+import { readStatus } from '../reporting/status-file.js';
 import { loadProfile } from '../profile/load.js';
 import { JOB_NAMES, JOBS } from '../units/names.js';
 

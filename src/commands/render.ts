@@ -2,14 +2,15 @@
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { loadProfile } from '../profile/load.js';
-import { writeFileAtomic } from '../units/install.js';
+import { writeFileSafely } from '../files/write.js';
 import { renderUnits } from '../units/render.js';
 
 export async function renderCommand(context: Context, name: string, out?: string): Promise<void> {
   const profile = await loadProfile(name, context.paths, context.runner);
   const files = renderUnits([profile], { paths: context.paths, entrypoint: context.entrypoint() });
   if (out) {
-    for (const file of files) await writeFileAtomic(path.join(out, file.relativePath), file.text, 0o644);
+    // An operator's folder, not under --root: it must not be one another account could change.
+    for (const file of files) writeFileSafely('/', path.resolve(out, file.relativePath), file.text, { mode: 0o644, createFolders: 0o755 });
   }
   if (context.json) {
     context.print(JSON.stringify({ files: files.map((file) => ({ path: path.posix.join(context.paths.unitDir, file.relativePath), text: file.text })) }, null, 2));

@@ -8,11 +8,11 @@ import { ExitCode, JobError, ToolError } from '../errors.js';
 import { backupJob } from '../jobs/backup.js';
 import type { Job, JobOutcome } from '../jobs/job.js';
 import { maintenanceJob } from '../jobs/maintenance.js';
-import { ping, pingUrl } from '../jobs/notify.js';
-import { pgBackupJob } from '../jobs/pg-backup.js';
-import { pgCleanupJob } from '../jobs/pg-cleanup.js';
-import { pgVerifyJob } from '../jobs/pg-verify.js';
-import { readStatus, writeMetrics, writeStatus, type JobStatus } from '../jobs/status.js';
+import { ping, pingUrl } from '../reporting/notify.js';
+import { pgBackupJob } from '../jobs/database/pg-backup.js';
+import { pgCleanupJob } from '../jobs/database/pg-cleanup.js';
+import { pgVerifyJob } from '../jobs/database/pg-verify.js';
+import { readStatus, writeMetrics, writeStatus, type JobStatus } from '../reporting/status-file.js';
 import { loadProfile, profileFromEnvironment, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
 
 export const RUNNABLE_JOBS = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob, 'pg-verify': pgVerifyJob } satisfies Record<string, Job>;

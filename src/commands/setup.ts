@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { JobError, UsageError } from '../errors.js';
-import { readStatus } from '../jobs/status.js';
+import { readStatus } from '../reporting/status-file.js';
 import { onHost, profileFile } from '../paths.js';
 import { assertProfileName } from '../profile/name.js';
-import { writeFileAtomic } from '../units/install.js';
+import { makeFolder, writeFileSafely } from '../files/write.js';
 import { initRepository } from './init.js';
 import { installUnits, type ChangeReport } from './install.js';
 import { runCommand } from './run.js';
@@ -40,9 +40,10 @@ export async function setupCommand(context: Context, name: string, options: Setu
   const repository = options.repository && !options.repository.startsWith('/') ? options.repository : targetPath(context, options.repository ?? `/var/lib/restic/${name}`);
   const passwordFile = path.posix.join(paths.configDir, `${name}.password`);
 
-  fs.mkdirSync(onHost(paths, paths.configDir), { recursive: true, mode: 0o700 });
-  if (fs.existsSync(hostFile)) fs.copyFileSync(hostFile, `${hostFile}.old`);
-  await writeFileAtomic(hostFile, `RESTIC_REPOSITORY=${repository}\nRESTIC_PASSWORD_FILE=${passwordFile}\nBACKUP_PATHS=${backupPath}\n`, 0o600);
+  makeFolder(paths.root, paths.configDir, 0o700);
+  // The old profile's content goes into a new file: a link planted at <name>.conf.old is replaced, never followed.
+  if (fs.existsSync(hostFile)) writeFileSafely(paths.root, `${file}.old`, fs.readFileSync(hostFile), { mode: 0o600 });
+  writeFileSafely(paths.root, file, `RESTIC_REPOSITORY=${repository}\nRESTIC_PASSWORD_FILE=${passwordFile}\nBACKUP_PATHS=${backupPath}\n`, { mode: 0o600 });
   const lines = [`wrote ${file} (mode 0600): backs up ${backupPath} into ${repository}`];
 
   const init = await initRepository(context, name, true);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, ProfileError, formatIssue } from '../errors.js';
 import { timerTimes } from '../exec/systemctl.js';
-import { jobHealth } from '../jobs/health.js';
+import { jobHealth } from '../reporting/health.js';
 import { maskSecrets } from '../log.js';
 import { onHost } from '../paths.js';
 import { loadProfile, type Profile } from '../profile/load.js';

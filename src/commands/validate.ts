@@ -12,7 +12,7 @@ import { classifyResticFailure, resticEnvironment, resticVersion } from '../exec
 import { verifyUnits } from '../exec/systemd-analyze.js';
 import { assertProfileName } from '../profile/name.js';
 import { loadProfile, type Profile } from '../profile/load.js';
-import { writeFileAtomic } from '../units/install.js';
+import { writeFileSafely } from '../files/write.js';
 import { instanceUnit, UNIT_TYPES } from '../units/names.js';
 import { profileJobs, renderUnits } from '../units/render.js';
 
@@ -41,7 +41,7 @@ async function checkUnits(context: Context, profile: Profile, problems: string[]
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-validate-'));
   try {
     for (const file of renderUnits([profile], { paths: context.paths, entrypoint: context.entrypoint() })) {
-      await writeFileAtomic(path.join(folder, file.relativePath), file.text, 0o644);
+      writeFileSafely('/', path.join(folder, file.relativePath), file.text, { mode: 0o644, createFolders: 0o700 });
     }
     const units = profileJobs(profile).flatMap((job) => UNIT_TYPES.map((type) => path.join(folder, instanceUnit(job, type, profile.name))));
     const complaints = await verifyUnits(context.runner, units);

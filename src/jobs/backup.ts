@@ -9,9 +9,9 @@ import { backupArgs, forgetArgs, jobTags, parseBackupLine, resticEnvironment, re
 import { onHost } from '../paths.js';
 import type { Profile } from '../profile/load.js';
 import type { JobOutcome } from './job.js';
-import { formatBytes } from './format.js';
-import { progressReporter } from './progress.js';
-import { withRepositoryLock } from './repository-lock.js';
+import { formatBytes } from '../reporting/format.js';
+import { progressReporter } from '../reporting/progress.js';
+import { withRepositoryLock } from '../locks/repository-lock.js';
 import { callResticUnlockingStale } from './restic-call.js';
 
 const RESTIC_INCOMPLETE = 3;

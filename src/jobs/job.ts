@@ -2,7 +2,7 @@
 import type { Context } from '../context.js';
 import type { ExitCode } from '../errors.js';
 import type { Profile } from '../profile/load.js';
-import type { JobResult, RunStats } from './status.js';
+import type { JobResult, RunStats } from '../reporting/status-file.js';
 
 export interface JobOutcome extends RunStats {
   result: JobResult;

@@ -7,7 +7,7 @@ import { ExitCode } from '../errors.js';
 import { resticEnvironment, resticVersion } from '../exec/restic.js';
 import type { Profile } from '../profile/load.js';
 import type { JobOutcome } from './job.js';
-import { withRepositoryLock } from './repository-lock.js';
+import { withRepositoryLock } from '../locks/repository-lock.js';
 import { callRestic, removeStaleLocks } from './restic-call.js';
 
 export async function maintenanceJob(context: Context, profile: Profile): Promise<JobOutcome> {

@@ -1,11 +1,12 @@
 /**
- * Writes and removes unit files under the unit folder: atomically (temp file + rename), only when
- * the content differs, and only files that carry restic-systemd's marker. No systemctl here.
+ * Writes and removes unit files under the unit folder (through files/write.ts: atomically, never
+ * through a link), only when the content differs, and only files that carry restic-systemd's
+ * marker. No systemctl here.
  */
 import fs from 'node:fs/promises';
-import fsExtra from 'fs-extra';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
+import { removeFileSafely, writeFileSafely } from '../files/write.js';
 import { onHost, type Paths } from '../paths.js';
 import { DROP_IN_NAME, MARKER, allDropIns, profileOfDropInFolder } from './names.js';
 import type { UnitFile } from './render.js';
@@ -53,28 +54,8 @@ export async function planWrites(paths: Paths, files: readonly UnitFile[]): Prom
   return plan;
 }
 
-/** Write a file atomically: a temp file in the same folder, then rename over the target. */
-export async function writeFileAtomic(file: string, text: string, mode: number): Promise<void> {
-  await fsExtra.ensureDir(path.dirname(file), 0o755);
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    const handle = await fs.open(temp, 'w', mode);
-    try {
-      await handle.writeFile(text);
-      await handle.chmod(mode);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await fs.rename(temp, file);
-  } catch (error) {
-    await fsExtra.remove(temp);
-    throw new EnvironmentError(`cannot write ${file}: ${(error as Error).message}`);
-  }
-}
-
 export async function writeUnitFiles(paths: Paths, files: readonly UnitFile[]): Promise<void> {
-  for (const file of files) await writeFileAtomic(path.join(unitFolder(paths), file.relativePath), file.text, UNIT_MODE);
+  for (const file of files) writeFileSafely(paths.root, path.posix.join(paths.unitDir, file.relativePath), file.text, { mode: UNIT_MODE, createFolders: 0o755 });
 }
 
 /** Our files among these candidates (relative paths) that exist. */
@@ -94,15 +75,7 @@ export function existingOwnDropIns(paths: Paths, profile: string): Promise<strin
 
 /** Remove files (relative paths) and the drop-in folders they leave empty. */
 export async function removeUnitFiles(paths: Paths, files: readonly string[]): Promise<void> {
-  for (const file of files) {
-    const full = path.join(unitFolder(paths), file);
-    try {
-      await fsExtra.remove(full);
-      if (path.dirname(file) !== '.') await fs.rmdir(path.dirname(full)).catch(() => undefined);
-    } catch (error) {
-      throw new EnvironmentError(`cannot remove ${full}: ${(error as Error).message}`);
-    }
-  }
+  for (const file of files) removeFileSafely(paths.root, path.posix.join(paths.unitDir, file), { removeEmptyFolder: path.posix.dirname(file) !== '.' });
 }
 
 /** The units linked from timers.target.wants/: the links `systemctl enable` makes for our timers (WantedBy=timers.target). */

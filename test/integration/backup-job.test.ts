@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { repositoryLockFile } from '../../src/jobs/repository-lock.js';
+import { repositoryLockFile } from '../../src/locks/repository-lock.js';
 import { loadProfile } from '../../src/profile/load.js';
 import { runCli } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';

@@ -4,15 +4,15 @@
  * replay and restarts repmgrd as the marker says, and, unless systemd reports success, forgets
  * the run's snapshot and records the run as failed.
  */
-import type { Context } from '../context.js';
-import { ExitCode, JobError } from '../errors.js';
-import { resticEnvironment } from '../exec/restic.js';
-import type { Profile } from '../profile/load.js';
-import type { JobOutcome } from './job.js';
+import type { Context } from '../../context.js';
+import { ExitCode, JobError } from '../../errors.js';
+import { resticEnvironment } from '../../exec/restic.js';
+import type { Profile } from '../../profile/load.js';
+import type { JobOutcome } from '../job.js';
 import { processAlive, readMarker, removeMarker } from './pg-marker.js';
-import { forgetRunSnapshots, restoreStandby } from './pg-restore-standby.js';
-import { withRepositoryLock } from './repository-lock.js';
-import { readStatus, writeStatus } from './status.js';
+import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
+import { withRepositoryLock } from '../../locks/repository-lock.js';
+import { readStatus, writeStatus } from '../../reporting/status-file.js';
 
 export async function pgCleanupJob(context: Context, profile: Profile): Promise<JobOutcome> {
   const { paths, log } = context;

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { CommandError, LockTimeoutError } from '../errors.js';
+import { makeFolder, openLockFile } from '../files/write.js';
 import { onHost, type Paths } from '../paths.js';
 import type { Profile } from '../profile/load.js';
 import { timespanSeconds } from '../profile/timespan.js';
@@ -22,18 +23,25 @@ function repositoryKey(profile: Profile): string {
   return crypto.createHash('sha256').update(repository).digest('hex').slice(0, 16);
 }
 
+function lockPath(paths: Paths, profile: Profile): string {
+  return path.posix.join(paths.stateDir, 'locks', `${repositoryKey(profile)}.lock`);
+}
+
 /** The lock file of the profile's repository, on this host. */
 export function repositoryLockFile(paths: Paths, profile: Profile): string {
-  return onHost(paths, path.posix.join(paths.stateDir, 'locks', `${repositoryKey(profile)}.lock`));
+  return onHost(paths, lockPath(paths, profile));
 }
 
 /** Run work while holding the lock of the profile's repository, waiting up to BACKUP_LOCK_WAIT. */
 export async function withRepositoryLock<T>(context: Context, profile: Profile, job: string, work: () => Promise<T>): Promise<T> {
   const file = repositoryLockFile(context.paths, profile);
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600);
+  makeFolder(context.paths.root, context.paths.stateDir, 0o755);
+  const fd = openLockFile(context.paths.root, lockPath(context.paths, profile), 0o700);
   try {
-    const holder = () => fs.readFileSync(file, 'utf8').trim() || 'another job';
+    const holder = () => {
+      const note = Buffer.alloc(512);
+      return note.toString('utf8', 0, fs.readSync(fd, note, 0, note.length, 0)).trim() || 'another job';
+    };
     const free = await context.runner.run('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(CONFLICT), '3'], { fd3: fd });
     if (free.exitCode === CONFLICT) {
       const wait = profile.values.BACKUP_LOCK_WAIT;

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { onHost, type Paths } from '../paths.js';
-import { writeFileAtomic } from '../units/install.js';
+import { onHost, type Paths } from '../../paths.js';
+import { removeFileSafely, writeFileSafely } from '../../files/write.js';
 
 export interface PgRunMarker {
   runId: string;
@@ -16,24 +16,24 @@ export interface PgRunMarker {
   replayPaused: boolean;
 }
 
-function markerFile(paths: Paths, profile: string): string {
-  return onHost(paths, path.posix.join(paths.stateDir, `${profile}.pg-backup.marker.json`));
+function markerPath(paths: Paths, profile: string): string {
+  return path.posix.join(paths.stateDir, `${profile}.pg-backup.marker.json`);
 }
 
 export function readMarker(paths: Paths, profile: string): PgRunMarker | undefined {
   try {
-    return JSON.parse(fs.readFileSync(markerFile(paths, profile), 'utf8')) as PgRunMarker;
+    return JSON.parse(fs.readFileSync(onHost(paths, markerPath(paths, profile)), 'utf8')) as PgRunMarker;
   } catch {
     return undefined;
   }
 }
 
 export async function writeMarker(paths: Paths, profile: string, marker: PgRunMarker): Promise<void> {
-  await writeFileAtomic(markerFile(paths, profile), `${JSON.stringify(marker)}\n`, 0o600);
+  writeFileSafely(paths.root, markerPath(paths, profile), `${JSON.stringify(marker)}\n`, { mode: 0o600, createFolders: 0o755 });
 }
 
 export function removeMarker(paths: Paths, profile: string): void {
-  fs.rmSync(markerFile(paths, profile), { force: true });
+  removeFileSafely(paths.root, markerPath(paths, profile));
 }
 
 /** True while the process exists and is not a zombie (killed, waiting to be reaped). */

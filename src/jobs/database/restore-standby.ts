@@ -3,11 +3,11 @@
  * unit's ExecStopPost (`run pg-cleanup`): resume WAL replay, start repmgrd again, and forget the
  * snapshots of a run that did not succeed.
  */
-import type { Context } from '../context.js';
-import { resumeReplay, replayPauseState } from '../exec/postgres.js';
-import { startRepmgrd } from '../exec/repmgrd.js';
-import type { Profile } from '../profile/load.js';
-import { callRestic, removeStaleLocks } from './restic-call.js';
+import type { Context } from '../../context.js';
+import { resumeReplay, replayPauseState } from '../../exec/postgres.js';
+import { startRepmgrd } from '../../exec/repmgrd.js';
+import type { Profile } from '../../profile/load.js';
+import { callRestic, removeStaleLocks } from '../restic-call.js';
 import type { PgRunMarker } from './pg-marker.js';
 
 const RESUME_CHECKS = 20;

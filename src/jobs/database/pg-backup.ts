@@ -8,20 +8,20 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Context } from '../context.js';
-import { ExitCode, JobError, ToolError, type ExitCode as Code } from '../errors.js';
-import { COMPRESSORS, QueryError, dumpStages, pauseReplay, replayPauseState, standbyState, type StandbyState } from '../exec/postgres.js';
-import { stopRepmgrd } from '../exec/repmgrd.js';
-import { toolAvailable } from '../exec/tools.js';
-import { classifyResticFailure, forgetArgs, jobTags, parseBackupLine, resticEnvironment, resticVersion, snapshotHost, type BackupSummary } from '../exec/restic.js';
-import { baseEnvironment, type RunResult } from '../exec/runner.js';
-import type { Profile } from '../profile/load.js';
-import { timespanSeconds } from '../profile/timespan.js';
-import type { JobOutcome } from './job.js';
+import type { Context } from '../../context.js';
+import { ExitCode, JobError, ToolError, type ExitCode as Code } from '../../errors.js';
+import { COMPRESSORS, QueryError, dumpStages, pauseReplay, replayPauseState, standbyState, type StandbyState } from '../../exec/postgres.js';
+import { stopRepmgrd } from '../../exec/repmgrd.js';
+import { toolAvailable } from '../../exec/tools.js';
+import { classifyResticFailure, forgetArgs, jobTags, parseBackupLine, resticEnvironment, resticVersion, snapshotHost, type BackupSummary } from '../../exec/restic.js';
+import { baseEnvironment, type RunResult } from '../../exec/runner.js';
+import type { Profile } from '../../profile/load.js';
+import { timespanSeconds } from '../../profile/timespan.js';
+import type { JobOutcome } from '../job.js';
 import { processAlive, readMarker, removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
-import { forgetRunSnapshots, restoreStandby } from './pg-restore-standby.js';
-import { withRepositoryLock } from './repository-lock.js';
-import { callRestic, removeStaleLocks } from './restic-call.js';
+import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
+import { withRepositoryLock } from '../../locks/repository-lock.js';
+import { callRestic, removeStaleLocks } from '../restic-call.js';
 
 const PAUSE_WAIT_MS = 30_000;
 

@@ -7,7 +7,7 @@ import { calendarInterval } from '../exec/systemd-analyze.js';
 import type { Profile } from '../profile/load.js';
 import { JOB_FIELDS, profileJobs } from '../units/render.js';
 import type { JobName } from '../units/names.js';
-import { readStatus, type JobStatus } from './status.js';
+import { readStatus, type JobStatus } from './status-file.js';
 
 export interface JobHealth {
   job: JobName;

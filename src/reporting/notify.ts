@@ -5,7 +5,7 @@
  */
 import type { Context } from '../context.js';
 import type { Profile } from '../profile/load.js';
-import type { JobStatus } from './status.js';
+import type { JobStatus } from './status-file.js';
 
 const PING_TIMEOUT_MS = 10_000;
 

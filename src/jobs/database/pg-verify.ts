@@ -7,16 +7,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Context } from '../context.js';
-import { ExitCode, JobError } from '../errors.js';
-import { querySql } from '../exec/postgres.js';
-import { jobTags, resticEnvironment, resticVersion, snapshotHost } from '../exec/restic.js';
-import { baseEnvironment } from '../exec/runner.js';
-import { toolBinary } from '../exec/tools.js';
-import type { Profile } from '../profile/load.js';
-import type { JobOutcome } from './job.js';
-import { withRepositoryLock } from './repository-lock.js';
-import { callRestic } from './restic-call.js';
+import type { Context } from '../../context.js';
+import { ExitCode, JobError } from '../../errors.js';
+import { querySql } from '../../exec/postgres.js';
+import { jobTags, resticEnvironment, resticVersion, snapshotHost } from '../../exec/restic.js';
+import { baseEnvironment } from '../../exec/runner.js';
+import { toolBinary } from '../../exec/tools.js';
+import type { Profile } from '../../profile/load.js';
+import type { JobOutcome } from '../job.js';
+import { withRepositoryLock } from '../../locks/repository-lock.js';
+import { callRestic } from '../restic-call.js';
 
 const VERIFIER = 'restore_verifier';
 const PORT = '5432';

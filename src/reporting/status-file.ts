@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ExitCode } from '../errors.js';
 import { onHost, type Paths } from '../paths.js';
-import { writeFileAtomic } from '../units/install.js';
+import { writeFileSafely } from '../files/write.js';
 
 export type JobResult = 'success' | 'warning' | 'failure';
 
@@ -36,8 +36,13 @@ export interface JobStatus extends RunStats {
   lastSnapshot: { id: string; time: string } | null;
 }
 
+/** The status file of a job, as the target system sees it. */
+function statusPath(paths: Paths, profile: string, job: string): string {
+  return path.posix.join(paths.stateDir, `${profile}.${job}.json`);
+}
+
 export function statusFile(paths: Paths, profile: string, job: string): string {
-  return onHost(paths, path.posix.join(paths.stateDir, `${profile}.${job}.json`));
+  return onHost(paths, statusPath(paths, profile, job));
 }
 
 export function readStatus(paths: Paths, profile: string, job: string): JobStatus | undefined {
@@ -49,7 +54,7 @@ export function readStatus(paths: Paths, profile: string, job: string): JobStatu
 }
 
 export async function writeStatus(paths: Paths, status: JobStatus): Promise<void> {
-  await writeFileAtomic(statusFile(paths, status.profile, status.job), `${JSON.stringify(status, null, 2)}\n`, 0o644);
+  writeFileSafely(paths.root, statusPath(paths, status.profile, status.job), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644, createFolders: 0o755 });
 }
 
 function metricLine(name: string, status: JobStatus, value: number): string {
@@ -69,6 +74,6 @@ export function renderMetrics(status: JobStatus): string {
 }
 
 export async function writeMetrics(paths: Paths, folder: string, status: JobStatus): Promise<void> {
-  const file = path.join(onHost(paths, folder), `restic-systemd_${status.profile}_${status.job}.prom`);
-  await writeFileAtomic(file, renderMetrics(status), 0o644);
+  // The textfile folder belongs to node_exporter's account: written into without following anything in it.
+  writeFileSafely(paths.root, path.posix.join(folder, `restic-systemd_${status.profile}_${status.job}.prom`), renderMetrics(status), { mode: 0o644, trust: 'shared' });
 }

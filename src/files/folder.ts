@@ -1,0 +1,133 @@
+/**
+ * Opening a folder of the target system the way a root-run tool must: component by component from
+ * the root, each through the descriptor of the folder before it (the /proc/self/fd/<fd>/<name>
+ * form of openat(2)), so that no folder can be swapped for a link between a check and a write.
+ * A link is followed only when it lies in a folder only root can change, and an absolute link is
+ * resolved inside the root (as `systemctl --root` does), never on the host around it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { EnvironmentError } from '../errors.js';
+
+const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
+const MAX_LINKS = 40;
+
+/**
+ * private: every folder on the way belongs to root (or to the user running the tool) and is not
+ * writable by group or others (a world-writable sticky folder such as /tmp may be passed through).
+ * shared: the same, except that the last folder may belong to another account, as a
+ * node_exporter textfile folder does; nothing in it is ever followed.
+ */
+export type FolderTrust = 'private' | 'shared';
+
+export interface FolderOptions {
+  /** Create missing folders with this mode. */
+  create?: number;
+  trust?: FolderTrust;
+}
+
+/** An open folder: names inside it are reached through its descriptor, never through its path again. */
+export class OpenFolder {
+  constructor(
+    readonly fd: number,
+    /** The folder as the operator would write it (on this host). */
+    readonly shown: string,
+  ) {}
+
+  /** The path of an entry of this folder, resolved through the descriptor. */
+  entry(name: string): string {
+    return `/proc/self/fd/${this.fd}/${name}`;
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}
+
+function trustedOwner(uid: number): boolean {
+  return uid === 0 || uid === process.geteuid?.();
+}
+
+/** Why a folder may not be written into (or passed through), if it may not. */
+function distrust(stat: fs.Stats, last: boolean, trust: FolderTrust): string | undefined {
+  if (last && trust === 'shared') return undefined;
+  const mode = (stat.mode & 0o7777).toString(8).padStart(4, '0');
+  if (!trustedOwner(stat.uid)) return `it belongs to uid ${stat.uid}, not to root`;
+  if ((stat.mode & 0o022) !== 0 && (last || (stat.mode & 0o1000) === 0)) return `it is writable by group or others (mode ${mode})`;
+  return undefined;
+}
+
+function fail(shown: string, reason: string): never {
+  throw new EnvironmentError(`${shown}: ${reason}`);
+}
+
+/** Open `folder` (absolute, as the target system sees it) under `root`, checking every folder on the way. */
+export function openFolder(root: string, folder: string, options: FolderOptions = {}): OpenFolder {
+  const trust = options.trust ?? 'private';
+  const shown = path.join(root, folder);
+  let rootFd: number;
+  try {
+    rootFd = fs.openSync(root, O_RDONLY | O_DIRECTORY);
+  } catch (error) {
+    fail(root, `cannot open it: ${(error as Error).message}`);
+  }
+  // The folders open so far, from the root; ".." pops one, never above the root.
+  const stack: Array<{ fd: number; trusted: boolean; sticky: boolean; shown: string }> = [{ fd: rootFd, trusted: true, sticky: false, shown: root }];
+  const closeAll = () => stack.splice(0).forEach((entry) => fs.closeSync(entry.fd));
+  const queue = folder.split('/');
+  let links = 0;
+  try {
+    while (queue.length > 0) {
+      const name = queue.shift()!;
+      if (name === '' || name === '.') continue;
+      if (name === '..') {
+        if (stack.length > 1) fs.closeSync(stack.pop()!.fd);
+        continue;
+      }
+      const current = stack[stack.length - 1]!;
+      const entry = `/proc/self/fd/${current.fd}/${name}`;
+      const here = path.join(current.shown, name);
+      let stat = fs.lstatSync(entry, { throwIfNoEntry: false });
+      if (!stat) {
+        if (options.create === undefined) fail(here, 'no such folder');
+        // In a sticky folder (/tmp) a new folder cannot be taken over: what exists already is checked below.
+        if (!current.trusted && !current.sticky) fail(here, 'will not create a folder inside a folder of another account');
+        try {
+          fs.mkdirSync(entry, options.create);
+        } catch (error) {
+          fail(here, `cannot create it: ${(error as Error).message}`);
+        }
+        stat = fs.lstatSync(entry);
+      }
+      if (stat.isSymbolicLink()) {
+        if (!current.trusted) fail(here, 'is a symbolic link inside a folder of another account: it is not followed');
+        if (++links > MAX_LINKS) fail(here, 'too many levels of symbolic links');
+        const target = fs.readlinkSync(entry);
+        if (target.startsWith('/')) {
+          // Inside the root, as the target system would see it.
+          while (stack.length > 1) fs.closeSync(stack.pop()!.fd);
+        }
+        queue.unshift(...target.split('/'));
+        continue;
+      }
+      if (!stat.isDirectory()) fail(here, 'is not a folder');
+      const fd = fs.openSync(entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      const last = queue.every((rest) => rest === '' || rest === '.');
+      const problem = distrust(fs.fstatSync(fd), last, trust);
+      if (problem) {
+        fs.closeSync(fd);
+        fail(here, `${problem}: another account could replace what restic-systemd writes there. Make it root's and not writable by others (chown root: ${here}; chmod go-w ${here})`);
+      }
+      const opened = fs.fstatSync(fd);
+      const owned = trustedOwner(opened.uid);
+      stack.push({ fd, trusted: owned && (opened.mode & 0o022) === 0, sticky: owned && (opened.mode & 0o1000) !== 0, shown: here });
+    }
+    const last = stack.pop()!;
+    closeAll();
+    return new OpenFolder(last.fd, shown);
+  } catch (error) {
+    closeAll();
+    if (error instanceof EnvironmentError) throw error;
+    fail(shown, (error as Error).message);
+  }
+}

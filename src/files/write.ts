@@ -1,0 +1,117 @@
+/**
+ * The one module through which restic-systemd writes, replaces and removes files: unit files,
+ * status files, metrics, markers, profiles, passwords, locks. A file is written into a temp file
+ * of a random name created with O_CREAT|O_EXCL|O_NOFOLLOW (so nothing planted at that name is
+ * ever opened), made private or public with fchmod of that descriptor only, synced, and renamed
+ * over the target (so a link planted at the target is replaced, never followed). The folder is
+ * reached through openFolder's checks: never a folder another account could swap or fill.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { EnvironmentError } from '../errors.js';
+import { openFolder, type FolderTrust, type OpenFolder } from './folder.js';
+
+const { O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+
+export interface WriteOptions {
+  mode: number;
+  /** Create missing folders with this mode (default: they must exist). */
+  createFolders?: number;
+  trust?: FolderTrust;
+  /** Never replace an existing file: fail with EEXIST instead (a generated password). */
+  exclusive?: boolean;
+}
+
+function withFolder<T>(root: string, folder: string, options: { createFolders?: number; trust?: FolderTrust }, work: (open: OpenFolder) => T): T {
+  const open = openFolder(root, folder, { create: options.createFolders, trust: options.trust });
+  try {
+    return work(open);
+  } finally {
+    open.close();
+  }
+}
+
+function cannot(what: string, shown: string, error: unknown): never {
+  if (error instanceof EnvironmentError) throw error;
+  throw new EnvironmentError(`cannot ${what} ${shown}: ${(error as Error).message}`);
+}
+
+/** Write a file atomically: `file` is absolute as the target system under `root` sees it. */
+export function writeFileSafely(root: string, file: string, content: string | Uint8Array, options: WriteOptions): void {
+  const shown = path.join(root, file);
+  try {
+    withFolder(root, path.posix.dirname(file), options, (folder) => {
+      const base = path.posix.basename(file);
+      const temp = folder.entry(`.${base}.${crypto.randomBytes(8).toString('hex')}.tmp`);
+      const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, options.mode);
+      try {
+        try {
+          fs.writeFileSync(fd, content);
+          // Only this descriptor's file, which this process has just created: the umask must not decide the mode.
+          fs.fchmodSync(fd, options.mode);
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        if (options.exclusive) {
+          fs.linkSync(temp, folder.entry(base));
+          fs.unlinkSync(temp);
+        } else {
+          fs.renameSync(temp, folder.entry(base));
+        }
+      } catch (error) {
+        fs.rmSync(temp, { force: true });
+        throw error;
+      }
+    });
+  } catch (error) {
+    cannot('write', shown, error);
+  }
+}
+
+/** Remove a file (never what a link points to); true when there was one. Optionally its folder too, once empty. */
+export function removeFileSafely(root: string, file: string, options: { removeEmptyFolder?: boolean } = {}): boolean {
+  const shown = path.join(root, file);
+  const folder = path.posix.dirname(file);
+  let removed = false;
+  try {
+    withFolder(root, folder, {}, (open) => {
+      try {
+        fs.unlinkSync(open.entry(path.posix.basename(file)));
+        removed = true;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }
+    });
+    if (options.removeEmptyFolder) {
+      withFolder(root, path.posix.dirname(folder), {}, (open) => {
+        try {
+          fs.rmdirSync(open.entry(path.posix.basename(folder)));
+        } catch {
+          // not empty (an operator's own drop-in), or gone already
+        }
+      });
+    }
+  } catch (error) {
+    if (error instanceof EnvironmentError && /no such folder$/.test(error.message)) return false;
+    cannot('remove', shown, error);
+  }
+  return removed;
+}
+
+/** Make sure a folder exists (made with `mode` if missing), on a path only root can change. */
+export function makeFolder(root: string, folder: string, mode: number, trust: FolderTrust = 'private'): void {
+  withFolder(root, folder, { createFolders: mode, trust }, () => undefined);
+}
+
+/** Open (creating it, 0600) a file to hold a lock on: a descriptor the caller closes. */
+export function openLockFile(root: string, file: string, createFolders: number): number {
+  try {
+    return withFolder(root, path.posix.dirname(file), { createFolders }, (folder) =>
+      fs.openSync(folder.entry(path.posix.basename(file)), O_RDWR | O_CREAT | O_NOFOLLOW, 0o600),
+    );
+  } catch (error) {
+    cannot('open the lock file', path.join(root, file), error);
+  }
+}
