@@ -7,6 +7,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { execCommand } from './commands/exec.js';
 import { initCommand } from './commands/init.js';
+import { internalPipelineCommand } from './commands/internal-pipeline.js';
 import { installCommand } from './commands/install.js';
 import { listCommand } from './commands/list.js';
 import { notifyCommand } from './commands/notify.js';
@@ -177,6 +178,14 @@ function cli(argv: string[]): Argv {
           .example('$0 notify restic@myconf.service', 'try the notification of myconf by hand'),
       (args) => notifyCommand(buildContext(args), args.unit),
     )
+    .command({
+      command: 'internal-pipeline',
+      // Not for operators: what restic runs for the database job (commands/internal-pipeline.ts).
+      describe: false,
+      handler: async (args) => {
+        passThroughExitCode = await internalPipelineCommand(buildContext(args as unknown as GlobalOptions));
+      },
+    })
     .completion('completion', 'Print a bash/zsh completion script (restic-systemd completion >> ~/.bashrc)')
     .demandCommand(1, 'name a command: setup, render, install, uninstall, init, run, exec, status, list or validate (see --help)')
     .recommendCommands()

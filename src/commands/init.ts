@@ -6,9 +6,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, UsageError } from '../errors.js';
-import { classifyResticFailure, resticEnvironment } from '../exec/restic.js';
+import { classifyResticFailure } from '../exec/restic.js';
 import { withRepositoryLock } from '../locks/repository-lock.js';
-import { callRestic } from '../jobs/restic-call.js';
+import { callRestic, openRestic } from '../jobs/restic-call.js';
 import { writeFileSafely } from '../files/write.js';
 import { onHost } from '../paths.js';
 import { loadProfile, type Profile } from '../profile/load.js';
@@ -46,15 +46,15 @@ export async function initRepository(context: Context, name: string, generatePas
   let profile = await loadProfile(name, context.paths, context.runner, { requirePasswordFile: !generatePassword, checkSchedules: false });
   const passwordGenerated = generatePassword ? await generatePasswordFile(context, profile) : false;
   if (passwordGenerated) profile = await loadProfile(name, context.paths, context.runner, { checkSchedules: false });
-  const env = resticEnvironment(profile, context.paths);
+  const restic = await openRestic(context, profile);
   const repository = profile.env.RESTIC_REPOSITORY ?? `the repository named in ${profile.env.RESTIC_REPOSITORY_FILE}`;
 
   const created = await withRepositoryLock(context, profile, 'init', async () => {
-    const probe = await context.runner.run('restic', ['cat', 'config'], { env });
+    const probe = await callRestic(restic, `checking whether ${repository} exists`, ['cat', 'config'], {}, [1, 10]);
     if (probe.exitCode === 0) return false;
-    const { problem, meaning } = classifyResticFailure(probe.exitCode, probe.stderr, profile.name);
-    if (problem !== 'no-repository') throw new JobError(`cannot tell whether ${repository} exists: ${meaning}\nrestic said:\n${probe.stderr.trim()}`, ExitCode.CommandFailed);
-    await callRestic(context, profile.name, 'restic init', ['init'], { env });
+    const { problem, meaning, exitCode } = classifyResticFailure(probe.exitCode, probe.stderr, profile.name);
+    if (problem !== 'no-repository') throw new JobError(`cannot tell whether ${repository} exists: ${meaning}\nrestic said:\n${probe.stderr.trim()}`, exitCode ?? ExitCode.CommandFailed);
+    await callRestic(restic, 'restic init', ['init']);
     return true;
   });
 

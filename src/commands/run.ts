@@ -14,28 +14,36 @@ import { pgCleanupJob } from '../jobs/database/pg-cleanup.js';
 import { pgVerifyJob } from '../jobs/database/pg-verify.js';
 import { readStatus, writeMetrics, writeStatus, type JobStatus } from '../reporting/status-file.js';
 import { loadProfile, profileFromEnvironment, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
+import { assertProfileName } from '../profile/name.js';
 
 export const RUNNABLE_JOBS = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob, 'pg-verify': pgVerifyJob } satisfies Record<string, Job>;
 export type RunnableJob = keyof typeof RUNNABLE_JOBS;
 
-/** Stop signals reach restic as SIGINT, on which it removes its lock and exits; then we report. */
-function forwardStopSignals(context: Context): () => void {
+/**
+ * Stop signals reach restic as SIGINT, on which it removes its lock and exits; the run is then
+ * reported as interrupted, whatever code restic exits with (1, 130, or killed).
+ */
+function forwardStopSignals(context: Context): { received: () => NodeJS.Signals | undefined; stop: () => void } {
+  let received: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals) => {
+    received ??= signal;
     context.log.warn(`received ${signal}: stopping restic`);
     context.runner.signalAll('SIGINT');
   };
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   signals.forEach((signal) => process.on(signal, forward));
-  return () => signals.forEach((signal) => process.off(signal, forward));
+  return { received: () => received, stop: () => signals.forEach((signal) => process.off(signal, forward)) };
 }
 
 export async function runCommand(context: Context, job: RunnableJob, name: string): Promise<void> {
   const { paths, log } = context;
+  // Before anything: a name that is not a profile name never becomes a file name.
+  assertProfileName(name);
   const start = new Date();
   let profile: Profile | undefined;
   let outcome: JobOutcome;
   let internal: unknown;
-  const stopForwarding = forwardStopSignals(context);
+  const signals = forwardStopSignals(context);
   try {
     profile = startedBySystemdWithProfile(process.env)
       ? await profileFromEnvironment(name, process.env, paths)
@@ -47,7 +55,11 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
     if (!(error instanceof ToolError)) internal = error;
     outcome = { result: 'failure', exitCode: error instanceof ToolError ? error.exitCode : ExitCode.Internal, message: error instanceof Error ? error.message : String(error) };
   } finally {
-    stopForwarding();
+    signals.stop();
+  }
+  const signal = signals.received();
+  if (signal && outcome.result !== 'success') {
+    outcome = { ...outcome, result: 'interrupted', exitCode: ExitCode.Interrupted, message: `stopped by ${signal} (systemctl stop, a timeout or Ctrl-C): ${outcome.message}` };
   }
 
   const end = new Date();
@@ -60,12 +72,20 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
     end: end.toISOString(),
     durationSeconds: (end.getTime() - start.getTime()) / 1000,
     lastSuccess: outcome.result === 'success' ? end.toISOString() : (previous?.lastSuccess ?? null),
-    lastSnapshot: outcome.snapshotId && outcome.result !== 'failure' ? { id: outcome.snapshotId, time: end.toISOString() } : (previous?.lastSnapshot ?? null),
+    lastSnapshot: outcome.snapshotId && (outcome.result === 'success' || outcome.result === 'warning') ? { id: outcome.snapshotId, time: end.toISOString() } : (previous?.lastSnapshot ?? null),
   };
   // A status that cannot be written (disk full) must not hide the run's own result.
-  await writeStatus(paths, status).catch((error: Error) => log.error(`could not write the status file: ${error.message}`));
+  try {
+    writeStatus(paths, status);
+  } catch (error) {
+    log.error(`could not write the status file: ${(error as Error).message}`);
+  }
   const metricsDir = profile?.values.BACKUP_METRICS_DIR;
-  if (metricsDir) await writeMetrics(paths, metricsDir, status).catch((error: Error) => log.error(`could not write the metrics: ${error.message}`));
+  try {
+    if (metricsDir) writeMetrics(paths, metricsDir, status);
+  } catch (error) {
+    log.error(`could not write the metrics: ${(error as Error).message}`);
+  }
 
   const url = profile && pingUrl(profile, job);
   if (url) await ping(context, url, outcome.result === 'success' ? '' : '/fail', outcome.message);
@@ -76,5 +96,11 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
     log.info(`${job} of ${name}: ${outcome.message}`);
     return;
   }
-  throw new JobError(`${job} of ${name} ${outcome.result === 'warning' ? 'finished with a warning' : 'failed'}: ${outcome.message}`, outcome.exitCode);
+  if (outcome.exitCode === ExitCode.Ok) {
+    // A warning the job does not fail for (PG_ON_PRIMARY=skip): status reports it.
+    log.warn(`${job} of ${name}: ${outcome.message}`);
+    return;
+  }
+  const verdict = { warning: 'finished with a warning', interrupted: 'was interrupted', failure: 'failed' }[outcome.result];
+  throw new JobError(`${job} of ${name} ${verdict}: ${outcome.message}`, outcome.exitCode);
 }

@@ -12,6 +12,7 @@ import { jobHealth } from '../reporting/health.js';
 import { maskSecrets } from '../log.js';
 import { onHost } from '../paths.js';
 import { loadProfile, type Profile } from '../profile/load.js';
+import { shortId } from '../exec/restic.js';
 import { installedProfiles } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
 import { age, formatTable } from './table.js';
@@ -26,7 +27,10 @@ export interface JobReport {
   lastRun: string | null;
   result: string | null;
   exitCode: number | null;
+  /** The full ID of the last snapshot the job saved. */
   snapshot: string | null;
+  /** Its short form, as restic's tables print it. */
+  snapshotShort: string | null;
   snapshotTime: string | null;
   bytesAdded: number | null;
   nextRun: string | null;
@@ -57,7 +61,7 @@ export async function jobReports(context: Context, names: readonly string[]): Pr
   for (const name of await profileNames(context, names)) {
     const profile = await loadForReport(context, name);
     if (typeof profile === 'string') {
-      reports.push({ profile: name, job: '-', repository: '', schedule: null, healthy: false, problem: profile, lastRun: null, result: null, exitCode: null, snapshot: null, snapshotTime: null, bytesAdded: null, nextRun: null, lastTrigger: null });
+      reports.push({ profile: name, job: '-', repository: '', schedule: null, healthy: false, problem: profile, lastRun: null, result: null, exitCode: null, snapshot: null, snapshotShort: null, snapshotTime: null, bytesAdded: null, nextRun: null, lastTrigger: null });
       continue;
     }
     const health = await jobHealth(context, profile);
@@ -76,6 +80,7 @@ export async function jobReports(context: Context, names: readonly string[]): Pr
         result: status?.result ?? null,
         exitCode: status?.exitCode ?? null,
         snapshot: status?.lastSnapshot?.id ?? null,
+        snapshotShort: status?.lastSnapshot ? shortId(status.lastSnapshot.id) : null,
         snapshotTime: status?.lastSnapshot?.time ?? null,
         bytesAdded: status?.bytesAdded ?? null,
         nextRun: timer?.next ?? null,
@@ -97,14 +102,15 @@ export async function statusCommand(context: Context, names: readonly string[]):
     const time = (iso: string | null) => (iso ? iso.slice(0, 16).replace('T', ' ') : '');
     context.print(
       formatTable(
-        ['PROFILE', 'JOB', 'LAST RUN', 'RESULT', 'EXIT', 'SNAPSHOT', 'AGE', 'ADDED', 'NEXT RUN', 'PROBLEM'],
+        ['PROFILE', 'JOB', 'SCHEDULE', 'LAST RUN', 'RESULT', 'EXIT', 'SNAPSHOT', 'AGE', 'ADDED', 'NEXT RUN', 'PROBLEM'],
         reports.map((report) => [
           report.profile,
           report.job,
+          report.schedule ?? '',
           time(report.lastRun),
           report.result ?? '',
           report.exitCode === null ? '' : String(report.exitCode),
-          report.snapshot ?? '',
+          report.snapshotShort ?? '',
           age(report.snapshotTime ?? undefined),
           report.bytesAdded === null ? '' : String(report.bytesAdded),
           time(report.nextRun),

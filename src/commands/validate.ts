@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, ProfileError, ToolError, formatIssue } from '../errors.js';
-import { classifyResticFailure, resticEnvironment, resticVersion } from '../exec/restic.js';
+import { callRestic, openRestic } from '../jobs/restic-call.js';
 import { verifyUnits } from '../exec/systemd-analyze.js';
 import { assertProfileName } from '../profile/name.js';
 import { loadProfile, type Profile } from '../profile/load.js';
@@ -24,17 +24,21 @@ export interface Validation {
 }
 
 async function checkRepository(context: Context, profile: Profile, problems: string[]): Promise<string | null> {
-  let version;
+  let restic;
   try {
-    version = await resticVersion(context.runner);
+    restic = await openRestic(context, profile);
   } catch (error) {
     if (!(error instanceof ToolError)) throw error;
     problems.push(error.message);
     return null;
   }
-  const probe = await context.runner.run('restic', ['cat', 'config'], { env: resticEnvironment(profile, context.paths) });
-  if (probe.exitCode !== 0) problems.push(`the repository: ${classifyResticFailure(probe.exitCode, probe.stderr, profile.name).meaning}`);
-  return version.text;
+  try {
+    await callRestic(restic, 'the repository check (restic cat config)', ['cat', 'config']);
+  } catch (error) {
+    if (!(error instanceof ToolError)) throw error;
+    problems.push(error.message);
+  }
+  return restic.version.text;
 }
 
 async function checkUnits(context: Context, profile: Profile, problems: string[]): Promise<void> {

@@ -6,10 +6,15 @@ import type { Profile } from '../profile/load.js';
 import { baseEnvironment, type PipelineStage, type RunResult, type Runner } from './runner.js';
 import { toolBinary, type ToolName } from './tools.js';
 
+/** The names of the profile's libpq variables (PGHOST, PGPASSWORD…; not our PG_ keys). */
+export function libpqVariableNames(profile: Profile): string[] {
+  return Object.keys(profile.env).filter((key) => /^PG[A-Z]+$/.test(key));
+}
+
 /** libpq's variables of the profile, plus what any program needs; nothing else. */
 export function libpqEnvironment(profile: Profile): Record<string, string> {
   const env = baseEnvironment();
-  for (const [key, value] of Object.entries(profile.env)) if (/^PG[A-Z]/.test(key)) env[key] = value;
+  for (const key of libpqVariableNames(profile)) env[key] = profile.env[key]!;
   return env;
 }
 
@@ -51,6 +56,8 @@ export interface StandbyState {
   lagBytes: number;
   replayTimestamp: string;
   dataDirectory: string;
+  /** The server's major version (15, 17…): the dump is restored into the same major or a newer one. */
+  serverMajor: number;
 }
 
 const STATE_SQL = `SELECT pg_is_in_recovery(),
@@ -60,7 +67,8 @@ const STATE_SQL = `SELECT pg_is_in_recovery(),
   coalesce(pg_last_wal_replay_lsn()::text, ''),
   coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint, 0),
   coalesce(pg_last_xact_replay_timestamp()::text, ''),
-  current_setting('data_directory')`;
+  current_setting('data_directory'),
+  current_setting('server_version_num')::int / 10000`;
 
 export async function standbyState(runner: Runner, profile: Profile): Promise<StandbyState> {
   const [row = []] = await query(runner, profile, STATE_SQL);
@@ -73,6 +81,7 @@ export async function standbyState(runner: Runner, profile: Profile): Promise<St
     lagBytes: Number(row[5] ?? 0),
     replayTimestamp: row[6] ?? '',
     dataDirectory: row[7] ?? '',
+    serverMajor: Number(row[8] ?? 0),
   };
 }
 
@@ -94,6 +103,31 @@ export const COMPRESSORS = {
   gzip: { suffix: '.sql.gz', stage: { tool: 'gzip', args: ['--rsyncable', '-c'] } },
   zstd: { suffix: '.sql.zst', stage: { tool: 'zstd', args: ['--rsyncable', '-q', '-c'] } },
 } as const;
+
+/** The server's major version, asked from the profile's server. */
+export async function serverMajor(runner: Runner, profile: Profile): Promise<number> {
+  const [row = []] = await query(runner, profile, "SELECT current_setting('server_version_num')::int / 10000");
+  return Number(row[0]);
+}
+
+// pg_dump's advice about repmgr's own "nodes" table, whose foreign key points at itself: it is about
+// --data-only dumps and says nothing about a full dump such as pg_dumpall's, which restores it whole.
+const HARMLESS_DUMP_WARNING = /^pg_dump: warning: there are circular foreign-key constraints on this table:$/;
+const HARMLESS_FOLLOW_UP = /^pg_dump: (detail|hint): /;
+
+/** The lines of a dump's stderr worth an operator's attention: all but pg_dump's known harmless advice. */
+export function dumpStderrWorthShowing(lines: readonly string[]): string[] {
+  const shown: string[] = [];
+  let inHarmless = false;
+  for (const line of lines) {
+    if (HARMLESS_DUMP_WARNING.test(line)) inHarmless = true;
+    else if (!(inHarmless && HARMLESS_FOLLOW_UP.test(line))) {
+      inHarmless = false;
+      if (line.trim() !== '') shown.push(line);
+    }
+  }
+  return shown;
+}
 
 /**
  * The dump and its optional compressor, as pipeline stages feeding restic. With `parallelGzip`,

@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { onHost, type Paths } from '../paths.js';
 import type { Profile } from '../profile/load.js';
+import { ExitCode } from '../errors.js';
 import type { Runner } from './runner.js';
 
 /** The tags every snapshot of a job carries; retention is scoped to them and the host. */
@@ -57,13 +58,14 @@ export function snapshotHost(profile: Profile): string {
  * local paths taken inside the root.
  */
 export function resticEnvironment(profile: Profile, paths: Paths): Record<string, string> {
-  const env: Record<string, string> = { RESTIC_CACHE_DIR: onHost(paths, paths.cacheDir), ...profile.env };
+  const env: Record<string, string> = { ...profile.env };
   if (paths.root !== '/') {
     for (const key of ['RESTIC_PASSWORD_FILE', 'RESTIC_REPOSITORY_FILE', 'RESTIC_CACHE_DIR', 'PGPASSFILE']) {
       if (env[key]?.startsWith('/')) env[key] = onHost(paths, env[key]!);
     }
     if (profile.localRepository) env.RESTIC_REPOSITORY = onHost(paths, profile.localRepository);
   }
+  env.RESTIC_CACHE_DIR ??= onHost(paths, paths.cacheDir);
   return env;
 }
 
@@ -76,42 +78,109 @@ export interface ResticVersion {
 
 export async function resticVersion(runner: Runner): Promise<ResticVersion> {
   const result = await runner.run('restic', ['version']);
-  const match = /restic (\d+)\.(\d+)\.(\d+)/.exec(result.stdout);
-  if (result.exitCode !== 0 || !match) return { major: 0, minor: 0, patch: 0, text: result.stdout.trim() || 'unknown' };
+  return parseResticVersion(result.exitCode === 0 ? result.stdout : '');
+}
+
+export function parseResticVersion(output: string): ResticVersion {
+  const match = /restic (\d+)\.(\d+)\.(\d+)/.exec(output);
+  if (!match) return { major: 0, minor: 0, patch: 0, text: output.trim() || 'unknown' };
   return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]), text: `${match[1]}.${match[2]}.${match[3]}` };
 }
 
-export function atLeast(version: ResticVersion, major: number, minor: number): boolean {
-  return version.major > major || (version.major === major && version.minor >= minor);
+export function atLeast(version: ResticVersion, major: number, minor: number, patch = 0): boolean {
+  return version.major !== major ? version.major > major : version.minor !== minor ? version.minor > minor : version.patch >= patch;
 }
 
-export type ResticProblem = 'wrong-password' | 'no-repository' | 'locked' | 'interrupted' | 'unreachable' | 'other';
+/** The oldest restic restic-systemd supports: Debian 12's. */
+export const OLDEST_SUPPORTED = { major: 0, minor: 14, patch: 0, text: '0.14.0' } as const;
+
+/** What a restic release can do that older ones cannot (restic's changelog). */
+export function resticFeatures(version: ResticVersion) {
+  return {
+    /** backup --stdin-from-command: restic runs the command and saves no snapshot when it fails (0.17.0). */
+    stdinFromCommand: atLeast(version, 0, 17, 0),
+    /** The backup summary carries the full snapshot ID (0.15.0); 0.14 prints the short one. */
+    fullSnapshotIds: atLeast(version, 0, 15, 0),
+  };
+}
+
+export type ResticProblem = 'wrong-password' | 'access-denied' | 'no-repository' | 'locked' | 'interrupted' | 'unreachable' | 'host-unknown' | 'host-key' | 'other';
+
+export interface ResticFailure {
+  problem: ResticProblem;
+  meaning: string;
+  /** The exit code the job ends with; undefined: the job's own code for a failed restic. */
+  exitCode?: ExitCode;
+}
 
 /**
- * What a failed restic call means. restic 0.17 and newer say it with exit codes (10, 11, 12,
- * 130); 0.14 to 0.16 exit 1 for all of them, so their messages are read as well.
+ * What a failed restic call means. restic 0.17 and newer say some of it with exit codes (10 no
+ * repository, 11 locked, 12 wrong password, 130 interrupted); older releases exit 1 for all of
+ * them, so their messages are read as well, and so are the backends' (ssh, HTTP, DNS).
  */
-export function classifyResticFailure(exitCode: number, stderr: string, profile = '<name>'): { problem: ResticProblem; meaning: string } {
+export function classifyResticFailure(exitCode: number, stderr: string, profile = '<name>'): ResticFailure {
   const text = stderr.toLowerCase();
   if (exitCode === 12 || text.includes('wrong password')) {
-    return { problem: 'wrong-password', meaning: 'wrong password or no key found: check RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD) against the repository' };
+    return { problem: 'wrong-password', exitCode: ExitCode.AccessDenied, meaning: 'wrong password or no key found: check RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD) against the repository' };
+  }
+  if (exitCode === 130 || text.includes('context canceled')) return { problem: 'interrupted', exitCode: ExitCode.Interrupted, meaning: 'restic was interrupted' };
+  if (/host key verification failed|remote host identification has changed|no \S+ host key is known for|host key for \S+ has changed/.test(text)) {
+    return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the SFTP server's host key is not the one in known_hosts (or none is known): check that it is the right server, then pin its key in known_hosts" };
+  }
+  if (/no such host|could not resolve hostname|name or service not known|temporary failure in name resolution|server misbehaving/.test(text)) {
+    return { problem: 'host-unknown', exitCode: ExitCode.HostUnknown, meaning: "the repository's host name does not resolve: check RESTIC_REPOSITORY and DNS" };
+  }
+  if (/permission denied \(publickey|unexpected http response \(401\)|unexpected http response \(403\)|access denied|invalidaccesskeyid|signaturedoesnotmatch|\b401 unauthorized|\b403 forbidden|authentication failed|bad_auth_token|unauthorized/.test(text)) {
+    return { problem: 'access-denied', exitCode: ExitCode.AccessDenied, meaning: "the repository's server refused the credentials: check the backend's user, password or keys in the profile" };
   }
   // Checked before "no repository": restic 0.14 also asks "Is there a repository…?" when the server is down.
-  if (/connection refused|no such host|i\/o timeout|network is unreachable|no route to host|dial tcp/.test(text)) {
-    return { problem: 'unreachable', meaning: 'the repository cannot be reached: check the network and the repository server' };
+  if (/connection refused|i\/o timeout|network is unreachable|no route to host|dial tcp|connection reset|connection timed out|connection closed|unexpected eof|broken pipe|did not answer within/.test(text)) {
+    return { problem: 'unreachable', exitCode: ExitCode.RepositoryUnreachable, meaning: 'the repository cannot be reached: check the network and the repository server' };
   }
-  if (exitCode === 10 || text.includes('is there a repository at the following location') || text.includes('unable to open config file')) {
-    return { problem: 'no-repository', meaning: `there is no repository at RESTIC_REPOSITORY: create it with restic-systemd init ${profile}, or fix the location` };
+  if (exitCode === 10 || text.includes('is there a repository at the following location') || text.includes('unable to open config file') || text.includes('repository does not exist')) {
+    return { problem: 'no-repository', exitCode: ExitCode.RepositoryMissing, meaning: `there is no repository at RESTIC_REPOSITORY: create it with restic-systemd init ${profile}, or fix the location` };
   }
   if (exitCode === 11 || text.includes('repository is already locked')) {
-    return { problem: 'locked', meaning: `the repository is locked by another restic process: wait for it, or remove a stale lock with restic-systemd exec ${profile} -- restic unlock` };
+    return { problem: 'locked', exitCode: ExitCode.RepositoryLocked, meaning: `the repository is locked by another restic process: wait for it, or remove a stale lock with restic-systemd exec ${profile} -- restic unlock` };
   }
-  if (exitCode === 130) return { problem: 'interrupted', meaning: 'restic was interrupted' };
   return { problem: 'other', meaning: `restic failed with exit code ${exitCode}` };
+}
+
+/**
+ * restic's stderr as lines for people: with --json, restic 0.17.1 and newer write errors as JSON
+ * objects (the unreadable file and why; the exit error, with a Go stack trace in 0.19), and the
+ * terminal's "clear line" escape appears before some messages.
+ */
+export function readableResticOutput(stderr: string): string[] {
+  const lines: string[] = [];
+  for (const raw of stderr.split('\n')) {
+    const line = raw.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').trim();
+    if (line === '') continue;
+    if (!line.startsWith('{')) {
+      lines.push(line);
+      continue;
+    }
+    let message: { message_type?: string; error?: { message?: string }; item?: string; message?: string };
+    try {
+      message = JSON.parse(line);
+    } catch {
+      lines.push(line);
+      continue;
+    }
+    if (message.message_type === 'error') lines.push(`${message.item ? `${message.item}: ` : ''}${message.error?.message ?? 'error'}`);
+    else if (message.message_type === 'exit_error' && message.message) lines.push(message.message.split('\n')[0]!);
+  }
+  return lines;
+}
+
+/** The short form of a snapshot ID, as restic's own tables print it. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
 }
 
 /** The summary restic backup --json prints last. */
 export interface BackupSummary {
+  /** Full (restic 0.15+) or short (0.14); absent when restic saved no snapshot. */
   snapshotId?: string;
   filesNew: number;
   filesChanged: number;

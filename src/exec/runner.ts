@@ -23,6 +23,11 @@ export interface RunOptions {
   fd3?: number;
   /** env is the program's whole environment: nothing of this process's is inherited (no secrets of others). */
   isolatedEnv?: boolean;
+  /** Called with each line of stderr as it arrives (stderr is still kept for the result). */
+  onStderrLine?: (line: string) => void;
+  /** Aborting it stops the program: killSignal first (default SIGTERM), SIGKILL 10 s later. */
+  cancel?: AbortSignal;
+  killSignal?: NodeJS.Signals;
 }
 
 export interface RunResult {
@@ -45,6 +50,15 @@ export interface PipelineStage {
   args: readonly string[];
   /** The program's whole environment (nothing inherited): each stage gets only what it needs. */
   env: Record<string, string>;
+  onStderrLine?: (line: string) => void;
+  /** Aborting it sends the stage killSignal (default SIGTERM). */
+  cancel?: AbortSignal;
+  killSignal?: NodeJS.Signals;
+}
+
+export interface PipelineOptions {
+  onStdoutLine?: (line: string) => void;
+  stdout?: number;
 }
 
 export interface Runner {
@@ -52,9 +66,10 @@ export interface Runner {
   /**
    * Run programs connected stdout to stdin by the kernel: each stage's stdout descriptor is handed
    * to the next stage, and this process keeps no copy, so the data never passes through
-   * JavaScript. Returns every stage's result; the last stage's stdout goes to onStdoutLine.
+   * JavaScript. Returns every stage's result. The last stage's stdout goes to onStdoutLine, or
+   * straight into the descriptor `stdout` (a file, or this process's own stdout).
    */
-  pipeline(stages: readonly PipelineStage[], onStdoutLine?: (line: string) => void): Promise<RunResult[]>;
+  pipeline(stages: readonly PipelineStage[], options?: PipelineOptions): Promise<RunResult[]>;
   /** Send a signal to every program this runner has started and that still runs. */
   signalAll(signal: NodeJS.Signals): void;
 }
@@ -84,7 +99,7 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
     signalAll(signal) {
       for (const subprocess of running) subprocess.kill(signal);
     },
-    async pipeline(stages, onStdoutLine) {
+    async pipeline(stages, { onStdoutLine, stdout } = {}) {
       const children: ChildProcess[] = [];
       const commands = stages.map((stage) => displayCommand(toolBinary(stage.tool, env), stage.args));
       log.debug(`running: ${commands.join(' | ')}`);
@@ -93,13 +108,17 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
         const last = index === stages.length - 1;
         const child = spawn(toolBinary(stage.tool, env), [...stage.args], {
           env: stage.env,
-          stdio: [previous?.stdout ?? 'ignore', last && !onStdoutLine ? 'ignore' : 'pipe', 'pipe'],
+          stdio: [previous?.stdout ?? 'ignore', last ? (stdout ?? (onStdoutLine ? 'pipe' : 'ignore')) : 'pipe', 'pipe'],
+          signal: stage.cancel,
+          killSignal: stage.killSignal,
         });
+        // An aborted stage is reported by its exit status, not as an error of this process.
+        child.on('error', () => undefined);
         // Close our copy of the channel between the previous stage and this one.
         previous?.stdout?.destroy();
         children.push(child);
         running.add(child);
-        return collect(child, commands[index]!, last ? onStdoutLine : undefined).finally(() => running.delete(child));
+        return collect(child, commands[index]!, last ? onStdoutLine : undefined, stage.onStderrLine).finally(() => running.delete(child));
       });
       return Promise.all(finished);
     },
@@ -117,8 +136,12 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
         stdio: stdioOf(options) as ExecaOptions['stdio'],
         stripFinalNewline: false,
         buffer: { stdout: options.onStdoutLine === undefined, stderr: true },
+        cancelSignal: options.cancel,
+        killSignal: options.killSignal,
+        forceKillAfterDelay: 10_000,
       });
       running.add(subprocess);
+      if (options.onStderrLine) subprocess.stderr?.on('data', lineSplitter(options.onStderrLine));
       let result;
       try {
         if (options.onStdoutLine) {
@@ -128,7 +151,7 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
       } finally {
         running.delete(subprocess);
       }
-      if (result.failed && result.exitCode === undefined && !result.signal) {
+      if (result.failed && result.exitCode === undefined && !result.signal && !result.isCanceled) {
         const code = (result as { code?: string }).code;
         if (code === 'ENOENT') {
           const hint = typeof tool === 'string' ? `install it (apt-get install ${TOOLS[tool].debianPackage}) or set ${TOOLS[tool].envVar} to its path` : 'check the command name';
@@ -149,12 +172,23 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
 
 const STDERR_LIMIT = 64 * 1024;
 
-/** Wait for a pipeline stage; keep the end of its stderr and pass its stdout lines on if asked. */
-function collect(child: ChildProcess, command: string, onStdoutLine?: (line: string) => void): Promise<RunResult> {
+/** A 'data' handler that calls onLine with every complete line of a stream (a last unterminated line when it ends). */
+function lineSplitter(onLine: (line: string) => void): (chunk: Buffer | string) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    lines.forEach(onLine);
+  };
+}
+
+/** Wait for a pipeline stage; keep the end of its stderr and pass its stdout and stderr lines on if asked. */
+function collect(child: ChildProcess, command: string, onStdoutLine?: (line: string) => void, onStderrLine?: (line: string) => void): Promise<RunResult> {
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_LIMIT);
   });
+  if (onStderrLine) child.stderr?.on('data', lineSplitter(onStderrLine));
   if (onStdoutLine && child.stdout) {
     let partial = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

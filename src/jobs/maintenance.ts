@@ -4,20 +4,18 @@
  */
 import type { Context } from '../context.js';
 import { ExitCode } from '../errors.js';
-import { resticEnvironment, resticVersion } from '../exec/restic.js';
+import { withRepositoryLock } from '../locks/repository-lock.js';
 import type { Profile } from '../profile/load.js';
 import type { JobOutcome } from './job.js';
-import { withRepositoryLock } from '../locks/repository-lock.js';
-import { callRestic, removeStaleLocks } from './restic-call.js';
+import { callRestic, openRestic, removeStaleLocks } from './restic-call.js';
 
 export async function maintenanceJob(context: Context, profile: Profile): Promise<JobOutcome> {
-  const env = resticEnvironment(profile, context.paths);
-  const version = await resticVersion(context.runner);
+  const restic = await openRestic(context, profile);
   return withRepositoryLock(context, profile, 'maintenance', async () => {
-    await removeStaleLocks(context, profile.name, env);
-    await callRestic(context, profile.name, 'restic prune', ['prune'], { env });
+    await removeStaleLocks(restic);
+    await callRestic(restic, 'restic prune', ['prune']);
     const subset = profile.values.BACKUP_CHECK_SUBSET;
-    await callRestic(context, profile.name, 'restic check', ['check', `--read-data-subset=${subset}`], { env });
-    return { result: 'success', exitCode: ExitCode.Ok, resticVersion: version.text, message: `repository pruned and checked (${subset} of the data read back)` };
+    await callRestic(restic, 'restic check', ['check', `--read-data-subset=${subset}`]);
+    return { result: 'success', exitCode: ExitCode.Ok, resticVersion: restic.version.text, message: `repository pruned and checked (${subset} of the data read back)` };
   });
 }

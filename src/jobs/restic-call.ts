@@ -1,12 +1,83 @@
-/** One restic call of a job, with its failure turned into an operator's message. */
+/**
+ * restic as a job calls it: the release found once per run, the profile's environment, every call
+ * bounded by the profile's network timeout, and every failure turned into an operator's message
+ * and the exit code of its cause.
+ */
 import type { Context } from '../context.js';
-import { ExitCode, JobError } from '../errors.js';
-import { classifyResticFailure } from '../exec/restic.js';
+import { EnvironmentError, ExitCode, JobError, type ExitCode as Code } from '../errors.js';
+import { OLDEST_SUPPORTED, atLeast, classifyResticFailure, readableResticOutput, resticEnvironment, resticVersion, type ResticVersion } from '../exec/restic.js';
+import { RetryWatchdog, type RetryExpiry } from '../exec/restic-retries.js';
 import type { RunOptions, RunResult } from '../exec/runner.js';
+import type { Profile } from '../profile/load.js';
+import { timespanSeconds } from '../profile/timespan.js';
+
+/** What every restic call of one run shares. */
+export interface Restic {
+  context: Context;
+  profile: Profile;
+  env: Record<string, string>;
+  version: ResticVersion;
+}
+
+/** The restic of this host, refused when it is older than the oldest supported release. */
+export async function checkedResticVersion(context: Context): Promise<ResticVersion> {
+  const version = await resticVersion(context.runner);
+  if (!atLeast(version, OLDEST_SUPPORTED.major, OLDEST_SUPPORTED.minor, OLDEST_SUPPORTED.patch)) {
+    throw new EnvironmentError(
+      `restic ${version.text} is not supported: restic-systemd needs restic ${OLDEST_SUPPORTED.text} or newer (Debian 12's). ` +
+        'Install Debian\'s restic (apt-get install restic), or set RESTIC_BIN to a newer one.',
+    );
+  }
+  return version;
+}
+
+export async function openRestic(context: Context, profile: Profile): Promise<Restic> {
+  return { context, profile, env: resticEnvironment(profile, context.paths), version: await checkedResticVersion(context) };
+}
+
+/** The profile's bound on a repository that cannot be reached, in milliseconds. */
+function networkTimeoutMs(profile: Profile): number {
+  return timespanSeconds(profile.values.BACKUP_NETWORK_TIMEOUT)! * 1000;
+}
+
+/** A watchdog for one restic process: `stop` is called when a request has been failing for longer than the profile's bound. */
+export function retryWatchdog(restic: Restic, stop: () => void): RetryWatchdog {
+  return new RetryWatchdog(networkTimeoutMs(restic.profile), stop).start();
+}
+
+/** The failure of a restic call that the watchdog stopped. */
+export function unreachableFailure(restic: Restic, what: string, expiry: RetryExpiry): JobError {
+  const { exitCode, meaning } = classifyResticFailure(1, expiry.lastError, restic.profile.name);
+  const code = exitCode === ExitCode.HostUnknown ? ExitCode.HostUnknown : ExitCode.RepositoryUnreachable;
+  const cause = code === ExitCode.HostUnknown ? meaning : 'the repository cannot be reached: check the network and the repository server';
+  return new JobError(
+    `${what} failed: ${cause}. restic kept retrying ${expiry.request} for ${expiry.seconds} s, more than BACKUP_NETWORK_TIMEOUT=${restic.profile.values.BACKUP_NETWORK_TIMEOUT}, and was stopped; the last error: ${expiry.lastError}`,
+    code,
+  );
+}
 
 /** Run restic; on a non-zero exit (other than those in `accept`) throw a JobError saying what it means. */
-export async function callRestic(context: Context, profile: string, what: string, args: string[], options: RunOptions, accept: number[] = []): Promise<RunResult> {
-  return interpret(await context.runner.run('restic', args, options), profile, what, accept);
+export async function callRestic(restic: Restic, what: string, args: string[], options: Omit<RunOptions, 'env'> = {}, accept: number[] = []): Promise<RunResult> {
+  const cancel = new AbortController();
+  const watchdog = retryWatchdog(restic, () => cancel.abort());
+  let result: RunResult;
+  try {
+    result = await restic.context.runner.run('restic', args, {
+      ...options,
+      env: restic.env,
+      cancel: cancel.signal,
+      // SIGINT: restic removes its lock and exits.
+      killSignal: 'SIGINT',
+      onStderrLine: (line) => {
+        watchdog.onStderrLine(line);
+        options.onStderrLine?.(line);
+      },
+    });
+  } finally {
+    watchdog.stop();
+  }
+  if (watchdog.expired) throw unreachableFailure(restic, what, watchdog.expired);
+  return interpret(restic, result, what, accept);
 }
 
 /**
@@ -15,24 +86,30 @@ export async function callRestic(context: Context, profile: string, what: string
  * every call, this costs nothing when there is no stale lock: each restic process spends about
  * 0.7 s deriving the repository key.
  */
-export async function callResticUnlockingStale(context: Context, profile: string, what: string, args: string[], options: RunOptions, accept: number[] = []): Promise<RunResult> {
-  const result = await context.runner.run('restic', args, options);
-  if (result.exitCode === 0 || accept.includes(result.exitCode) || classifyResticFailure(result.exitCode, result.stderr, profile).problem !== 'locked') {
-    return interpret(result, profile, what, accept);
+export async function callResticUnlockingStale(restic: Restic, what: string, args: string[], options: Omit<RunOptions, 'env'> = {}, accept: number[] = []): Promise<RunResult> {
+  try {
+    return await callRestic(restic, what, args, options, accept);
+  } catch (error) {
+    if (!(error instanceof JobError) || error.exitCode !== ExitCode.RepositoryLocked) throw error;
   }
-  context.log.info(`${what}: the repository is locked; removing stale locks (restic unlock) and trying again`);
-  await removeStaleLocks(context, profile, options.env);
-  return callRestic(context, profile, what, args, options, accept);
+  restic.context.log.info(`${what}: the repository is locked; removing stale locks (restic unlock) and trying again`);
+  await removeStaleLocks(restic);
+  return callRestic(restic, what, args, options, accept);
 }
 
 /** `restic unlock`: removes only the locks whose process is gone, never a live one. */
-export function removeStaleLocks(context: Context, profile: string, env: RunOptions['env']): Promise<RunResult> {
-  return callRestic(context, profile, 'removing stale locks (restic unlock)', ['unlock'], { env });
+export function removeStaleLocks(restic: Restic): Promise<RunResult> {
+  return callRestic(restic, 'removing stale locks (restic unlock)', ['unlock']);
 }
 
-function interpret(result: RunResult, profile: string, what: string, accept: number[]): RunResult {
+/** The JobError of a failed restic process: the code of its cause, or `otherwise`. */
+export function resticFailure(restic: Restic, result: RunResult, what: string, otherwise: Code = ExitCode.CommandFailed): JobError {
+  const { meaning, exitCode } = classifyResticFailure(result.exitCode, result.stderr, restic.profile.name);
+  const output = readableResticOutput(result.stderr).slice(-5).join('\n');
+  return new JobError(`${what} failed: ${meaning}${output ? `\nrestic said:\n${output}` : ''}`, exitCode ?? otherwise);
+}
+
+function interpret(restic: Restic, result: RunResult, what: string, accept: number[]): RunResult {
   if (result.exitCode === 0 || accept.includes(result.exitCode)) return result;
-  const { meaning } = classifyResticFailure(result.exitCode, result.stderr, profile);
-  const output = result.stderr.trim().split('\n').slice(-5).join('\n');
-  throw new JobError(`${what} failed: ${meaning}${output ? `\nrestic said:\n${output}` : ''}`, ExitCode.CommandFailed);
+  throw resticFailure(restic, result, what);
 }

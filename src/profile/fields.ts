@@ -90,6 +90,9 @@ const dataSubset = () => (raw: string) => {
   return raw;
 };
 
+/** An empty value means the key's documented "empty" behaviour, as if it were not set. */
+const emptyMeansUnset = <T>(parse: (raw: string) => T) => (raw: string): T | undefined => (raw === '' ? undefined : parse(raw));
+
 const hostName = () => (raw: string) => {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(raw)) throw new FieldValueError(`"${raw}" is not a host name: use letters, digits, ".", "-" and "_"`);
   return raw;
@@ -149,7 +152,7 @@ export const FIELDS = {
   },
   BACKUP_PATHS: {
     group: 'backup', owner: 'restic-systemd', parse: absolutePaths(), default: '/media/<name>',
-    doc: 'The paths the restic@ job backs up, separated by spaces.',
+    doc: 'The paths the restic@ job backs up, separated by spaces. It also switches that job on: a profile that configures a database (any PG… key) and sets no BACKUP_PATHS has no file backup (no restic@<name>.timer); any other profile backs up BACKUP_PATHS, /media/<name> by default (the guide\'s volume).',
     example: '/media/myconf /etc',
   },
   BACKUP_SCHEDULE: {
@@ -190,6 +193,10 @@ export const FIELDS = {
     group: 'backup', owner: 'restic-systemd', parse: yesNo(), default: 'no',
     doc: 'yes: a backup that saved its snapshot but could not read some files (restic exit 3) counts as success (exit 0) and retention runs; no: it exits with the warning code 6.',
   },
+  BACKUP_NETWORK_TIMEOUT: {
+    group: 'backup', owner: 'restic-systemd', parse: timespan(), default: '5min',
+    doc: 'How long restic may keep retrying a repository it cannot reach (server down, connection lost during the run, name not resolvable) before the job stops it and fails (exit 13, or 14 for a name that does not resolve), in every job of the profile. restic 0.17 and newer would retry for 15 minutes; 0.14 gives up by itself after about a minute.',
+  },
   BACKUP_LOCK_WAIT: {
     group: 'backup', owner: 'restic-systemd', parse: timespan(), default: '1h',
     doc: "How long a job waits for another job of the same repository (backup, forget, prune, check) before it fails with exit code 7.",
@@ -222,7 +229,7 @@ export const FIELDS = {
   },
   PGHOST: {
     group: 'database', owner: 'libpq', parse: text(),
-    doc: 'libpq: the standby to dump (host name, address or socket folder). Setting any PG* or PG_BACKUP_* key enables the pg-backup@ job.',
+    doc: 'libpq: the standby to dump (host name, address or socket folder). Any key starting with PG (a libpq variable or a PG_ key of restic-systemd) switches the pg-backup@ job on.',
     example: '/var/run/postgresql',
   },
   PGPORT: { group: 'database', owner: 'libpq', parse: text(), doc: 'libpq: the port of the standby.', example: '5432' },
@@ -257,7 +264,7 @@ export const FIELDS = {
     doc: "Retention of the database dumps, as restic forget --keep-within.",
   },
   PG_OS_USER: {
-    group: 'database', owner: 'restic-systemd', parse: hostName(),
+    group: 'database', owner: 'restic-systemd', parse: emptyMeansUnset(hostName()),
     doc: "Run psql and pg_dumpall as this system user (through runuser), as the guide's `sudo -u postgres` does, for peer authentication on the local socket. Empty: as the job's own user.",
     example: 'postgres',
   },
@@ -294,15 +301,15 @@ export const FIELDS = {
     doc: 'The command that starts the local repmgrd again, instead of systemctl start PG_REPMGRD_SERVICE.',
   },
   PG_VERIFY_SCHEDULE: {
-    group: 'database', owner: 'restic-systemd', parse: calendar(), check: 'calendar',
-    doc: 'Opt-in restore drill: when set, pg-verify@<name>.timer restores the latest dump into a scratch cluster on this schedule (e.g. weekly) and reports databases, tables and rows. Empty: no timer (run pg-verify by hand).',
+    group: 'database', owner: 'restic-systemd', parse: emptyMeansUnset(calendar()), check: 'calendar',
+    doc: 'Opt-in restore drill: when set, pg-verify@<name>.timer restores the latest dump into a scratch cluster on this schedule (e.g. weekly) and reports databases, tables and rows. Empty or not set: no timer (run pg-verify by hand).',
     example: 'weekly',
   },
   PG_VERIFY_RANDOMIZED_DELAY: { group: 'database', owner: 'restic-systemd', parse: timespan(), default: '1h', doc: 'RandomizedDelaySec= of the restore-drill timer.' },
   PG_VERIFY_TIMEOUT: { group: 'database', owner: 'restic-systemd', parse: timespan(), default: '6h', doc: 'TimeoutStartSec= of pg-verify@<name>.service.' },
   PG_BINDIR: {
-    group: 'database', owner: 'restic-systemd', parse: absolutePath(), default: '/usr/lib/postgresql/15/bin',
-    doc: 'Where initdb and pg_ctl are, for the scratch cluster of pg-verify. Use the same major version as the dumped server.',
+    group: 'database', owner: 'restic-systemd', parse: absolutePath(),
+    doc: "Where initdb and pg_ctl are, for the scratch cluster of pg-verify. Default: Debian's folder of the dumped server's major version, /usr/lib/postgresql/<major>/bin (the major is recorded with each dump, and asked from the server for older dumps).",
   },
   PG_REPMGRD_SERVICE: {
     group: 'database', owner: 'restic-systemd', parse: serviceName(), default: 'repmgrd',
@@ -330,5 +337,7 @@ export function fieldOf(key: string): Field<unknown> | undefined {
 /** Prefixes that mark a key as one of restic-systemd's own, so a misspelt one is never passed through. */
 export const OWN_PREFIXES = ['BACKUP_', 'PG_', 'NOTIFY_'];
 
-/** libpq variables whose presence means the profile configures a database. */
-export const DATABASE_KEYS = FIELD_KEYS.filter((key) => FIELDS[key].group === 'database');
+/** Whether a key switches the database job on: libpq's variables and our PG_ keys all start with PG. */
+export function isDatabaseKey(key: string): boolean {
+  return key.startsWith('PG');
+}

@@ -12,7 +12,7 @@ import { addSecret } from '../log.js';
 import { onHost, profileFile, type Paths } from '../paths.js';
 import { parseEnvFile } from './envfile.js';
 import { checkCalendars } from './external-checks.js';
-import { DATABASE_KEYS, FIELD_KEYS, FIELDS, FieldValueError, OWN_PREFIXES, fieldOf, type FieldKey, type ProfileValues } from './fields.js';
+import { FIELD_KEYS, FIELDS, FieldValueError, OWN_PREFIXES, fieldOf, isDatabaseKey, type FieldKey, type ProfileValues } from './fields.js';
 import { assertProfileName } from './name.js';
 import { checkSecretFile, secretKeys, secretValues } from './secrets.js';
 import { nearest } from './suggest.js';
@@ -28,6 +28,8 @@ export interface Profile {
   lines: Record<string, number>;
   /** True when the profile sets any database key: the pg-backup@ job is installed. */
   databaseConfigured: boolean;
+  /** True when the restic@ file backup is on: BACKUP_PATHS is set, or the profile configures no database. */
+  fileBackup: boolean;
   /** The repository folder when the repository is local (the sandbox must allow writing it). */
   localRepository?: string;
 }
@@ -94,13 +96,15 @@ function buildProfile(
   const values = parseValues(name, env, issue);
   checkUnknownKeys(env, issue, unknownKeys);
   checkRules(env, refusedKeys, issue);
+  const databaseConfigured = Object.keys(env).some((key) => isDatabaseKey(key) && !NOT_PROFILE_KEYS.has(key));
   return {
     name,
     file,
     env,
     values: values as ProfileValues,
     lines,
-    databaseConfigured: DATABASE_KEYS.some((key) => key in env),
+    databaseConfigured,
+    fileBackup: 'BACKUP_PATHS' in env || !databaseConfigured,
     localRepository: localRepositoryPath(env.RESTIC_REPOSITORY),
   };
 }

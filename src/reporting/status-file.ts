@@ -9,12 +9,14 @@ import type { ExitCode } from '../errors.js';
 import { onHost, type Paths } from '../paths.js';
 import { writeFileSafely } from '../files/write.js';
 
-export type JobResult = 'success' | 'warning' | 'failure';
+/** success; warning: it ran but not everything was saved (or, PG_ON_PRIMARY=skip, nothing); interrupted: stopped by a signal. */
+export type JobResult = 'success' | 'warning' | 'failure' | 'interrupted';
 
 /** What a run reports about its snapshot, when it made one. */
 export interface RunStats {
   host?: string;
   resticVersion?: string;
+  /** The full ID of the snapshot the run saved. */
   snapshotId?: string;
   filesNew?: number;
   filesChanged?: number;
@@ -53,7 +55,7 @@ export function readStatus(paths: Paths, profile: string, job: string): JobStatu
   }
 }
 
-export async function writeStatus(paths: Paths, status: JobStatus): Promise<void> {
+export function writeStatus(paths: Paths, status: JobStatus): void {
   writeFileSafely(paths.root, statusPath(paths, status.profile, status.job), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644, createFolders: 0o755 });
 }
 
@@ -73,7 +75,7 @@ export function renderMetrics(status: JobStatus): string {
   return metrics.map(([name, help, value]) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${metricLine(name, status, value)}\n`).join('');
 }
 
-export async function writeMetrics(paths: Paths, folder: string, status: JobStatus): Promise<void> {
+export function writeMetrics(paths: Paths, folder: string, status: JobStatus): void {
   // The textfile folder belongs to node_exporter's account: written into without following anything in it.
-  writeFileSafely(paths.root, path.posix.join(folder, `restic-systemd_${status.profile}_${status.job}.prom`), renderMetrics(status), { mode: 0o644, trust: 'shared' });
+  writeFileSafely(paths.root, path.posix.join(folder, `restic-systemd_${status.profile}_${status.job}.prom`), renderMetrics(status), { mode: 0o644, trust: 'shared', createFolders: 0o755 });
 }

@@ -86,14 +86,18 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
   return [...jobUnits, notify];
 }
 
-/** The jobs a profile runs on a schedule: always the backup, the database dump when configured, the restore drill when scheduled. */
+/**
+ * The jobs a profile runs on a schedule: the file backup when it is on (profile.fileBackup), the
+ * maintenance of the repository always, the database dump when configured, the restore drill
+ * when scheduled.
+ */
 export function profileJobs(profile: Profile): JobName[] {
   return profileServiceJobs(profile).filter((job) => job !== 'pg-verify' || profile.values.PG_VERIFY_SCHEDULE !== undefined);
 }
 
 /** The jobs whose service can run for a profile, by a timer or by `systemctl start`: the restore drill's whenever there is a database. */
 function profileServiceJobs(profile: Profile): JobName[] {
-  return JOB_NAMES.filter((job) => !job.startsWith('pg-') || profile.databaseConfigured);
+  return JOB_NAMES.filter((job) => (job === 'backup' ? profile.fileBackup : job === 'maintenance' || profile.databaseConfigured));
 }
 
 /** A profile's drop-ins: the per-profile schedule, delay, timeout and writable paths (a local repository, the metrics folder). */

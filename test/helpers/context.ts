@@ -37,7 +37,7 @@ export function testContext(root: string, options: { online?: boolean; systemdBo
 function recordingRunner(inner: Runner, calls: string[]): Runner {
   return {
     signalAll: (signal) => inner.signalAll(signal),
-    pipeline: (stages, onLine) => inner.pipeline(stages, onLine),
+    pipeline: (stages, options) => inner.pipeline(stages, options),
     run(tool, args, options) {
       calls.push([typeof tool === 'string' ? tool : tool.program, ...args].join(' '));
       return inner.run(tool, args, options);
@@ -49,7 +49,7 @@ function recordingRunner(inner: Runner, calls: string[]): Runner {
 export function recordingSystemctl(inner: Runner, root: string, calls: string[]): Runner {
   return {
     signalAll: (signal) => inner.signalAll(signal),
-    pipeline: (stages, onLine) => inner.pipeline(stages, onLine),
+    pipeline: (stages, options) => inner.pipeline(stages, options),
     async run(tool, args, options): Promise<RunResult> {
       if (tool !== 'systemctl') return inner.run(tool, args, options);
       calls.push(['systemctl', ...args].join(' '));

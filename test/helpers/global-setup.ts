@@ -1,7 +1,15 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 /**
- * The programs the test suite needs, with the Debian package of each. The global set-up installs
- * the missing ones (as root) and fails, naming the package, when it cannot: no test skips.
+ * The test suite's set-up, run once before every test file: the programs the suite needs (each
+ * with its Debian package, installed when missing, as root), the PostgreSQL of the host's own
+ * release, and every supported restic release unpacked from Debian's packages into the test cache.
+ * Nothing skips: a tool that cannot be installed fails the run, naming the package.
+ *
+ * (jest loads this file on its own, without the suite's module mapping: it imports nothing of the
+ * project. test/helpers/restic-versions.ts reads what it leaves in the cache.)
  */
 
 export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: string }> = [
@@ -18,13 +26,32 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   { binary: 'pgrep', debianPackage: 'procps' },
   { binary: 'python3', debianPackage: 'python3' },
   { binary: 'systemd-notify', debianPackage: 'systemd' },
-  { binary: '/usr/lib/postgresql/15/bin/initdb', debianPackage: 'postgresql-15' },
-  { binary: '/usr/lib/postgresql/15/bin/repmgr', debianPackage: 'postgresql-15-repmgr' },
+  { binary: 'dpkg-deb', debianPackage: 'dpkg' },
+  { binary: 'apt-get', debianPackage: 'apt' },
   // The end-to-end tier: a real systemd booted in a container.
   { binary: 'systemd-nspawn', debianPackage: 'systemd-container' },
   { binary: 'debootstrap', debianPackage: 'debootstrap' },
   { binary: 'nsenter', debianPackage: 'util-linux' },
 ];
+
+/** Where the tests keep what they download or build: $E2E_CACHE_DIR or /var/cache/restic-systemd-tests. */
+export function testCacheDir(): string {
+  return process.env.E2E_CACHE_DIR ?? '/var/cache/restic-systemd-tests';
+}
+
+/** The Debian suites whose restic the restic-facing tests run against: Debian 12, Debian 13, the development suite. */
+export const RESTIC_SUITES = ['bookworm', 'trixie', 'sid'] as const;
+const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+const RESTIC_REFRESH_MS = 24 * 3600 * 1000;
+
+export interface ResticRelease {
+  suite: string;
+  /** restic's own version, e.g. 0.18.0 */
+  version: string;
+  /** The Debian package version it came from, e.g. 0.18.0-1+b4 */
+  packageVersion: string;
+  binary: string;
+}
 
 export function hasBinary(binary: string): boolean {
   try {
@@ -35,29 +62,111 @@ export function hasBinary(binary: string): boolean {
   }
 }
 
-export function missingTools(): Array<{ binary: string; debianPackage: string }> {
-  return REQUIRED_TOOLS.filter((tool) => !hasBinary(tool.binary));
+function aptInstall(packages: string[]): void {
+  process.stderr.write(`\ninstalling the test tools' packages: ${packages.join(' ')}\n`);
+  try {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } catch {
+    // reported by the caller with the exact command to run
+  }
 }
 
-export default function globalSetup(): void {
-  let missing = missingTools();
+/** The PostgreSQL major version of this host's Debian release (15 on Debian 12, 17 on Debian 13). */
+export function hostPostgresMajor(): number {
+  const installed = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').filter((entry) => fs.existsSync(`/usr/lib/postgresql/${entry}/bin/repmgr`)) : [];
+  if (installed.length > 0) return Math.max(...installed.map(Number));
+  const depends = spawnSync('apt-cache', ['depends', 'postgresql'], { encoding: 'utf8' }).stdout;
+  const major = /Depends: postgresql-(\d+)\b/.exec(depends)?.[1];
+  if (!major) throw new Error('cannot tell which PostgreSQL this Debian release has (apt-cache depends postgresql): run apt-get update, then npm test again');
+  return Number(major);
+}
+
+function requiredTools(): Array<{ binary: string; debianPackage: string }> {
+  const major = hostPostgresMajor();
+  return [
+    ...REQUIRED_TOOLS,
+    { binary: `/usr/lib/postgresql/${major}/bin/initdb`, debianPackage: `postgresql-${major}` },
+    { binary: `/usr/lib/postgresql/${major}/bin/repmgr`, debianPackage: `postgresql-${major}-repmgr` },
+  ];
+}
+
+function ensureTools(): void {
+  let missing = requiredTools().filter((tool) => !hasBinary(tool.binary));
   if (missing.length > 0 && process.getuid?.() === 0) {
-    const packages = [...new Set(missing.map((tool) => tool.debianPackage))];
-    process.stderr.write(`\ninstalling the test tools' packages: ${packages.join(' ')}\n`);
-    try {
-      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-      execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
-        stdio: 'inherit',
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      });
-    } catch {
-      // reported below with the exact command to run
-    }
-    missing = missingTools();
+    aptInstall([...new Set(missing.map((tool) => tool.debianPackage))]);
+    missing = requiredTools().filter((tool) => !hasBinary(tool.binary));
   }
   if (missing.length > 0) {
     const packages = [...new Set(missing.map((tool) => tool.debianPackage))].join(' ');
     throw new Error(`the tests need ${missing.map((tool) => tool.binary).join(', ')}: run apt-get install -y ${packages} (as root), then npm test again`);
   }
+}
+
+/**
+ * Debian's restic of each suite, unpacked (dpkg-deb -x) into the test cache. apt runs with a
+ * configuration and state of its own in a temporary folder: the host's sources and packages are
+ * not touched. Refreshed once a day, so the development suite's newest restic is tested.
+ */
+export function ensureResticReleases(): ResticRelease[] {
+  const folder = path.join(testCacheDir(), 'restic');
+  const indexFile = path.join(folder, 'index.json');
+  const cached = fs.existsSync(indexFile) ? (JSON.parse(fs.readFileSync(indexFile, 'utf8')) as ResticRelease[]) : undefined;
+  const usable = cached?.every((release) => fs.existsSync(release.binary)) ? cached : undefined;
+  if (usable && Date.now() - fs.statSync(indexFile).mtimeMs < RESTIC_REFRESH_MS) return usable;
+  try {
+    const releases = fetchResticReleases(folder);
+    fs.writeFileSync(indexFile, `${JSON.stringify(releases, null, 2)}\n`);
+    return releases;
+  } catch (error) {
+    if (!usable) throw error;
+    process.stderr.write(`\nwarning: could not refresh the restic releases (${(error as Error).message.split('\n')[0]}); testing the cached ones\n`);
+    return usable;
+  }
+}
+
+function fetchResticReleases(folder: string): ResticRelease[] {
+  if (!fs.existsSync(KEYRING)) throw new Error(`${KEYRING} is missing: apt-get install -y debian-archive-keyring`);
+  fs.mkdirSync(folder, { recursive: true });
+  const apt = fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-apt-'));
+  try {
+    for (const sub of ['state/lists/partial', 'cache/archives/partial', 'preferences.d', 'download']) fs.mkdirSync(path.join(apt, sub), { recursive: true });
+    fs.writeFileSync(path.join(apt, 'sources.list'), RESTIC_SUITES.map((suite) => `deb [signed-by=${KEYRING}] http://deb.debian.org/debian ${suite} main\n`).join(''));
+    const options = [
+      `Dir::State=${apt}/state`, 'Dir::State::status=/dev/null', `Dir::Cache=${apt}/cache`, `Dir::Etc::SourceList=${apt}/sources.list`,
+      'Dir::Etc::SourceParts=/nonexistent', 'Dir::Etc::Preferences=/dev/null', `Dir::Etc::PreferencesParts=${apt}/preferences.d`,
+      // apt's sandbox user cannot read this root-only folder; the archive's signatures are still checked.
+      'APT::Sandbox::User=root',
+    ].flatMap((option) => ['-o', option]);
+    const run = (args: string[], cwd?: string) => {
+      const result = spawnSync('apt-get', [...options, ...args], { cwd, encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed:\n${result.stderr}`);
+    };
+    run(['update', '-qq']);
+    return RESTIC_SUITES.map((suite) => {
+      const download = path.join(apt, 'download', suite);
+      fs.mkdirSync(download);
+      run(['download', '-qq', `restic/${suite}`], download);
+      const [deb] = fs.readdirSync(download);
+      const packageVersion = execFileSync('dpkg-deb', ['-f', path.join(download, deb!), 'Version'], { encoding: 'utf8' }).trim();
+      const target = path.join(folder, `restic_${packageVersion}`);
+      if (!fs.existsSync(path.join(target, 'usr/bin/restic'))) {
+        fs.rmSync(target, { recursive: true, force: true });
+        execFileSync('dpkg-deb', ['-x', path.join(download, deb!), target]);
+      }
+      const binary = path.join(target, 'usr/bin/restic');
+      const version = /restic (\d+\.\d+\.\d+)/.exec(execFileSync(binary, ['version'], { encoding: 'utf8' }))?.[1];
+      if (!version) throw new Error(`${binary} does not report a version`);
+      return { suite, version, packageVersion, binary };
+    });
+  } finally {
+    fs.rmSync(apt, { recursive: true, force: true });
+  }
+}
+
+export default function globalSetup(): void {
   if (process.getuid?.() !== 0) throw new Error('the tests and the benchmark need root (they run PostgreSQL as its own user and boot a container with systemd-nspawn): run them as root');
+  ensureTools();
+  const releases = ensureResticReleases();
+  process.stderr.write(`\nrestic releases under test: ${releases.map((release) => `${release.version} (${release.suite})`).join(', ')}\n`);
 }

@@ -1,12 +1,15 @@
 /**
- * A real PostgreSQL 15 primary + streaming standby managed by repmgr, on loopback ports, built by
- * the tests themselves (Debian's postgresql-15 and postgresql-15-repmgr) and always stopped.
+ * A real PostgreSQL primary + streaming standby managed by repmgr, on loopback ports, built by the
+ * tests themselves (the host release's postgresql-<major> and postgresql-<major>-repmgr: 15 on
+ * Debian 12, 17 on Debian 13) and always stopped.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { hostPostgresMajor } from './global-setup.js';
 
-export const PG_BIN = '/usr/lib/postgresql/15/bin';
+export const PG_MAJOR = hostPostgresMajor();
+export const PG_BIN = `/usr/lib/postgresql/${PG_MAJOR}/bin`;
 
 export interface PgCluster {
   base: string;

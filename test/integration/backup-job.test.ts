@@ -1,5 +1,6 @@
 /**
- * The restic@ job against real restic (Debian's package): init, backup, scoped retention, exec,
+ * The restic@ job against real restic, each test on every supported release (Debian 12's 0.14,
+ * Debian 13's 0.18, the development suite's newest): init, backup, scoped retention, exec,
  * status files and metrics, and the faults an operator meets.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -10,350 +11,415 @@ import { loadProfile } from '../../src/profile/load.js';
 import { runCli } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';
 import { THIS_HOST, resticSetup, snapshots } from '../helpers/restic.js';
+import { cheapenRepositoryKey } from '../helpers/restic-key.js';
+import { RESTIC_MATRIX } from '../helpers/restic-versions.js';
 import { allFileText, removeTempRoots, tempRoot } from '../helpers/temp-root.js';
 
 afterAll(removeTempRoots);
 
 const status = (root: string, name: string, job = 'backup') => JSON.parse(fs.readFileSync(path.join(root, 'var/lib/restic-systemd', `${name}.${job}.json`), 'utf8'));
 
-describe('as a new user would: a local repository with a 0600 password file', () => {
-  const setup = resticSetup(tempRoot());
-  const outputs: string[] = [];
-  const record = <T extends { stdout: string; stderr: string }>(result: T): T => {
-    outputs.push(result.stdout, result.stderr);
-    return result;
-  };
+describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
+  const setupFor = (root: string, options: Parameters<typeof resticSetup>[1] = {}) => resticSetup(root, { ...options, release });
 
-  test('init twice exits 0, and restic init runs only once', () => {
-    const first = record(setup.cli('init', setup.name));
-    expect(first.stderr).toBe('');
-    expect(first.exitCode).toBe(0);
-    expect(first.stdout).toContain('created the repository /srv/repo');
-    const second = record(setup.cli('init', setup.name));
-    expect(second.exitCode).toBe(0);
-    expect(second.stdout).toContain('already exists');
-    const inits = fs.readFileSync(setup.argvLog, 'utf8').split('\n').filter((line) => line === 'init');
-    expect(inits).toHaveLength(1);
+  describe('as a new user would: a local repository with a 0600 password file', () => {
+    const setup = setupFor(tempRoot());
+    const outputs: string[] = [];
+    const record = <T extends { stdout: string; stderr: string }>(result: T): T => {
+      outputs.push(result.stdout, result.stderr);
+      return result;
+    };
+
+    test('init twice exits 0, and restic init runs only once', () => {
+      const first = record(setup.init());
+      expect(first.stderr).toBe('');
+      expect(first.exitCode).toBe(0);
+      expect(first.stdout).toContain('created the repository /srv/repo');
+      const second = record(setup.cli('init', setup.name));
+      expect(second.exitCode).toBe(0);
+      expect(second.stdout).toContain('already exists');
+      const inits = fs.readFileSync(setup.argvLog, 'utf8').split('\n').filter((line) => line === 'init');
+      expect(inits).toHaveLength(1);
+    });
+
+    test('two backups give two snapshots of this host, tagged with the profile and job; with no stale lock there is no unlock', () => {
+      fs.writeFileSync(setup.argvLog, '');
+      expect(record(setup.cli('run', 'backup', setup.name)).exitCode).toBe(0);
+      // Every restic process derives the key (~0.7 s): a run makes no call it does not need.
+      expect(fs.readFileSync(setup.argvLog, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' ')[0])).toEqual(['version', 'backup', 'forget']);
+      fs.writeFileSync(path.join(setup.data, 'second.txt'), 'more\n');
+      expect(record(setup.cli('run', 'backup', setup.name)).exitCode).toBe(0);
+      const list = snapshots(setup);
+      expect(list).toHaveLength(2);
+      for (const snapshot of list) {
+        expect(snapshot.hostname).toBe(THIS_HOST);
+        expect(snapshot.tags).toEqual(['profile:myconf', 'job:backup']);
+      }
+    });
+
+    test('the status file tells the last run: success, snapshot, files, bytes, duration', () => {
+      const last = status(setup.root, setup.name);
+      expect(last).toMatchObject({ profile: 'myconf', job: 'backup', result: 'success', exitCode: 0, filesNew: 1, resticVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+      // The full ID (restic 0.14 prints only the short one: the job finds the full one).
+      expect(last.snapshotId).toBe(snapshots(setup)[1]!.id);
+      expect(last.snapshotId).toMatch(/^[0-9a-f]{64}$/);
+      expect(last.lastSuccess).toBe(last.end);
+      expect(last.bytesAdded).toBeGreaterThan(0);
+    });
+
+    test('a wrong password exits 12 with restic\'s meaning; neither password shows anywhere', () => {
+      const wrong = 'wrong-password-77aa';
+      fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), `${wrong}\n`);
+      const result = record(setup.cli('run', 'backup', setup.name, '--verbose'));
+      expect(result.exitCode).toBe(12);
+      expect(result.stderr).toContain('wrong password or no key found');
+      const failed = status(setup.root, setup.name);
+      expect(failed).toMatchObject({ result: 'failure', exitCode: 12 });
+      expect(failed.lastSuccess).not.toBeNull();
+      const everything = [...outputs, fs.readFileSync(setup.argvLog, 'utf8'), allFileText(path.join(setup.root, 'var'))].join('\n');
+      expect(everything).not.toContain(setup.password);
+      expect(everything).not.toContain(wrong);
+    });
   });
 
-  test('two backups give two snapshots of this host, tagged with the profile and job; with no stale lock there is no unlock', () => {
-    fs.writeFileSync(setup.argvLog, '');
-    expect(record(setup.cli('run', 'backup', setup.name)).exitCode).toBe(0);
-    // Every restic process derives the key (~0.7 s): a run makes no call it does not need.
-    expect(fs.readFileSync(setup.argvLog, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' ')[0])).toEqual(['version', 'backup', 'forget']);
-    fs.writeFileSync(path.join(setup.data, 'second.txt'), 'more\n');
-    expect(record(setup.cli('run', 'backup', setup.name)).exitCode).toBe(0);
+  test('a password written into the profile never reaches argv, logs, status files or metrics', () => {
+    const root = tempRoot();
+    const setup = setupFor(root, { inlinePassword: true, extra: 'BACKUP_METRICS_DIR=/metrics\n' });
+    const results = [setup.cli('init', setup.name, '--verbose'), setup.cli('run', 'backup', setup.name, '--verbose', '--json'), setup.cli('render', setup.name)];
+    for (const result of results) expect(result.exitCode).toBe(0);
+    const texts = [...results.flatMap((result) => [result.stdout, result.stderr]), fs.readFileSync(setup.argvLog, 'utf8'), allFileText(path.join(root, 'var')), allFileText(path.join(root, 'metrics'))];
+    expect(texts.join('\n')).not.toContain(setup.password);
+    expect(results[1]!.stderr).toContain('restic');
+  });
+
+  test('retention forgets only this host\'s snapshots of this profile\'s backup job', () => {
+    const setup = setupFor(tempRoot(), { extra: 'BACKUP_KEEP_WITHIN=\nBACKUP_KEEP_LAST=1\n' });
+    setup.createRepository();
+    const restic = (...args: string[]) => runCli(['exec', setup.name, '--root', setup.root, '--', 'restic', ...args]);
+    expect(restic('backup', '--host', 'other-host', '--tag', 'profile:myconf,job:backup', setup.data).exitCode).toBe(0);
+    expect(restic('backup', '--host', THIS_HOST, '--tag', 'profile:other,job:backup', setup.data).exitCode).toBe(0);
+    expect(restic('backup', '--host', THIS_HOST, '--tag', 'profile:myconf,job:pg-backup', setup.data).exitCode).toBe(0);
+    for (let run = 0; run < 3; run++) expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
     const list = snapshots(setup);
-    expect(list).toHaveLength(2);
-    for (const snapshot of list) {
-      expect(snapshot.hostname).toBe(THIS_HOST);
-      expect(snapshot.tags).toEqual(['profile:myconf', 'job:backup']);
+    const ours = list.filter((snapshot) => snapshot.hostname === THIS_HOST && snapshot.tags?.join(',') === 'profile:myconf,job:backup');
+    expect(ours).toHaveLength(1);
+    expect(list).toHaveLength(4);
+  });
+
+  describe('the warning path: restic saved the snapshot but could not read some files', () => {
+    const NOBODY = 65534;
+    // As root every file is readable, so the job runs as nobody and one file is root's alone.
+    function unprivilegedSetup(extra = '') {
+      const root = tempRoot();
+      fs.chmodSync(root, 0o755);
+      const setup = setupFor(root, { extra });
+      fs.writeFileSync(path.join(setup.data, 'secret-of-root.txt'), 'no\n', { mode: 0o600 });
+      for (const folder of ['var/lib/restic-systemd', 'var/cache/restic-systemd', 'srv']) fs.mkdirSync(path.join(root, folder), { recursive: true });
+      spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, path.join(root, 'etc'), path.join(root, 'var'), path.join(root, 'srv')]);
+      fs.writeFileSync(setup.argvLog, '');
+      spawnSync('chown', [`${NOBODY}:${NOBODY}`, setup.data, path.join(setup.data, 'hello.txt'), setup.argvLog]);
+      const asNobody = (...args: string[]) =>
+        spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, path.resolve('dist/cli.js'), ...args, '--root', root], {
+          encoding: 'utf8',
+          env: { ...process.env, ...setup.env, HOME: '/nonexistent' },
+        });
+      expect(asNobody('init', setup.name).status).toBe(0);
+      return { setup, asNobody };
     }
-  });
 
-  test('the status file tells the last run: success, snapshot, files, bytes, duration', () => {
-    const last = status(setup.root, setup.name);
-    expect(last).toMatchObject({ profile: 'myconf', job: 'backup', result: 'success', exitCode: 0, filesNew: 1, resticVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
-    expect(last.snapshotId).toBe(snapshots(setup)[1]!.short_id);
-    expect(last.lastSuccess).toBe(last.end);
-    expect(last.bytesAdded).toBeGreaterThan(0);
-  });
-
-  test('a wrong password exits 5 with restic\'s meaning; neither password shows anywhere', () => {
-    const wrong = 'wrong-password-77aa';
-    fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), `${wrong}\n`);
-    const result = record(setup.cli('run', 'backup', setup.name, '--verbose'));
-    expect(result.exitCode).toBe(5);
-    expect(result.stderr).toContain('wrong password or no key found');
-    const failed = status(setup.root, setup.name);
-    expect(failed).toMatchObject({ result: 'failure', exitCode: 5 });
-    expect(failed.lastSuccess).not.toBeNull();
-    const everything = [...outputs, fs.readFileSync(setup.argvLog, 'utf8'), allFileText(path.join(setup.root, 'var'))].join('\n');
-    expect(everything).not.toContain(setup.password);
-    expect(everything).not.toContain(wrong);
-  });
-});
-
-test('a password written into the profile never reaches argv, logs, status files or metrics', () => {
-  const root = tempRoot();
-  const setup = resticSetup(root, { inlinePassword: true, extra: 'BACKUP_METRICS_DIR=/metrics\n' });
-  const results = [setup.cli('init', setup.name, '--verbose'), setup.cli('run', 'backup', setup.name, '--verbose', '--json'), setup.cli('render', setup.name)];
-  for (const result of results) expect(result.exitCode).toBe(0);
-  const texts = [...results.flatMap((result) => [result.stdout, result.stderr]), fs.readFileSync(setup.argvLog, 'utf8'), allFileText(path.join(root, 'var')), allFileText(path.join(root, 'metrics'))];
-  expect(texts.join('\n')).not.toContain(setup.password);
-  expect(results[1]!.stderr).toContain('restic');
-});
-
-test('retention forgets only this host\'s snapshots of this profile\'s backup job', () => {
-  const setup = resticSetup(tempRoot(), { extra: 'BACKUP_KEEP_WITHIN=\nBACKUP_KEEP_LAST=1\n' });
-  expect(setup.cli('init', setup.name).exitCode).toBe(0);
-  const restic = (...args: string[]) => runCli(['exec', setup.name, '--root', setup.root, '--', 'restic', ...args]);
-  expect(restic('backup', '--host', 'other-host', '--tag', 'profile:myconf,job:backup', setup.data).exitCode).toBe(0);
-  expect(restic('backup', '--host', THIS_HOST, '--tag', 'profile:other,job:backup', setup.data).exitCode).toBe(0);
-  expect(restic('backup', '--host', THIS_HOST, '--tag', 'profile:myconf,job:pg-backup', setup.data).exitCode).toBe(0);
-  for (let run = 0; run < 3; run++) expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
-  const list = snapshots(setup);
-  const ours = list.filter((snapshot) => snapshot.hostname === THIS_HOST && snapshot.tags?.join(',') === 'profile:myconf,job:backup');
-  expect(ours).toHaveLength(1);
-  expect(list).toHaveLength(4);
-});
-
-describe('the warning path: restic saved the snapshot but could not read some files', () => {
-  const NOBODY = 65534;
-  // As root every file is readable, so the job runs as nobody and one file is root's alone.
-  function unprivilegedSetup(extra = '') {
-    const root = tempRoot();
-    fs.chmodSync(root, 0o755);
-    const setup = resticSetup(root, { extra });
-    fs.writeFileSync(path.join(setup.data, 'secret-of-root.txt'), 'no\n', { mode: 0o600 });
-    for (const folder of ['var/lib/restic-systemd', 'var/cache/restic-systemd', 'srv']) fs.mkdirSync(path.join(root, folder), { recursive: true });
-    spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, path.join(root, 'etc'), path.join(root, 'var'), path.join(root, 'srv')]);
-    fs.writeFileSync(setup.argvLog, '');
-    spawnSync('chown', [`${NOBODY}:${NOBODY}`, setup.data, path.join(setup.data, 'hello.txt'), setup.argvLog]);
-    const asNobody = (...args: string[]) =>
-      spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, path.resolve('dist/cli.js'), ...args, '--root', root], {
-        encoding: 'utf8',
-        env: { ...process.env, ...setup.env, HOME: '/nonexistent' },
-      });
-    expect(asNobody('init', setup.name).status).toBe(0);
-    return { setup, asNobody };
-  }
-
-  test('exits 6, names the unreadable file, saves the snapshot and skips retention', () => {
-    const { setup, asNobody } = unprivilegedSetup();
-    const result = asNobody('run', 'backup', setup.name);
-    expect(result.status).toBe(6);
-    expect(result.stderr).toContain('secret-of-root.txt');
-    expect(result.stderr).toContain('Retention did not run');
-    expect(status(setup.root, setup.name)).toMatchObject({ result: 'warning', exitCode: 6, lastSuccess: null });
-    expect(snapshots(setup)).toHaveLength(1);
-    expect(fs.readFileSync(setup.argvLog, 'utf8')).not.toMatch(/^forget/m);
-  });
-
-  test('with BACKUP_WARNING_IS_SUCCESS=yes the same run exits 0 and retention runs', () => {
-    const { setup, asNobody } = unprivilegedSetup('BACKUP_WARNING_IS_SUCCESS=yes\n');
-    const result = asNobody('run', 'backup', setup.name);
-    expect(result.status).toBe(0);
-    expect(result.stderr).toContain('secret-of-root.txt');
-    expect(status(setup.root, setup.name)).toMatchObject({ result: 'success', exitCode: 0 });
-    expect(fs.readFileSync(setup.argvLog, 'utf8')).toMatch(/^forget/m);
-  });
-});
-
-test('a BACKUP_PATHS entry that does not exist is a warning, not a silent success', () => {
-  const setup = resticSetup(tempRoot(), { extra: 'BACKUP_PATHS=/data /media/not-mounted\n'.replace('BACKUP_PATHS', 'BACKUP_EXCLUDE=*.tmp\nBACKUP_PATHS') });
-  fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.conf'), `RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\nBACKUP_PATHS=/data /media/not-mounted\n`, { mode: 0o600 });
-  expect(setup.cli('init', setup.name).exitCode).toBe(0);
-  const result = setup.cli('run', 'backup', setup.name);
-  expect(result.exitCode).toBe(6);
-  expect(result.stderr).toContain('/media/not-mounted');
-  expect(snapshots(setup)).toHaveLength(1);
-});
-
-test('a stale lock left by a killed restic is removed and the backup succeeds', async () => {
-  const setup = resticSetup(tempRoot());
-  expect(setup.cli('init', setup.name).exitCode).toBe(0);
-  const locks = path.join(setup.root, 'srv/repo/locks');
-  const restic: ChildProcess = spawn('restic', ['backup', '--stdin'], {
-    env: { ...process.env, RESTIC_REPOSITORY: path.join(setup.root, 'srv/repo'), RESTIC_PASSWORD: setup.password, RESTIC_CACHE_DIR: path.join(setup.root, 'cache') },
-    stdio: ['pipe', 'ignore', 'ignore'],
-  });
-  // Killed only once its lock is written: a lock file killed half-written cannot be read, and restic ignores those.
-  const written = () => fs.readdirSync(locks).some((lock) => fs.statSync(path.join(locks, lock)).size > 0);
-  for (let tries = 0; tries < 100 && !written(); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
-  expect(fs.readdirSync(locks)).toHaveLength(1);
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  restic.kill('SIGKILL');
-  await new Promise((resolve) => restic.once('exit', resolve));
-  expect(fs.readdirSync(locks)).toHaveLength(1);
-
-  const result = setup.cli('run', 'backup', setup.name);
-  expect(result.stderr).not.toContain('failed');
-  expect(result.stderr).toContain('the repository is locked; removing stale locks (restic unlock) and trying again');
-  expect(result.exitCode).toBe(0);
-  expect(fs.readdirSync(locks)).toHaveLength(0);
-});
-
-test('a backup and a maintenance of the same repository started together both succeed, one after the other', async () => {
-  const setup = resticSetup(tempRoot());
-  expect(setup.cli('init', setup.name).exitCode).toBe(0);
-  const start = (job: string) =>
-    new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, ['dist/cli.js', 'run', job, setup.name, '--root', setup.root], { env: { ...process.env, ...setup.env } });
-      let stderr = '';
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.on('exit', (code) => resolve({ code, stderr }));
+    test('exits 6, names the unreadable file, saves the snapshot and skips retention', () => {
+      const { setup, asNobody } = unprivilegedSetup();
+      const result = asNobody('run', 'backup', setup.name);
+      expect(result.status).toBe(6);
+      expect(result.stderr).toContain('secret-of-root.txt');
+      expect(result.stderr).toContain('Retention did not run');
+      expect(status(setup.root, setup.name)).toMatchObject({ result: 'warning', exitCode: 6, lastSuccess: null });
+      expect(snapshots(setup)).toHaveLength(1);
+      expect(fs.readFileSync(setup.argvLog, 'utf8')).not.toMatch(/^forget/m);
     });
-  const [backup, maintenance] = await Promise.all([start('backup'), start('maintenance')]);
-  expect([backup.code, maintenance.code]).toEqual([0, 0]);
-  expect(backup.stderr + maintenance.stderr).toContain('waiting up to 1h for the repository lock');
-  expect(status(setup.root, setup.name, 'maintenance')).toMatchObject({ result: 'success' });
-});
 
-test('a job that cannot get the repository lock in BACKUP_LOCK_WAIT exits 7 and does nothing', async () => {
-  const setup = resticSetup(tempRoot(), { extra: 'BACKUP_LOCK_WAIT=1s\n' });
-  expect(setup.cli('init', setup.name).exitCode).toBe(0);
-  const context = testContext(setup.root);
-  const lockFile = repositoryLockFile(context.paths, await loadProfile(setup.name, context.paths, context.runner));
-  const holder = spawn('flock', ['--exclusive', lockFile, 'sleep', '30']);
-  try {
-    for (let tries = 0; tries < 50 && !fs.existsSync(lockFile); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    test('with BACKUP_WARNING_IS_SUCCESS=yes the same run exits 0 and retention runs', () => {
+      const { setup, asNobody } = unprivilegedSetup('BACKUP_WARNING_IS_SUCCESS=yes\n');
+      const result = asNobody('run', 'backup', setup.name);
+      expect(result.status).toBe(0);
+      expect(result.stderr).toContain('secret-of-root.txt');
+      expect(status(setup.root, setup.name)).toMatchObject({ result: 'success', exitCode: 0 });
+      expect(fs.readFileSync(setup.argvLog, 'utf8')).toMatch(/^forget/m);
+    });
+  });
+
+  test('a BACKUP_PATHS entry that does not exist is a warning, not a silent success', () => {
+    const setup = setupFor(tempRoot(), { extra: 'BACKUP_PATHS=/data /media/not-mounted\n'.replace('BACKUP_PATHS', 'BACKUP_EXCLUDE=*.tmp\nBACKUP_PATHS') });
+    fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.conf'), `RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\nBACKUP_PATHS=/data /media/not-mounted\n`, { mode: 0o600 });
+    setup.createRepository();
+    const result = setup.cli('run', 'backup', setup.name);
+    expect(result.exitCode).toBe(6);
+    expect(result.stderr).toContain('/media/not-mounted');
+    expect(snapshots(setup)).toHaveLength(1);
+  });
+
+  test('a stale lock left by a killed restic is removed and the backup succeeds', async () => {
+    const setup = setupFor(tempRoot());
+    setup.createRepository();
+    const locks = path.join(setup.root, 'srv/repo/locks');
+    const restic: ChildProcess = spawn(release.binary, ['backup', '--stdin'], {
+      env: { ...process.env, RESTIC_REPOSITORY: path.join(setup.root, 'srv/repo'), RESTIC_PASSWORD: setup.password, RESTIC_CACHE_DIR: path.join(setup.root, 'cache') },
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    // Killed only once its lock is written: a lock file killed half-written cannot be read, and restic ignores those.
+    const written = () => fs.readdirSync(locks).some((lock) => fs.statSync(path.join(locks, lock)).size > 0);
+    for (let tries = 0; tries < 100 && !written(); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fs.readdirSync(locks)).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const result = setup.cli('run', 'backup', setup.name);
-    expect(result.exitCode).toBe(7);
-    expect(result.stderr).toContain('stayed locked for longer than BACKUP_LOCK_WAIT=1s');
-    expect(status(setup.root, setup.name)).toMatchObject({ result: 'failure', exitCode: 7 });
-    expect(snapshots(setup)).toHaveLength(0);
-  } finally {
-    holder.kill();
-  }
-});
+    restic.kill('SIGKILL');
+    await new Promise((resolve) => restic.once('exit', resolve));
+    expect(fs.readdirSync(locks)).toHaveLength(1);
 
-test('with the status folder full, the backup still succeeds and says the status could not be written', () => {
-  const setup = resticSetup(tempRoot());
-  expect(setup.cli('init', setup.name).exitCode).toBe(0);
-  const state = path.join(setup.root, 'var/lib/restic-systemd');
-  fs.mkdirSync(state, { recursive: true });
-  expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', state]).status).toBe(0);
-  try {
-    fs.mkdirSync(path.join(state, 'locks'));
-    spawnSync('dd', ['if=/dev/zero', `of=${path.join(state, 'filler')}`, 'bs=4k']);
     const result = setup.cli('run', 'backup', setup.name);
+    expect(result.stderr).not.toContain('failed');
+    expect(result.stderr).toContain('the repository is locked; removing stale locks (restic unlock) and trying again');
     expect(result.exitCode).toBe(0);
-    expect(result.stderr).toContain('could not write the status file');
-    expect(result.stderr).toContain('ENOSPC');
-    expect(result.stderr).toMatch(/backup of myconf: snapshot \w+ saved/);
-    expect(snapshots(setup)).toHaveLength(1);
-  } finally {
-    spawnSync('umount', [state]);
-  }
-});
-
-test('metrics: written after every run; a failure moves the exit code but not the last success', () => {
-  const setup = resticSetup(tempRoot(), { extra: 'BACKUP_METRICS_DIR=/metrics\n' });
-  expect(setup.cli('init', setup.name).exitCode).toBe(0);
-  expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
-  const file = path.join(setup.root, 'metrics/restic-systemd_myconf_backup.prom');
-  const read = (name: string) => Number(new RegExp(`^${name}\\{profile="myconf",job="backup"\\} (\\S+)$`, 'm').exec(fs.readFileSync(file, 'utf8'))?.[1]);
-  const success = read('restic_systemd_last_success_timestamp_seconds');
-  expect(success).toBeGreaterThan(Date.now() / 1000 - 120);
-  expect(read('restic_systemd_last_exit_code')).toBe(0);
-  fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), 'wrong\n');
-  expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(5);
-  expect(read('restic_systemd_last_exit_code')).toBe(5);
-  expect(read('restic_systemd_last_success_timestamp_seconds')).toBe(success);
-});
-
-test('exec runs a command with the profile\'s environment and exits with its code', () => {
-  const setup = resticSetup(tempRoot());
-  const printed = setup.cli('exec', setup.name, '--', 'sh', '-c', 'echo "$RESTIC_REPOSITORY"; exit 42');
-  expect(printed.exitCode).toBe(42);
-  expect(printed.stdout.trim()).toBe(path.join(setup.root, 'srv/repo'));
-  const noCommand = setup.cli('exec', setup.name);
-  expect(noCommand.exitCode).toBe(2);
-  expect(noCommand.stderr).toContain('name the command to run after --');
-});
-
-test('init --generate-password writes a 0600 password file once, and never replaces one', () => {
-  const root = tempRoot();
-  const setup = resticSetup(root);
-  const file = path.join(root, 'etc/restic/myconf.password');
-  fs.rmSync(file);
-  expect(setup.cli('init', setup.name).exitCode).toBe(3);
-  const result = setup.cli('init', setup.name, '--generate-password');
-  expect(result.exitCode).toBe(0);
-  expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-  const generated = fs.readFileSync(file, 'utf8');
-  expect(generated.trim().length).toBeGreaterThanOrEqual(40);
-  expect(result.stdout + result.stderr).not.toContain(generated.trim());
-  expect(setup.cli('init', setup.name, '--generate-password').exitCode).toBe(0);
-  expect(fs.readFileSync(file, 'utf8')).toBe(generated);
-});
-
-test('started by systemd, the job reads its profile from the environment, drop-ins included, and ignores systemd\'s own variables', () => {
-  const setup = resticSetup(tempRoot());
-  expect(setup.cli('init', setup.name).exitCode).toBe(0);
-  fs.mkdirSync(path.join(setup.root, 'other'));
-  fs.writeFileSync(path.join(setup.root, 'other/file.txt'), 'from the drop-in\n');
-  const result = runCli(['run', 'backup', setup.name, '--root', setup.root], {
-    INVOCATION_ID: 'test-invocation',
-    RESTIC_REPOSITORY: '/srv/repo',
-    RESTIC_PASSWORD_FILE: '/etc/restic/myconf.password',
-    BACKUP_PATHS: '/other',
-    // Set by systemd (NotifyAccess=) and by an operator's drop-in: not profile keys despite their prefixes.
-    NOTIFY_SOCKET: '/run/systemd/notify',
-    PG_DUMPALL_BIN: '/usr/bin/pg_dumpall',
+    expect(fs.readdirSync(locks)).toHaveLength(0);
   });
-  expect(result.exitCode).toBe(0);
-  expect(snapshots(setup)[0]!.paths).toEqual([path.join(setup.root, 'other')]);
-});
 
-describe('a remote repository: rclone serve restic on 127.0.0.1', () => {
-  let server: ChildProcess | undefined;
-  afterEach(() => server?.kill('SIGKILL'));
-
-  async function freePort(): Promise<number> {
-    const net = await import('node:net');
-    return new Promise((resolve) => {
-      const probe = net.createServer().listen(0, '127.0.0.1', () => {
-        const port = (probe.address() as { port: number }).port;
-        probe.close(() => resolve(port));
+  test('a backup and a maintenance of the same repository started together both succeed, one after the other', async () => {
+    const setup = setupFor(tempRoot());
+    setup.createRepository();
+    const start = (job: string) =>
+      new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['dist/cli.js', 'run', job, setup.name, '--root', setup.root], { env: { ...process.env, ...setup.env } });
+        let stderr = '';
+        child.stderr.on('data', (chunk) => (stderr += chunk));
+        child.on('exit', (code) => resolve({ code, stderr }));
       });
-    });
-  }
+    const [backup, maintenance] = await Promise.all([start('backup'), start('maintenance')]);
+    expect([backup.code, maintenance.code]).toEqual([0, 0]);
+    expect(backup.stderr + maintenance.stderr).toContain('waiting up to 1h for the repository lock');
+    expect(status(setup.root, setup.name, 'maintenance')).toMatchObject({ result: 'success' });
+  });
 
-  async function serve(folder: string): Promise<number> {
-    const port = await freePort();
-    server = spawn('rclone', ['serve', 'restic', '--addr', `127.0.0.1:${port}`, folder], { stdio: 'ignore' });
-    const net = await import('node:net');
-    for (let tries = 0; tries < 100; tries++) {
-      const up = await new Promise<boolean>((resolve) => {
-        const socket = net.connect(port, '127.0.0.1', () => resolve(socket.end() !== undefined)).on('error', () => resolve(false));
-      });
-      if (up) return port;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+  test('a job that cannot get the repository lock in BACKUP_LOCK_WAIT exits 7 and does nothing', async () => {
+    const setup = setupFor(tempRoot(), { extra: 'BACKUP_LOCK_WAIT=1s\n' });
+    setup.createRepository();
+    const context = testContext(setup.root);
+    const lockFile = repositoryLockFile(context.paths, await loadProfile(setup.name, context.paths, context.runner));
+    fs.mkdirSync(path.dirname(lockFile), { recursive: true, mode: 0o700 });
+    const holder = spawn('flock', ['--exclusive', lockFile, 'sleep', '30']);
+    try {
+      for (let tries = 0; tries < 50 && !fs.existsSync(lockFile); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const result = setup.cli('run', 'backup', setup.name);
+      expect(result.exitCode).toBe(7);
+      expect(result.stderr).toContain('stayed locked for longer than BACKUP_LOCK_WAIT=1s');
+      expect(status(setup.root, setup.name)).toMatchObject({ result: 'failure', exitCode: 7 });
+      expect(snapshots(setup)).toHaveLength(0);
+    } finally {
+      holder.kill();
     }
-    throw new Error('rclone serve restic did not start');
-  }
-
-  test('backs up to the server; with the server stopped the job fails with exit 5 and says so', async () => {
-    const root = tempRoot();
-    const port = await serve(path.join(root, 'served'));
-    const setup = resticSetup(root);
-    fs.writeFileSync(path.join(root, 'etc/restic/myconf.conf'), `RESTIC_REPOSITORY=rest:http://127.0.0.1:${port}/\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\nBACKUP_PATHS=/data\n`, { mode: 0o600 });
-    expect(setup.cli('init', setup.name).exitCode).toBe(0);
-    expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
-    expect(snapshots(setup)).toHaveLength(1);
-
-    server!.kill('SIGTERM');
-    await new Promise((resolve) => server!.once('exit', resolve));
-    const result = setup.cli('run', 'backup', setup.name);
-    expect(result.exitCode).toBe(5);
-    expect(result.stderr).toContain('the repository cannot be reached');
-    expect(status(root, setup.name)).toMatchObject({ result: 'failure', exitCode: 5 });
   });
-});
 
-test('stopped with SIGTERM (systemctl stop), the job stops restic cleanly and records the failure', async () => {
-  const setup = resticSetup(tempRoot());
-  expect(setup.cli('init', setup.name).exitCode).toBe(0);
-  // Enough incompressible data that the backup is still running when the signal comes.
-  spawnSync('dd', ['if=/dev/urandom', `of=${path.join(setup.data, 'big.bin')}`, 'bs=1M', 'count=400'], { stdio: 'ignore' });
-  const locks = path.join(setup.root, 'srv/repo/locks');
-  const job = spawn(process.execPath, ['dist/cli.js', '--root', setup.root, 'run', 'backup', setup.name], { env: { ...process.env, ...setup.env } });
-  let stderr = '';
-  job.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => job.on('exit', (code) => resolve(code)));
-  const backupStarted = () => fs.existsSync(setup.argvLog) && /^backup/m.test(fs.readFileSync(setup.argvLog, 'utf8')) && fs.readdirSync(locks).length > 0;
-  for (let tries = 0; tries < 200 && !backupStarted(); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
-  expect(backupStarted()).toBe(true);
-  // restic cannot remove a lock file it has written but not yet registered: signal mid-backup.
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-  job.kill('SIGTERM');
-  const code = await exited;
-  expect(code).toBe(5);
-  expect(stderr).toContain('received SIGTERM');
-  expect(stderr).toContain('restic was interrupted');
-  expect(fs.readdirSync(locks)).toHaveLength(0);
-  expect(status(setup.root, setup.name)).toMatchObject({ result: 'failure', exitCode: 5 });
+  test('with the status folder full, the backup still succeeds and says the status could not be written', () => {
+    const setup = setupFor(tempRoot());
+    setup.createRepository();
+    const state = path.join(setup.root, 'var/lib/restic-systemd');
+    fs.mkdirSync(state, { recursive: true });
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', state]).status).toBe(0);
+    try {
+      fs.mkdirSync(path.join(state, 'locks'));
+      spawnSync('dd', ['if=/dev/zero', `of=${path.join(state, 'filler')}`, 'bs=4k']);
+      const result = setup.cli('run', 'backup', setup.name);
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr).toContain('could not write the status file');
+      expect(result.stderr).toContain('ENOSPC');
+      expect(result.stderr).toMatch(/backup of myconf: snapshot \w+ saved/);
+      expect(snapshots(setup)).toHaveLength(1);
+    } finally {
+      spawnSync('umount', [state]);
+    }
+  });
+
+  test('metrics: written after every run; a failure moves the exit code but not the last success', () => {
+    const setup = setupFor(tempRoot(), { extra: 'BACKUP_METRICS_DIR=/metrics\n' });
+    setup.createRepository();
+    expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
+    const file = path.join(setup.root, 'metrics/restic-systemd_myconf_backup.prom');
+    const read = (name: string) => Number(new RegExp(`^${name}\\{profile="myconf",job="backup"\\} (\\S+)$`, 'm').exec(fs.readFileSync(file, 'utf8'))?.[1]);
+    const success = read('restic_systemd_last_success_timestamp_seconds');
+    expect(success).toBeGreaterThan(Date.now() / 1000 - 120);
+    expect(read('restic_systemd_last_exit_code')).toBe(0);
+    fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), 'wrong\n');
+    expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(12);
+    expect(read('restic_systemd_last_exit_code')).toBe(12);
+    expect(read('restic_systemd_last_success_timestamp_seconds')).toBe(success);
+  });
+
+  test('exec runs a command with the profile\'s environment and exits with its code', () => {
+    const setup = setupFor(tempRoot());
+    const printed = setup.cli('exec', setup.name, '--', 'sh', '-c', 'echo "$RESTIC_REPOSITORY"; exit 42');
+    expect(printed.exitCode).toBe(42);
+    expect(printed.stdout.trim()).toBe(path.join(setup.root, 'srv/repo'));
+    const noCommand = setup.cli('exec', setup.name);
+    expect(noCommand.exitCode).toBe(2);
+    expect(noCommand.stderr).toContain('name the command to run after --');
+  });
+
+  test('init --generate-password writes a 0600 password file once, and never replaces one', () => {
+    const root = tempRoot();
+    const setup = setupFor(root);
+    const file = path.join(root, 'etc/restic/myconf.password');
+    fs.rmSync(file);
+    expect(setup.cli('init', setup.name).exitCode).toBe(3);
+    const result = setup.cli('init', setup.name, '--generate-password');
+    expect(result.exitCode).toBe(0);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const generated = fs.readFileSync(file, 'utf8');
+    expect(generated.trim().length).toBeGreaterThanOrEqual(40);
+    expect(result.stdout + result.stderr).not.toContain(generated.trim());
+    expect(setup.cli('init', setup.name, '--generate-password').exitCode).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe(generated);
+  });
+
+  test('started by systemd, the job reads its profile from the environment, drop-ins included, and ignores systemd\'s own variables', () => {
+    const setup = setupFor(tempRoot());
+    setup.createRepository();
+    fs.mkdirSync(path.join(setup.root, 'other'));
+    fs.writeFileSync(path.join(setup.root, 'other/file.txt'), 'from the drop-in\n');
+    const result = runCli(['run', 'backup', setup.name, '--root', setup.root], {
+      INVOCATION_ID: 'test-invocation',
+      RESTIC_REPOSITORY: '/srv/repo',
+      RESTIC_PASSWORD_FILE: '/etc/restic/myconf.password',
+      BACKUP_PATHS: '/other',
+      // Set by systemd (NotifyAccess=) and by an operator's drop-in: not profile keys despite their prefixes.
+      NOTIFY_SOCKET: '/run/systemd/notify',
+      PG_DUMPALL_BIN: '/usr/bin/pg_dumpall',
+    });
+    expect(result.exitCode).toBe(0);
+    expect(snapshots(setup)[0]!.paths).toEqual([path.join(setup.root, 'other')]);
+  });
+
+  describe('a remote repository: rclone serve restic on 127.0.0.1', () => {
+    let server: ChildProcess | undefined;
+    afterEach(() => server?.kill('SIGKILL'));
+
+    async function freePort(): Promise<number> {
+      const net = await import('node:net');
+      return new Promise((resolve) => {
+        const probe = net.createServer().listen(0, '127.0.0.1', () => {
+          const port = (probe.address() as { port: number }).port;
+          probe.close(() => resolve(port));
+        });
+      });
+    }
+
+    async function serve(folder: string): Promise<number> {
+      const port = await freePort();
+      server = spawn('rclone', ['serve', 'restic', '--addr', `127.0.0.1:${port}`, folder], { stdio: 'ignore' });
+      const net = await import('node:net');
+      for (let tries = 0; tries < 100; tries++) {
+        const up = await new Promise<boolean>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => resolve(socket.end() !== undefined)).on('error', () => resolve(false));
+        });
+        if (up) return port;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error('rclone serve restic did not start');
+    }
+
+    /** A profile of the REST server on port, bounded at 5 s of retries, its repository created (with a cheap key). */
+    function restSetup(root: string, port: number, extra = '') {
+      const setup = setupFor(root);
+      fs.writeFileSync(path.join(root, 'etc/restic/myconf.conf'), `RESTIC_REPOSITORY=rest:http://127.0.0.1:${port}/\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\nBACKUP_PATHS=/data\nBACKUP_NETWORK_TIMEOUT=5s\n${extra}`, { mode: 0o600 });
+      expect(setup.cli('init', setup.name).exitCode).toBe(0);
+      cheapenRepositoryKey(path.join(root, 'served'), setup.password);
+      return setup;
+    }
+
+    async function stopServer(): Promise<void> {
+      server!.kill('SIGTERM');
+      await new Promise((resolve) => server!.once('exit', resolve));
+    }
+
+    /** Run the CLI, and how long it took. */
+    function timed(run: () => ReturnType<typeof runCli>) {
+      const started = Date.now();
+      const result = run();
+      return { ...result, seconds: (Date.now() - started) / 1000 };
+    }
+
+    test('backs up to the server; with the server down the next run fails within BACKUP_NETWORK_TIMEOUT with exit 13; once it is back, the next run succeeds', async () => {
+      const root = tempRoot();
+      const served = path.join(root, 'served');
+      const port = await serve(served);
+      const setup = restSetup(root, port);
+      expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
+      expect(snapshots(setup)).toHaveLength(1);
+
+      await stopServer();
+      const result = timed(() => setup.cli('run', 'backup', setup.name));
+      expect(result.exitCode).toBe(13);
+      expect(result.stderr).toContain('the repository cannot be reached');
+      // restic 0.17+ would retry for 15 minutes: the job stopped it after the profile's 5 s (plus restic's own last back-off).
+      expect(result.seconds).toBeLessThan(60);
+      expect(status(root, setup.name)).toMatchObject({ result: 'failure', exitCode: 13 });
+
+      server = spawn('rclone', ['serve', 'restic', '--addr', `127.0.0.1:${port}`, served], { stdio: 'ignore' });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
+      expect(snapshots(setup)).toHaveLength(2);
+    });
+
+    test('the server stopped in the middle of a backup: the run ends within the bound with exit 13 and no retention', async () => {
+      const root = tempRoot();
+      const port = await serve(path.join(root, 'served'));
+      const setup = restSetup(root, port);
+      spawnSync('dd', ['if=/dev/urandom', `of=${path.join(setup.data, 'big.bin')}`, 'bs=1M', 'count=200'], { stdio: 'ignore' });
+      fs.writeFileSync(setup.argvLog, '');
+      const started = Date.now();
+      const job = spawn(process.execPath, ['dist/cli.js', '--root', root, 'run', 'backup', setup.name], { env: { ...process.env, ...setup.env } });
+      let stderr = '';
+      job.stderr.on('data', (chunk) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => job.on('exit', resolve));
+      for (let tries = 0; tries < 100 && !/^backup/m.test(fs.readFileSync(setup.argvLog, 'utf8')); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await stopServer();
+      const code = await exited;
+      expect(code).toBe(13);
+      expect((Date.now() - started) / 1000).toBeLessThan(90);
+      expect(stderr).toContain('the repository cannot be reached');
+      expect(fs.readFileSync(setup.argvLog, 'utf8')).not.toMatch(/^forget/m);
+    });
+
+    test('a repository host name that does not resolve fails within the bound with exit 14', () => {
+      const setup = setupFor(tempRoot());
+      fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.conf'), 'RESTIC_REPOSITORY=rest:http://restic-systemd-test.invalid:8000/\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\nBACKUP_PATHS=/data\nBACKUP_NETWORK_TIMEOUT=5s\n', { mode: 0o600 });
+      const result = timed(() => setup.cli('run', 'backup', setup.name));
+      expect(result.exitCode).toBe(14);
+      expect(result.stderr).toContain('does not resolve');
+      expect(result.seconds).toBeLessThan(60);
+    });
+  });
+
+  test('stopped with SIGTERM (systemctl stop), the job stops restic cleanly and records the run as interrupted (130), whatever restic exits with', async () => {
+    const setup = setupFor(tempRoot());
+    setup.createRepository();
+    // Enough incompressible data that the backup is still running when the signal comes.
+    spawnSync('dd', ['if=/dev/urandom', `of=${path.join(setup.data, 'big.bin')}`, 'bs=1M', 'count=400'], { stdio: 'ignore' });
+    const locks = path.join(setup.root, 'srv/repo/locks');
+    const job = spawn(process.execPath, ['dist/cli.js', '--root', setup.root, 'run', 'backup', setup.name], { env: { ...process.env, ...setup.env } });
+    let stderr = '';
+    job.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => job.on('exit', (code) => resolve(code)));
+    const backupStarted = () => fs.existsSync(setup.argvLog) && /^backup/m.test(fs.readFileSync(setup.argvLog, 'utf8')) && fs.readdirSync(locks).length > 0;
+    for (let tries = 0; tries < 200 && !backupStarted(); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(backupStarted()).toBe(true);
+    // restic cannot remove a lock file it has written but not yet registered: signal mid-backup.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    job.kill('SIGTERM');
+    const code = await exited;
+    expect(code).toBe(130);
+    expect(stderr).toContain('received SIGTERM');
+    expect(stderr).toContain('was interrupted: stopped by SIGTERM');
+    expect(fs.readdirSync(locks)).toHaveLength(0);
+    expect(status(setup.root, setup.name)).toMatchObject({ result: 'interrupted', exitCode: 130 });
+  });
 });

@@ -91,17 +91,26 @@ describe('the guide\'s profile installed with --root, as a new user would', () =
   });
 });
 
-test('a database profile also gets the pg-backup@ drop-ins and timer, and they verify silently', async () => {
+test('a database profile without BACKUP_PATHS gets the pg-backup@ and maintenance timers and no file backup that could only fail; they verify silently', async () => {
   const root = tempRoot();
   writeProfile(root, 'db', DB_PROFILE);
   const context = testContext(root);
   const report = await installCommand(context, ['db']);
-  expect(report.enabled.sort()).toEqual(['pg-backup@db.timer', 'restic-maintenance@db.timer', 'restic@db.timer']);
+  expect(report.enabled.sort()).toEqual(['pg-backup@db.timer', 'restic-maintenance@db.timer']);
   expect(isLink(root, 'timers.target.wants/pg-backup@db.timer')).toBe(true);
-  const units = ['restic', 'pg-backup'].flatMap((family) => ['service', 'timer'].map((type) => path.join(unitDir(root), `${family}@db.${type}`)));
+  expect(isLink(root, 'timers.target.wants/restic@db.timer')).toBe(false);
+  expect(fs.existsSync(path.join(unitDir(root), 'restic@db.timer.d'))).toBe(false);
+  const units = ['restic-maintenance', 'pg-backup'].flatMap((family) => ['service', 'timer'].map((type) => path.join(unitDir(root), `${family}@db.${type}`)));
   expect(await verifyUnits(context.runner, units)).toBe('');
   const serviceDropIn = fs.readFileSync(path.join(unitDir(root), 'pg-backup@db.service.d/50-restic-systemd.conf'), 'utf8');
   expect(serviceDropIn).toContain('ReadWritePaths=-/srv/restic-repo');
+});
+
+test('the same database profile with BACKUP_PATHS also gets the file backup timer', async () => {
+  const root = tempRoot();
+  writeProfile(root, 'db', `${DB_PROFILE}BACKUP_PATHS=/etc\n`);
+  const report = await installCommand(testContext(root), ['db']);
+  expect(report.enabled.sort()).toEqual(['pg-backup@db.timer', 'restic-maintenance@db.timer', 'restic@db.timer']);
 });
 
 test('the restore drill timer is installed only when the profile sets PG_VERIFY_SCHEDULE', async () => {

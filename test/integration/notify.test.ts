@@ -34,7 +34,7 @@ test('a successful backup pings /start then the check; a failed one pings /start
     expect(server.requests.map((request) => request.path)).toEqual(['/ping/abc/start', '/ping/abc']);
     fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), 'wrong\n');
     const failed = await runCliAsync(['--root', setup.root, 'run', 'backup', 'myconf']);
-    expect(failed.exitCode).toBe(5);
+    expect(failed.exitCode).toBe(12);
     expect(server.requests.slice(2).map((request) => request.path)).toEqual(['/ping/abc/start', '/ping/abc/fail']);
     expect(server.requests[3]!.body).toContain('wrong password');
   } finally {
@@ -59,7 +59,7 @@ test('notify runs NOTIFY_COMMAND with the failed unit, profile, job, result and 
   const out = path.join(root, 'notified.env');
   fs.writeFileSync(script, `#!/bin/sh\nenv | grep '^RESTIC_SYSTEMD_' | sort > '${out}'\n`, { mode: 0o755 });
   const setup = resticSetup(root, { extra: `NOTIFY_COMMAND=${script}\n` });
-  expect(setup.cli('run', 'backup', 'myconf').exitCode).toBe(5);
+  expect(setup.cli('run', 'backup', 'myconf').exitCode).toBe(10);
   const result = setup.cli('notify', 'restic@myconf.service');
   expect(result.exitCode).toBe(0);
   const env = fs.readFileSync(out, 'utf8');
@@ -67,7 +67,7 @@ test('notify runs NOTIFY_COMMAND with the failed unit, profile, job, result and 
   expect(env).toContain('RESTIC_SYSTEMD_PROFILE=myconf\n');
   expect(env).toContain('RESTIC_SYSTEMD_JOB=backup\n');
   expect(env).toContain('RESTIC_SYSTEMD_RESULT=failure\n');
-  expect(env).toContain('RESTIC_SYSTEMD_EXIT_CODE=5\n');
+  expect(env).toContain('RESTIC_SYSTEMD_EXIT_CODE=10\n');
   expect(env).toMatch(/RESTIC_SYSTEMD_MESSAGE=.*there is no repository at RESTIC_REPOSITORY/);
   expect(setup.cli('notify', 'sshd.service').exitCode).toBe(2);
 });

@@ -36,17 +36,20 @@ describe('a profile installed under --root, as a new user would', () => {
     const report = JSON.parse(result.stdout);
     const backup = report.jobs.find((job: { job: string }) => job.job === 'backup');
     expect(backup).toMatchObject({ profile: 'demo', healthy: true, result: 'success', exitCode: 0, repository: '/srv/repo', schedule: 'hourly' });
-    expect(backup.snapshot).toBe(snapshots(setup)[0]!.short_id);
+    // The full ID, and the short one tables print.
+    expect(backup.snapshot).toBe(snapshots(setup)[0]!.id);
+    expect(backup.snapshotShort).toBe(snapshots(setup)[0]!.short_id);
+    expect(setup.cli('status', 'demo').stdout).toMatch(new RegExp(`\\s${snapshots(setup)[0]!.short_id}\\s`));
     expect(report.healthy).toBe(true);
   });
 
   test('status exits 8 and names the job after a failed run, keeping the last good snapshot', () => {
     const good = JSON.parse(setup.cli('status', 'demo', '--json').stdout).jobs[0].snapshot;
     fs.writeFileSync(path.join(setup.root, 'etc/restic/demo.password'), 'wrong\n');
-    expect(setup.cli('run', 'backup', 'demo').exitCode).toBe(5);
+    expect(setup.cli('run', 'backup', 'demo').exitCode).toBe(12);
     const result = setup.cli('status');
     expect(result.exitCode).toBe(8);
-    expect(result.stdout).toMatch(/demo\s+backup\s+.*failure\s+5\s+/);
+    expect(result.stdout).toMatch(/demo\s+backup\s+.*failure\s+12\s+/);
     expect(result.stderr).toContain('demo/backup');
     expect(JSON.parse(setup.cli('status', '--json').stdout).jobs[0].snapshot).toBe(good);
     expect(JSON.parse(setup.cli('list', '--json').stdout)[0]).toMatchObject({ healthy: false });
@@ -109,7 +112,8 @@ describe('setup, as a new user would', () => {
     expect(run('run', 'backup', 'demo').exitCode).toBe(0);
     const status = JSON.parse(run('status', 'demo', '--json').stdout);
     expect(status.jobs[0]).toMatchObject({ job: 'backup', result: 'success', healthy: true });
-    expect(status.jobs[0].snapshot).toMatch(/^[0-9a-f]{8}$/);
+    expect(status.jobs[0].snapshot).toMatch(/^[0-9a-f]{64}$/);
+    expect(status.jobs[0].snapshotShort).toBe(status.jobs[0].snapshot.slice(0, 8));
   });
 
   test('setup refuses to overwrite an existing profile, and changes nothing', () => {

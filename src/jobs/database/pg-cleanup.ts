@@ -6,13 +6,35 @@
  */
 import type { Context } from '../../context.js';
 import { ExitCode, JobError } from '../../errors.js';
-import { resticEnvironment } from '../../exec/restic.js';
-import type { Profile } from '../../profile/load.js';
-import type { JobOutcome } from '../job.js';
-import { processAlive, readMarker, removeMarker } from './pg-marker.js';
-import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
 import { withRepositoryLock } from '../../locks/repository-lock.js';
+import type { Profile } from '../../profile/load.js';
 import { readStatus, writeStatus } from '../../reporting/status-file.js';
+import type { JobOutcome } from '../job.js';
+import { openRestic } from '../restic-call.js';
+import { processAlive, readMarker, removeMarker, type PgRunMarker } from './pg-marker.js';
+import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
+
+/** The status of the run that was ended from outside: failed, with what the clean-up did. */
+function recordEndedRun(context: Context, profile: Profile, marker: PgRunMarker, serviceResult: string | undefined, forgotten: number): void {
+  const previous = readStatus(context.paths, profile.name, 'pg-backup');
+  const now = new Date().toISOString();
+  try {
+    writeStatus(context.paths, {
+      profile: profile.name,
+      job: 'pg-backup',
+      result: 'failure',
+      exitCode: ExitCode.CommandFailed,
+      message: `the run that started ${marker.start} was ended from outside (${serviceResult ?? 'no SERVICE_RESULT'}); pg-cleanup restored the standby and forgot ${forgotten} snapshot(s)`,
+      start: marker.start,
+      end: now,
+      durationSeconds: (Date.parse(now) - Date.parse(marker.start)) / 1000,
+      lastSuccess: previous?.lastSuccess ?? null,
+      lastSnapshot: previous?.lastSnapshot ?? null,
+    });
+  } catch (error) {
+    context.log.error(`could not write the status file: ${(error as Error).message}`);
+  }
+}
 
 export async function pgCleanupJob(context: Context, profile: Profile): Promise<JobOutcome> {
   const { paths, log } = context;
@@ -25,24 +47,10 @@ export async function pgCleanupJob(context: Context, profile: Profile): Promise<
   log.warn(`the pg-backup run of ${marker.start} (pid ${marker.pid}) did not finish${serviceResult ? ` (SERVICE_RESULT=${serviceResult})` : ''}: undoing what it changed`);
   return withRepositoryLock(context, profile, 'pg-cleanup', async () => {
     const problems = await restoreStandby(context, profile, marker);
-    const succeeded = serviceResult === 'success';
     let forgotten: string[] = [];
-    if (!succeeded) {
-      forgotten = await forgetRunSnapshots(context, profile, resticEnvironment(profile, paths), marker.runId);
-      const previous = readStatus(paths, profile.name, 'pg-backup');
-      const now = new Date().toISOString();
-      await writeStatus(paths, {
-        profile: profile.name,
-        job: 'pg-backup',
-        result: 'failure',
-        exitCode: ExitCode.CommandFailed,
-        message: `the run that started ${marker.start} was ended from outside (${serviceResult ?? 'no SERVICE_RESULT'}); pg-cleanup restored the standby and forgot ${forgotten.length} snapshot(s)`,
-        start: marker.start,
-        end: now,
-        durationSeconds: (Date.parse(now) - Date.parse(marker.start)) / 1000,
-        lastSuccess: previous?.lastSuccess ?? null,
-        lastSnapshot: previous?.lastSnapshot ?? null,
-      }).catch((error: Error) => log.error(`could not write the status file: ${error.message}`));
+    if (serviceResult !== 'success') {
+      forgotten = await forgetRunSnapshots(await openRestic(context, profile), marker.runId);
+      recordEndedRun(context, profile, marker, serviceResult, forgotten.length);
     }
     if (problems.length > 0) throw new JobError(`the standby is not fully restored: ${problems.join('; ')}`, ExitCode.CommandFailed);
     removeMarker(paths, profile.name);

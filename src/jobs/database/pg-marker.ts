@@ -28,7 +28,7 @@ export function readMarker(paths: Paths, profile: string): PgRunMarker | undefin
   }
 }
 
-export async function writeMarker(paths: Paths, profile: string, marker: PgRunMarker): Promise<void> {
+export function writeMarker(paths: Paths, profile: string, marker: PgRunMarker): void {
   writeFileSafely(paths.root, markerPath(paths, profile), `${JSON.stringify(marker)}\n`, { mode: 0o600, createFolders: 0o755 });
 }
 

@@ -7,7 +7,7 @@ import type { Context } from '../../context.js';
 import { resumeReplay, replayPauseState } from '../../exec/postgres.js';
 import { startRepmgrd } from '../../exec/repmgrd.js';
 import type { Profile } from '../../profile/load.js';
-import { callRestic, removeStaleLocks } from '../restic-call.js';
+import { callRestic, removeStaleLocks, type Restic } from '../restic-call.js';
 import type { PgRunMarker } from './pg-marker.js';
 
 const RESUME_CHECKS = 20;
@@ -42,15 +42,15 @@ export async function restoreStandby(context: Context, profile: Profile, marker:
 }
 
 /** Forget every snapshot tagged with this run's id: a failed dump must leave no snapshot. */
-export async function forgetRunSnapshots(context: Context, profile: Profile, env: Record<string, string>, runId: string): Promise<string[]> {
+export async function forgetRunSnapshots(restic: Restic, runId: string): Promise<string[]> {
   // The failed run's restic may have died holding its lock (broken pipe, SIGTERM), and forget needs
   // an exclusive one: remove stale locks first (live ones are never touched).
-  await removeStaleLocks(context, profile.name, env);
-  const listed = await callRestic(context, profile.name, 'listing the snapshots of the failed run', ['snapshots', '--json', '--tag', `run:${runId}`], { env });
+  await removeStaleLocks(restic);
+  const listed = await callRestic(restic, 'listing the snapshots of the failed run', ['snapshots', '--json', '--tag', `run:${runId}`]);
   const ids = (JSON.parse(listed.stdout || '[]') as Array<{ id: string }>).map((snapshot) => snapshot.id);
   if (ids.length > 0) {
-    await callRestic(context, profile.name, 'forgetting the snapshot of the failed run', ['forget', ...ids], { env });
-    context.log.warn(`forgot the snapshot(s) of the failed run: ${ids.map((id) => id.slice(0, 8)).join(' ')}`);
+    await callRestic(restic, 'forgetting the snapshot of the failed run', ['forget', '--', ...ids]);
+    restic.context.log.warn(`forgot the snapshot(s) of the failed run: ${ids.map((id) => id.slice(0, 8)).join(' ')}`);
   }
   return ids;
 }
