@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT } from '../test/helpers/cli.js';
-import installTestTools from '../test/helpers/global-setup.js';
+import { prepareTools } from '../test/helpers/global-setup.js';
 import { benchBackupJob } from './backup-job.js';
 import { benchDatabase } from './database.js';
 import { benchInstall } from './install-scale.js';
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const size = smoke ? SIZES.smoke : SIZES.full;
   const log = (line: string) => process.stdout.write(`${line}\n`);
   // The same programs as the test suite (restic, PostgreSQL 15, repmgr, zstd…), installed the same way.
-  installTestTools();
+  prepareTools();
 
   log('1-3. database: the job against the guide\'s pipeline');
   const database = await benchDatabase(size.rows, size.repetitions, log);

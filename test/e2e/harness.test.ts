@@ -4,10 +4,11 @@
  */
 import fs from 'node:fs';
 import { Container } from './harness/container.js';
+import { DEBIAN_RELEASES } from './harness/rootfs.js';
 import { expectSucceeded, startUnit } from './harness/units.js';
 
 test('a unit whose ExecStart= path is wrong fails the tier, and the failure shows the container journal; the stopped container leaves nothing behind', async () => {
-  const container = await Container.boot();
+  const container = await Container.boot(DEBIAN_RELEASES[0]!);
   try {
     container.writeProfile('myconf', ['RESTIC_REPOSITORY=/var/lib/restic/myconf'], 'e2e-password');
     container.run(['restic-systemd', 'install', 'myconf']);

@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,9 @@ import path from 'node:path';
  * The test suite's set-up, run once before every test file: the programs the suite needs (each
  * with its Debian package, installed when missing, as root), the PostgreSQL of the host's own
  * release, and every supported restic release unpacked from Debian's packages into the test cache.
- * Nothing skips: a tool that cannot be installed fails the run, naming the package.
+ * Nothing skips: a tool that cannot be installed fails the run, naming the package. Then the
+ * root filesystems of the end-to-end containers, one per supported Debian release, are made (in
+ * parallel, once: they are cached).
  *
  * (jest loads this file on its own, without the suite's module mapping: it imports nothing of the
  * project. test/helpers/restic-versions.ts reads what it leaves in the cache.)
@@ -164,9 +167,77 @@ function fetchResticReleases(folder: string): ResticRelease[] {
   }
 }
 
-export default function globalSetup(): void {
+export interface DebianRelease {
+  /** As tests name it: "Debian 12". */
+  name: string;
+  suite: string;
+  postgresMajor: number;
+}
+
+/** The Debian releases the end-to-end tier boots. */
+export const DEBIAN_RELEASES: readonly DebianRelease[] = [
+  { name: 'Debian 12', suite: 'bookworm', postgresMajor: 15 },
+  { name: 'Debian 13', suite: 'trixie', postgresMajor: 17 },
+];
+
+export function rootfsPackages(release: DebianRelease): string[] {
+  const pg = release.postgresMajor;
+  return ['systemd', 'systemd-sysv', 'dbus', 'restic', 'procps', `postgresql-${pg}`, `postgresql-${pg}-repmgr`, 'repmgr-common'];
+}
+
+// Change when the steps below change, so that a cached rootfs made by older steps is not reused.
+const RECIPE_VERSION = 2;
+
+/** Where a release's rootfs is cached, keyed by its suite, packages and recipe. */
+export function rootfsPath(release: DebianRelease): string {
+  const key = crypto.createHash('sha256').update(JSON.stringify({ suite: release.suite, packages: rootfsPackages(release), RECIPE_VERSION })).digest('hex').slice(0, 12);
+  return path.join(testCacheDir(), `rootfs-${release.suite}-${key}`);
+}
+
+/** Make a release's rootfs (debootstrap, about 45 s) unless it is cached. */
+async function buildRootfs(release: DebianRelease): Promise<void> {
+  const target = rootfsPath(release);
+  if (fs.existsSync(path.join(target, '.complete'))) return;
+  const building = `${target}.building`;
+  fs.rmSync(building, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  process.stderr.write(`building the end-to-end rootfs of ${release.name} in ${target} (debootstrap ${release.suite}, about a minute)\n`);
+  const started = Date.now();
+  const run = (command: string, args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${stderr}`))));
+    });
+  try {
+    // No mirror argument: debootstrap uses its default mirror.
+    await run('debootstrap', ['--variant=minbase', `--include=${rootfsPackages(release).join(',')}`, release.suite, building]);
+    // The postgresql package's postinst made the cluster <major>/main; the tests make their own.
+    await run('chroot', [building, 'pg_dropcluster', String(release.postgresMajor), 'main']);
+    fs.writeFileSync(path.join(building, 'etc/hostname'), 'e2e\n');
+    fs.writeFileSync(path.join(building, '.complete'), `${new Date().toISOString()}\n`);
+  } catch (error) {
+    const logFile = path.join(building, 'debootstrap/debootstrap.log');
+    const detail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
+    fs.rmSync(building, { recursive: true, force: true });
+    throw new Error(`building the end-to-end rootfs of ${release.name} failed: ${(error as Error).message}\n${detail}`);
+  }
+  fs.rmSync(target, { recursive: true, force: true });
+  fs.renameSync(building, target);
+  process.stderr.write(`rootfs of ${release.name} ready in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+}
+
+/** What the benchmark needs too: root, the tools, the restic releases. */
+export function prepareTools(): ResticRelease[] {
   if (process.getuid?.() !== 0) throw new Error('the tests and the benchmark need root (they run PostgreSQL as its own user and boot a container with systemd-nspawn): run them as root');
   ensureTools();
-  const releases = ensureResticReleases();
+  return ensureResticReleases();
+}
+
+export default async function globalSetup(): Promise<void> {
+  const releases = prepareTools();
   process.stderr.write(`\nrestic releases under test: ${releases.map((release) => `${release.version} (${release.suite})`).join(', ')}\n`);
+  await Promise.all(DEBIAN_RELEASES.map(buildRootfs));
 }

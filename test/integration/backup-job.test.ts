@@ -12,7 +12,7 @@ import { runCli } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';
 import { THIS_HOST, resticSetup, snapshots } from '../helpers/restic.js';
 import { cheapenRepositoryKey } from '../helpers/restic-key.js';
-import { RESTIC_MATRIX } from '../helpers/restic-versions.js';
+import { RESTIC_MATRIX, RESTIC_RELEASES } from '../helpers/restic-versions.js';
 import { allFileText, removeTempRoots, tempRoot } from '../helpers/temp-root.js';
 
 afterAll(removeTempRoots);
@@ -115,6 +115,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       const setup = setupFor(root, { extra });
       fs.writeFileSync(path.join(setup.data, 'secret-of-root.txt'), 'no\n', { mode: 0o600 });
       for (const folder of ['var/lib/restic-systemd', 'var/cache/restic-systemd', 'srv']) fs.mkdirSync(path.join(root, folder), { recursive: true });
+      setup.createRepository();
       spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, path.join(root, 'etc'), path.join(root, 'var'), path.join(root, 'srv')]);
       fs.writeFileSync(setup.argvLog, '');
       spawnSync('chown', [`${NOBODY}:${NOBODY}`, setup.data, path.join(setup.data, 'hello.txt'), setup.argvLog]);
@@ -123,7 +124,6 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
           encoding: 'utf8',
           env: { ...process.env, ...setup.env, HOME: '/nonexistent' },
         });
-      expect(asNobody('init', setup.name).status).toBe(0);
       return { setup, asNobody };
     }
 
@@ -196,105 +196,6 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     expect([backup.code, maintenance.code]).toEqual([0, 0]);
     expect(backup.stderr + maintenance.stderr).toContain('waiting up to 1h for the repository lock');
     expect(status(setup.root, setup.name, 'maintenance')).toMatchObject({ result: 'success' });
-  });
-
-  test('a job that cannot get the repository lock in BACKUP_LOCK_WAIT exits 7 and does nothing', async () => {
-    const setup = setupFor(tempRoot(), { extra: 'BACKUP_LOCK_WAIT=1s\n' });
-    setup.createRepository();
-    const context = testContext(setup.root);
-    const lockFile = repositoryLockFile(context.paths, await loadProfile(setup.name, context.paths, context.runner));
-    fs.mkdirSync(path.dirname(lockFile), { recursive: true, mode: 0o700 });
-    const holder = spawn('flock', ['--exclusive', lockFile, 'sleep', '30']);
-    try {
-      for (let tries = 0; tries < 50 && !fs.existsSync(lockFile); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const result = setup.cli('run', 'backup', setup.name);
-      expect(result.exitCode).toBe(7);
-      expect(result.stderr).toContain('stayed locked for longer than BACKUP_LOCK_WAIT=1s');
-      expect(status(setup.root, setup.name)).toMatchObject({ result: 'failure', exitCode: 7 });
-      expect(snapshots(setup)).toHaveLength(0);
-    } finally {
-      holder.kill();
-    }
-  });
-
-  test('with the status folder full, the backup still succeeds and says the status could not be written', () => {
-    const setup = setupFor(tempRoot());
-    setup.createRepository();
-    const state = path.join(setup.root, 'var/lib/restic-systemd');
-    fs.mkdirSync(state, { recursive: true });
-    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', state]).status).toBe(0);
-    try {
-      fs.mkdirSync(path.join(state, 'locks'));
-      spawnSync('dd', ['if=/dev/zero', `of=${path.join(state, 'filler')}`, 'bs=4k']);
-      const result = setup.cli('run', 'backup', setup.name);
-      expect(result.exitCode).toBe(0);
-      expect(result.stderr).toContain('could not write the status file');
-      expect(result.stderr).toContain('ENOSPC');
-      expect(result.stderr).toMatch(/backup of myconf: snapshot \w+ saved/);
-      expect(snapshots(setup)).toHaveLength(1);
-    } finally {
-      spawnSync('umount', [state]);
-    }
-  });
-
-  test('metrics: written after every run; a failure moves the exit code but not the last success', () => {
-    const setup = setupFor(tempRoot(), { extra: 'BACKUP_METRICS_DIR=/metrics\n' });
-    setup.createRepository();
-    expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
-    const file = path.join(setup.root, 'metrics/restic-systemd_myconf_backup.prom');
-    const read = (name: string) => Number(new RegExp(`^${name}\\{profile="myconf",job="backup"\\} (\\S+)$`, 'm').exec(fs.readFileSync(file, 'utf8'))?.[1]);
-    const success = read('restic_systemd_last_success_timestamp_seconds');
-    expect(success).toBeGreaterThan(Date.now() / 1000 - 120);
-    expect(read('restic_systemd_last_exit_code')).toBe(0);
-    fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), 'wrong\n');
-    expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(12);
-    expect(read('restic_systemd_last_exit_code')).toBe(12);
-    expect(read('restic_systemd_last_success_timestamp_seconds')).toBe(success);
-  });
-
-  test('exec runs a command with the profile\'s environment and exits with its code', () => {
-    const setup = setupFor(tempRoot());
-    const printed = setup.cli('exec', setup.name, '--', 'sh', '-c', 'echo "$RESTIC_REPOSITORY"; exit 42');
-    expect(printed.exitCode).toBe(42);
-    expect(printed.stdout.trim()).toBe(path.join(setup.root, 'srv/repo'));
-    const noCommand = setup.cli('exec', setup.name);
-    expect(noCommand.exitCode).toBe(2);
-    expect(noCommand.stderr).toContain('name the command to run after --');
-  });
-
-  test('init --generate-password writes a 0600 password file once, and never replaces one', () => {
-    const root = tempRoot();
-    const setup = setupFor(root);
-    const file = path.join(root, 'etc/restic/myconf.password');
-    fs.rmSync(file);
-    expect(setup.cli('init', setup.name).exitCode).toBe(3);
-    const result = setup.cli('init', setup.name, '--generate-password');
-    expect(result.exitCode).toBe(0);
-    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    const generated = fs.readFileSync(file, 'utf8');
-    expect(generated.trim().length).toBeGreaterThanOrEqual(40);
-    expect(result.stdout + result.stderr).not.toContain(generated.trim());
-    expect(setup.cli('init', setup.name, '--generate-password').exitCode).toBe(0);
-    expect(fs.readFileSync(file, 'utf8')).toBe(generated);
-  });
-
-  test('started by systemd, the job reads its profile from the environment, drop-ins included, and ignores systemd\'s own variables', () => {
-    const setup = setupFor(tempRoot());
-    setup.createRepository();
-    fs.mkdirSync(path.join(setup.root, 'other'));
-    fs.writeFileSync(path.join(setup.root, 'other/file.txt'), 'from the drop-in\n');
-    const result = runCli(['run', 'backup', setup.name, '--root', setup.root], {
-      INVOCATION_ID: 'test-invocation',
-      RESTIC_REPOSITORY: '/srv/repo',
-      RESTIC_PASSWORD_FILE: '/etc/restic/myconf.password',
-      BACKUP_PATHS: '/other',
-      // Set by systemd (NotifyAccess=) and by an operator's drop-in: not profile keys despite their prefixes.
-      NOTIFY_SOCKET: '/run/systemd/notify',
-      PG_DUMPALL_BIN: '/usr/bin/pg_dumpall',
-    });
-    expect(result.exitCode).toBe(0);
-    expect(snapshots(setup)[0]!.paths).toEqual([path.join(setup.root, 'other')]);
   });
 
   describe('a remote repository: rclone serve restic on 127.0.0.1', () => {
@@ -421,5 +322,110 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     expect(stderr).toContain('was interrupted: stopped by SIGTERM');
     expect(fs.readdirSync(locks)).toHaveLength(0);
     expect(status(setup.root, setup.name)).toMatchObject({ result: 'interrupted', exitCode: 130 });
+  });
+});
+
+/** restic-systemd's own behaviour around restic (its lock, files, environment): once, with Debian 13's restic. */
+describe('with Debian 13\'s restic', () => {
+  const release = RESTIC_RELEASES.find((candidate) => candidate.suite === 'trixie')!;
+  const setupFor = (root: string, options: Parameters<typeof resticSetup>[1] = {}) => resticSetup(root, { ...options, release });
+
+  test('a job that cannot get the repository lock in BACKUP_LOCK_WAIT exits 7 and does nothing', async () => {
+    const setup = setupFor(tempRoot(), { extra: 'BACKUP_LOCK_WAIT=1s\n' });
+    setup.createRepository();
+    const context = testContext(setup.root);
+    const lockFile = repositoryLockFile(context.paths, await loadProfile(setup.name, context.paths, context.runner));
+    fs.mkdirSync(path.dirname(lockFile), { recursive: true, mode: 0o700 });
+    const holder = spawn('flock', ['--exclusive', lockFile, 'sleep', '30']);
+    try {
+      for (let tries = 0; tries < 50 && !fs.existsSync(lockFile); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const result = setup.cli('run', 'backup', setup.name);
+      expect(result.exitCode).toBe(7);
+      expect(result.stderr).toContain('stayed locked for longer than BACKUP_LOCK_WAIT=1s');
+      expect(status(setup.root, setup.name)).toMatchObject({ result: 'failure', exitCode: 7 });
+      expect(snapshots(setup)).toHaveLength(0);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  test('with the status folder full, the backup still succeeds and says the status could not be written', () => {
+    const setup = setupFor(tempRoot());
+    setup.createRepository();
+    const state = path.join(setup.root, 'var/lib/restic-systemd');
+    fs.mkdirSync(state, { recursive: true });
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0755', 'tmpfs', state]).status).toBe(0);
+    try {
+      fs.mkdirSync(path.join(state, 'locks'));
+      spawnSync('dd', ['if=/dev/zero', `of=${path.join(state, 'filler')}`, 'bs=4k']);
+      const result = setup.cli('run', 'backup', setup.name);
+      expect(result.exitCode).toBe(0);
+      expect(result.stderr).toContain('could not write the status file');
+      expect(result.stderr).toContain('ENOSPC');
+      expect(result.stderr).toMatch(/backup of myconf: snapshot \w+ saved/);
+      expect(snapshots(setup)).toHaveLength(1);
+    } finally {
+      spawnSync('umount', [state]);
+    }
+  });
+
+  test('metrics: written after every run; a failure moves the exit code but not the last success', () => {
+    const setup = setupFor(tempRoot(), { extra: 'BACKUP_METRICS_DIR=/metrics\n' });
+    setup.createRepository();
+    expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
+    const file = path.join(setup.root, 'metrics/restic-systemd_myconf_backup.prom');
+    const read = (name: string) => Number(new RegExp(`^${name}\\{profile="myconf",job="backup"\\} (\\S+)$`, 'm').exec(fs.readFileSync(file, 'utf8'))?.[1]);
+    const success = read('restic_systemd_last_success_timestamp_seconds');
+    expect(success).toBeGreaterThan(Date.now() / 1000 - 120);
+    expect(read('restic_systemd_last_exit_code')).toBe(0);
+    fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), 'wrong\n');
+    expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(12);
+    expect(read('restic_systemd_last_exit_code')).toBe(12);
+    expect(read('restic_systemd_last_success_timestamp_seconds')).toBe(success);
+  });
+
+  test('exec runs a command with the profile\'s environment and exits with its code', () => {
+    const setup = setupFor(tempRoot());
+    const printed = setup.cli('exec', setup.name, '--', 'sh', '-c', 'echo "$RESTIC_REPOSITORY"; exit 42');
+    expect(printed.exitCode).toBe(42);
+    expect(printed.stdout.trim()).toBe(path.join(setup.root, 'srv/repo'));
+    const noCommand = setup.cli('exec', setup.name);
+    expect(noCommand.exitCode).toBe(2);
+    expect(noCommand.stderr).toContain('name the command to run after --');
+  });
+
+  test('init --generate-password writes a 0600 password file once, and never replaces one', () => {
+    const root = tempRoot();
+    const setup = setupFor(root);
+    const file = path.join(root, 'etc/restic/myconf.password');
+    fs.rmSync(file);
+    expect(setup.cli('init', setup.name).exitCode).toBe(3);
+    const result = setup.cli('init', setup.name, '--generate-password');
+    expect(result.exitCode).toBe(0);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const generated = fs.readFileSync(file, 'utf8');
+    expect(generated.trim().length).toBeGreaterThanOrEqual(40);
+    expect(result.stdout + result.stderr).not.toContain(generated.trim());
+    expect(setup.cli('init', setup.name, '--generate-password').exitCode).toBe(0);
+    expect(fs.readFileSync(file, 'utf8')).toBe(generated);
+  });
+
+  test('started by systemd, the job reads its profile from the environment, drop-ins included, and ignores systemd\'s own variables', () => {
+    const setup = setupFor(tempRoot());
+    setup.createRepository();
+    fs.mkdirSync(path.join(setup.root, 'other'));
+    fs.writeFileSync(path.join(setup.root, 'other/file.txt'), 'from the drop-in\n');
+    const result = runCli(['run', 'backup', setup.name, '--root', setup.root], {
+      INVOCATION_ID: 'test-invocation',
+      RESTIC_REPOSITORY: '/srv/repo',
+      RESTIC_PASSWORD_FILE: '/etc/restic/myconf.password',
+      BACKUP_PATHS: '/other',
+      // Set by systemd (NotifyAccess=) and by an operator's drop-in: not profile keys despite their prefixes.
+      NOTIFY_SOCKET: '/run/systemd/notify',
+      PG_DUMPALL_BIN: '/usr/bin/pg_dumpall',
+    });
+    expect(result.exitCode).toBe(0);
+    expect(snapshots(setup)[0]!.paths).toEqual([path.join(setup.root, 'other')]);
   });
 });

@@ -85,6 +85,19 @@ test('validate rejects an empty repository and an invalid schedule, naming the s
   expect(result.stdout).toContain('BACKUP_SCHEDULE: "every full moon" is not a valid systemd calendar expression');
 });
 
+test('validate and every job refuse a restic older than the oldest supported release (Debian 12\'s 0.14), naming it', () => {
+  const setup = resticSetup(tempRoot(), { name: 'ancient' });
+  setup.createRepository();
+  const fake = path.join(setup.root, 'restic-0.9.6');
+  fs.writeFileSync(fake, '#!/bin/sh\n[ "$1" = version ] && { echo "restic 0.9.6 compiled with go1.13 on linux/amd64"; exit 0; }\nexit 1\n', { mode: 0o755 });
+  const validate = runCli(['--root', setup.root, 'validate', 'ancient'], { RESTIC_BIN: fake });
+  expect(validate.exitCode).toBe(3);
+  expect(validate.stdout).toContain('restic 0.9.6 is not supported: restic-systemd needs restic 0.14.0 or newer');
+  const run = runCli(['--root', setup.root, 'run', 'backup', 'ancient'], { RESTIC_BIN: fake });
+  expect(run.exitCode).toBe(4);
+  expect(run.stderr).toContain('restic 0.9.6 is not supported');
+});
+
 describe('setup, as a new user would', () => {
   const root = tempRoot();
   const run = (...args: string[]) => runCli(['--root', root, ...args]);

@@ -68,6 +68,7 @@ export async function pgVerifyJob(context: Context, profile: Profile): Promise<J
     if (failed) {
       throw new JobError(`restoring snapshot ${latest.short_id} failed at ${failed.command} (exit ${failed.exitCode}):\n${failed.stderr.trim().split('\n').slice(-5).join('\n')}`, ExitCode.CommandFailed);
     }
+    const [[major = '?'] = []] = await querySql(context.runner, scratch.user, scratch.env, "SELECT current_setting('server_version_num')::int / 10000");
     const databases = (await querySql(context.runner, scratch.user, scratch.env, 'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1')).map((row) => row[0]!);
     const report: string[] = [];
     let tables = 0;
@@ -79,7 +80,7 @@ export async function pgVerifyJob(context: Context, profile: Profile): Promise<J
       report.push(`${database}: ${counts[0]} tables, ${counts[1]} rows`);
     }
     context.log.info(report.join('\n'));
-    return { ...base, result: 'success', exitCode: ExitCode.Ok, snapshotId: latest.id, message: `snapshot ${latest.short_id} (${file}) restores: ${databases.length} databases, ${tables} tables, ${rows} rows (${report.join('; ')})` };
+    return { ...base, result: 'success', exitCode: ExitCode.Ok, snapshotId: latest.id, message: `snapshot ${latest.short_id} (${file}) restores into PostgreSQL ${major}: ${databases.length} databases, ${tables} tables, ${rows} rows (${report.join('; ')})` };
   } finally {
     await removeScratchCluster(context, scratch);
   }

@@ -1,9 +1,10 @@
 #!/bin/sh
-# Run inside the end-to-end container: a PostgreSQL 15 primary (port 5432) and a streaming standby
+# Run inside the end-to-end container: a PostgreSQL primary (port 5432) and a streaming standby
 # (port 5433) registered with repmgr, each a systemd service (e2e-postgres@primary/standby), with
 # the standby's repmgrd as the real service "repmgrd", and a database "app" with some rows.
 set -eu
-BIN=/usr/lib/postgresql/15/bin
+# The newest PostgreSQL installed: 15 on Debian 12, 17 on Debian 13.
+BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 BASE=/var/lib/postgresql/e2e
 as_postgres() { runuser -u postgres -- "$@"; }
 
@@ -11,7 +12,7 @@ install -d -o postgres -g postgres -m 0700 "$BASE" /etc/repmgr
 
 cat > /etc/systemd/system/e2e-postgres@.service <<EOF
 [Unit]
-Description=PostgreSQL 15 test node %i
+Description=PostgreSQL test node %i
 
 [Service]
 Type=notify

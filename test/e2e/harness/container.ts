@@ -1,6 +1,6 @@
 /**
- * A real systemd in a container: the cached Debian rootfs booted with systemd-nspawn (throw-away
- * overlay, private network, the host's node binary and this project bind-mounted read-only),
+ * A real systemd in a container: the cached rootfs of a Debian release booted with systemd-nspawn
+ * (throw-away overlay, private network, the host's node binary and this project bind-mounted read-only),
  * commands run inside with nsenter, the journal read back, and a teardown that checks it left no
  * process, mount or cgroup behind.
  */
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT } from '../../helpers/cli.js';
-import { ensureRootfs } from './rootfs.js';
+import { readyRootfs, type DebianRelease } from './rootfs.js';
 
 /** Where the project is inside the container; `restic-systemd` on the container's PATH runs its dist/cli.js. */
 export const PROJECT_IN_CONTAINER = '/opt/restic-systemd';
@@ -42,6 +42,7 @@ process.on('exit', () => running.forEach((container) => container.kill()));
 
 export class Container {
   private constructor(
+    readonly release: DebianRelease,
     readonly name: string,
     private readonly nspawn: ChildProcess,
     /** The container's systemd, as a process of this host. */
@@ -51,10 +52,10 @@ export class Container {
     private readonly consoleLog: string,
   ) {}
 
-  /** Boot a container (after making the rootfs, the first time) and wait until its systemd reports "running". */
-  static async boot(): Promise<Container> {
-    const rootfs = ensureRootfs((line) => process.stderr.write(`${line}\n`));
-    const name = `rsd-e2e-${process.pid}-${++containerCount}`;
+  /** Boot a container of the release and wait until its systemd reports "running". */
+  static async boot(release: DebianRelease): Promise<Container> {
+    const rootfs = readyRootfs(release);
+    const name = `rsd-e2e-${release.suite}-${process.pid}-${++containerCount}`;
     // A cgroup of its own: nspawn makes payload/ and supervisor/ in its caller's cgroup, and
     // containers booted at once by two test workers must not share them.
     const cgroups = cgroupHierarchies().map((hierarchy) => path.join(hierarchy, name));
@@ -83,7 +84,7 @@ export class Container {
       pid1 = containerInit(nspawn.pid!, ownNamespace);
       if (pid1 === undefined) await sleep(50);
     }
-    const container = new Container(name, nspawn, pid1, fs.readlinkSync(`/proc/${pid1}/ns/pid`), cgroups, consoleLog);
+    const container = new Container(release, name, nspawn, pid1, fs.readlinkSync(`/proc/${pid1}/ns/pid`), cgroups, consoleLog);
     running.add(container);
     try {
       await container.waitUntilRunning(deadline);
