@@ -6,6 +6,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { execCommand } from './commands/exec.js';
+import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { internalPipelineCommand } from './commands/internal-pipeline.js';
 import { installCommand } from './commands/install.js';
@@ -178,6 +179,12 @@ function cli(argv: string[]): Argv {
           .example('$0 notify restic@myconf.service', 'try the notification of myconf by hand'),
       (args) => notifyCommand(buildContext(args), args.unit),
     )
+    .command({
+      command: 'generate <normal-dir> [early-dir] [late-dir]',
+      // Not for operators: what restic-systemd's systemd generator runs at every daemon-reload (commands/generate.ts).
+      describe: false,
+      handler: (args) => generateCommand(buildContext(args as unknown as GlobalOptions), String(args['normal-dir'])),
+    })
     .command({
       command: 'internal-pipeline',
       // Not for operators: what restic runs for the database job (commands/internal-pipeline.ts).

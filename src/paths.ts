@@ -12,6 +12,8 @@ export interface Paths {
   offline: boolean;
   configDir: string;
   unitDir: string;
+  /** Where restic-systemd's systemd generator goes. */
+  generatorDir: string;
   stateDir: string;
   cacheDir: string;
 }
@@ -24,6 +26,7 @@ export function createPaths(options: { root?: string; configDir?: string } = {})
     offline: options.root !== undefined,
     configDir: path.posix.resolve('/', options.configDir ?? DEFAULT_CONFIG_DIR),
     unitDir: '/etc/systemd/system',
+    generatorDir: '/etc/systemd/system-generators',
     stateDir: '/var/lib/restic-systemd',
     cacheDir: '/var/cache/restic-systemd',
   };

@@ -7,9 +7,10 @@ import { assertSystemdOrOffline, type Context } from '../context.js';
 import { EnvironmentError } from '../errors.js';
 import { daemonReload, disableUnits, enableUnits, enabledUnits } from '../exec/systemctl.js';
 import { loadProfiles } from '../profile/load.js';
-import { existingOwnDropIns, linkedFromTimersTarget, planWrites, removeUnitFiles, writeUnitFiles } from '../units/install.js';
+import { existingOwnDropIns, linkedFromTimersTarget, planGenerator, planWrites, removeUnitFiles, writeGenerator, writeUnitFiles } from '../units/install.js';
 import { JOB_NAMES, instanceUnit } from '../units/names.js';
-import { profileJobs, renderUnits } from '../units/render.js';
+import { profileJobs } from '../units/profile-jobs.js';
+import { renderGenerator, renderUnits } from '../units/render.js';
 
 export interface ChangeReport {
   changed: boolean;
@@ -39,9 +40,11 @@ export async function installUnits(context: Context, names: readonly string[]): 
   await assertSystemdOrOffline(context, 'install');
   const profiles = await loadProfiles(names, paths, runner);
   const files = renderUnits(profiles, { paths, entrypoint: context.entrypoint() });
+  const generator = renderGenerator({ paths, entrypoint: context.entrypoint() });
   const plan = await planWrites(paths, files);
-  if (plan.foreign.length > 0) {
-    const shown = plan.foreign.map((file) => path.posix.join(paths.unitDir, file));
+  const generatorPlan = await planGenerator(paths, generator);
+  if (plan.foreign.length > 0 || generatorPlan === 'foreign') {
+    const shown = [...plan.foreign.map((file) => path.posix.join(paths.unitDir, file)), ...(generatorPlan === 'foreign' ? [generator.path] : [])];
     throw new EnvironmentError(
       `these unit files were not written by restic-systemd and would be replaced; nothing was changed:\n` +
         shown.map((file) => `  ${file}`).join('\n') +
@@ -60,13 +63,14 @@ export async function installUnits(context: Context, names: readonly string[]): 
   }
 
   await writeUnitFiles(paths, plan.toWrite);
+  if (generatorPlan === 'write') writeGenerator(paths, generator);
   // systemctl is-enabled costs about 2 ms a unit: only timers whose enable link is there are asked
   // whether they must be disabled, and only those without one whether they must be enabled.
   const linked = await linkedFromTimersTarget(paths);
   const enabledStale = [...(await enabledUnits(runner, paths, unwantedTimers.filter((unit) => linked.has(unit))))];
   await disableUnits(runner, paths, enabledStale);
   await removeUnitFiles(paths, staleDropIns);
-  const written = plan.toWrite.map((file) => path.posix.join(paths.unitDir, file.relativePath));
+  const written = [...plan.toWrite.map((file) => path.posix.join(paths.unitDir, file.relativePath)), ...(generatorPlan === 'write' ? [generator.path] : [])];
   const removed = staleDropIns.map((file) => path.posix.join(paths.unitDir, file));
   if (!paths.offline && (written.length > 0 || removed.length > 0)) await daemonReload(runner);
   const unlinked = wantedTimers.filter((unit) => !linked.has(unit));

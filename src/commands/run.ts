@@ -6,6 +6,7 @@
 import type { Context } from '../context.js';
 import { ExitCode, JobError, ToolError } from '../errors.js';
 import { backupJob } from '../jobs/backup.js';
+import { checkInstalledUnits } from '../jobs/installed-units.js';
 import type { Job, JobOutcome } from '../jobs/job.js';
 import { maintenanceJob } from '../jobs/maintenance.js';
 import { ping, pingUrl } from '../reporting/notify.js';
@@ -45,9 +46,9 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
   let internal: unknown;
   const signals = forwardStopSignals(context);
   try {
-    profile = startedBySystemdWithProfile(process.env)
-      ? await profileFromEnvironment(name, process.env, paths)
-      : await loadProfile(name, paths, context.runner, { checkSchedules: false });
+    const bySystemd = startedBySystemdWithProfile(process.env);
+    profile = bySystemd ? await profileFromEnvironment(name, process.env, paths) : await loadProfile(name, paths, context.runner, { checkSchedules: false });
+    if (bySystemd && job !== 'pg-cleanup') checkInstalledUnits(context, profile, job);
     const url = pingUrl(profile, job);
     if (url) await ping(context, url, '/start');
     outcome = await RUNNABLE_JOBS[job](context, profile);

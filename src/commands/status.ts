@@ -3,15 +3,12 @@
  * bytes added) from the status files and the timers' next and last run from systemd. Exits 8
  * when any last run did not succeed or is older than twice its schedule, so a monitor can run it.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, ProfileError, formatIssue } from '../errors.js';
 import { timerTimes } from '../exec/systemctl.js';
 import { jobHealth } from '../reporting/health.js';
 import { maskSecrets } from '../log.js';
-import { onHost } from '../paths.js';
-import { loadProfile, type Profile } from '../profile/load.js';
+import { loadProfile, profilesInConfigFolder, type Profile } from '../profile/load.js';
 import { shortId } from '../exec/restic.js';
 import { installedProfiles } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
@@ -42,8 +39,7 @@ export async function profileNames(context: Context, names: readonly string[]): 
   if (names.length > 0) return [...names];
   const installed = await installedProfiles(context.paths);
   if (installed.length > 0) return installed;
-  const folder = onHost(context.paths, context.paths.configDir);
-  return fs.existsSync(folder) ? fs.readdirSync(folder).filter((file) => file.endsWith('.conf')).map((file) => path.basename(file, '.conf')).sort() : [];
+  return profilesInConfigFolder(context.paths, context.log);
 }
 
 /** Load a profile for reporting: an invalid one is reported, not thrown. */

@@ -1,24 +1,32 @@
 /**
- * `uninstall <name…> [--purge]`: disable (and stop) the profiles' timers, remove their drop-ins,
- * and remove the template units with the last profile. Files without our marker are never touched.
+ * `uninstall <name…> [--purge]`: disable (and stop) the profiles' timers and remove their
+ * drop-ins. With --purge, also the template units and the generator, which is refused while
+ * another profile still uses them (installed, or with an enabled timer). Files without our
+ * marker are never touched.
  */
 import path from 'node:path';
 import { assertSystemdOrOffline, type Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { daemonReload, disableUnits, enabledUnits, resetFailedUnits } from '../exec/systemctl.js';
 import { assertProfileName } from '../profile/name.js';
-import { existingOwnDropIns, existingOwnFiles, installedProfiles, removeUnitFiles } from '../units/install.js';
-import { JOB_NAMES, allTemplateUnits, instanceUnit, profileServices } from '../units/names.js';
+import { existingOwnDropIns, existingOwnFiles, installedProfiles, linkedFromTimersTarget, removeGenerator, removeUnitFiles } from '../units/install.js';
+import { JOB_NAMES, allTemplateUnits, instanceUnit, profileOfUnit, profileServices } from '../units/names.js';
 import type { ChangeReport } from './install.js';
+
+/** The profiles whose timers are enabled (linked from timers.target.wants), installed or not. */
+function profilesWithEnabledTimers(linked: Set<string>): string[] {
+  return [...linked].map(profileOfUnit).filter((name): name is string => name !== undefined);
+}
 
 export async function uninstallCommand(context: Context, names: readonly string[], purge: boolean): Promise<ChangeReport> {
   const { paths, runner } = context;
   names.forEach(assertProfileName);
   await assertSystemdOrOffline(context, 'uninstall');
-  const others = (await installedProfiles(paths)).filter((name) => !names.includes(name));
+  const users = new Set([...(await installedProfiles(paths)), ...profilesWithEnabledTimers(await linkedFromTimersTarget(paths))]);
+  const others = [...users].filter((name) => !names.includes(name)).sort();
   if (purge && others.length > 0) {
     throw new UsageError(
-      `--purge would remove the template units that these installed profiles still use: ${others.join(', ')}; ` +
+      `--purge would remove the template units that these profiles still use: ${others.join(', ')}; ` +
         `nothing was changed. Uninstall them too (restic-systemd uninstall ${[...names, ...others].join(' ')} --purge), or drop --purge.`,
     );
   }
@@ -28,9 +36,13 @@ export async function uninstallCommand(context: Context, names: readonly string[
   await disableUnits(runner, paths, toDisable);
   const files: string[] = [];
   for (const name of names) files.push(...(await existingOwnDropIns(paths, name)));
-  if (others.length === 0) files.push(...(await existingOwnFiles(paths, allTemplateUnits())));
+  if (purge) files.push(...(await existingOwnFiles(paths, allTemplateUnits())));
   await removeUnitFiles(paths, files);
   const removed = files.map((file) => path.posix.join(paths.unitDir, file));
+  if (purge) {
+    const generator = await removeGenerator(paths);
+    if (generator) removed.push(generator);
+  }
   if (!paths.offline && removed.length > 0) await daemonReload(runner);
   // A failed last run would otherwise stay listed (and keep the system "degraded") after its unit is gone.
   if (!paths.offline) await resetFailedUnits(runner, names.flatMap(profileServices));

@@ -9,12 +9,14 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, ProfileError, ToolError, formatIssue } from '../errors.js';
 import { callRestic, openRestic } from '../jobs/restic-call.js';
+import { unitsProblem } from '../reporting/health.js';
 import { verifyUnits } from '../exec/systemd-analyze.js';
 import { assertProfileName } from '../profile/name.js';
 import { loadProfile, type Profile } from '../profile/load.js';
 import { writeFileSafely } from '../files/write.js';
 import { instanceUnit, UNIT_TYPES } from '../units/names.js';
-import { profileJobs, renderUnits } from '../units/render.js';
+import { profileJobs } from '../units/profile-jobs.js';
+import { renderUnits } from '../units/render.js';
 
 export interface Validation {
   name: string;
@@ -65,6 +67,11 @@ export async function validateCommand(context: Context, names: readonly string[]
       const profile = await loadProfile(name, context.paths, context.runner);
       version = await checkRepository(context, profile, problems);
       await checkUnits(context, profile, problems);
+      for (const job of profileJobs(profile)) {
+        const problem = await unitsProblem(context, profile, job);
+        // Not installed yet is no fault of the profile; installed and different is.
+        if (problem && !problem.startsWith('not installed')) problems.push(`${job}: ${problem}`);
+      }
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
       problems.push(...error.issues.map(formatIssue));

@@ -3,12 +3,13 @@
  * table (defaults, parsing), the cross-field rules and the external checks, with every problem of
  * every profile collected before one ProfileError is thrown.
  */
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { TOOLS } from '../exec/tools.js';
-import { addSecret } from '../log.js';
+import { addSecret, type Logger } from '../log.js';
 import { onHost, profileFile, type Paths } from '../paths.js';
 import { parseEnvFile } from './envfile.js';
 import { checkCalendars } from './external-checks.js';
@@ -133,6 +134,30 @@ async function readProfile(name: string, paths: Paths, options: LoadOptions): Pr
   issues.push(...(await checkPermissions(hostFile, file, env, lines, paths, options)));
   // The profile goes on to the external checks even when it has problems, so all are reported at once.
   return { profile, issues };
+}
+
+/**
+ * The names of the profiles in the config folder (its *.conf files). A file whose name is not an
+ * allowed profile name is left out with a warning, so it cannot break the report on the others.
+ */
+export function profilesInConfigFolder(paths: Paths, log: Logger): string[] {
+  let files: string[];
+  try {
+    files = fsSync.readdirSync(onHost(paths, paths.configDir));
+  } catch {
+    return [];
+  }
+  const names: string[] = [];
+  for (const file of files.filter((entry) => entry.endsWith('.conf')).sort()) {
+    const name = file.slice(0, -'.conf'.length);
+    try {
+      assertProfileName(name);
+      names.push(name);
+    } catch {
+      log.warn(`${path.posix.join(paths.configDir, file)} is left out: ${JSON.stringify(name)} is not an allowed profile name (letters, digits, "_", "." and "-"); rename the file`);
+    }
+  }
+  return names;
 }
 
 /** Profile by profile, in file order; problems without a line (missing keys, permissions) last. */

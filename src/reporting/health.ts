@@ -1,12 +1,16 @@
 /**
- * Whether each job of a profile is healthy, from its status file and its schedule: the last run
- * must have succeeded, and not be older than twice the time between two runs of its timer.
+ * Whether each job of a profile is healthy: its units must have been made from the profile as it
+ * is now (installed, or generated at the last daemon-reload, and not edited since), and from its
+ * status file and its schedule, the last run must have succeeded, and not be older than twice the
+ * time between two runs of its timer.
  */
 import type { Context } from '../context.js';
 import { calendarInterval } from '../exec/systemd-analyze.js';
 import type { Profile } from '../profile/load.js';
-import { JOB_FIELDS, profileJobs } from '../units/render.js';
-import type { JobName } from '../units/names.js';
+import { installedUnit } from '../units/install.js';
+import { instanceUnit, type JobName } from '../units/names.js';
+import { JOB_FIELDS, profileJobs } from '../units/profile-jobs.js';
+import { settingsDrift, unitSettings } from '../units/settings.js';
 import { readStatus, type JobStatus } from './status-file.js';
 
 export interface JobHealth {
@@ -18,11 +22,26 @@ export interface JobHealth {
   problem?: string;
 }
 
+/** Why the job's units do not run what the profile says, if they do not. */
+export async function unitsProblem(context: Context, profile: Profile, job: JobName): Promise<string | undefined> {
+  const installed = await installedUnit(context.paths, instanceUnit(job, 'service', profile.name));
+  const fix = `run restic-systemd install ${profile.name}`;
+  if (!installed) return `not installed: ${fix}`;
+  if (!installed.settings) return `its units were made by an older restic-systemd: ${fix}`;
+  const drift = settingsDrift(job, unitSettings(profile, job), installed.settings);
+  return drift.differences.length > 0 ? `the profile was changed after install (${drift.differences.join('; ')}): ${fix}` : undefined;
+}
+
 export async function jobHealth(context: Context, profile: Profile, now = Date.now()): Promise<JobHealth[]> {
   const health: JobHealth[] = [];
   for (const job of profileJobs(profile)) {
     const schedule = profile.values[JOB_FIELDS[job].schedule];
     const status = readStatus(context.paths, profile.name, job);
+    const units = await unitsProblem(context, profile, job);
+    if (units) {
+      health.push({ job, schedule, status, healthy: false, problem: units });
+      continue;
+    }
     if (!status) {
       health.push({ job, schedule, healthy: true, problem: 'never run' });
       continue;

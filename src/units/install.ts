@@ -8,8 +8,9 @@ import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { removeFileSafely, writeFileSafely } from '../files/write.js';
 import { onHost, type Paths } from '../paths.js';
-import { DROP_IN_NAME, MARKER, allDropIns, profileOfDropInFolder } from './names.js';
-import type { UnitFile } from './render.js';
+import { DROP_IN_NAME, GENERATOR_NAME, MARKER, allDropIns, dropInFile, profileOfDropInFolder } from './names.js';
+import { SETTINGS_VARIABLE, decodeSettings, type UnitSettings } from './settings.js';
+import type { GeneratorFile, UnitFile } from './render.js';
 
 const UNIT_MODE = 0o644;
 
@@ -34,8 +35,9 @@ async function readIfExists(file: string): Promise<{ text: string; mode: number 
   }
 }
 
+/** Our marker on the first line (units), or on the second after a #! line (the generator script). */
 export function isOurs(text: string): boolean {
-  return text.startsWith(MARKER);
+  return text.startsWith(MARKER) || (text.startsWith('#!') && text.split('\n')[1]?.startsWith(MARKER) === true);
 }
 
 /** Compare what would be written with what is there. */
@@ -94,4 +96,49 @@ export async function installedProfiles(paths: Paths): Promise<string[]> {
     if (dropIn && isOurs(dropIn.text)) names.add(name);
   }
   return [...names].sort();
+}
+
+const GENERATOR_MODE = 0o755;
+
+/** Whether the generator must be written ('write'), is up to date ('same'), or is someone else's ('foreign'). */
+export async function planGenerator(paths: Paths, file: GeneratorFile): Promise<'write' | 'same' | 'foreign'> {
+  const existing = await readIfExists(onHost(paths, file.path));
+  if (!existing) return 'write';
+  if (!isOurs(existing.text)) return 'foreign';
+  return existing.text === file.text && existing.mode === GENERATOR_MODE ? 'same' : 'write';
+}
+
+export function writeGenerator(paths: Paths, file: GeneratorFile): void {
+  writeFileSafely(paths.root, file.path, file.text, { mode: GENERATOR_MODE, createFolders: 0o755 });
+}
+
+/** Remove our generator; its path when there was one. */
+export async function removeGenerator(paths: Paths): Promise<string | undefined> {
+  const file = path.posix.join(paths.generatorDir, GENERATOR_NAME);
+  const existing = await readIfExists(onHost(paths, file));
+  if (!existing || !isOurs(existing.text)) return undefined;
+  removeFileSafely(paths.root, file);
+  return file;
+}
+
+/** Where systemd has generators write their units: restic-systemd's generator writes its drop-ins here. */
+export const GENERATOR_OUTPUT_DIR = '/run/systemd/generator';
+
+export interface InstalledUnit {
+  /** install's drop-in in /etc/systemd/system, or the generator's in /run/systemd/generator. */
+  source: 'install' | 'generator';
+  /** The settings it was made from; undefined for a drop-in of a restic-systemd that did not record them. */
+  settings?: UnitSettings;
+}
+
+/** The settings a unit's drop-in was made from, where systemd would take it from (install's first). */
+export async function installedUnit(paths: Paths, unit: string): Promise<InstalledUnit | undefined> {
+  const places: Array<[string, InstalledUnit['source']]> = [[paths.unitDir, 'install'], [GENERATOR_OUTPUT_DIR, 'generator']];
+  for (const [folder, source] of places) {
+    const existing = await readIfExists(onHost(paths, path.posix.join(folder, dropInFile(unit))));
+    if (!existing || !isOurs(existing.text)) continue;
+    const recorded = new RegExp(`^Environment=${SETTINGS_VARIABLE}=(\\S+)$`, 'm').exec(existing.text)?.[1];
+    return { source, settings: decodeSettings(recorded) };
+  }
+  return undefined;
 }

@@ -19,6 +19,9 @@ export const UNIT_TYPES: readonly UnitType[] = ['service', 'timer'];
 /** The first line of every file restic-systemd writes; files without it are never touched. */
 export const MARKER = '# Managed by restic-systemd';
 
+/** restic-systemd's systemd generator, in the generator folder. */
+export const GENERATOR_NAME = 'restic-systemd';
+
 /** Drop-ins are named so that an operator's own drop-ins (e.g. 60-local.conf) sort after ours. */
 export const DROP_IN_NAME = '50-restic-systemd.conf';
 
@@ -58,16 +61,21 @@ export function allDropIns(profile: string): string[] {
   return JOB_NAMES.flatMap((job) => UNIT_TYPES.map((type) => dropInFile(instanceUnit(job, type, profile))));
 }
 
-/** The profile name of one of our drop-in folders ("restic@myconf.timer.d" → "myconf"). */
-export function profileOfDropInFolder(folder: string): string | undefined {
+/** The profile name of one of our instance units ("restic@myconf.timer" → "myconf"). */
+export function profileOfUnit(unit: string): string | undefined {
   for (const job of JOB_NAMES) {
     for (const type of UNIT_TYPES) {
       const prefix = `${JOBS[job].family}@`;
-      const suffix = `.${type}.d`;
-      if (folder.startsWith(prefix) && folder.endsWith(suffix) && folder.length > prefix.length + suffix.length) {
-        return folder.slice(prefix.length, -suffix.length);
+      const suffix = `.${type}`;
+      if (unit.startsWith(prefix) && unit.endsWith(suffix) && unit.length > prefix.length + suffix.length) {
+        return unit.slice(prefix.length, -suffix.length);
       }
     }
   }
   return undefined;
+}
+
+/** The profile name of one of our drop-in folders ("restic@myconf.timer.d" → "myconf"). */
+export function profileOfDropInFolder(folder: string): string | undefined {
+  return folder.endsWith('.d') ? profileOfUnit(folder.slice(0, -2)) : undefined;
 }

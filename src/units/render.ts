@@ -11,12 +11,21 @@ import { profileFile } from '../paths.js';
 import { FIELDS } from '../profile/fields.js';
 import type { Profile } from '../profile/load.js';
 import type { Entrypoint } from './entrypoint.js';
-import { JOB_NAMES, NOTIFY_TEMPLATE, UNIT_TYPES, dropInFile, instanceUnit, templateUnit, type JobName, type UnitType } from './names.js';
-import { escapeSpecifiers, execWord, pathListItem } from './systemd-escape.js';
+import { GENERATOR_NAME, JOB_NAMES, NOTIFY_TEMPLATE, UNIT_TYPES, dropInFile, instanceUnit, templateUnit, type JobName, type UnitType } from './names.js';
+import { JOB_FIELDS, profileJobs, profileServiceJobs } from './profile-jobs.js';
+import { SETTINGS_VARIABLE, encodeSettings, unitSettings } from './settings.js';
+import { escapeSpecifiers, execWord, pathListItem, shellWord } from './systemd-escape.js';
 
 export interface UnitFile {
   /** Path relative to the unit folder, e.g. "restic@.timer" or "restic@myconf.timer.d/50-restic-systemd.conf". */
   relativePath: string;
+  text: string;
+}
+
+/** The generator script: an executable in the generator folder, not a unit. */
+export interface GeneratorFile {
+  /** As the target system sees it: /etc/systemd/system-generators/restic-systemd. */
+  path: string;
   text: string;
 }
 
@@ -43,14 +52,6 @@ function template(name: string): HandlebarsTemplateDelegate {
   }
   return compiledTemplate;
 }
-
-/** Per-job fields of the model: the schedule, delay, timeout keys of each job. */
-export const JOB_FIELDS = {
-  backup: { schedule: 'BACKUP_SCHEDULE', randomizedDelay: 'BACKUP_RANDOMIZED_DELAY', timeout: 'BACKUP_TIMEOUT' },
-  maintenance: { schedule: 'BACKUP_MAINTENANCE_SCHEDULE', randomizedDelay: 'BACKUP_MAINTENANCE_RANDOMIZED_DELAY', timeout: 'BACKUP_MAINTENANCE_TIMEOUT' },
-  'pg-backup': { schedule: 'PG_BACKUP_SCHEDULE', randomizedDelay: 'PG_BACKUP_RANDOMIZED_DELAY', timeout: 'PG_BACKUP_TIMEOUT' },
-  'pg-verify': { schedule: 'PG_VERIFY_SCHEDULE', randomizedDelay: 'PG_VERIFY_RANDOMIZED_DELAY', timeout: 'PG_VERIFY_TIMEOUT' },
-} as const satisfies Record<JobName, Record<string, keyof typeof FIELDS>>;
 
 /** The template units shared by every profile; their defaults are the model's defaults. */
 export function renderTemplateUnits(context: RenderContext): UnitFile[] {
@@ -87,45 +88,43 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
 }
 
 /**
- * The jobs a profile runs on a schedule: the file backup when it is on (profile.fileBackup), the
- * maintenance of the repository always, the database dump when configured, the restore drill
- * when scheduled.
+ * A profile's drop-ins: the per-profile schedule, delay, timeout and writable paths (a local
+ * repository, the metrics folder), and in each service's the settings they were made from.
  */
-export function profileJobs(profile: Profile): JobName[] {
-  return profileServiceJobs(profile).filter((job) => job !== 'pg-verify' || profile.values.PG_VERIFY_SCHEDULE !== undefined);
-}
-
-/** The jobs whose service can run for a profile, by a timer or by `systemctl start`: the restore drill's whenever there is a database. */
-function profileServiceJobs(profile: Profile): JobName[] {
-  return JOB_NAMES.filter((job) => (job === 'backup' ? profile.fileBackup : job === 'maintenance' || profile.databaseConfigured));
-}
-
-/** A profile's drop-ins: the per-profile schedule, delay, timeout and writable paths (a local repository, the metrics folder). */
 export function renderProfileDropIns(profile: Profile, context: RenderContext): UnitFile[] {
-  const values = profile.values;
   const timers = profileJobs(profile);
   const units: Array<[JobName, UnitType]> = profileServiceJobs(profile).flatMap((job) =>
     UNIT_TYPES.filter((type) => type === 'service' || timers.includes(job)).map((type): [JobName, UnitType] => [job, type]),
   );
   return units.map(([job, type]) => {
     const unit = instanceUnit(job, type, profile.name);
-    const keys = JOB_FIELDS[job];
-    const writable = [profile.localRepository, values.BACKUP_METRICS_DIR].filter((item): item is string => item !== undefined);
+    const settings = unitSettings(profile, job);
     // "-": a path that is missing (a repository before init) must not fail the unit's namespace set-up (226/NAMESPACE); restic then says what is missing.
-    const readWritePaths = writable.map((item) => pathListItem(`-${item}`));
+    const readWritePaths = settings.writablePaths.map((item) => pathListItem(`-${item}`));
     return {
       relativePath: dropInFile(unit),
       text: template(`drop-in.${type}`)({
         unit,
         profile: profile.name,
         profileFile: profileFile(context.paths, profile.name),
-        schedule: escapeSpecifiers(values[keys.schedule] ?? ''),
-        randomizedDelay: values[keys.randomizedDelay],
-        timeout: values[keys.timeout],
+        schedule: escapeSpecifiers(settings.schedule ?? ''),
+        randomizedDelay: settings.randomizedDelay,
+        timeout: settings.timeout,
         readWritePaths,
+        settings: `${SETTINGS_VARIABLE}=${encodeSettings(settings)}`,
       }),
     };
   });
+}
+
+/** restic-systemd's systemd generator, which runs `restic-systemd generate` at every daemon-reload. */
+export function renderGenerator(context: RenderContext): GeneratorFile {
+  const { paths, entrypoint } = context;
+  const command = [entrypoint.node, entrypoint.cli, '--config-dir', paths.configDir].map(shellWord).join(' ');
+  return {
+    path: path.posix.join(paths.generatorDir, GENERATOR_NAME),
+    text: template('restic-systemd-generator')({ entrypoint: command, configDir: paths.configDir, normalDir: '/run/systemd/generator' }),
+  };
 }
 
 /** Everything `install` writes for these profiles: the templates, then each profile's drop-ins. */

@@ -21,3 +21,8 @@ export function execWord(word: string): string {
 export function pathListItem(value: string): string {
   return quoteIfNeeded(escapeSpecifiers(value));
 }
+
+/** One word of a /bin/sh command line, quoted when it needs to be. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+}

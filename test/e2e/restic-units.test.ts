@@ -2,7 +2,7 @@
  * End to end in a real systemd, on Debian 12 (systemd 252, restic 0.14) and Debian 13 (systemd
  * 257, restic 0.18): the operating guide's flow for restic@ (profile, init, install, the timer
  * enabled and firing), a changed schedule, a stopped run, a failing run and its notification, the
- * sandbox's exposure score, and uninstall.
+ * sandbox's exposure score, and uninstall --purge.
  */
 import { Container, waitFor } from './harness/container.js';
 import { RELEASE_MATRIX } from './harness/rootfs.js';
@@ -14,9 +14,9 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   let container: Container;
   let unitDirBefore: string;
 
-  /** Every file and link under the unit folder, a line each: its path, then its checksum or its target. */
+  /** Every file and link under /etc/systemd (units, drop-ins, links, generators), a line each: its path, then its checksum or its target. */
   function unitDirListing(): string {
-    return container.sh(`cd ${UNIT_DIR} && { find . -type f -exec sha256sum {} + | awk '{ print $2, $1 }'; find . -type l -printf '%p -> %l\\n'; } | sort`).stdout;
+    return container.sh(`cd /etc/systemd && { find . -type f -exec sha256sum {} + | awk '{ print $2, $1 }'; find . -type l -printf '%p -> %l\\n'; } | sort`).stdout;
   }
 
   function cli(...args: string[]): string {
@@ -94,14 +94,15 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       expect(container.journal({ unit: 'restic-maintenance@myconf.service' })).toContain('repository pruned and checked');
     }));
 
-  test("a changed schedule re-installed rewrites only the profile's timer drop-in, and the timer's next run moves", () =>
+  test("a changed schedule re-installed rewrites only the backup job's drop-ins, and the timer's next run moves", () =>
     container.scenario(() => {
       const listingBefore = unitDirListing();
       container.writeProfile('myconf', [...MYCONF, 'BACKUP_SCHEDULE=*-*-* 03:17:00', 'BACKUP_RANDOMIZED_DELAY=0'], 'e2e-password-myconf');
       const output = cli('install', 'myconf');
-      expect(output.trim().split('\n').filter((line) => line.startsWith('wrote '))).toEqual([`wrote ${UNIT_DIR}/restic@myconf.timer.d/50-restic-systemd.conf`]);
+      // The timer's drop-in, and the settings its service records (nothing else).
+      expect(output.trim().split('\n').filter((line) => line.startsWith('wrote '))).toEqual([`wrote ${UNIT_DIR}/restic@myconf.service.d/50-restic-systemd.conf`, `wrote ${UNIT_DIR}/restic@myconf.timer.d/50-restic-systemd.conf`]);
       const changed = diffLines(listingBefore, unitDirListing());
-      expect(changed).toEqual(['./restic@myconf.timer.d/50-restic-systemd.conf']);
+      expect(changed).toEqual(['./system/restic@myconf.service.d/50-restic-systemd.conf', './system/restic@myconf.timer.d/50-restic-systemd.conf']);
       expect(container.unitProperty('restic@myconf.timer', 'TimersCalendar')).toContain('OnCalendar=*-*-* 03:17:00');
       expect(container.unitProperty('restic@myconf.timer', 'NextElapseUSecRealtime')).toMatch(/ 03:17:00 /);
       // The same profile again: nothing written, nothing reloaded.
@@ -179,9 +180,9 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       expect(Object.entries(scores).filter(([, score]) => Number.parseFloat(score) > MAX_EXPOSURE)).toEqual([]);
     }));
 
-  test('uninstall leaves no unit, link or drop-in behind', () =>
+  test('uninstall --purge leaves no unit, link, drop-in or generator behind', () =>
     container.scenario(() => {
-      cli('uninstall', 'myconf', 'broken', 'db');
+      cli('uninstall', 'myconf', 'broken', 'db', '--purge');
       expect(unitDirListing()).toBe(unitDirBefore);
       expect(container.run(['systemctl', 'list-units', '--all', '--no-legend', 'restic*', 'pg-backup*', 'pg-verify*']).stdout.trim()).toBe('');
     }));

@@ -53,7 +53,7 @@ describe('the guide\'s profile installed with --root, as a new user would', () =
         '/etc/systemd/system/restic-maintenance@myconf.timer.d/50-restic-systemd.conf',
         '/etc/systemd/system/restic@myconf.service.d/50-restic-systemd.conf',
         '/etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf',
-      ].sort(),
+      ].sort().concat('/etc/systemd/system-generators/restic-systemd'),
       removed: [],
       enabled: ['restic@myconf.timer', 'restic-maintenance@myconf.timer'],
       disabled: [],
@@ -81,11 +81,17 @@ describe('the guide\'s profile installed with --root, as a new user would', () =
     expect(snapshotTree(root)).toEqual(before);
   });
 
-  test('uninstall leaves no unit, link or drop-in behind, and keeps the profile', () => {
-    const result = runCli(['uninstall', 'myconf', '--root', root, '--json']);
+  test('the generator is an executable of ours that runs this CLI\'s generate with the config folder', () => {
+    const generator = path.join(root, 'etc/systemd/system-generators/restic-systemd');
+    expect(fs.statSync(generator).mode & 0o777).toBe(0o755);
+    expect(fs.readFileSync(generator, 'utf8')).toMatch(/^#!\/bin\/sh\n# Managed by restic-systemd[^\n]*\n[\s\S]*\nexec \S+node \S+cli\.js --config-dir \/etc\/restic generate "\$@"\n$/);
+  });
+
+  test('uninstall --purge leaves no unit, link, drop-in or generator behind, and keeps the profile', () => {
+    const result = runCli(['uninstall', 'myconf', '--purge', '--root', root, '--json']);
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ changed: true, disabled: ['restic@myconf.timer', 'restic-maintenance@myconf.timer'] });
-    const left = fs.readdirSync(unitDir(root), { recursive: true, encoding: 'utf8' }).filter((entry) => !fs.statSync(path.join(unitDir(root), entry)).isDirectory());
+    const left = fs.readdirSync(path.join(root, 'etc/systemd'), { recursive: true, encoding: 'utf8' }).filter((entry) => !fs.statSync(path.join(root, 'etc/systemd', entry)).isDirectory());
     expect(left).toEqual([]);
     expect(fs.existsSync(path.join(root, 'etc/restic/myconf.conf'))).toBe(true);
   });
@@ -142,14 +148,14 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual([]);
   });
 
-  test('a changed schedule rewrites only the timer drop-in, then reloads', async () => {
+  test('a changed schedule rewrites only that job\'s drop-ins (the timer\'s, and the settings its service records), then reloads', async () => {
     const root = tempRoot();
     writeProfile(root, 'myconf', GUIDE_PROFILE);
     await installCommand(testContext(root, { online: true }), ['myconf']);
     writeProfile(root, 'myconf', `${GUIDE_PROFILE}BACKUP_SCHEDULE=*:0/15\n`);
     const context = testContext(root, { online: true });
     const report = await installCommand(context, ['myconf']);
-    expect(report.written).toEqual(['/etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf']);
+    expect(report.written).toEqual(['/etc/systemd/system/restic@myconf.service.d/50-restic-systemd.conf', '/etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf']);
     expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl daemon-reload']);
     expect(fs.readFileSync(path.join(unitDir(root), 'restic@myconf.timer.d/50-restic-systemd.conf'), 'utf8')).toContain('OnCalendar=*:0/15\n');
   });
@@ -228,7 +234,7 @@ test('a unit file that restic-systemd did not write is never replaced', async ()
   expect(snapshotTree(root)).toEqual(before);
 });
 
-test('the templates stay while another profile uses them, and --purge refuses to break it', async () => {
+test('uninstall keeps the templates and the generator for the other profiles; --purge removes them, and is refused while another profile uses them', async () => {
   const root = tempRoot();
   writeProfile(root, 'one', GUIDE_PROFILE);
   writeProfile(root, 'two', GUIDE_PROFILE);
@@ -243,8 +249,15 @@ test('the templates stay while another profile uses them, and --purge refuses to
   ]);
   for (const unit of TEMPLATES) expect(exists(root, unit)).toBe(true);
   expect(isLink(root, 'timers.target.wants/restic@two.timer')).toBe(true);
+  // A profile whose timer was enabled by hand (the guide's flow) also uses the templates.
+  fs.symlinkSync('/etc/systemd/system/restic@.timer', path.join(unitDir(root), 'timers.target.wants/restic@guide.timer'));
+  await expect(uninstallCommand(testContext(root), ['two'], true)).rejects.toThrow(/these profiles still use: guide/);
+  fs.rmSync(path.join(unitDir(root), 'timers.target.wants/restic@guide.timer'));
   const last = await uninstallCommand(testContext(root), ['two'], false);
-  expect(last.removed).toEqual(expect.arrayContaining(TEMPLATES.map((unit) => `/etc/systemd/system/${unit}`)));
+  for (const unit of TEMPLATES) expect(exists(root, unit)).toBe(true);
+  const purged = await uninstallCommand(testContext(root), ['two'], true);
+  expect(purged.removed.sort()).toEqual([...TEMPLATES.map((unit) => `/etc/systemd/system/${unit}`), '/etc/systemd/system-generators/restic-systemd'].sort());
+  expect(last.removed).toHaveLength(4);
 });
 
 test('uninstall never touches files it did not write, even in its own drop-in folders', async () => {

@@ -67,6 +67,7 @@ describe('a profile installed under --root, as a new user would', () => {
 
 test('a last success older than twice the schedule makes status fail', () => {
   const setup = resticSetup(tempRoot(), { name: 'old' });
+  expect(setup.cli('install', 'old').exitCode).toBe(0);
   const state = path.join(setup.root, 'var/lib/restic-systemd');
   fs.mkdirSync(state, { recursive: true });
   const threeHoursAgo = new Date(Date.now() - 3 * 3600 * 1000).toISOString();
