@@ -18,7 +18,7 @@ export async function execCommand(context: Context, name: string, command: reado
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   signals.forEach((signal) => process.on(signal, forward));
   try {
-    const result = await context.runner.run({ program }, args, { env: resticEnvironment(profile, context.paths), attached: true });
+    const result = await context.runner.run({ program }, args, { env: resticEnvironment(profile, context.paths), inheritEnvironment: true, attached: true });
     return result.signal ? 128 + (os.constants.signals[result.signal as NodeJS.Signals] ?? 0) : result.exitCode;
   } finally {
     signals.forEach((signal) => process.off(signal, forward));

@@ -4,9 +4,13 @@
  */
 import path from 'node:path';
 import { assertSystemdOrOffline, type Context } from '../context.js';
-import { EnvironmentError } from '../errors.js';
-import { daemonReload, disableUnits, enableUnits, enabledUnits } from '../exec/systemctl.js';
-import { loadProfiles } from '../profile/load.js';
+import fs from 'node:fs';
+import { CommandError, EnvironmentError } from '../errors.js';
+import { untrusted } from '../profile/trust.js';
+import type { Entrypoint } from '../units/entrypoint.js';
+import { withInstallLock } from '../locks/install-lock.js';
+import { daemonReload, disableUnits, enableUnits, enabledUnits, unitsNotLoaded } from '../exec/systemctl.js';
+import { loadProfiles, type Profile } from '../profile/load.js';
 import { existingOwnDropIns, linkedFromTimersTarget, planGenerator, planWrites, removeUnitFiles, writeGenerator, writeUnitFiles } from '../units/install.js';
 import { JOB_NAMES, instanceUnit } from '../units/names.js';
 import { profileJobs } from '../units/profile-jobs.js';
@@ -34,11 +38,29 @@ export async function installCommand(context: Context, names: readonly string[])
   return report;
 }
 
+/**
+ * The units run this node and this CLI as root at every timer: they must be files only root can
+ * change, and so must the CLI's node_modules (an npm install of a user's own would not do).
+ */
+function checkEntrypoint(entrypoint: Entrypoint): void {
+  const modules = path.join(path.dirname(path.dirname(entrypoint.cli)), 'node_modules');
+  const problems = [entrypoint.node, entrypoint.cli, ...(fs.existsSync(modules) ? [modules] : [])].map((file) => untrusted(file, file)).filter(Boolean);
+  if (problems.length > 0) throw new EnvironmentError(`the units would run as root what another account can change; nothing was changed:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+}
+
 /** Install without printing: what `install` and `setup` do. */
 export async function installUnits(context: Context, names: readonly string[]): Promise<ChangeReport> {
-  const { paths, runner, log } = context;
   await assertSystemdOrOffline(context, 'install');
-  const profiles = await loadProfiles(names, paths, runner);
+  // Validated first: an invalid profile leaves everything as it was, the lock file included.
+  const profiles = await loadProfiles(names, context.paths, context.runner);
+  checkEntrypoint(context.entrypoint());
+  // Checked before the lock too, so that a refused install creates not even the lock file.
+  await planChecked(context, profiles);
+  return withInstallLock(context, () => installLocked(context, profiles));
+}
+
+async function planChecked(context: Context, profiles: readonly Profile[]) {
+  const { paths } = context;
   const files = renderUnits(profiles, { paths, entrypoint: context.entrypoint() });
   const generator = renderGenerator({ paths, entrypoint: context.entrypoint() });
   const plan = await planWrites(paths, files);
@@ -51,6 +73,12 @@ export async function installUnits(context: Context, names: readonly string[]): 
         `\nMove them aside (e.g. mv ${shown[0]} /root/), then run install again; docs/migration.md explains how to carry their settings over.`,
     );
   }
+  return { files, generator, plan, generatorPlan };
+}
+
+async function installLocked(context: Context, profiles: readonly Profile[]): Promise<ChangeReport> {
+  const { paths, runner, log } = context;
+  const { files, generator, plan, generatorPlan } = await planChecked(context, profiles);
 
   const expectedDropIns = new Set(files.map((file) => file.relativePath));
   const staleDropIns: string[] = [];
@@ -72,11 +100,34 @@ export async function installUnits(context: Context, names: readonly string[]): 
   await removeUnitFiles(paths, staleDropIns);
   const written = [...plan.toWrite.map((file) => path.posix.join(paths.unitDir, file.relativePath)), ...(generatorPlan === 'write' ? [generator.path] : [])];
   const removed = staleDropIns.map((file) => path.posix.join(paths.unitDir, file));
-  if (!paths.offline && (written.length > 0 || removed.length > 0)) await daemonReload(runner);
+  let reloaded = false;
+  if (!paths.offline && (written.length > 0 || removed.length > 0)) {
+    await daemonReload(runner);
+    reloaded = true;
+  }
   const unlinked = wantedTimers.filter((unit) => !linked.has(unit));
   const alreadyEnabled = await enabledUnits(runner, paths, unlinked);
   const toEnable = unlinked.filter((unit) => !alreadyEnabled.has(unit));
   await enableUnits(runner, paths, toEnable);
+  if (!paths.offline) {
+    // What was written must be what systemd runs: a unit it refuses to load would never fire.
+    const units = wantedTimers.flatMap((timer) => [timer, timer.replace(/\.timer$/, '.service')]);
+    let refused = await unitsNotLoaded(runner, units);
+    // What systemd holds may be older than the files (a drop-in fixed since): it reads them again once.
+    if (refused.length > 0 && !reloaded) {
+      await daemonReload(runner);
+      refused = await unitsNotLoaded(runner, units);
+    }
+    if (refused.length > 0) {
+      throw new CommandError(
+        `systemd did not load these units as they were written:\n${refused.map((unit) => `  ${unit}`).join('\n')}\n` +
+          `See systemctl status <unit> and journalctl -b -u <unit>; fix what systemd names (the profile, or a drop-in of your own) and run install again.`,
+        'systemctl show',
+        undefined,
+        '',
+      );
+    }
+  }
 
   const report: ChangeReport = {
     changed: written.length + removed.length + toEnable.length + enabledStale.length > 0,

@@ -4,6 +4,7 @@
  * writes the status file and metrics; the exit code is the job's verdict.
  */
 import type { Context } from '../context.js';
+import type { JOB_CHOICES } from './catalog.js';
 import { ExitCode, JobError, ToolError } from '../errors.js';
 import { backupJob } from '../jobs/backup.js';
 import { checkInstalledUnits } from '../jobs/installed-units.js';
@@ -17,8 +18,8 @@ import { readStatus, writeMetrics, writeStatus, type JobStatus } from '../report
 import { loadProfile, profileFromEnvironment, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
 
-export const RUNNABLE_JOBS = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob, 'pg-verify': pgVerifyJob } satisfies Record<string, Job>;
-export type RunnableJob = keyof typeof RUNNABLE_JOBS;
+export type RunnableJob = (typeof JOB_CHOICES)[number];
+export const RUNNABLE_JOBS: Record<RunnableJob, Job> = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob, 'pg-verify': pgVerifyJob };
 
 /**
  * Stop signals reach restic as SIGINT, on which it removes its lock and exits; the run is then

@@ -8,7 +8,9 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { JobError, UsageError } from '../errors.js';
 import { readStatus } from '../reporting/status-file.js';
-import { onHost, profileFile } from '../paths.js';
+import { DEFAULT_CONFIG_DIR, onHost, profileFile } from '../paths.js';
+import { shellWord } from '../units/systemd-escape.js';
+import { parseEnvFile } from '../profile/envfile.js';
 import { assertProfileName } from '../profile/name.js';
 import { makeFolder, writeFileSafely } from '../files/write.js';
 import { initRepository } from './init.js';
@@ -28,22 +30,40 @@ function targetPath(context: Context, given: string): string {
   return root !== '/' && absolute.startsWith(`${root}/`) ? absolute.slice(root.length) : absolute;
 }
 
+/** `restic-systemd` with the global options this command was given, for the commands it prints. */
+function cliPrefix(context: Context): string {
+  const words = ['restic-systemd'];
+  if (context.paths.offline) words.push('--root', context.paths.root);
+  if (context.paths.configDir !== DEFAULT_CONFIG_DIR) words.push('--config-dir', context.paths.configDir);
+  return words.map(shellWord).join(' ');
+}
+
 export async function setupCommand(context: Context, name: string, options: SetupOptions): Promise<void> {
   assertProfileName(name);
+  for (const [option, value] of [['--path', options.path], ['--repository', options.repository]] as const) {
+    // A newline would become a profile line of its own.
+    if (value !== undefined && /[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`${option} ${JSON.stringify(value)} holds a control character (a newline?); nothing was changed`);
+  }
   const { paths } = context;
+  const cli = cliPrefix(context);
   const file = profileFile(paths, name);
   const hostFile = onHost(paths, file);
   if (fs.existsSync(hostFile) && !options.force) {
-    throw new UsageError(`${file} exists already; nothing was changed. Use restic-systemd install ${name} and run backup ${name} for it, or --force to write a new profile (the old one is kept as ${file}.old).`);
+    throw new UsageError(`${file} exists already; nothing was changed. Use ${cliPrefix(context)} install ${name} and run backup ${name} for it, or --force to write a new profile (the old one is kept as ${file}.old).`);
   }
   const backupPath = targetPath(context, options.path ?? `/media/${name}`);
   const repository = options.repository && !options.repository.startsWith('/') ? options.repository : targetPath(context, options.repository ?? `/var/lib/restic/${name}`);
   const passwordFile = path.posix.join(paths.configDir, `${name}.password`);
 
+  if (/\s/.test(backupPath)) throw new UsageError(`--path ${JSON.stringify(backupPath)}: BACKUP_PATHS lists paths separated by spaces, so a path with a space cannot be one; nothing was changed`);
+  const text = `RESTIC_REPOSITORY=${repository}\nRESTIC_PASSWORD_FILE=${passwordFile}\nBACKUP_PATHS=${backupPath}\n`;
+  // Checked before it is written: a value the reader would refuse must not leave a profile behind.
+  const read = parseEnvFile(new TextEncoder().encode(text), file);
+  if (read.issues.length > 0) throw new UsageError(`the profile setup would write cannot be read back: ${read.issues.map((issue) => issue.message).join('; ')}; nothing was changed`);
   makeFolder(paths.root, paths.configDir, 0o700);
   // The old profile's content goes into a new file: a link planted at <name>.conf.old is replaced, never followed.
   if (fs.existsSync(hostFile)) writeFileSafely(paths.root, `${file}.old`, fs.readFileSync(hostFile), { mode: 0o600 });
-  writeFileSafely(paths.root, file, `RESTIC_REPOSITORY=${repository}\nRESTIC_PASSWORD_FILE=${passwordFile}\nBACKUP_PATHS=${backupPath}\n`, { mode: 0o600 });
+  writeFileSafely(paths.root, file, text, { mode: 0o600 });
   const lines = [`wrote ${file} (mode 0600): backs up ${backupPath} into ${repository}`];
 
   const init = await initRepository(context, name, true);
@@ -56,7 +76,7 @@ export async function setupCommand(context: Context, name: string, options: Setu
     installed = await installUnits(context, [name]);
     lines.push(`installed and enabled ${installed.enabled.join(', ') || 'the timers (already enabled)'}${paths.offline ? ` under ${paths.root}` : ''}: hourly backups kept 7 days, weekly prune and check`);
   } else {
-    left.push(`install the units where systemd runs: restic-systemd install ${name} (systemd is not running on this host, so nothing was installed)`);
+    left.push(`install the units where systemd runs: ${cli} install ${name} (systemd is not running on this host, so nothing was installed)`);
   }
 
   let firstBackup: string;
@@ -68,15 +88,16 @@ export async function setupCommand(context: Context, name: string, options: Setu
     if (!(error instanceof JobError)) throw error;
     failure = error;
     firstBackup = `failed: ${error.message}`;
-    left.push(`fix the first backup (see above), then: restic-systemd run backup ${name}`);
+    left.push(`fix the first backup (see above), then: ${cli} run backup ${name}`);
   }
   lines.push(`first backup: ${firstBackup}`);
-  const restore = `restic-systemd exec ${name} -- restic restore latest --target /tmp/restore-${name}`;
+  // A folder of root's: restic would follow links another account planted in a shared /tmp.
+  const restore = `${cli} exec ${name} -- restic restore latest --target /root/restore-${name}`;
 
   if (context.json) {
     context.print(JSON.stringify({ profile: file, repository, passwordFile, passwordGenerated: init.passwordGenerated, repositoryCreated: init.created, installed, firstBackup: readStatus(paths, name, 'backup') ?? null, left, restore }, null, 2));
   } else {
-    context.print([...lines, ...left.map((item) => `left to do: ${item}`), `to see it: restic-systemd status ${name}`, `to restore: ${restore}`].join('\n'));
+    context.print([...lines, ...left.map((item) => `left to do: ${item}`), `to see it: ${cli} status ${name}`, `to restore: ${restore}`].join('\n'));
   }
   if (failure) throw failure;
 }

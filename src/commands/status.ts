@@ -12,6 +12,7 @@ import { loadProfile, profilesInConfigFolder, type Profile } from '../profile/lo
 import { shortId } from '../exec/restic.js';
 import { installedProfiles } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
+import { profileJobs } from '../units/profile-jobs.js';
 import { age, formatTable } from './table.js';
 
 export interface JobReport {
@@ -60,8 +61,8 @@ export async function jobReports(context: Context, names: readonly string[]): Pr
       reports.push({ profile: name, job: '-', repository: '', schedule: null, healthy: false, problem: profile, lastRun: null, result: null, exitCode: null, snapshot: null, snapshotShort: null, snapshotTime: null, bytesAdded: null, nextRun: null, lastTrigger: null });
       continue;
     }
-    const health = await jobHealth(context, profile);
-    const timers = context.paths.offline || !(await context.systemdBooted()) ? new Map() : await timerTimes(context.runner, health.map((entry) => instanceUnit(entry.job, 'timer', name)));
+    const timers = context.paths.offline || !(await context.systemdBooted()) ? new Map() : await timerTimes(context.runner, profileJobs(profile).map((job) => instanceUnit(job, 'timer', name)));
+    const health = await jobHealth(context, profile, timers);
     for (const entry of health) {
       const timer = timers.get(instanceUnit(entry.job, 'timer', name));
       const status = entry.status;

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { assertSystemdOrOffline, type Context } from '../context.js';
 import { UsageError } from '../errors.js';
+import { withInstallLock } from '../locks/install-lock.js';
 import { daemonReload, disableUnits, enabledUnits, resetFailedUnits } from '../exec/systemctl.js';
 import { assertProfileName } from '../profile/name.js';
 import { existingOwnDropIns, existingOwnFiles, installedProfiles, linkedFromTimersTarget, removeGenerator, removeUnitFiles } from '../units/install.js';
@@ -19,9 +20,21 @@ function profilesWithEnabledTimers(linked: Set<string>): string[] {
 }
 
 export async function uninstallCommand(context: Context, names: readonly string[], purge: boolean): Promise<ChangeReport> {
-  const { paths, runner } = context;
   names.forEach(assertProfileName);
   await assertSystemdOrOffline(context, 'uninstall');
+  const report = await withInstallLock(context, () => uninstallLocked(context, names, purge));
+  if (context.json) {
+    context.print(JSON.stringify(report));
+  } else {
+    report.disabled.forEach((unit) => context.print(`disabled ${unit}${context.paths.offline ? '' : ' (stopped)'}`));
+    report.removed.forEach((file) => context.print(`removed ${file}`));
+    if (!report.changed) context.print(`unchanged: nothing of ${names.join(', ')} was installed`);
+  }
+  return report;
+}
+
+async function uninstallLocked(context: Context, names: readonly string[], purge: boolean): Promise<ChangeReport> {
+  const { paths, runner } = context;
   const users = new Set([...(await installedProfiles(paths)), ...profilesWithEnabledTimers(await linkedFromTimersTarget(paths))]);
   const others = [...users].filter((name) => !names.includes(name)).sort();
   if (purge && others.length > 0) {
@@ -47,13 +60,5 @@ export async function uninstallCommand(context: Context, names: readonly string[
   // A failed last run would otherwise stay listed (and keep the system "degraded") after its unit is gone.
   if (!paths.offline) await resetFailedUnits(runner, names.flatMap(profileServices));
 
-  const report: ChangeReport = { changed: removed.length + toDisable.length > 0, written: [], removed, enabled: [], disabled: toDisable };
-  if (context.json) {
-    context.print(JSON.stringify(report));
-  } else {
-    toDisable.forEach((unit) => context.print(`disabled ${unit}${paths.offline ? '' : ' (stopped)'}`));
-    removed.forEach((file) => context.print(`removed ${file}`));
-    if (!report.changed) context.print(`unchanged: nothing of ${names.join(', ')} was installed`);
-  }
-  return report;
+  return { changed: removed.length + toDisable.length > 0, written: [], removed, enabled: [], disabled: toDisable };
 }

@@ -1,8 +1,10 @@
 /**
- * The reference pages generated from the code: docs/profile.md from the field table and
- * docs/exit-codes.md from the exit-code table. `npm run docs` writes them; a test fails when the
- * committed pages differ from what the code says.
+ * The reference generated from the code: docs/profile.md from the field table, docs/exit-codes.md
+ * from the exit-code table, and the reference part of docs/commands.md (between its markers) from
+ * the command catalog. `npm run docs` writes them; a test fails when the committed pages differ
+ * from what the code says.
  */
+import { GLOBAL_OPTIONS, VISIBLE_COMMANDS, type OptionSpec } from '../commands/catalog.js';
 import { EXIT_CODES } from '../errors.js';
 import { FIELD_KEYS, FIELDS, OWN_PREFIXES, type Field, type FieldGroup } from '../profile/fields.js';
 
@@ -15,8 +17,14 @@ const GROUP_TITLES: Record<FieldGroup, string> = {
 
 const OWNERS: Record<Field<unknown>['owner'], string> = { restic: 'restic', libpq: 'libpq', 'restic-systemd': 'restic-systemd' };
 
+/** Text for a table cell: no pipe or newline, and <words> outside code spans kept visible (not read as HTML). */
 function cell(text: string): string {
-  return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+  return text
+    .replaceAll('|', '\\|')
+    .replaceAll('\n', ' ')
+    .split('`')
+    .map((part, index) => (index % 2 === 0 ? part.replace(/<([\w.-]+)>/g, '&lt;$1&gt;') : part))
+    .join('`');
 }
 
 export function profileReference(): string {
@@ -87,7 +95,47 @@ export function exitCodeReference(): string {
   ].join('\n');
 }
 
+function optionUsage(option: OptionSpec): string {
+  return option.type === 'boolean' ? `--${option.name}` : `--${option.name} ${option.value ?? 'VALUE'}`;
+}
+
+/** The global options and every command's synopsis, options and examples. */
+export function commandReference(): string {
+  const lines = [
+    '| option | default | meaning |',
+    '| --- | --- | --- |',
+    ...GLOBAL_OPTIONS.map((option) => `| \`${optionUsage(option)}\` | ${option.default === undefined || option.default === false ? '' : `\`${option.default}\``} | ${cell(option.describe)}. |`),
+    '',
+    '| command | what it does |',
+    '| --- | --- |',
+    ...VISIBLE_COMMANDS.map((spec) => {
+      const usage = [spec.command.replace(/\.\.>/g, '…>').replace(/\.\.\]/g, '…]'), ...spec.options.map((option) => `[${optionUsage(option)}]`), ...(spec.command.startsWith('exec') ? ['-- <command…>'] : [])].join(' ');
+      const options = spec.options.map((option) => ` \`${optionUsage(option)}\`: ${option.describe}${option.default !== undefined && option.default !== false ? ` (default ${option.default})` : ''}.`).join('');
+      const examples = spec.examples.map(([example, meaning]) => ` \`restic-systemd ${example}\`: ${meaning}.`).join('');
+      return `| \`${usage}\` | ${cell(`${spec.summary}.${options}${examples ? ` Examples:${examples}` : ''}`)} |`;
+    }),
+    '| `completion` | Print a bash/zsh completion script: `restic-systemd completion >> ~/.bashrc`. |',
+    '| `--help`, `--version` | Usage of the CLI or of one command (`restic-systemd install --help`), and the version. |',
+  ];
+  return lines.join('\n');
+}
+
 export const GENERATED_DOCS: Record<string, () => string> = {
   'docs/profile.md': profileReference,
   'docs/exit-codes.md': exitCodeReference,
 };
+
+/** Parts of hand-written pages generated from the code: between `<!-- generated: <id> -->` and `<!-- end of generated -->`. */
+export const GENERATED_BLOCKS: Record<string, { id: string; generate: () => string }> = {
+  'docs/commands.md': { id: 'command reference (npm run docs; do not edit by hand)', generate: commandReference },
+};
+
+/** The page with its generated block replaced; throws when the page has no markers. */
+export function spliceGeneratedBlock(page: string, id: string, block: string): string {
+  const begin = `<!-- generated: ${id} -->`;
+  const end = '<!-- end of generated -->';
+  const start = page.indexOf(begin);
+  const stop = page.indexOf(end);
+  if (start < 0 || stop < start) throw new Error(`the page has no "${begin}" … "${end}" markers`);
+  return `${page.slice(0, start + begin.length)}\n${block}\n${page.slice(stop)}`;
+}

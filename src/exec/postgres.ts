@@ -34,8 +34,8 @@ export class QueryError extends Error {
 export async function querySql(runner: Runner, osUser: string | undefined, env: Record<string, string>, sql: string): Promise<string[][]> {
   const args = ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-c', sql];
   const result = osUser
-    ? await runner.run('runuser', ['-u', osUser, '--', toolBinary('psql'), ...args], { env, isolatedEnv: true })
-    : await runner.run('psql', args, { env, isolatedEnv: true });
+    ? await runner.run('runuser', ['-u', osUser, '--', toolBinary('psql'), ...args], { env })
+    : await runner.run('psql', args, { env });
   if (result.exitCode !== 0) throw new QueryError(result);
   return result.stdout.split('\n').filter((line) => line !== '').map((line) => line.split('\t'));
 }

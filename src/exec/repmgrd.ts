@@ -5,12 +5,12 @@
 import type { Context } from '../context.js';
 import { ExitCode, JobError } from '../errors.js';
 import type { Profile } from '../profile/load.js';
-import { baseEnvironment, type RunResult } from './runner.js';
+import type { RunResult } from './runner.js';
 
 /** PG_REPMGRD_STOP/START_COMMAND: a program of the operator's, which gets no secret of the profile. */
 async function runWords(context: Context, words: readonly string[]): Promise<RunResult> {
   const [program, ...args] = words;
-  return context.runner.run({ program: program! }, args, { env: baseEnvironment(), isolatedEnv: true });
+  return context.runner.run({ program: program! }, args, {});
 }
 
 function failed(what: string, result: RunResult): JobError {
@@ -26,18 +26,18 @@ export async function stopRepmgrd(context: Context, profile: Profile): Promise<b
     return true;
   }
   if (!service) return false;
-  const active = await context.runner.run('systemctl', ['is-active', '--quiet', '--', service], { env: baseEnvironment(), isolatedEnv: true });
+  const active = await context.runner.run('systemctl', ['is-active', '--quiet', '--', service], {});
   if (active.exitCode !== 0) {
     context.log.info(`${service} is not running: it is left alone`);
     return false;
   }
-  const stop = await context.runner.run('systemctl', ['stop', '--', service], { env: baseEnvironment(), isolatedEnv: true });
+  const stop = await context.runner.run('systemctl', ['stop', '--', service], {});
   if (stop.exitCode !== 0) throw failed(`systemctl stop ${service}`, stop);
   return true;
 }
 
 export async function startRepmgrd(context: Context, profile: Profile): Promise<void> {
   const { PG_REPMGRD_START_COMMAND: command, PG_REPMGRD_SERVICE: service } = profile.values;
-  const result = command && command.length > 0 ? await runWords(context, command) : await context.runner.run('systemctl', ['start', '--', service], { env: baseEnvironment(), isolatedEnv: true });
+  const result = command && command.length > 0 ? await runWords(context, command) : await context.runner.run('systemctl', ['start', '--', service], {});
   if (result.exitCode !== 0) throw failed('starting repmgrd again', result);
 }

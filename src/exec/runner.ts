@@ -8,11 +8,17 @@ import type { Options as ExecaOptions } from 'execa';
 import { CommandError, EnvironmentError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { maskSecrets } from '../log.js';
-import { TOOLS, toolBinary, type OtherProgram, type ToolName } from './tools.js';
+import { TOOLS, checkedToolBinary, type OtherProgram, type ToolName } from './tools.js';
 
 export interface RunOptions {
-  /** Variables added to the inherited environment. */
+  /**
+   * The program's variables, on top of a PATH and a locale: nothing else of this process's
+   * environment reaches it (under systemd that is the whole profile, secrets included), unless
+   * inheritEnvironment says so.
+   */
   env?: Record<string, string>;
+  /** Also everything of this process's environment: only for `exec`, which the operator runs with a shell's. */
+  inheritEnvironment?: boolean;
   /** Text written to the program's stdin (small inputs only; streams go through OS pipes). */
   input?: string;
   /** Called with each line of stdout as it arrives; stdout is then not kept in memory. */
@@ -21,8 +27,6 @@ export interface RunOptions {
   attached?: boolean;
   /** An open file descriptor passed to the program as its fd 3 (flock(1) locks it). */
   fd3?: number;
-  /** env is the program's whole environment: nothing of this process's is inherited (no secrets of others). */
-  isolatedEnv?: boolean;
   /** Called with each line of stderr as it arrives (stderr is still kept for the result). */
   onStderrLine?: (line: string) => void;
   /** Aborting it stops the program: killSignal first (default SIGTERM), SIGKILL 10 s later. */
@@ -101,12 +105,13 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
     },
     async pipeline(stages, { onStdoutLine, stdout } = {}) {
       const children: ChildProcess[] = [];
-      const commands = stages.map((stage) => displayCommand(toolBinary(stage.tool, env), stage.args));
+      const binaries = stages.map((stage) => checkedToolBinary(stage.tool, env));
+      const commands = stages.map((stage, index) => displayCommand(binaries[index]!, stage.args));
       log.debug(`running: ${commands.join(' | ')}`);
       const finished = stages.map((stage, index) => {
         const previous = children[index - 1];
         const last = index === stages.length - 1;
-        const child = spawn(toolBinary(stage.tool, env), [...stage.args], {
+        const child = spawn(binaries[index]!, [...stage.args], {
           env: stage.env,
           stdio: [previous?.stdout ?? 'ignore', last ? (stdout ?? (onStdoutLine ? 'pipe' : 'ignore')) : 'pipe', 'pipe'],
           signal: stage.cancel,
@@ -123,15 +128,15 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
       return Promise.all(finished);
     },
     async run(tool, args, options = {}) {
-      const binary = toolBinary(tool, env);
+      const binary = checkedToolBinary(tool, env);
       const command = displayCommand(binary, args);
       log.debug(`running: ${command}`);
       // Loaded on first use: importing execa costs about 0.2 s of start-up.
       const { execa } = await import('execa');
       const subprocess = execa(binary, [...args], {
         reject: false,
-        env: options.env,
-        extendEnv: !options.isolatedEnv,
+        env: options.inheritEnvironment ? options.env : { ...baseEnvironment(), ...options.env },
+        extendEnv: options.inheritEnvironment === true,
         input: options.input,
         stdio: stdioOf(options) as ExecaOptions['stdio'],
         stripFinalNewline: false,

@@ -53,20 +53,34 @@ export async function resetFailedUnits(runner: Runner, units: readonly string[])
 export interface TimerTimes {
   next?: string;
   last?: string;
+  /** When the timer last became active (started). */
+  activeSince?: string;
 }
 
 /** When each timer fires next and fired last, from a running systemd (times in UTC, ISO). */
 export async function timerTimes(runner: Runner, units: readonly string[]): Promise<Map<string, TimerTimes>> {
   const times = new Map<string, TimerTimes>();
   if (units.length === 0) return times;
-  const result = await runner.run('systemctl', ['show', '-p', 'Id', '-p', 'NextElapseUSecRealtime', '-p', 'LastTriggerUSec', ...units], { env: { TZ: 'UTC' } });
+  const result = await runner.run('systemctl', ['show', '-p', 'Id', '-p', 'NextElapseUSecRealtime', '-p', 'LastTriggerUSec', '-p', 'ActiveEnterTimestamp', '--', ...units], { env: { TZ: 'UTC' } });
   const iso = (text: string | undefined) => {
     const match = /(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC/.exec(text ?? '');
     return match ? `${match[1]}T${match[2]}Z` : undefined;
   };
   for (const block of result.stdout.split('\n\n')) {
     const fields = Object.fromEntries(block.split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-    if (fields.Id) times.set(fields.Id, { next: iso(fields.NextElapseUSecRealtime), last: iso(fields.LastTriggerUSec) });
+    if (fields.Id) times.set(fields.Id, { next: iso(fields.NextElapseUSecRealtime), last: iso(fields.LastTriggerUSec), activeSince: iso(fields.ActiveEnterTimestamp) });
   }
   return times;
+}
+
+/** The units systemd could not load as they are (a setting it refused), each with systemd's reason. */
+export async function unitsNotLoaded(runner: Runner, units: readonly string[]): Promise<string[]> {
+  if (units.length === 0) return [];
+  const result = await runner.run('systemctl', ['show', '-p', 'Id', '-p', 'LoadState', '-p', 'LoadError', '--', ...units]);
+  const refused: string[] = [];
+  for (const block of result.stdout.split('\n\n')) {
+    const fields = Object.fromEntries(block.split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    if (fields.Id && fields.LoadState && fields.LoadState !== 'loaded') refused.push(`${fields.Id}: ${fields.LoadState}${fields.LoadError ? ` (${fields.LoadError})` : ''}`);
+  }
+  return refused;
 }

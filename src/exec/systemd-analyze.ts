@@ -3,7 +3,7 @@ import type { Runner } from './runner.js';
 
 /** Undefined when systemd parses the calendar expression, else systemd's reason. */
 export async function checkCalendar(runner: Runner, expression: string): Promise<string | undefined> {
-  const result = await runner.run('systemd-analyze', ['calendar', '--iterations=1', expression]);
+  const result = await runner.run('systemd-analyze', ['calendar', '--iterations=1', '--', expression]);
   if (result.exitCode === 0) return undefined;
   const reason = /: ([^:]+)$/m.exec(result.stderr.trim())?.[1];
   return `systemd-analyze calendar: ${reason ?? result.stderr.trim()}`;
@@ -28,7 +28,7 @@ export function calendarInterval(runner: Runner, expression: string): Promise<nu
 }
 
 async function askCalendarInterval(runner: Runner, expression: string): Promise<number | undefined> {
-  const result = await runner.run('systemd-analyze', ['calendar', '--iterations=2', expression], { env: { TZ: 'UTC' } });
+  const result = await runner.run('systemd-analyze', ['calendar', '--iterations=2', '--', expression], { env: { TZ: 'UTC' } });
   const times = [...result.stdout.matchAll(/(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC/g)].map((match) => Date.parse(`${match[1]}T${match[2]}Z`));
   return result.exitCode === 0 && times.length >= 2 ? (times[1]! - times[0]!) / 1000 : undefined;
 }

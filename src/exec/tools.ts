@@ -4,6 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { EnvironmentError } from '../errors.js';
+import { programFile, untrusted } from '../profile/trust.js';
 
 export const TOOLS = {
   systemctl: { envVar: 'SYSTEMCTL_BIN', binary: 'systemctl', debianPackage: 'systemd' },
@@ -31,6 +33,20 @@ export function toolBinary(tool: ToolName | OtherProgram, env: NodeJS.ProcessEnv
   if (typeof tool !== 'string') return tool.program;
   const spec = TOOLS[tool];
   return env[spec.envVar] || spec.binary;
+}
+
+/**
+ * The binary to run as root for a tool. An override (*_BIN) must be a program only root can change,
+ * like everything that decides what root runs (profile/trust.ts).
+ */
+export function checkedToolBinary(tool: ToolName | OtherProgram, env: NodeJS.ProcessEnv = process.env): string {
+  const binary = toolBinary(tool, env);
+  if (typeof tool !== 'string' || !env[TOOLS[tool].envVar]) return binary;
+  // A missing program is not a trust problem: running it fails with the package to install.
+  const file = programFile(binary, env.PATH);
+  const problem = file && fs.existsSync(file) ? untrusted(file, `${TOOLS[tool].envVar}=${binary}`) : undefined;
+  if (problem) throw new EnvironmentError(`${problem} (it would run as root)`);
+  return binary;
 }
 
 /** Whether a tool can be run here: its *_BIN override, or its name, is an executable file (on PATH). */

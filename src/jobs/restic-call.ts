@@ -31,8 +31,15 @@ export async function checkedResticVersion(context: Context): Promise<ResticVers
   return version;
 }
 
+/** The variables restic runs with: the profile's (which it needs, secrets and all), a home and a temporary folder. */
+function resticProcessEnvironment(context: Context, profile: Profile): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of ['HOME', 'TMPDIR']) if (process.env[key]) env[key] = process.env[key]!;
+  return { ...env, ...resticEnvironment(profile, context.paths) };
+}
+
 export async function openRestic(context: Context, profile: Profile): Promise<Restic> {
-  return { context, profile, env: resticEnvironment(profile, context.paths), version: await checkedResticVersion(context) };
+  return { context, profile, env: resticProcessEnvironment(context, profile), version: await checkedResticVersion(context) };
 }
 
 /** The profile's bound on a repository that cannot be reached, in milliseconds. */

@@ -5,6 +5,7 @@
  */
 import ini from 'ini';
 import type { ProfileIssue } from '../errors.js';
+import { isSecretKey, urlPassword } from './secrets.js';
 
 export interface EnvEntry {
   value: string;
@@ -18,6 +19,8 @@ export interface EnvFile {
   refusedKeys: Set<string>;
   /** The whole file was refused (binary, encoding, line endings): nothing else is worth checking. */
   unreadable: boolean;
+  /** The raw values of refused lines that may hold a secret: masked in all output all the same. */
+  refusedSecrets: string[];
 }
 
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -27,11 +30,12 @@ export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
   const entries = new Map<string, EnvEntry>();
   const issues: ProfileIssue[] = [];
   const refusedKeys = new Set<string>();
+  const refusedSecrets: string[] = [];
   const refuse = (message: string, line?: number, key?: string) => {
     issues.push({ file, line, key, message });
     if (key) refusedKeys.add(key);
   };
-  const unreadable = () => ({ entries, issues, refusedKeys, unreadable: true });
+  const unreadable = () => ({ entries, issues, refusedKeys, unreadable: true, refusedSecrets });
 
   if (bytes.includes(0)) {
     refuse('the file holds binary data (a NUL byte), not KEY=VALUE lines: restore the profile from a backup or write it anew');
@@ -58,7 +62,12 @@ export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
   text.split('\n').forEach((raw, index) => {
     const line = index + 1;
     const trimmed = raw.trim();
-    if (trimmed === '' || trimmed.startsWith('#') || trimmed.startsWith(';')) return;
+    if (trimmed.startsWith('#') || trimmed.startsWith(';')) {
+      // systemd before 254 (Debian 12's 252) reads a comment ending in "\" as going on over the next line.
+      if (trimmed.endsWith('\\')) refuse('a comment that ends in "\\": systemd 252 (Debian 12) would take the next line as part of the comment and never read it; remove the backslash', line);
+      return;
+    }
+    if (trimmed === '') return;
     if (/^\[.*\]$/.test(trimmed)) {
       return refuse(`section header "${trimmed}": an env file has no sections, remove the line`, line);
     }
@@ -67,9 +76,15 @@ export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
       return refuse('"export " is shell syntax that systemd does not read: remove "export " from the line', line, exported);
     }
     const equals = raw.indexOf('=');
-    if (equals < 0) return refuse(`expected KEY=VALUE, got "${trimmed}"`, line);
+    if (equals < 0) {
+      // The line itself is not repeated: a password pasted alone on a line must not reach a message.
+      refusedSecrets.push(trimmed);
+      return refuse('this line is not KEY=VALUE (it has no "="): write it as KEY=VALUE, or make it a comment with "#"', line);
+    }
     const key = raw.slice(0, equals);
     const rawValue = raw.slice(equals + 1);
+    // Whatever is wrong with the line, a value that may be a secret is masked in every message.
+    if (isSecretKey(key.trim()) || urlPassword(rawValue) !== undefined) refusedSecrets.push(rawValue.trim(), unquote(rawValue.trim()), ...(urlPassword(rawValue) ? [urlPassword(rawValue)!] : []));
     if (key !== key.trim() || (rawValue !== rawValue.trimStart() && rawValue.trim() !== '')) {
       return refuse('remove the spaces around "=": the shell would not accept them', line, key.trim());
     }
@@ -88,7 +103,12 @@ export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
   });
 
   crossCheckWithIni(accepted.join('\n'), entries, file, issues, refusedKeys);
-  return { entries, issues, refusedKeys, unreadable: false };
+  return { entries, issues, refusedKeys, unreadable: false, refusedSecrets };
+}
+
+/** A value without its enclosing quotes, as it is meant. */
+function unquote(value: string): string {
+  return value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0]!) ? value.slice(1, -1) : value;
 }
 
 /** The value systemd would read, or undefined (after reporting) when the readers disagree on it. */
@@ -125,11 +145,12 @@ function crossCheckWithIni(text: string, entries: Map<string, EnvEntry>, file: s
     const read = parsed[key];
     const asText = typeof read === 'string' ? read : read === true || read === false || read === null ? String(read) : undefined;
     if (asText !== entry.value) {
+      const readings = isSecretKey(key) ? '' : ` as ${JSON.stringify(read)} but systemd reads ${JSON.stringify(entry.value)}`;
       issues.push({
         file,
         line: entry.line,
         key,
-        message: `ini reads this value as ${JSON.stringify(read)} but systemd reads ${JSON.stringify(entry.value)}: simplify the value`,
+        message: `ini reads this value${readings}, differently from systemd: simplify the value`,
       });
       entries.delete(key);
       refusedKeys.add(key);

@@ -34,9 +34,37 @@ const nonEmpty = (what: string) => (raw: string) => {
   return raw;
 };
 
+// Longer than any path the kernel takes (PATH_MAX): systemd would drop such a line of a unit.
+const MAX_PATH = 4096;
+
 const absolutePath = () => (raw: string) => {
   if (!raw.startsWith('/')) throw new FieldValueError(`"${raw}" is not an absolute path: write it from /`);
+  if (raw.length > MAX_PATH) throw new FieldValueError(`is ${raw.length} characters long, longer than a path can be (${MAX_PATH})`);
   return raw;
+};
+
+/**
+ * Folders a job may be allowed to write (ReadWritePaths= of its sandbox): never the whole system,
+ * a system folder, or restic-systemd's own state, which the sandbox exists to protect, nor a
+ * folder that holds everyone's data (a folder of its own inside one is fine, as /restic-data is).
+ */
+const SHARED_FOLDERS = ['/home', '/srv', '/var', '/opt', '/mnt', '/media', '/root', '/tmp', '/var/lib', '/var/cache', '/var/tmp', '/var/log', '/var/backups'];
+const SYSTEM_FOLDERS = ['/etc', '/usr', '/boot', '/dev', '/proc', '/sys', '/run', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/var/lib/restic-systemd', '/var/cache/restic-systemd'];
+
+export function sandboxProblem(folder: string, example = '/srv/restic-repo'): string | undefined {
+  const normal = folder.replace(/\/+$/, '').split('/').reduce<string[]>((parts, part) => (part === '..' ? parts.slice(0, -1) : part && part !== '.' ? [...parts, part] : parts), []);
+  const absolute = `/${normal.join('/')}`;
+  if (normal.length === 0) return `/ is the whole file system: the job's sandbox would have to let the job write all of it; give a folder of its own, such as ${example}`;
+  if (SHARED_FOLDERS.includes(absolute)) return `${absolute} holds more than this job's files: the job's sandbox would have to let the job write all of it; give a folder of its own, such as ${example}`;
+  const system = SYSTEM_FOLDERS.find((item) => absolute === item || absolute.startsWith(`${item}/`));
+  return system ? `${absolute} is inside ${system}, which the job's sandbox keeps read-only (and must): give a folder of its own, such as ${example}` : undefined;
+}
+
+const writableFolder = (example: string) => (raw: string) => {
+  const folder = absolutePath()(raw);
+  const problem = sandboxProblem(folder, example);
+  if (problem) throw new FieldValueError(problem);
+  return folder;
 };
 
 const absolutePaths = () => (raw: string) => {
@@ -49,13 +77,19 @@ const absolutePaths = () => (raw: string) => {
 
 const calendar = () => (raw: string) => {
   if (raw.trim() === '') throw new FieldValueError('is empty: give a systemd calendar expression such as "hourly", "daily" or "*-*-* 02:30"');
+  if (raw.trim().startsWith('-')) throw new FieldValueError(`"${raw}" starts with "-": give a systemd calendar expression such as "hourly", "daily" or "*-*-* 02:30"`);
   return raw;
 };
 
+// Longer than any timeout or delay a backup needs; systemd itself would ignore what overflows.
+const MAX_TIMESPAN_SECONDS = 10 * 366 * 24 * 3600;
+
 const timespan = () => (raw: string) => {
-  if (timespanSeconds(raw) === undefined) {
+  const seconds = timespanSeconds(raw);
+  if (seconds === undefined) {
     throw new FieldValueError(`"${raw}" is not a systemd time span: write it like "5min", "1h 30min" or "0" (man systemd.time)`);
   }
+  if (seconds > MAX_TIMESPAN_SECONDS) throw new FieldValueError(`"${raw}" is longer than ten years: write a time span such as "6h" or "2d"`);
   return raw.trim();
 };
 
@@ -68,6 +102,13 @@ const resticDuration = () => (raw: string) => {
 };
 
 const words = () => (raw: string) => raw.split(/\s+/).filter(Boolean);
+
+const databasePatterns = () => (raw: string) => {
+  const patterns = words()(raw);
+  const everything = patterns.find((pattern) => /^[*?]+$/.test(pattern));
+  if (everything) throw new FieldValueError(`"${everything}" matches every database: the dump would hold none; name the databases to leave out`);
+  return patterns;
+};
 
 const count = () => (raw: string) => {
   if (!/^\d+$/.test(raw)) throw new FieldValueError(`"${raw}" is not a whole number: write a count such as 7`);
@@ -112,11 +153,13 @@ const oneOf = <T extends string>(...choices: T[]) => (raw: string) => {
 
 const httpUrl = () => (raw: string) => {
   if (!/^https?:\/\/\S+$/.test(raw)) throw new FieldValueError(`"${raw}" is not an http(s) URL`);
+  // Plain http is kept for monitors on the local network; credentials in it would cross that network in clear.
+  if (/^http:\/\/[^/]*@/.test(raw)) throw new FieldValueError('holds credentials (user:password@) in a plain http URL, which would send them in clear: use https://');
   return raw.replace(/\/+$/, '');
 };
 
 const serviceName = () => (raw: string) => {
-  if (raw !== '' && !/^[A-Za-z0-9:_.@\\-]+$/.test(raw)) {
+  if (raw !== '' && (!/^[A-Za-z0-9:_.@\\-]+$/.test(raw) || raw.startsWith('-'))) {
     throw new FieldValueError(`"${raw}" is not a systemd unit name: write it like "repmgrd" or "repmgrd.service", or leave it empty`);
   }
   return raw;
@@ -135,7 +178,7 @@ export const FIELDS = {
   },
   RESTIC_REPOSITORY_FILE: {
     group: 'repository', owner: 'restic', parse: absolutePath(), secretFile: true,
-    doc: 'A file holding the repository location, instead of RESTIC_REPOSITORY.',
+    doc: "A file holding the repository location, instead of RESTIC_REPOSITORY: for a location that holds credentials (a REST URL with its password). restic-systemd does not read it, so for a local repository use RESTIC_REPOSITORY: only then does the units' sandbox let the job write the folder, and the repository lock know which repository it is.",
   },
   RESTIC_PASSWORD_FILE: {
     group: 'repository', owner: 'restic', parse: absolutePath(), secretFile: true,
@@ -202,7 +245,7 @@ export const FIELDS = {
     doc: "How long a job waits for another job of the same repository (backup, forget, prune, check) before it fails with exit code 7.",
   },
   BACKUP_METRICS_DIR: {
-    group: 'backup', owner: 'restic-systemd', parse: absolutePath(),
+    group: 'backup', owner: 'restic-systemd', parse: writableFolder('/var/lib/prometheus/node-exporter'),
     doc: "A node_exporter textfile-collector folder: after every run the job writes restic-systemd_<name>_<job>.prom there.",
     example: '/var/lib/prometheus/node-exporter',
   },
@@ -277,7 +320,7 @@ export const FIELDS = {
     doc: "How the SQL is compressed before restic: none (restic compresses it itself and deduplicates best: the smallest repository and the fastest backup measured), gzip or zstd (both with --rsyncable; gzip runs as pigz, on every core, when pigz is installed: the same .gz format, and gzip alone limits the dump to one core's speed). The file in the snapshot is postgres-<host>.sql, .sql.gz or .sql.zst.",
   },
   PG_DUMP_EXCLUDE_DATABASES: {
-    group: 'database', owner: 'restic-systemd', parse: words(), default: '',
+    group: 'database', owner: 'restic-systemd', parse: databasePatterns(), default: '',
     doc: 'Databases pg_dumpall leaves out (--exclude-database), separated by spaces, e.g. repmgr (its metadata describes the old cluster).',
   },
   PG_MAX_PAUSE: {

@@ -10,12 +10,13 @@ import { ProfileError, type ProfileIssue } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import { TOOLS } from '../exec/tools.js';
 import { addSecret, type Logger } from '../log.js';
-import { onHost, profileFile, type Paths } from '../paths.js';
+import { entryOnHost, onHost, profileFile, type Paths } from '../paths.js';
 import { parseEnvFile } from './envfile.js';
 import { checkCalendars } from './external-checks.js';
-import { FIELD_KEYS, FIELDS, FieldValueError, OWN_PREFIXES, fieldOf, isDatabaseKey, type FieldKey, type ProfileValues } from './fields.js';
+import { FIELD_KEYS, FIELDS, FieldValueError, OWN_PREFIXES, fieldOf, isDatabaseKey, sandboxProblem, type FieldKey, type ProfileValues } from './fields.js';
 import { assertProfileName } from './name.js';
-import { checkSecretFile, secretKeys, secretValues } from './secrets.js';
+import { SECRET_FILE_KEYS, checkSecretFile, secretKeys, secretValues } from './secrets.js';
+import { programFile, untrusted } from './trust.js';
 import { nearest } from './suggest.js';
 
 export interface Profile {
@@ -73,7 +74,10 @@ export async function profileFromEnvironment(name: string, environment: NodeJS.P
   const issues: ProfileIssue[] = [];
   // The environment also holds systemd's and the shell's variables: only keys of ours are checked.
   const profile = buildProfile(name, file, env, {}, new Set(), issues, 'own-prefixes');
-  issues.push(...(await checkSecretFiles(name, file, env, {}, paths, {})));
+  // systemd read the profile file: it is checked again here, for a file changed after install must not run.
+  const onDisk = profileFile(paths, name);
+  const fileIssue = await checkProfileFile(entryOnHost(paths, onDisk), onDisk, paths);
+  issues.push(...(fileIssue ? [fileIssue] : await checkPermissions(entryOnHost(paths, onDisk), onDisk, env, {}, paths, {})));
   if (issues.length > 0) throw new ProfileError(issues);
   return profile;
 }
@@ -97,6 +101,9 @@ function buildProfile(
   const values = parseValues(name, env, issue);
   checkUnknownKeys(env, issue, unknownKeys);
   checkRules(env, refusedKeys, issue);
+  const localRepository = localRepositoryPath(env.RESTIC_REPOSITORY);
+  const sandbox = localRepository && sandboxProblem(localRepository);
+  if (sandbox) issue('RESTIC_REPOSITORY', sandbox);
   const databaseConfigured = Object.keys(env).some((key) => isDatabaseKey(key) && !NOT_PROFILE_KEYS.has(key));
   return {
     name,
@@ -106,17 +113,18 @@ function buildProfile(
     lines,
     databaseConfigured,
     fileBackup: 'BACKUP_PATHS' in env || !databaseConfigured,
-    localRepository: localRepositoryPath(env.RESTIC_REPOSITORY),
+    localRepository,
   };
 }
 
 async function readProfile(name: string, paths: Paths, options: LoadOptions): Promise<{ profile?: Profile; issues: ProfileIssue[] }> {
   const file = profileFile(paths, name);
-  const hostFile = onHost(paths, file);
+  const hostFile = entryOnHost(paths, file);
   const fileIssue = await checkProfileFile(hostFile, file, paths);
   if (fileIssue) return { issues: [fileIssue] };
 
   const envFile = parseEnvFile(await fs.readFile(hostFile), file);
+  envFile.refusedSecrets.forEach(addSecret);
   if (envFile.unreadable) return { issues: envFile.issues };
   const issues = [...envFile.issues];
   if (envFile.entries.size === 0 && issues.length === 0) {
@@ -165,6 +173,8 @@ function sortIssues(issues: ProfileIssue[], files: string[]): ProfileIssue[] {
   return [...issues].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || (a.line ?? Infinity) - (b.line ?? Infinity));
 }
 
+const MAX_PROFILE_BYTES = 1024 * 1024;
+
 /** The profile must be a regular file (or a link to one inside the config folder), readable. */
 async function checkProfileFile(hostFile: string, file: string, paths: Paths): Promise<ProfileIssue | undefined> {
   let stat;
@@ -188,6 +198,7 @@ async function checkProfileFile(hostFile: string, file: string, paths: Paths): P
     stat = await fs.stat(hostFile);
   }
   if (!stat.isFile()) return { file, message: 'the profile is not a regular file: replace it with a KEY=VALUE file' };
+  if (stat.size > MAX_PROFILE_BYTES) return { file, message: `the profile is ${stat.size} bytes long, more than a profile of KEY=VALUE lines can be (${MAX_PROFILE_BYTES} bytes): is it the right file?` };
   return undefined;
 }
 
@@ -258,12 +269,37 @@ async function checkPermissions(
   const issues: ProfileIssue[] = [];
   const mode = (await fs.stat(hostFile)).mode;
   const octal = (mode & 0o777).toString(8).padStart(4, '0');
-  if ((mode & 0o022) !== 0) {
-    issues.push({ file, message: `the profile is writable by group or others (mode ${octal}), who could make the backup job run their commands as root: run chmod 600 ${file}` });
+  const notTrusted = untrusted(hostFile, file, paths.root);
+  if (notTrusted) {
+    issues.push({ file, message: notTrusted });
   } else if ((mode & 0o044) !== 0 && secretKeys(env).length > 0) {
     issues.push({ file, message: `the profile holds a secret (${secretKeys(env).join(', ')}) and is readable by group or others (mode ${octal}): run chmod 600 ${file}` });
   }
   issues.push(...(await checkSecretFiles(path.basename(file, '.conf'), file, env, lines, paths, options)));
+  issues.push(...checkPrograms(file, env, lines, paths));
+  // A folder above both the profile and its password file is one problem, said once.
+  return issues.filter((issue, index) => issues.findIndex((other) => other.message === issue.message) === index);
+}
+
+const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/** The keys whose first word is a program restic or a job runs as root. */
+const PROGRAM_KEYS = ['RESTIC_PASSWORD_COMMAND', 'NOTIFY_COMMAND', 'PG_REPMGRD_STOP_COMMAND', 'PG_REPMGRD_START_COMMAND'];
+
+/** Programs the profile makes root run must exist and be root's alone, like the profile. */
+function checkPrograms(file: string, env: Record<string, string>, lines: Record<string, number>, paths: Paths): ProfileIssue[] {
+  const issues: ProfileIssue[] = [];
+  for (const key of PROGRAM_KEYS) {
+    const word = env[key]?.trim().split(/\s+/)[0];
+    if (!word) continue;
+    // As the target system would find it (under --root, the image's); a program that is not there
+    // is the job's failure to report when it runs, one that is must be root's.
+    const found = programFile(word, SYSTEM_PATH.map((folder) => onHost(paths, folder)).join(':'));
+    const program = found && (word.includes('/') ? onHost(paths, word) : found);
+    const shown = word.includes('/') || !program ? word : program.slice(paths.root === '/' ? 0 : paths.root.length);
+    const problem = program && fsSync.existsSync(program) ? untrusted(program, shown, paths.root) : undefined;
+    if (problem) issues.push({ file, line: lines[key], key, message: `it runs as root, and ${problem}` });
+  }
   return issues;
 }
 
@@ -271,7 +307,7 @@ async function checkPermissions(
 async function checkSecretFiles(name: string, file: string, env: Record<string, string>, lines: Record<string, number>, paths: Paths, options: LoadOptions): Promise<ProfileIssue[]> {
   const issues: ProfileIssue[] = [];
   for (const [key, value] of Object.entries(env)) {
-    if (!fieldOf(key)?.secretFile || !value.startsWith('/')) continue;
+    if (!(fieldOf(key)?.secretFile || SECRET_FILE_KEYS.has(key)) || !value.startsWith('/')) continue;
     const hostPath = onHost(paths, value);
     const exists = await fs.access(hostPath).then(() => true, () => false);
     if (!exists) {
@@ -280,7 +316,7 @@ async function checkSecretFiles(name: string, file: string, env: Record<string, 
       }
       continue;
     }
-    const problem = await checkSecretFile(hostPath, value);
+    const problem = (await checkSecretFile(hostPath, value)) ?? untrusted(hostPath, value, paths.root);
     if (problem) issues.push({ file, line: lines[key], key, message: problem });
   }
   return issues;

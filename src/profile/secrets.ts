@@ -9,6 +9,9 @@ import { fieldOf } from './fields.js';
 const SECRET_KEY = /(PASSWORD|PASSPHRASE|SECRET|TOKEN|_KEY|ACCOUNT_SAS|_PASS)$/;
 const NOT_SECRET = new Set(['RESTIC_KEY_HINT']);
 
+/** Variables of restic's backends and of libpq (not in the field table) that name a file holding a key. */
+export const SECRET_FILE_KEYS = new Set(['RESTIC_TLS_CLIENT_CERT', 'GOOGLE_APPLICATION_CREDENTIALS', 'AWS_SHARED_CREDENTIALS_FILE', 'PGSSLKEY', 'RESTIC_PASSWORD_FILE', 'RESTIC_REPOSITORY_FILE', 'PGPASSFILE']);
+
 export function isSecretKey(key: string): boolean {
   const field = fieldOf(key);
   if (field) return field.secret === true;

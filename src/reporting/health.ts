@@ -5,6 +5,7 @@
  * time between two runs of its timer.
  */
 import type { Context } from '../context.js';
+import type { TimerTimes } from '../exec/systemctl.js';
 import { calendarInterval } from '../exec/systemd-analyze.js';
 import type { Profile } from '../profile/load.js';
 import { installedUnit } from '../units/install.js';
@@ -22,6 +23,15 @@ export interface JobHealth {
   problem?: string;
 }
 
+async function neverRun(context: Context, unit: string, timer: TimerTimes | undefined, schedule: string | undefined, now: number): Promise<{ healthy: boolean; problem: string }> {
+  if (!timer) return { healthy: true, problem: 'never run' };
+  if (!timer.next) return { healthy: false, problem: `never run, and ${unit} has no next run: systemctl enable --now ${unit}` };
+  const interval = schedule ? await calendarInterval(context.runner, schedule) : undefined;
+  const since = timer.activeSince ? (now - Date.parse(timer.activeSince)) / 1000 : 0;
+  if (interval !== undefined && since > 2 * interval) return { healthy: false, problem: `never run, though its timer has been active for ${Math.round(since / 3600)} h (${schedule})` };
+  return { healthy: true, problem: 'never run' };
+}
+
 /** Why the job's units do not run what the profile says, if they do not. */
 export async function unitsProblem(context: Context, profile: Profile, job: JobName): Promise<string | undefined> {
   const installed = await installedUnit(context.paths, instanceUnit(job, 'service', profile.name));
@@ -32,7 +42,12 @@ export async function unitsProblem(context: Context, profile: Profile, job: JobN
   return drift.differences.length > 0 ? `the profile was changed after install (${drift.differences.join('; ')}): ${fix}` : undefined;
 }
 
-export async function jobHealth(context: Context, profile: Profile, now = Date.now()): Promise<JobHealth[]> {
+/**
+ * `timers`: what a running systemd says of the profile's timers (none offline). A job that never
+ * ran is healthy, unless its timer has no next run or has been active for longer than twice its
+ * schedule without starting it.
+ */
+export async function jobHealth(context: Context, profile: Profile, timers: ReadonlyMap<string, TimerTimes> = new Map(), now = Date.now()): Promise<JobHealth[]> {
   const health: JobHealth[] = [];
   for (const job of profileJobs(profile)) {
     const schedule = profile.values[JOB_FIELDS[job].schedule];
@@ -43,7 +58,8 @@ export async function jobHealth(context: Context, profile: Profile, now = Date.n
       continue;
     }
     if (!status) {
-      health.push({ job, schedule, healthy: true, problem: 'never run' });
+      const timer = instanceUnit(job, 'timer', profile.name);
+      health.push({ job, schedule, ...(await neverRun(context, timer, timers.get(timer), schedule, now)) });
       continue;
     }
     if (status.result !== 'success') {

@@ -4,6 +4,7 @@
  * changes the outcome of a backup.
  */
 import type { Context } from '../context.js';
+import { maskSecrets } from '../log.js';
 import type { Profile } from '../profile/load.js';
 import type { JobStatus } from './status-file.js';
 
@@ -19,7 +20,7 @@ export function pingUrl(profile: Profile, job: string): string | undefined {
 /** Ping <url><suffix>; a failure is a warning only. */
 export async function ping(context: Context, url: string, suffix: '/start' | '' | '/fail', body = ''): Promise<void> {
   try {
-    const response = await fetch(`${url}${suffix}`, { method: 'POST', body, signal: AbortSignal.timeout(PING_TIMEOUT_MS) });
+    const response = await fetch(`${url}${suffix}`, { method: 'POST', body: maskSecrets(body), signal: AbortSignal.timeout(PING_TIMEOUT_MS) });
     if (!response.ok) context.log.warn(`the monitoring ping ${suffix || '(success)'} was answered ${response.status}`);
   } catch (error) {
     context.log.warn(`the monitoring ping ${suffix || '(success)'} failed: ${(error as Error).message}; the job's result is not affected`);
@@ -41,7 +42,7 @@ export async function runNotifyCommand(context: Context, profile: Profile, unit:
       RESTIC_SYSTEMD_JOB: job,
       RESTIC_SYSTEMD_RESULT: status?.result ?? 'unknown',
       RESTIC_SYSTEMD_EXIT_CODE: String(status?.exitCode ?? ''),
-      RESTIC_SYSTEMD_MESSAGE: status?.message ?? `${unit} failed before writing its status`,
+      RESTIC_SYSTEMD_MESSAGE: maskSecrets(status?.message ?? `${unit} failed before writing its status`),
     },
   });
   if (result.exitCode !== 0) context.log.error(`NOTIFY_COMMAND failed (exit ${result.exitCode}): ${result.stderr.trim()}`);

@@ -40,7 +40,7 @@ export function progressReporter(context: Context, label: string): { onLine: (li
       notifying = true;
       // Progress is a courtesy: a missing or failing systemd-notify must never disturb the backup.
       context.runner
-        .run('systemd-notify', [`--status=${text}`])
+        .run('systemd-notify', [`--status=${text}`], { env: { NOTIFY_SOCKET: process.env.NOTIFY_SOCKET! } })
         .catch((error: Error) => context.log.debug(`systemd-notify: ${error.message}`))
         .finally(() => (notifying = false));
     }

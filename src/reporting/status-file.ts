@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ExitCode } from '../errors.js';
 import { onHost, type Paths } from '../paths.js';
 import { writeFileSafely } from '../files/write.js';
+import { maskSecrets } from '../log.js';
 
 /** success; warning: it ran but not everything was saved (or, PG_ON_PRIMARY=skip, nothing); interrupted: stopped by a signal. */
 export type JobResult = 'success' | 'warning' | 'failure' | 'interrupted';
@@ -56,7 +57,8 @@ export function readStatus(paths: Paths, profile: string, job: string): JobStatu
 }
 
 export function writeStatus(paths: Paths, status: JobStatus): void {
-  writeFileSafely(paths.root, statusPath(paths, status.profile, status.job), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644, createFolders: 0o755 });
+  // Masked, and not readable by others: a message can quote restic (file names) and the profile.
+  writeFileSafely(paths.root, statusPath(paths, status.profile, status.job), maskSecrets(`${JSON.stringify(status, null, 2)}\n`), { mode: 0o640, createFolders: 0o755 });
 }
 
 function metricLine(name: string, status: JobStatus, value: number): string {

@@ -3,6 +3,7 @@
  * through a link), only when the content differs, and only files that carry restic-systemd's
  * marker. No systemctl here.
  */
+import { realpathSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
@@ -41,7 +42,27 @@ export function isOurs(text: string): boolean {
 }
 
 /** Compare what would be written with what is there. */
+/**
+ * systemd finds no unit in a unit folder that is reached through a link (`systemctl enable` says
+ * the unit "does not exist"): refused before anything is written.
+ */
+function checkUnitFolderIsNoLink(paths: Paths): void {
+  const expected = path.join(paths.root, paths.unitDir);
+  let resolved = onHost(paths, paths.unitDir);
+  if (paths.root === '/') {
+    try {
+      resolved = realpathSync(resolved);
+    } catch {
+      return; // missing: it is made as a folder
+    }
+  }
+  if (resolved !== expected) {
+    throw new EnvironmentError(`${expected} leads to ${resolved.slice(paths.root === '/' ? 0 : paths.root.length)} through a symbolic link: systemd loads no unit from a unit folder reached through a link; make ${paths.unitDir} a folder. Nothing was changed`);
+  }
+}
+
 export async function planWrites(paths: Paths, files: readonly UnitFile[]): Promise<FilePlan> {
+  checkUnitFolderIsNoLink(paths);
   const plan: FilePlan = { toWrite: [], foreign: [] };
   await Promise.all(
     files.map(async (file) => {

@@ -30,3 +30,10 @@ export function runCliAsync(args: readonly string[], env: NodeJS.ProcessEnv = {}
     child.on('close', (code) => resolve({ exitCode: code ?? 128, stdout, stderr }));
   });
 }
+
+/** The same with exactly this environment, nothing of the test process's: as systemd starts a unit. */
+export function runCliWithEnvironment(args: readonly string[], env: NodeJS.ProcessEnv): CliResult {
+  const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env });
+  if (result.error) throw result.error;
+  return { exitCode: result.status ?? 128, stdout: result.stdout, stderr: result.stderr };
+}

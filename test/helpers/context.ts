@@ -54,6 +54,8 @@ export function recordingSystemctl(inner: Runner, root: string, calls: string[])
       if (tool !== 'systemctl') return inner.run(tool, args, options);
       calls.push(['systemctl', ...args].join(' '));
       if (args[0] === 'daemon-reload') return { command: 'systemctl daemon-reload', exitCode: 0, stdout: '', stderr: '' };
+      // What a running systemd has loaded: it answers for the units it knows; none are known here.
+      if (args[0] === 'show') return { command: `systemctl ${args.join(' ')}`, exitCode: 0, stdout: '', stderr: '' };
       return inner.run('systemctl', [`--root=${root}`, ...args.filter((arg) => arg !== '--now')], options);
     },
   };

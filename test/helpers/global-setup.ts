@@ -172,12 +172,14 @@ export interface DebianRelease {
   name: string;
   suite: string;
   postgresMajor: number;
+  /** Installed with apt after debootstrap (packages whose dependencies debootstrap does not resolve). */
+  laterPackages: string[];
 }
 
-/** The Debian releases the end-to-end tier boots. */
+/** The Debian releases the end-to-end tier boots. Debian 13 has its own Node.js (20.19) and npm, for the README's quickstart. */
 export const DEBIAN_RELEASES: readonly DebianRelease[] = [
-  { name: 'Debian 12', suite: 'bookworm', postgresMajor: 15 },
-  { name: 'Debian 13', suite: 'trixie', postgresMajor: 17 },
+  { name: 'Debian 12', suite: 'bookworm', postgresMajor: 15, laterPackages: [] },
+  { name: 'Debian 13', suite: 'trixie', postgresMajor: 17, laterPackages: ['nodejs', 'npm'] },
 ];
 
 export function rootfsPackages(release: DebianRelease): string[] {
@@ -186,12 +188,22 @@ export function rootfsPackages(release: DebianRelease): string[] {
 }
 
 // Change when the steps below change, so that a cached rootfs made by older steps is not reused.
-const RECIPE_VERSION = 2;
+const RECIPE_VERSION = 3;
 
 /** Where a release's rootfs is cached, keyed by its suite, packages and recipe. */
 export function rootfsPath(release: DebianRelease): string {
-  const key = crypto.createHash('sha256').update(JSON.stringify({ suite: release.suite, packages: rootfsPackages(release), RECIPE_VERSION })).digest('hex').slice(0, 12);
+  const recipe = { suite: release.suite, packages: rootfsPackages(release), later: release.laterPackages, RECIPE_VERSION };
+  const key = crypto.createHash('sha256').update(JSON.stringify(recipe)).digest('hex').slice(0, 12);
   return path.join(testCacheDir(), `rootfs-${release.suite}-${key}`);
+}
+
+/** Remove cached root filesystems of recipes no longer used (700 MB each). */
+function removeStaleRootfs(): void {
+  const current = new Set(DEBIAN_RELEASES.map((release) => path.basename(rootfsPath(release))));
+  if (!fs.existsSync(testCacheDir())) return;
+  for (const entry of fs.readdirSync(testCacheDir())) {
+    if (entry.startsWith('rootfs-') && !current.has(entry)) fs.rmSync(path.join(testCacheDir(), entry), { recursive: true, force: true });
+  }
 }
 
 /** Make a release's rootfs (debootstrap, about 45 s) unless it is cached. */
@@ -214,6 +226,11 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
   try {
     // No mirror argument: debootstrap uses its default mirror.
     await run('debootstrap', ['--variant=minbase', `--include=${rootfsPackages(release).join(',')}`, release.suite, building]);
+    if (release.laterPackages.length > 0) {
+      // In a container of its own (no boot): /proc and /dev for the packages' scripts, and the host's network.
+      await run('systemd-nspawn', ['-q', '--register=no', '--keep-unit', '-D', building, '--pipe', '-E', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...release.laterPackages]);
+      await run('systemd-nspawn', ['-q', '--register=no', '--keep-unit', '-D', building, '--pipe', 'apt-get', 'clean']);
+    }
     // The postgresql package's postinst made the cluster <major>/main; the tests make their own.
     await run('chroot', [building, 'pg_dropcluster', String(release.postgresMajor), 'main']);
     fs.writeFileSync(path.join(building, 'etc/hostname'), 'e2e\n');
@@ -239,5 +256,6 @@ export function prepareTools(): ResticRelease[] {
 export default async function globalSetup(): Promise<void> {
   const releases = prepareTools();
   process.stderr.write(`\nrestic releases under test: ${releases.map((release) => `${release.version} (${release.suite})`).join(', ')}\n`);
+  removeStaleRootfs();
   await Promise.all(DEBIAN_RELEASES.map(buildRootfs));
 }

@@ -30,6 +30,9 @@ const isLink = (root: string, relative: string) => {
   }
 };
 
+/** The systemctl calls that change something (is-enabled and show only ask). */
+const changingCalls = (calls: readonly string[]) => calls.filter((call) => !call.includes('is-enabled') && !call.startsWith('systemctl show'));
+
 afterAll(removeTempRoots);
 
 describe('the guide\'s profile installed with --root, as a new user would', () => {
@@ -134,7 +137,7 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     writeProfile(root, 'myconf', GUIDE_PROFILE);
     const context = testContext(root, { online: true });
     await installCommand(context, ['myconf']);
-    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl daemon-reload', 'systemctl enable --now restic@myconf.timer restic-maintenance@myconf.timer']);
+    expect(changingCalls(context.calls)).toEqual(['systemctl daemon-reload', 'systemctl enable --now restic@myconf.timer restic-maintenance@myconf.timer']);
     expect(isLink(root, 'timers.target.wants/restic@myconf.timer')).toBe(true);
   });
 
@@ -145,7 +148,7 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     const context = testContext(root, { online: true });
     const report = await installCommand(context, ['myconf']);
     expect(report.changed).toBe(false);
-    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual([]);
+    expect(changingCalls(context.calls)).toEqual([]);
   });
 
   test('a changed schedule rewrites only that job\'s drop-ins (the timer\'s, and the settings its service records), then reloads', async () => {
@@ -156,7 +159,7 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     const context = testContext(root, { online: true });
     const report = await installCommand(context, ['myconf']);
     expect(report.written).toEqual(['/etc/systemd/system/restic@myconf.service.d/50-restic-systemd.conf', '/etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf']);
-    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual(['systemctl daemon-reload']);
+    expect(changingCalls(context.calls)).toEqual(['systemctl daemon-reload']);
     expect(fs.readFileSync(path.join(unitDir(root), 'restic@myconf.timer.d/50-restic-systemd.conf'), 'utf8')).toContain('OnCalendar=*:0/15\n');
   });
 
@@ -184,7 +187,7 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     await installCommand(testContext(root, { online: true }), ['myconf']);
     const context = testContext(root, { online: true });
     await uninstallCommand(context, ['myconf'], false);
-    expect(context.calls.filter((call) => !call.includes('is-enabled'))).toEqual([
+    expect(changingCalls(context.calls)).toEqual([
       'systemctl disable --now restic@myconf.timer restic-maintenance@myconf.timer',
       'systemctl daemon-reload',
       `systemctl list-units --state=failed --plain --no-legend --full ${profileServices('myconf').join(' ')}`,

@@ -3,6 +3,7 @@
  * with exactly the message in expected.txt, the documented exit code, and no file changed.
  * UPDATE_FIXTURES=1 rewrites expected.txt (review the diff before committing).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT, runCli } from '../helpers/cli.js';
@@ -12,9 +13,15 @@ interface Case {
   args: string[];
   exitCode: number;
   mode?: string;
-  extra?: Array<{ path: string; text: string; mode: string }>;
+  /** The profile's owner, when not root (an account of this host: nobody). */
+  owner?: string;
+  /** The config folder's mode, when not 0700. */
+  folderMode?: string;
+  extra?: Array<{ path: string; text: string; mode: string; owner?: string }>;
   symlink?: { path: string; target: string };
 }
+
+const uidOf = (user: string) => Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
 
 const CASES = path.join(PROJECT, 'fixtures/profiles/invalid');
 const names = fs.readdirSync(CASES).sort();
@@ -35,12 +42,15 @@ describe.each(names)('malformed profile %s', (name) => {
       const target = path.join(root, 'etc/restic/myconf.conf');
       fs.copyFileSync(profile, target);
       fs.chmodSync(target, parseInt(spec.mode ?? '600', 8));
+      if (spec.owner) fs.chownSync(target, uidOf(spec.owner), 0);
     }
+    if (spec.folderMode) fs.chmodSync(path.join(root, 'etc/restic'), parseInt(spec.folderMode, 8));
     for (const extra of spec.extra ?? []) {
       const target = path.join(root, extra.path);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       fs.writeFileSync(target, extra.text);
       fs.chmodSync(target, parseInt(extra.mode, 8));
+      if (extra.owner) fs.chownSync(target, uidOf(extra.owner), 0);
     }
     if (spec.symlink) fs.symlinkSync(spec.symlink.target, path.join(root, spec.symlink.path));
     const before = snapshotTree(root);

@@ -97,6 +97,6 @@ test('the rendered services send failures to restic-notify@%n.service, and it ve
   expect(fs.readFileSync(path.join(folder, 'restic@.service'), 'utf8')).toContain('OnFailure=restic-notify@%n.service\n');
   const verify = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(folder, 'restic@myconf.service'), path.join(folder, 'restic-notify@restic@myconf.service.service')], { encoding: 'utf8' });
   expect(verify.stderr + verify.stdout).toBe('');
-  expect(runCli(['--root', setup.root, 'uninstall', 'myconf']).exitCode).toBe(0);
+  expect(runCli(['--root', setup.root, 'uninstall', 'myconf', '--purge']).exitCode).toBe(0);
   expect(fs.existsSync(path.join(folder, 'restic-notify@.service'))).toBe(false);
 });

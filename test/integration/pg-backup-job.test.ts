@@ -8,12 +8,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROJECT, runCli, type CliResult } from '../helpers/cli.js';
+import { PROJECT, runCli, runCliWithEnvironment, type CliResult } from '../helpers/cli.js';
+import { unitEnvironment } from '../helpers/systemd-environment.js';
 import { PG_BIN, standbyProfileLines, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
 import type { ResticRelease } from '../helpers/global-setup.js';
 import { THIS_HOST, createRepository } from '../helpers/restic.js';
 import { RESTIC_MATRIX, resticAtLeast } from '../helpers/restic-versions.js';
-import { removeTempRoots, tempRoot, writeProfile } from '../helpers/temp-root.js';
+import { removeTempRoots, snapshotTree, tempRoot, writeProfile } from '../helpers/temp-root.js';
 
 const PASSWORD = 'pg-repository-password-91c3';
 
@@ -289,6 +290,38 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       expect(fs.readdirSync('/var/tmp').filter((entry) => entry.startsWith('restic-systemd-verify-'))).toEqual([]);
     });
 
+    // Security review F6: root appended settings through a link postgres planted, and removed its tree as root.
+    if (once) test('pg-verify writes nothing through what PG_OS_USER controls: links planted by initdb\'s user are neither written through nor followed', () => {
+      // A bindir whose initdb, run as postgres, plants links once the real initdb is done: the
+      // settings file becomes a link to a root-only file, and a folder link points at root's files.
+      const hostile = tempRoot();
+      fs.chmodSync(hostile, 0o755);
+      const victim = path.join(hostile, 'victim');
+      fs.mkdirSync(victim, { mode: 0o700 });
+      fs.writeFileSync(path.join(victim, 'root-only.txt'), 'root only\n', { mode: 0o600 });
+      const bindir = path.join(hostile, 'bin');
+      fs.mkdirSync(bindir, { mode: 0o755 });
+      for (const program of ['pg_ctl', 'postgres']) fs.symlinkSync(path.join(PG_BIN, program), path.join(bindir, program));
+      fs.writeFileSync(path.join(bindir, 'initdb'), [
+        '#!/bin/sh',
+        `${PG_BIN}/initdb "$@" || exit $?`,
+        'data="$2"',
+        `ln -s ${victim} "$data/../victim-folder"`,
+        `mv "$data/postgresql.conf" "$data/postgresql.conf.real" && ln -s ${victim}/root-only.txt "$data/postgresql.conf"`,
+        '',
+      ].join('\n'), { mode: 0o755 });
+      const setup = dbSetup(cluster, release, { extra: `PG_BINDIR=${bindir}\n` });
+      expect(setup.cli('run', 'pg-backup', 'db').exitCode).toBe(0);
+      const before = snapshotTree(victim);
+      const scratchFolders = () => fs.readdirSync('/var/tmp').filter((entry) => entry.startsWith('restic-systemd-verify-'));
+      const verify = setup.cli('run', 'pg-verify', 'db');
+      // The server cannot read the linked settings file as postgres: the run fails, and nothing of root's changed.
+      expect(verify.exitCode).toBe(5);
+      expect(verify.stderr).toContain('the scratch cluster did not start');
+      expect(snapshotTree(victim)).toEqual(before);
+      expect(scratchFolders()).toEqual([]);
+    });
+
     test('the dump reaches restic through one kernel channel between the two processes; the job holds neither end', async () => {
       const wrapper = dumpWrapper(cluster, 'slow-dump-3', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
       const setup = dbSetup(cluster, release, { dumpWrapper: wrapper });
@@ -343,6 +376,49 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       expect(environment).not.toMatch(/^(RESTIC_|AWS_)/m);
     });
 
+    // Security review F5: started by systemd, the job's environment is the whole profile; no child but restic may inherit it.
+    if (once) test('started as a unit, every program but restic gets an environment of its own: repmgrd\'s commands, initdb and pg_ctl get no secret, psql only libpq\'s', () => {
+      const tools = tempRoot();
+      fs.chmodSync(tools, 0o755);
+      const recorder = path.join(tools, 'record-environment');
+      // Run as root or as postgres: the record goes into the cluster's folder, which postgres owns.
+      fs.writeFileSync(recorder, `#!/bin/sh\nname=$1; shift\nenv > '${cluster.base}'/env.$name.$(id -un)\nexec "$@"\n`, { mode: 0o755 });
+      const bindir = path.join(tools, 'bin');
+      fs.mkdirSync(bindir, { mode: 0o755 });
+      for (const program of ['initdb', 'pg_ctl']) fs.writeFileSync(path.join(bindir, program), `#!/bin/sh\nexec '${recorder}' ${program} ${PG_BIN}/${program} "$@"\n`, { mode: 0o755 });
+      fs.symlinkSync(path.join(PG_BIN, 'postgres'), path.join(bindir, 'postgres'));
+      const psql = path.join(tools, 'psql');
+      fs.writeFileSync(psql, `#!/bin/sh\nexec '${recorder}' psql ${PG_BIN}/psql "$@"\n`, { mode: 0o755 });
+      const setup = dbSetup(cluster, release, {
+        extra: [
+          'PGPASSWORD=db-secret-of-the-profile',
+          'AWS_SECRET_ACCESS_KEY=aws-secret-of-the-repository',
+          `PG_BINDIR=${bindir}`,
+          '',
+        ].join('\n'),
+      });
+      // dbSetup's repmgrd commands, each through the recorder.
+      const profile = path.join(setup.root, 'etc/restic/db.conf');
+      fs.writeFileSync(profile, fs.readFileSync(profile, 'utf8')
+        .replace(/^PG_REPMGRD_STOP_COMMAND=/m, `PG_REPMGRD_STOP_COMMAND=${recorder} repmgrd-stop `)
+        .replace(/^PG_REPMGRD_START_COMMAND=/m, `PG_REPMGRD_START_COMMAND=${recorder} repmgrd-start `));
+      const asUnit = { ...unitEnvironment(profile), RESTIC_BIN: release.binary, PSQL_BIN: psql };
+      for (const job of ['pg-backup', 'pg-verify']) {
+        const result = runCliWithEnvironment(['--root', setup.root, 'run', job, 'db'], asUnit);
+        expect({ job, exitCode: result.exitCode, stderr: result.exitCode === 0 ? '' : result.stderr }).toEqual({ job, exitCode: 0, stderr: '' });
+      }
+      const records = fs.readdirSync(cluster.base).filter((file) => file.startsWith('env.'));
+      expect(records).toEqual(expect.arrayContaining(['env.repmgrd-stop.root', 'env.repmgrd-start.root', 'env.initdb.postgres', 'env.pg_ctl.postgres', 'env.psql.postgres']));
+      for (const record of records) {
+        const environment = fs.readFileSync(path.join(cluster.base, record), 'utf8');
+        fs.rmSync(path.join(cluster.base, record));
+        expect({ record, restic: environment.match(/^(RESTIC_PASSWORD|RESTIC_REPOSITORY|AWS_)\w*=.*$/gm) }).toEqual({ record, restic: null });
+        expect({ record, secret: environment.includes('aws-secret-of-the-repository') }).toEqual({ record, secret: false });
+        // libpq's password reaches libpq's programs only.
+        if (!record.startsWith('env.psql.')) expect({ record, secret: environment.includes('db-secret-of-the-profile') }).toEqual({ record, secret: false });
+      }
+    });
+
     test('gzip and zstd compression store postgres-<host>.sql.gz and .sql.zst', () => {
       for (const [mode, suffix] of [['gzip', '.sql.gz'], ['zstd', '.sql.zst']] as const) {
         const setup = dbSetup(cluster, release, { extra: `PG_DUMP_COMPRESSION=${mode}\n` });
@@ -355,7 +431,9 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     // restic-systemd's own behaviour, the same with every restic: once.
     if (once) test('gzip mode compresses with pigz when it is installed, with gzip when it is not; both give a valid .sql.gz', () => {
       const log = path.join(cluster.base, 'pigz-argv.log');
-      const recordingPigz = dumpWrapper(cluster, 'recording-pigz', `echo "$*" >> ${log}\nexec pigz "$@"`);
+      // pigz runs as root: its override must be root's, in a folder only root can write (not cluster.base).
+      const recordingPigz = path.join(tempRoot(), 'recording-pigz');
+      fs.writeFileSync(recordingPigz, `#!/bin/sh\necho "$*" >> ${log}\nexec pigz "$@"\n`, { mode: 0o755 });
       fs.writeFileSync(log, '');
       fs.chmodSync(log, 0o666);
       for (const pigz of [recordingPigz, '/nonexistent/pigz']) {

@@ -109,7 +109,7 @@ describe('setup, as a new user would', () => {
     const result = run('setup', 'demo', '--path', path.join(root, 'data'));
     expect(result.stderr).not.toContain('error');
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('to restore: restic-systemd exec demo -- restic restore latest');
+    expect(result.stdout).toContain(`to restore: restic-systemd --root ${root} exec demo -- restic restore latest --target /root/restore-demo`);
     const profile = path.join(root, 'etc/restic/demo.conf');
     expect(fs.statSync(profile).mode & 0o777).toBe(0o600);
     expect(fs.readFileSync(profile, 'utf8')).toBe('RESTIC_REPOSITORY=/var/lib/restic/demo\nRESTIC_PASSWORD_FILE=/etc/restic/demo.password\nBACKUP_PATHS=/data\n');

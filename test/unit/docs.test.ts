@@ -1,10 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { GENERATED_DOCS } from '../../src/docs/reference.js';
+import { GENERATED_BLOCKS, GENERATED_DOCS, spliceGeneratedBlock } from '../../src/docs/reference.js';
 import { PROJECT } from '../helpers/cli.js';
 
 test.each(Object.keys(GENERATED_DOCS))('%s is what the code says (run npm run docs after changing the model)', (file) => {
   expect(fs.readFileSync(path.join(PROJECT, file), 'utf8')).toBe(GENERATED_DOCS[file]!());
+});
+
+test.each(Object.keys(GENERATED_BLOCKS))('the generated part of %s is what the code says (run npm run docs after changing the commands)', (file) => {
+  const page = fs.readFileSync(path.join(PROJECT, file), 'utf8');
+  const { id, generate } = GENERATED_BLOCKS[file]!;
+  expect(page).toBe(spliceGeneratedBlock(page, id, generate()));
 });
 
 test('the README and docs link only to pages that exist', () => {

@@ -11,7 +11,7 @@ import { ExitCode, type ExitCode as Code } from '../../errors.js';
 import { dumpStderrWorthShowing } from '../../exec/postgres.js';
 import { parseBackupLine, readableResticOutput, resticFeatures, type BackupSummary } from '../../exec/restic.js';
 import { baseEnvironment, type PipelineStage, type RunResult } from '../../exec/runner.js';
-import { toolBinary } from '../../exec/tools.js';
+import { checkedToolBinary } from '../../exec/tools.js';
 import { classifyResticFailure } from '../../exec/restic.js';
 import { retryWatchdog, unreachableFailure, type Restic } from '../restic-call.js';
 
@@ -34,12 +34,6 @@ function tail(text: string, lines = 5): string {
   return readableResticOutput(text).slice(-lines).join('\n');
 }
 
-/** The environment restic runs with in a pipeline, where nothing is inherited. */
-function resticStageEnvironment(restic: Restic): Record<string, string> {
-  const env = baseEnvironment();
-  for (const key of ['HOME', 'TMPDIR']) if (process.env[key]) env[key] = process.env[key]!;
-  return { ...env, ...restic.env };
-}
 
 function backupArgs(target: DumpTarget): string[] {
   return ['backup', '--json', '--host', target.host, ...target.tags.flatMap((tag) => ['--tag', tag]), '--stdin-filename', target.fileName];
@@ -55,7 +49,7 @@ async function resticRunsTheDump(restic: Restic, stages: readonly PipelineStage[
   // libpq's variables (PGPASSWORD among them) are named, not copied: the stage takes them from restic's environment.
   const isLibpq = (key: string) => /^PG[A-Z]+$/.test(key);
   const spec: StageSpec[] = stages.map((stage) => ({
-    program: toolBinary(stage.tool),
+    program: checkedToolBinary(stage.tool),
     args: [...stage.args],
     env: Object.fromEntries(Object.entries(stage.env).filter(([key]) => !isLibpq(key))),
     keep: Object.keys(stage.env).filter(isLibpq),
@@ -101,7 +95,7 @@ async function dumpThroughPipe(restic: Restic, stages: readonly PipelineStage[],
     const resticStage: PipelineStage = {
       tool: 'restic',
       args: [...backupArgs(target), '--stdin'],
-      env: resticStageEnvironment(restic),
+      env: { ...baseEnvironment(), ...restic.env },
       onStderrLine: watchdog.onStderrLine,
       cancel: cancel.signal,
       killSignal: 'SIGINT',

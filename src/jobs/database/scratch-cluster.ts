@@ -25,11 +25,11 @@ export interface ScratchCluster {
 }
 
 function asUser(context: Context, user: string, program: string, args: string[]): Promise<RunResult> {
-  return context.runner.run('runuser', ['-u', user, '--', program, ...args], { env: baseEnvironment(), isolatedEnv: true });
+  return context.runner.run('runuser', ['-u', user, '--', program, ...args], {});
 }
 
 async function numericId(context: Context, flag: '-u' | '-g', user: string): Promise<number> {
-  const result = await context.runner.run({ program: 'id' }, [flag, '--', user], { env: baseEnvironment(), isolatedEnv: true });
+  const result = await context.runner.run({ program: 'id' }, [flag, '--', user], {});
   if (result.exitCode !== 0) throw new EnvironmentError(`the user ${user} (PG_OS_USER) does not exist here: ${result.stderr.trim()}`);
   return Number(result.stdout.trim());
 }

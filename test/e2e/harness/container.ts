@@ -35,6 +35,24 @@ export interface RunOptions {
   env?: Record<string, string>;
 }
 
+export interface BootOptions {
+  /**
+   * The host's network instead of a private one with loopback only: for the docs' steps that
+   * install from npm's and Debian's registries.
+   */
+  hostNetwork?: boolean;
+  /**
+   * Node.js in the container: 'host' binds this host's node (and npm) under /usr/local, as
+   * Node.js from NodeSource would be on Debian 12 (default); 'debian' uses the release's own
+   * nodejs package (Debian 13's is new enough).
+   */
+  node?: 'host' | 'debian';
+  /** Link restic-systemd on PATH to the project (as `npm install -g` would); false when a test installs it itself. */
+  linkCli?: boolean;
+  /** This host's npm cache as root's in the container: `npm install` there fetches from it first. */
+  npmCache?: boolean;
+}
+
 let containerCount = 0;
 const running = new Set<Container>();
 // A test run that ends abruptly still kills its containers.
@@ -44,6 +62,8 @@ export class Container {
   private constructor(
     readonly release: DebianRelease,
     readonly name: string,
+    /** Variables every command in the container gets (the host's CA for a host-network container). */
+    private readonly commandEnv: Record<string, string>,
     private readonly nspawn: ChildProcess,
     /** The container's systemd, as a process of this host. */
     readonly pid1: number,
@@ -53,7 +73,7 @@ export class Container {
   ) {}
 
   /** Boot a container of the release and wait until its systemd reports "running". */
-  static async boot(release: DebianRelease): Promise<Container> {
+  static async boot(release: DebianRelease, options: BootOptions = {}): Promise<Container> {
     const rootfs = readyRootfs(release);
     const name = `rsd-e2e-${release.suite}-${process.pid}-${++containerCount}`;
     // A cgroup of its own: nspawn makes payload/ and supervisor/ in its caller's cgroup, and
@@ -63,10 +83,17 @@ export class Container {
     const consoleLog = path.join(os.tmpdir(), `${name}.console.log`);
     const consoleFd = fs.openSync(consoleLog, 'w');
     const node = fs.realpathSync(process.execPath);
+    const hostNode = options.node !== 'debian' ? [`--bind-ro=${node}:/usr/local/bin/node`, ...hostNpm()] : [];
+    // On the host's network, the host's trust too: a host that reaches the registries through a
+    // proxy of its own has that proxy's CA in its bundle (and NODE_EXTRA_CA_CERTS naming it).
+    const caBundle = '/etc/ssl/certs/ca-certificates.crt';
+    const hostTrust = options.hostNetwork && fs.existsSync(caBundle) ? [`--bind-ro=${caBundle}:${caBundle}`] : [];
+    const extraCa = process.env.NODE_EXTRA_CA_CERTS;
     const nspawnArgs = [
       '-D', rootfs, '--boot', '--register=no', '--keep-unit', '--console=pipe', '--volatile=overlay',
-      '--private-network', `--machine=${name}`, `--hostname=${name}`,
-      `--bind-ro=${node}:/usr/local/bin/node`, `--bind-ro=${PROJECT}:${PROJECT_IN_CONTAINER}`,
+      ...(options.hostNetwork ? ['--resolv-conf=copy-host'] : ['--private-network']), `--machine=${name}`, `--hostname=${name}`,
+      ...hostNode, ...hostTrust, `--bind-ro=${PROJECT}:${PROJECT_IN_CONTAINER}`,
+      ...(options.npmCache && fs.existsSync('/root/.npm') ? ['--bind=/root/.npm:/root/.npm'] : []),
     ];
     const nspawn = spawn('sh', ['-c', 'for procs in $E2E_CGROUP_PROCS; do echo $$ > "$procs" || exit 1; done; exec "$@"', 'sh', 'systemd-nspawn', ...nspawnArgs], {
       stdio: ['ignore', consoleFd, consoleFd],
@@ -84,12 +111,14 @@ export class Container {
       pid1 = containerInit(nspawn.pid!, ownNamespace);
       if (pid1 === undefined) await sleep(50);
     }
-    const container = new Container(release, name, nspawn, pid1, fs.readlinkSync(`/proc/${pid1}/ns/pid`), cgroups, consoleLog);
+    const commandEnv: Record<string, string> = options.hostNetwork && extraCa === caBundle && fs.existsSync(caBundle) ? { NODE_EXTRA_CA_CERTS: caBundle } : {};
+    const container = new Container(release, name, commandEnv, nspawn, pid1, fs.readlinkSync(`/proc/${pid1}/ns/pid`), cgroups, consoleLog);
     running.add(container);
     try {
       await container.waitUntilRunning(deadline);
       // The installed CLI, as `npm install -g` would put it on PATH.
-      container.run(['ln', '-s', `${PROJECT_IN_CONTAINER}/dist/cli.js`, '/usr/local/bin/restic-systemd']);
+      if (options.linkCli !== false) container.run(['ln', '-s', `${PROJECT_IN_CONTAINER}/dist/cli.js`, '/usr/local/bin/restic-systemd']);
+      if (hostNode.length > 1) container.run(['ln', '-s', '../lib/node_modules/npm/bin/npm-cli.js', '/usr/local/bin/npm']);
     } catch (error) {
       await container.stop().catch(() => undefined);
       throw error;
@@ -113,7 +142,7 @@ export class Container {
 
   /** Run a program inside the container (all its namespaces, a clean environment, as root). */
   run(argv: readonly string[], options: RunOptions = {}): ExecResult {
-    const env = Object.entries({ PATH: CONTAINER_PATH, LANG: 'C.UTF-8', HOME: '/root', ...options.env }).map(([key, value]) => `${key}=${value}`);
+    const env = Object.entries({ PATH: CONTAINER_PATH, LANG: 'C.UTF-8', HOME: '/root', ...this.commandEnv, ...options.env }).map(([key, value]) => `${key}=${value}`);
     const result = spawnSync('nsenter', ['-t', String(this.pid1), '-a', 'env', '-i', ...env, ...argv], { encoding: 'utf8', input: options.input, maxBuffer: 64 * 1024 * 1024 });
     if (result.error) throw result.error;
     const outcome = { exitCode: result.status ?? 128, stdout: result.stdout, stderr: result.stderr };
@@ -218,6 +247,12 @@ export class Container {
     }
     return found;
   }
+}
+
+/** This host's npm (it comes with its Node.js), bound where a Node.js of /usr/local keeps it. */
+function hostNpm(): string[] {
+  const npm = path.join(path.dirname(path.dirname(fs.realpathSync(process.execPath))), 'lib/node_modules/npm');
+  return fs.existsSync(npm) ? [`--bind-ro=${npm}:/usr/local/lib/node_modules/npm`] : [];
 }
 
 /** The container's PID 1 on this host: the child of nspawn in another PID namespace running systemd. */

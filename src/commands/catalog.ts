@@ -1,0 +1,180 @@
+/**
+ * Every command of the CLI as data: its arguments, options and examples. cli.ts builds the
+ * command line from it, and the reference of docs/commands.md and the man page are generated
+ * from it, so that the three cannot disagree.
+ */
+
+export interface OptionSpec {
+  name: string;
+  type: 'string' | 'boolean';
+  describe: string;
+  default?: string | boolean;
+  /** How the value is written in usage lines: --out DIR. */
+  value?: string;
+}
+
+export interface PositionalSpec {
+  name: string;
+  describe: string;
+  array?: boolean;
+  optional?: boolean;
+  choices?: readonly string[];
+}
+
+export interface CommandSpec {
+  /** The yargs command string: "render <name>". */
+  command: string;
+  summary: string;
+  positionals: PositionalSpec[];
+  options: OptionSpec[];
+  examples: Array<[command: string, meaning: string]>;
+  /** Not for operators (what units and restic run): left out of --help and the docs. */
+  hidden?: boolean;
+}
+
+/** The jobs `run` knows, in the order the docs list them. */
+export const JOB_CHOICES = ['backup', 'maintenance', 'pg-backup', 'pg-cleanup', 'pg-verify'] as const;
+
+export const GLOBAL_OPTIONS: OptionSpec[] = [
+  { name: 'root', type: 'string', value: 'DIR', describe: 'Work on the system under DIR (an image, a container\'s root, a test folder): every system path is taken under DIR, systemctl gets --root=DIR, and nothing is reloaded, started or stopped' },
+  { name: 'config-dir', type: 'string', value: 'DIR', default: '/etc/restic', describe: 'The folder of the profiles (under --root, inside DIR)' },
+  { name: 'json', type: 'boolean', default: false, describe: 'Print the result as JSON on stdout (an object, or an array for list and validate; exec, notify and completion print none)' },
+  { name: 'verbose', type: 'boolean', default: false, describe: 'Log every external command on stderr (secrets masked)' },
+];
+
+const NAME = { name: 'name', describe: 'Profile name (/etc/restic/<name>.conf)' };
+const NAMES = { name: 'names', describe: 'Profile names', array: true };
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    command: 'setup <name>',
+    summary: 'One command from nothing to a first backup: profile, password, repository, units, first run',
+    positionals: [NAME],
+    options: [
+      { name: 'path', type: 'string', value: 'DIR', describe: 'What to back up (default /media/<name>)' },
+      { name: 'repository', type: 'string', value: 'URL', describe: 'Where to (default /var/lib/restic/<name>; any restic repository location)' },
+      { name: 'force', type: 'boolean', default: false, describe: 'Replace an existing profile (the old one is kept as <name>.conf.old)' },
+    ],
+    examples: [
+      ['setup myconf --path /srv/data', 'back up /srv/data hourly into /var/lib/restic/myconf'],
+      ['setup demo --root /srv/image --path /srv/image/data', 'the same inside an image, offline'],
+    ],
+  },
+  {
+    command: 'render <name>',
+    summary: 'Print the unit files install would write for a profile, touching nothing',
+    positionals: [NAME],
+    options: [{ name: 'out', type: 'string', value: 'DIR', describe: 'Write the files into DIR instead of printing them (a folder of root\'s or yours, not writable by others)' }],
+    examples: [
+      ['render myconf', 'show the units and drop-ins of /etc/restic/myconf.conf'],
+      ['render myconf --out /root/units', 'write them into /root/units'],
+    ],
+  },
+  {
+    command: 'install <names..>',
+    summary: 'Validate the profiles, write their units and the generator, reload systemd if anything changed, and enable the timers',
+    positionals: [NAMES],
+    options: [],
+    examples: [
+      ['install myconf', 'install and start restic@myconf.timer and restic-maintenance@myconf.timer (pg-backup@myconf.timer too if it has a database)'],
+      ['install myconf --root /srv/image --json', 'write into an image; prints {"changed": …}'],
+    ],
+  },
+  {
+    command: 'uninstall <names..>',
+    summary: "Disable and stop the profiles' timers and remove their drop-ins (the profiles stay)",
+    positionals: [NAMES],
+    options: [{ name: 'purge', type: 'boolean', default: false, describe: 'Also remove the template units and the generator (refused while another profile uses them)' }],
+    examples: [
+      ['uninstall myconf', 'stop backing up myconf; its profile stays in /etc/restic'],
+      ['uninstall myconf --purge', 'the same, and remove restic-systemd\'s units once no profile uses them'],
+    ],
+  },
+  {
+    command: 'init <name>',
+    summary: "Create the profile's repository if it does not exist yet; succeed quietly if it does",
+    positionals: [NAME],
+    options: [{ name: 'generate-password', type: 'boolean', default: false, describe: 'Write a random password (mode 0600) into RESTIC_PASSWORD_FILE if that file does not exist' }],
+    examples: [['init myconf --generate-password', 'create /etc/restic/myconf.password and the repository']],
+  },
+  {
+    command: 'run <job> <name>',
+    summary: 'Run a job of a profile now: what the units start',
+    positionals: [{ name: 'job', describe: 'The job', choices: JOB_CHOICES }, NAME],
+    options: [],
+    examples: [
+      ['run backup myconf', 'back up now, apply the retention, write the status file'],
+      ['run maintenance myconf', 'restic prune and restic check --read-data-subset now'],
+      ['run pg-backup db', 'dump the paused standby of profile db into its repository now'],
+    ],
+  },
+  {
+    command: 'exec <name>',
+    summary: "Run a command with the profile's environment (replaces the guide's while-read-export loop); exits with the command's code",
+    positionals: [NAME],
+    options: [],
+    examples: [
+      ['exec myconf -- restic snapshots', 'list the snapshots of the repository of myconf'],
+      ['exec myconf -- restic restore latest --target /root/restore', 'restore the latest snapshot into a folder of root\'s'],
+    ],
+  },
+  {
+    command: 'status [names..]',
+    summary: 'Last run, snapshot and next run of every job; exits 8 if any job is unhealthy',
+    positionals: [{ ...NAMES, describe: 'Profile names (default: every installed profile)', optional: true }],
+    options: [],
+    examples: [
+      ['status', 'a table of every installed profile and job'],
+      ['status myconf --json', 'the same as JSON, for a monitor'],
+    ],
+  },
+  {
+    command: 'list',
+    summary: 'The profiles found, and whether each is installed, enabled and healthy',
+    positionals: [],
+    options: [],
+    examples: [['list --json', 'the profiles as JSON']],
+  },
+  {
+    command: 'validate <names..>',
+    summary: 'Check profiles completely: model, permissions, restic and its version, the repository with its password, the units',
+    positionals: [NAMES],
+    options: [],
+    examples: [['validate myconf', 'every problem of /etc/restic/myconf.conf with the fix to apply']],
+  },
+  {
+    command: 'notify <unit>',
+    summary: "Run the profile's NOTIFY_COMMAND for a failed unit (what restic-notify@<unit>.service does)",
+    positionals: [{ name: 'unit', describe: 'The failed unit, e.g. restic@myconf.service' }],
+    options: [],
+    examples: [['notify restic@myconf.service', 'try the notification of myconf by hand']],
+  },
+  {
+    command: 'generate <normal-dir> [early-dir] [late-dir]',
+    summary: "What restic-systemd's systemd generator runs at every daemon-reload: the drop-ins of every profile",
+    positionals: [
+      { name: 'normal-dir', describe: 'systemd\'s generator output folder' },
+      { name: 'early-dir', describe: 'unused', optional: true },
+      { name: 'late-dir', describe: 'unused', optional: true },
+    ],
+    options: [],
+    examples: [],
+    hidden: true,
+  },
+  {
+    command: 'internal-pipeline',
+    summary: 'What restic 0.17+ runs for the database job: the dump with none of restic\'s secrets',
+    positionals: [],
+    options: [],
+    examples: [],
+    hidden: true,
+  },
+];
+
+/** A command's name: its first word. */
+export function commandName(spec: CommandSpec): string {
+  return spec.command.split(' ')[0]!;
+}
+
+/** The commands an operator uses, in the order of the docs. */
+export const VISIBLE_COMMANDS = COMMANDS.filter((spec) => !spec.hidden);
