@@ -41,6 +41,14 @@ const texts = (value: unknown) => (value as unknown[]).map(String);
 /** What each command does, loaded when it runs; a number returned is the exit code (exec passes its command's on). */
 const HANDLERS: Record<string, (context: Context, args: Args) => Promise<number | unknown>> = {
   setup: async (context, args) => (await import('./commands/setup.js')).setupCommand(context, text(args.name), { path: args.path as string | undefined, repository: args.repository as string | undefined, force: args.force === true }),
+  import: async (context, args) =>
+    (await import('./commands/import.js')).importCommand(context, texts(args.files), {
+      name: text(args.name),
+      paths: texts(args.path ?? []),
+      set: texts(args.set ?? []),
+      dryRun: args['dry-run'] === true,
+      force: args.force === true,
+    }),
   render: async (context, args) => (await import('./commands/render.js')).renderCommand(context, text(args.name), args.out as string | undefined),
   install: async (context, args) => (await import('./commands/install.js')).installCommand(context, texts(args.names)),
   uninstall: async (context, args) => (await import('./commands/uninstall.js')).uninstallCommand(context, texts(args.names), args.purge === true),
@@ -70,7 +78,7 @@ function addCommand(parser: Argv, spec: CommandSpec): Argv {
       for (const positional of spec.positionals) {
         command.positional(positional.name, { type: 'string', array: positional.array, choices: positional.choices as string[] | undefined, demandOption: !positional.optional, default: positional.optional && positional.array ? [] : undefined, describe: positional.describe });
       }
-      for (const option of spec.options) command.option(option.name, { type: option.type, default: option.default, describe: option.describe });
+      for (const option of spec.options) command.option(option.name, { type: option.type, default: option.repeatable ? [] : option.default, describe: option.describe, array: option.repeatable, demandOption: option.required });
       for (const [example, meaning] of spec.examples) command.example(`$0 ${example}`, meaning);
       if (name === 'exec') command.usage(`$0 exec <name> -- <command…>\n\n${spec.summary}`);
       return command;

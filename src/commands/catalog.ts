@@ -11,6 +11,10 @@ export interface OptionSpec {
   default?: string | boolean;
   /** How the value is written in usage lines: --out DIR. */
   value?: string;
+  /** May be given more than once. */
+  repeatable?: boolean;
+  /** Must be given. */
+  required?: boolean;
 }
 
 export interface PositionalSpec {
@@ -58,6 +62,22 @@ export const COMMANDS: CommandSpec[] = [
     examples: [
       ['setup myconf --path /srv/data', 'back up /srv/data hourly into /var/lib/restic/myconf'],
       ['setup demo --root /srv/image --path /srv/image/data', 'the same inside an image, offline'],
+    ],
+  },
+  {
+    command: 'import <files..>',
+    summary: 'Turn the env or shell files (and the units) of another restic setup into a profile that means the same, saying what became of every key',
+    positionals: [{ name: 'files', describe: 'Env files, shell files and unit files, common ones first (a later file overrides an earlier one)', array: true }],
+    options: [
+      { name: 'name', type: 'string', value: 'NAME', required: true, describe: 'The profile to write (/etc/restic/<name>.conf)' },
+      { name: 'path', type: 'string', value: 'DIR', repeatable: true, describe: 'What to back up, when the files do not say' },
+      { name: 'set', type: 'string', value: 'KEY=VALUE', repeatable: true, describe: 'A key of the profile given by hand; it wins over the files, and settles what it covers' },
+      { name: 'dry-run', type: 'boolean', default: false, describe: 'Print the profile and every decision; write nothing' },
+      { name: 'force', type: 'boolean', default: false, describe: 'Replace an existing profile (the old one is kept as <name>.conf.old)' },
+    ],
+    examples: [
+      ['import /etc/restic/restic.conf /etc/restic/home/restic.conf --name home --dry-run', 'show what a layered layout (a common file first, then the profile\'s) becomes'],
+      ['import /etc/restic/b2_env.sh --name laptop --path /home', 'a shell file sourced by a backup script, with the path its script backed up'],
     ],
   },
   {

@@ -15,6 +15,7 @@ import { existingOwnDropIns, linkedFromTimersTarget, planGenerator, planWrites, 
 import { JOB_NAMES, instanceUnit } from '../units/names.js';
 import { profileJobs } from '../units/profile-jobs.js';
 import { renderGenerator, renderUnits } from '../units/render.js';
+import { profileWarnings } from '../units/foreign-units.js';
 
 export interface ChangeReport {
   changed: boolean;
@@ -22,6 +23,8 @@ export interface ChangeReport {
   removed: string[];
   enabled: string[];
   disabled: string[];
+  /** What install points out without refusing: profile keys with no effect, other units that run restic. */
+  warnings?: string[];
 }
 
 export async function installCommand(context: Context, names: readonly string[]): Promise<ChangeReport> {
@@ -56,7 +59,11 @@ export async function installUnits(context: Context, names: readonly string[]): 
   checkEntrypoint(context.entrypoint());
   // Checked before the lock too, so that a refused install creates not even the lock file.
   await planChecked(context, profiles);
-  return withInstallLock(context, () => installLocked(context, profiles));
+  // Said before anything is enabled: a second schedule on a repository must not start unnoticed.
+  const warnings = profileWarnings(context.paths, profiles);
+  warnings.forEach((warning) => context.log.warn(warning));
+  const report = await withInstallLock(context, () => installLocked(context, profiles));
+  return warnings.length > 0 ? { ...report, warnings } : report;
 }
 
 async function planChecked(context: Context, profiles: readonly Profile[]) {

@@ -14,6 +14,7 @@ import { installedProfiles } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
 import { profileJobs } from '../units/profile-jobs.js';
 import { age, formatTable } from './table.js';
+import { enabledForeignResticUnits } from '../units/foreign-units.js';
 
 export interface JobReport {
   profile: string;
@@ -91,8 +92,10 @@ export async function jobReports(context: Context, names: readonly string[]): Pr
 export async function statusCommand(context: Context, names: readonly string[]): Promise<void> {
   const reports = await jobReports(context, names);
   const unhealthy = reports.filter((report) => !report.healthy);
+  // Backups restic-systemd does not run, shown so that no one takes them for its jobs (they do not make it unhealthy).
+  const others = enabledForeignResticUnits(context.paths).map((unit) => ({ unit: unit.unit, service: unit.service, file: unit.file, repository: unit.repository ? maskSecrets(unit.repository) : null }));
   if (context.json) {
-    context.print(JSON.stringify({ healthy: unhealthy.length === 0, jobs: reports }, null, 2));
+    context.print(JSON.stringify({ healthy: unhealthy.length === 0, jobs: reports, otherResticUnits: others }, null, 2));
   } else if (reports.length === 0) {
     context.print(`no profiles in ${context.paths.configDir}`);
   } else {
@@ -115,6 +118,9 @@ export async function statusCommand(context: Context, names: readonly string[]):
         ]),
       ),
     );
+  }
+  if (!context.json && others.length > 0) {
+    context.print(['', 'other units that run restic (not restic-systemd\'s):', ...others.map((other) => `  ${other.unit}: ${other.file}${other.repository ? `, into ${other.repository}` : ''}`)].join('\n'));
   }
   if (unhealthy.length > 0) {
     throw new JobError(`${unhealthy.length} job(s) unhealthy: ${unhealthy.map((report) => `${report.profile}/${report.job}`).join(', ')}`, ExitCode.Unhealthy);

@@ -17,12 +17,15 @@ import { writeFileSafely } from '../files/write.js';
 import { instanceUnit, UNIT_TYPES } from '../units/names.js';
 import { profileJobs } from '../units/profile-jobs.js';
 import { renderUnits } from '../units/render.js';
+import { profileWarnings } from '../units/foreign-units.js';
 
 export interface Validation {
   name: string;
   valid: boolean;
   resticVersion: string | null;
   problems: string[];
+  /** Keys with no effect, other units that run restic: said, not refused. */
+  warnings: string[];
 }
 
 async function checkRepository(context: Context, profile: Profile, problems: string[]): Promise<string | null> {
@@ -62,9 +65,11 @@ export async function validateCommand(context: Context, names: readonly string[]
   const validations: Validation[] = [];
   for (const name of names) {
     const problems: string[] = [];
+    let warnings: string[] = [];
     let version: string | null = null;
     try {
       const profile = await loadProfile(name, context.paths, context.runner);
+      warnings = profileWarnings(context.paths, [profile]);
       version = await checkRepository(context, profile, problems);
       await checkUnits(context, profile, problems);
       for (const job of profileJobs(profile)) {
@@ -76,13 +81,14 @@ export async function validateCommand(context: Context, names: readonly string[]
       if (!(error instanceof ProfileError)) throw error;
       problems.push(...error.issues.map(formatIssue));
     }
-    validations.push({ name, valid: problems.length === 0, resticVersion: version, problems });
+    validations.push({ name, valid: problems.length === 0, resticVersion: version, problems, warnings });
   }
   if (context.json) {
     context.print(JSON.stringify(validations, null, 2));
   } else {
     for (const validation of validations) {
       context.print(validation.valid ? `${validation.name}: valid (restic ${validation.resticVersion}, repository reachable, units verified)` : `${validation.name}: ${validation.problems.length} problem(s):\n${validation.problems.map((problem) => `  ${problem.replaceAll('\n', '\n    ')}`).join('\n')}`);
+      for (const warning of validation.warnings) context.print(`  warning: ${warning}`);
     }
   }
   const invalid = validations.filter((validation) => !validation.valid);

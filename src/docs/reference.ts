@@ -39,13 +39,21 @@ export function profileReference(): string {
     '',
     'Refused, because systemd, `ini` and the guide\'s `while read … export` loop would read them',
     'differently: an unquoted `#` or `;` inside a value, backslashes, spaces around `=` or after the',
-    'value, `export KEY=…`, `[section]` headers, a key set twice, CRLF line endings, a byte-order mark,',
-    'and anything that is not UTF-8 text.',
+    'value, `export KEY=…`, a comment after a closing quote (`KEY="value"  # note`: systemd keeps it in',
+    'the value), a value continued over lines with a trailing backslash, `[section]` headers, a key set',
+    'twice, CRLF line endings, a byte-order mark, and anything that is not UTF-8 text.',
     '',
     'Variables not listed here (other `RESTIC_*` settings, backend credentials such as `AWS_*` or',
     '`B2_*`, libpq\'s other `PG*` variables) are passed to restic and PostgreSQL untouched. A key that',
-    `starts with ${OWN_PREFIXES.map((prefix) => `\`${prefix}\``).join(' or ')} must be one of restic-systemd's own, and a key one or`,
-    'two letters away from a listed one is refused as a likely typo.',
+    `starts with ${OWN_PREFIXES.map((prefix) => `\`${prefix}\``).join(' or ')} must be one of restic-systemd's own; a misspelling of one is refused`,
+    'with the key meant (`BACKUP_KEEP_DAYLY`: did you mean `BACKUP_KEEP_DAILY`?).',
+    '',
+    'Keys that other layouts use for what to back up, what to leave out and how long to keep it',
+    '(`RESTIC_BACKUP_PATHS`, `BACKUP_DIR`, `BACKUP_EXCLUDES`, `RETENTION_DAYS`, `RESTIC_FORGET_ARGS`,',
+    '`RESTIC_RETENTION_POLICY`…) are refused: neither restic nor restic-systemd reads them, so the job',
+    'would back up and keep something else. The message gives the `restic-systemd import` command that',
+    'translates the file ([migration](migration.md)). A `RESTIC_*` name restic does not read, and a key',
+    'that looks like a backup setting but nothing reads, are warnings of `validate` and `install`.',
     '',
     '## Which jobs a profile runs',
     '',
@@ -96,7 +104,7 @@ export function exitCodeReference(): string {
 }
 
 function optionUsage(option: OptionSpec): string {
-  return option.type === 'boolean' ? `--${option.name}` : `--${option.name} ${option.value ?? 'VALUE'}`;
+  return option.type === 'boolean' ? `--${option.name}` : `--${option.name} ${option.value ?? 'VALUE'}${option.repeatable ? '…' : ''}`;
 }
 
 /** The global options and every command's synopsis, options and examples. */
@@ -109,7 +117,7 @@ export function commandReference(): string {
     '| command | what it does |',
     '| --- | --- |',
     ...VISIBLE_COMMANDS.map((spec) => {
-      const usage = [spec.command.replace(/\.\.>/g, '…>').replace(/\.\.\]/g, '…]'), ...spec.options.map((option) => `[${optionUsage(option)}]`), ...(spec.command.startsWith('exec') ? ['-- <command…>'] : [])].join(' ');
+      const usage = [spec.command.replace(/\.\.>/g, '…>').replace(/\.\.\]/g, '…]'), ...spec.options.map((option) => (option.required ? optionUsage(option) : `[${optionUsage(option)}]`)), ...(spec.command.startsWith('exec') ? ['-- <command…>'] : [])].join(' ');
       const options = spec.options.map((option) => ` \`${optionUsage(option)}\`: ${option.describe}${option.default !== undefined && option.default !== false ? ` (default ${option.default})` : ''}.`).join('');
       const examples = spec.examples.map(([example, meaning]) => ` \`restic-systemd ${example}\`: ${meaning}.`).join('');
       return `| \`${usage}\` | ${cell(`${spec.summary}.${options}${examples ? ` Examples:${examples}` : ''}`)} |`;

@@ -13,18 +13,34 @@ export function jobTags(profile: string, job: string): string[] {
   return [`profile:${profile}`, `job:${job}`];
 }
 
-export function backupArgs(profile: Profile, host: string, paths: readonly string[]): string[] {
+/**
+ * `onHost` maps the profile's own paths (files it names, patterns anchored at /) to this host's:
+ * under --root they are the target system's.
+ */
+export function backupArgs(profile: Profile, host: string, paths: readonly string[], onHost: (target: string) => string = (target) => target): string[] {
   const values = profile.values;
+  const anchored = (pattern: string) => (pattern.startsWith('/') ? onHost(pattern) : pattern);
   const args = ['backup', '--json', '--host', host];
   for (const tag of jobTags(profile.name, 'backup')) args.push('--tag', tag);
-  for (const pattern of values.BACKUP_EXCLUDE) args.push('--exclude', pattern);
-  if (values.BACKUP_EXCLUDE_FILE) args.push('--exclude-file', values.BACKUP_EXCLUDE_FILE);
+  for (const tag of values.BACKUP_TAGS ?? []) args.push('--tag', tag);
+  for (const pattern of values.BACKUP_EXCLUDE) args.push('--exclude', anchored(pattern));
+  for (const pattern of values.BACKUP_IEXCLUDE ?? []) args.push('--iexclude', anchored(pattern));
+  for (const file of values.BACKUP_EXCLUDE_FILE ?? []) args.push('--exclude-file', onHost(file));
+  for (const name of values.BACKUP_EXCLUDE_IF_PRESENT ?? []) args.push('--exclude-if-present', name);
+  if (values.BACKUP_EXCLUDE_CACHES) args.push('--exclude-caches');
+  if (values.BACKUP_EXCLUDE_LARGER_THAN) args.push('--exclude-larger-than', values.BACKUP_EXCLUDE_LARGER_THAN);
+  for (const file of values.BACKUP_FILES_FROM ?? []) args.push('--files-from', onHost(file));
   if (values.BACKUP_ONE_FILE_SYSTEM) args.push('--one-file-system');
   return [...args, '--', ...paths];
 }
 
 export interface Retention {
   within?: string;
+  withinHourly?: string;
+  withinDaily?: string;
+  withinWeekly?: string;
+  withinMonthly?: string;
+  withinYearly?: string;
   last?: number;
   hourly?: number;
   daily?: number;
@@ -39,7 +55,11 @@ export interface Retention {
  */
 export function forgetArgs(host: string, tags: readonly string[], retention: Retention): string[] {
   const args = ['forget', '--json', '--host', host, '--tag', tags.join(','), '--group-by', 'host'];
-  if (retention.within) args.push('--keep-within', retention.within);
+  const durations = { within: '--keep-within', withinHourly: '--keep-within-hourly', withinDaily: '--keep-within-daily', withinWeekly: '--keep-within-weekly', withinMonthly: '--keep-within-monthly', withinYearly: '--keep-within-yearly' } as const;
+  for (const [key, flag] of Object.entries(durations)) {
+    const value = retention[key as keyof typeof durations];
+    if (value) args.push(flag, value);
+  }
   const counts = { last: '--keep-last', hourly: '--keep-hourly', daily: '--keep-daily', weekly: '--keep-weekly', monthly: '--keep-monthly', yearly: '--keep-yearly' } as const;
   for (const [key, flag] of Object.entries(counts)) {
     const value = retention[key as keyof typeof counts];

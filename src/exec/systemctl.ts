@@ -84,3 +84,11 @@ export async function unitsNotLoaded(runner: Runner, units: readonly string[]): 
   }
   return refused;
 }
+
+/** The major version of this host's systemd (252 on Debian 12, 257 on Debian 13). */
+export async function systemdVersion(runner: Runner): Promise<number> {
+  const result = await runner.run('systemctl', ['--version']);
+  const major = /^systemd (\d+)/.exec(result.stdout)?.[1];
+  if (result.exitCode !== 0 || !major) throw new Error(`systemctl --version: ${result.stderr.trim() || result.stdout.trim()}`);
+  return Number(major);
+}

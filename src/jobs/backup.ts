@@ -32,14 +32,15 @@ export async function backupJob(context: Context, profile: Profile): Promise<Job
   const missing = sources.filter((source) => !fs.existsSync(source));
   const present = sources.filter((source) => !missing.includes(source));
   const base = { host, resticVersion: restic.version.text };
-  if (present.length === 0) {
+  const listed = (profile.values.BACKUP_FILES_FROM ?? []).length > 0;
+  if (present.length === 0 && !listed) {
     return { ...base, result: 'failure', exitCode: ExitCode.CommandFailed, message: `none of BACKUP_PATHS exists (${missing.join(' ')}): nothing was backed up; mount the volume or fix BACKUP_PATHS` };
   }
 
   return withRepositoryLock(context, profile, 'backup', async () => {
     let summary: BackupSummary | undefined;
     const progress = progressReporter(context, `backup of ${profile.name}`);
-    const backup = await callResticUnlockingStale(restic, 'restic backup', backupArgs(profile, host, present), {
+    const backup = await callResticUnlockingStale(restic, 'restic backup', backupArgs(profile, host, present, (target) => onHost(paths, target)), {
       onStdoutLine: (line) => {
         summary = parseBackupLine(line) ?? summary;
         progress.onLine(line);
@@ -67,6 +68,11 @@ export async function backupJob(context: Context, profile: Profile): Promise<Job
     const values = profile.values;
     const forget = await callResticUnlockingStale(restic, 'retention (restic forget)', forgetArgs(host, jobTags(profile.name, 'backup'), {
       within: values.BACKUP_KEEP_WITHIN,
+      withinHourly: values.BACKUP_KEEP_WITHIN_HOURLY,
+      withinDaily: values.BACKUP_KEEP_WITHIN_DAILY,
+      withinWeekly: values.BACKUP_KEEP_WITHIN_WEEKLY,
+      withinMonthly: values.BACKUP_KEEP_WITHIN_MONTHLY,
+      withinYearly: values.BACKUP_KEEP_WITHIN_YEARLY,
       last: values.BACKUP_KEEP_LAST,
       hourly: values.BACKUP_KEEP_HOURLY,
       daily: values.BACKUP_KEEP_DAILY,

@@ -17,6 +17,8 @@ export interface Restic {
   profile: Profile;
   env: Record<string, string>;
   version: ResticVersion;
+  /** Before every call's own arguments: the profile's extended options (-o key=value). */
+  globalArgs: string[];
 }
 
 /** The restic of this host, refused when it is older than the oldest supported release. */
@@ -39,7 +41,8 @@ function resticProcessEnvironment(context: Context, profile: Profile): Record<st
 }
 
 export async function openRestic(context: Context, profile: Profile): Promise<Restic> {
-  return { context, profile, env: resticProcessEnvironment(context, profile), version: await checkedResticVersion(context) };
+  const globalArgs = (profile.values.BACKUP_RESTIC_OPTIONS ?? []).flatMap((option) => ['-o', option]);
+  return { context, profile, env: resticProcessEnvironment(context, profile), version: await checkedResticVersion(context), globalArgs };
 }
 
 /** The profile's bound on a repository that cannot be reached, in milliseconds. */
@@ -69,7 +72,7 @@ export async function callRestic(restic: Restic, what: string, args: string[], o
   const watchdog = retryWatchdog(restic, () => cancel.abort());
   let result: RunResult;
   try {
-    result = await restic.context.runner.run('restic', args, {
+    result = await restic.context.runner.run('restic', [...restic.globalArgs, ...args], {
       ...options,
       env: restic.env,
       cancel: cancel.signal,

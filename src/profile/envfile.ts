@@ -59,8 +59,12 @@ export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
   }
 
   const accepted: string[] = [];
-  text.split('\n').forEach((raw, index) => {
+  const lines = text.split('\n');
+  // Lines that continue a previous line ending in "\": reported once, with the line they continue.
+  const continued = new Set<number>();
+  lines.forEach((raw, index) => {
     const line = index + 1;
+    if (continued.has(index)) return;
     const trimmed = raw.trim();
     if (trimmed.startsWith('#') || trimmed.startsWith(';')) {
       // systemd before 254 (Debian 12's 252) reads a comment ending in "\" as going on over the next line.
@@ -83,6 +87,13 @@ export function parseEnvFile(bytes: Uint8Array, file: string): EnvFile {
     }
     const key = raw.slice(0, equals);
     const rawValue = raw.slice(equals + 1);
+    if (rawValue.endsWith('\\') && KEY.test(key)) {
+      let last = index;
+      while (lines[last]?.endsWith('\\') && last + 1 < lines.length) continued.add(++last);
+      if (isSecretKey(key)) refusedSecrets.push(...lines.slice(index, last + 1).map((text) => text.trim()));
+      const lineNumbers = last > index ? `lines ${line}-${last + 1}` : `line ${line}`;
+      return refuse(`a line continuation ("\\" at the end of the line, ${lineNumbers}): systemd joins the lines, the shell's read loop and ini do not; write the whole value on one line (e.g. BACKUP_PATHS=/srv /home), or translate the file with restic-systemd import`, line, key);
+    }
     // Whatever is wrong with the line, a value that may be a secret is masked in every message.
     if (isSecretKey(key.trim()) || urlPassword(rawValue) !== undefined) refusedSecrets.push(rawValue.trim(), unquote(rawValue.trim()), ...(urlPassword(rawValue) ? [urlPassword(rawValue)!] : []));
     if (key !== key.trim() || (rawValue !== rawValue.trimStart() && rawValue.trim() !== '')) {
@@ -123,6 +134,12 @@ function readValue(raw: string, refuse: (message: string) => void): string | und
   }
   const quote = raw[0];
   if (quote === '"' || quote === "'") {
+    const closing = raw.indexOf(quote, 1);
+    const after = closing > 0 ? raw.slice(closing + 1).trim() : '';
+    if (after.startsWith('#') || after.startsWith(';')) {
+      refuse(`a comment after the closing quote: systemd keeps ${JSON.stringify(after)} as part of the value; put the comment on a line of its own`);
+      return undefined;
+    }
     const inner = raw.slice(1, -1);
     if (raw.length < 2 || !raw.endsWith(quote) || inner.includes(quote)) {
       refuse(`unbalanced ${quote === '"' ? 'double' : 'single'} quote: quote the whole value, as KEY=${quote}value${quote}`);

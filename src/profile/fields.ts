@@ -103,6 +103,30 @@ const resticDuration = () => (raw: string) => {
 
 const words = () => (raw: string) => raw.split(/\s+/).filter(Boolean);
 
+const absolutePathList = () => (raw: string) => words()(raw).map((item) => absolutePath()(item));
+
+// Tags as restic takes them: no comma (it separates tags), not an option.
+const tags = () => (raw: string) => {
+  const list = words()(raw);
+  const bad = list.find((tag) => tag.includes(',') || tag.startsWith('-'));
+  if (bad) throw new FieldValueError(`"${bad}" cannot be a tag: a tag holds no "," and does not start with "-"`);
+  return list;
+};
+
+// restic's -o key=value.
+const resticOptions = () => (raw: string) => {
+  const list = words()(raw);
+  const bad = list.find((option) => !/^[a-z0-9]+\.[A-Za-z0-9_.-]+=/.test(option));
+  if (bad) throw new FieldValueError(`"${bad}" is not a restic option: write backend.option=value, such as sftp.args=-F/etc/restic/ssh.conf`);
+  return list;
+};
+
+// restic's size for --exclude-larger-than: a number, optionally with k, m, g or t (powers of 1024).
+const resticSize = () => (raw: string) => {
+  if (!/^\d+[kKmMgGtT]?$/.test(raw)) throw new FieldValueError(`"${raw}" is not a size restic takes: write it like "500M" or "1G"`);
+  return raw;
+};
+
 const databasePatterns = () => (raw: string) => {
   const patterns = words()(raw);
   const everything = patterns.find((pattern) => /^[*?]+$/.test(pattern));
@@ -226,7 +250,34 @@ export const FIELDS = {
     doc: 'Patterns restic backup leaves out (--exclude), separated by spaces.',
     example: '/var/cache *.tmp',
   },
-  BACKUP_EXCLUDE_FILE: { group: 'backup', owner: 'restic-systemd', parse: absolutePath(), doc: 'A file of exclude patterns, one per line (--exclude-file).' },
+  BACKUP_EXCLUDE_FILE: { group: 'backup', owner: 'restic-systemd', parse: absolutePathList(), doc: 'Files of exclude patterns, one pattern a line (--exclude-file), separated by spaces.' },
+  BACKUP_IEXCLUDE: { group: 'backup', owner: 'restic-systemd', parse: words(), doc: 'Patterns left out whatever their case (--iexclude), separated by spaces.' },
+  BACKUP_EXCLUDE_IF_PRESENT: {
+    group: 'backup', owner: 'restic-systemd', parse: words(),
+    doc: 'Leave out every folder holding a file of one of these names (--exclude-if-present), separated by spaces.',
+    example: '.nobackup',
+  },
+  BACKUP_EXCLUDE_CACHES: { group: 'backup', owner: 'restic-systemd', parse: yesNo(), default: 'no', doc: 'yes: leave out folders marked as caches by a CACHEDIR.TAG file (--exclude-caches).' },
+  BACKUP_EXCLUDE_LARGER_THAN: { group: 'backup', owner: 'restic-systemd', parse: resticSize(), doc: 'Leave out files larger than this (--exclude-larger-than), such as "1G".' },
+  BACKUP_FILES_FROM: {
+    group: 'backup', owner: 'restic-systemd', parse: absolutePathList(),
+    doc: 'Files listing what to back up, one path or pattern a line (--files-from), separated by spaces; with it, BACKUP_PATHS has no default.',
+  },
+  BACKUP_TAGS: {
+    group: 'backup', owner: 'restic-systemd', parse: tags(),
+    doc: "More tags for every snapshot of the backup job (--tag), separated by spaces; its own tags (profile:<name>, job:backup) are always there, and retention still selects by them.",
+    example: 'home nightly',
+  },
+  BACKUP_KEEP_WITHIN_HOURLY: { group: 'backup', owner: 'restic-systemd', parse: emptyMeansUnset(resticDuration()), doc: 'Also keep the last snapshot of every hour within this duration of the newest one (--keep-within-hourly), such as "24h".' },
+  BACKUP_KEEP_WITHIN_DAILY: { group: 'backup', owner: 'restic-systemd', parse: emptyMeansUnset(resticDuration()), doc: 'Also keep the last snapshot of every day within this duration (--keep-within-daily), such as "7d".' },
+  BACKUP_KEEP_WITHIN_WEEKLY: { group: 'backup', owner: 'restic-systemd', parse: emptyMeansUnset(resticDuration()), doc: 'Also keep the last snapshot of every week within this duration (--keep-within-weekly), such as "1m".' },
+  BACKUP_KEEP_WITHIN_MONTHLY: { group: 'backup', owner: 'restic-systemd', parse: emptyMeansUnset(resticDuration()), doc: 'Also keep the last snapshot of every month within this duration (--keep-within-monthly), such as "1y".' },
+  BACKUP_KEEP_WITHIN_YEARLY: { group: 'backup', owner: 'restic-systemd', parse: emptyMeansUnset(resticDuration()), doc: 'Also keep the last snapshot of every year within this duration (--keep-within-yearly), such as "7y".' },
+  BACKUP_RESTIC_OPTIONS: {
+    group: 'backup', owner: 'restic-systemd', parse: resticOptions(),
+    doc: "restic's extended options (-o key=value) for every restic call of the profile, separated by spaces.",
+    example: 'sftp.args=-F/etc/restic/ssh.conf',
+  },
   BACKUP_ONE_FILE_SYSTEM: { group: 'backup', owner: 'restic-systemd', parse: yesNo(), default: 'no', doc: 'yes: do not cross file-system boundaries (--one-file-system).' },
   BACKUP_HOST: {
     group: 'backup', owner: 'restic-systemd', parse: hostName(),

@@ -13,6 +13,7 @@ import { addSecret, type Logger } from '../log.js';
 import { entryOnHost, onHost, profileFile, type Paths } from '../paths.js';
 import { parseEnvFile } from './envfile.js';
 import { checkCalendars } from './external-checks.js';
+import { foreignKeyVerdict } from './foreign-keys.js';
 import { FIELD_KEYS, FIELDS, FieldValueError, OWN_PREFIXES, fieldOf, isDatabaseKey, sandboxProblem, type FieldKey, type ProfileValues } from './fields.js';
 import { assertProfileName } from './name.js';
 import { SECRET_FILE_KEYS, checkSecretFile, secretKeys, secretValues } from './secrets.js';
@@ -34,6 +35,8 @@ export interface Profile {
   fileBackup: boolean;
   /** The repository folder when the repository is local (the sandbox must allow writing it). */
   localRepository?: string;
+  /** What `validate` and `install` point out without refusing the profile: keys with no effect. */
+  warnings: ProfileIssue[];
 }
 
 export interface LoadOptions {
@@ -98,8 +101,12 @@ function buildProfile(
 ): Profile {
   secretValues(env).forEach(addSecret);
   const issue = (key: string, message: string) => issues.push({ file, line: lines[key], key, message });
+  const warnings: ProfileIssue[] = [];
+  const warn = (key: string, message: string) => warnings.push({ file, line: lines[key], key, message });
   const values = parseValues(name, env, issue);
-  checkUnknownKeys(env, issue, unknownKeys);
+  // Paths listed in files (BACKUP_FILES_FROM) replace the default path, /media/<name>.
+  if ('BACKUP_FILES_FROM' in env && !('BACKUP_PATHS' in env)) values.BACKUP_PATHS = [];
+  checkUnknownKeys(env, issue, warn, unknownKeys, { name, file });
   checkRules(env, refusedKeys, issue);
   const localRepository = localRepositoryPath(env.RESTIC_REPOSITORY);
   const sandbox = localRepository && sandboxProblem(localRepository);
@@ -112,8 +119,9 @@ function buildProfile(
     values: values as ProfileValues,
     lines,
     databaseConfigured,
-    fileBackup: 'BACKUP_PATHS' in env || !databaseConfigured,
+    fileBackup: 'BACKUP_PATHS' in env || 'BACKUP_FILES_FROM' in env || !databaseConfigured,
     localRepository,
+    warnings,
   };
 }
 
@@ -142,6 +150,21 @@ async function readProfile(name: string, paths: Paths, options: LoadOptions): Pr
   issues.push(...(await checkPermissions(hostFile, file, env, lines, paths, options)));
   // The profile goes on to the external checks even when it has problems, so all are reported at once.
   return { profile, issues };
+}
+
+/** The problems of a profile's text before it is written (import): the reader's and the model's, no file on disk involved. */
+export function profileTextIssues(name: string, file: string, text: string): { issues: ProfileIssue[]; warnings: ProfileIssue[] } {
+  const envFile = parseEnvFile(new TextEncoder().encode(text), file);
+  if (envFile.unreadable) return { issues: envFile.issues, warnings: [] };
+  const issues = [...envFile.issues];
+  const env: Record<string, string> = {};
+  const lines: Record<string, number> = {};
+  for (const [key, entry] of envFile.entries) {
+    env[key] = entry.value;
+    lines[key] = entry.line;
+  }
+  const profile = buildProfile(name, file, env, lines, envFile.refusedKeys, issues, 'all');
+  return { issues, warnings: profile.warnings };
 }
 
 /**
@@ -226,17 +249,29 @@ const OWN_KEYS = FIELD_KEYS.filter((key) => FIELDS[key].owner === 'restic-system
  */
 const NOT_PROFILE_KEYS = new Set(['NOTIFY_SOCKET', ...Object.values(TOOLS).map((tool) => tool.envVar)]);
 
-/** Keys of ours must be known; a key close to a known one is most likely a typo of it. */
-function checkUnknownKeys(env: Record<string, string>, issue: (key: string, message: string) => void, scope: 'all' | 'own-prefixes'): void {
+/**
+ * Keys of ours must be known; a key close to a known one is most likely a typo of it. Keys of
+ * other layouts are refused (their meaning would be lost), other keys with no effect are warnings.
+ * Under systemd (`own-prefixes`) the environment holds more than the profile: only our prefixes count.
+ */
+function checkUnknownKeys(env: Record<string, string>, issue: (key: string, message: string) => void, warn: (key: string, message: string) => void, scope: 'all' | 'own-prefixes', profile: { name: string; file: string }): void {
   for (const key of Object.keys(env)) {
     if (fieldOf(key)) continue;
     const ours = OWN_PREFIXES.some((prefix) => key.startsWith(prefix));
     if (scope === 'own-prefixes' && (!ours || NOT_PROFILE_KEYS.has(key))) continue;
-    const suggestion = nearest(key, ours ? OWN_KEYS : FIELD_KEYS, ours ? 6 : 2);
+    const verdict = foreignKeyVerdict(key, profile);
+    if (verdict?.level === 'refuse') {
+      issue(key, verdict.message);
+      continue;
+    }
+    // A suggestion only where the near key means the same: a typo, not another word.
+    const suggestion = nearest(key, ours ? OWN_KEYS : FIELD_KEYS, 2);
     if (ours) {
       issue(key, `unknown key of restic-systemd${suggestion ? `: did you mean ${suggestion}?` : ''} (the keys are listed in docs/profile.md)`);
     } else if (suggestion) {
       issue(key, `unknown key: did you mean ${suggestion}? (restic and libpq would ignore it silently)`);
+    } else if (verdict && scope === 'all') {
+      warn(key, verdict.message);
     }
   }
 }

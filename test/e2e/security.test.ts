@@ -7,6 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { readEnvFile } from '../../src/import/read-env-file.js';
+import { isShellFile } from '../../src/import/sources.js';
 import { parseEnvFile } from '../../src/profile/envfile.js';
 import { PROJECT } from '../helpers/cli.js';
 import { Container } from './harness/container.js';
@@ -66,10 +68,28 @@ interface Input {
   bytes: Buffer;
 }
 
-/** Every fixture profile (valid and invalid), and every tricky line. */
+/** The env files of the import fixtures (fixtures/import/<layout>/root), and the profiles import wrote from them. */
+function importInputs(): Input[] {
+  const fixtures = path.join(PROJECT, 'fixtures/import');
+  const found: Input[] = [];
+  for (const layout of fs.readdirSync(fixtures)) {
+    const expected = path.join(fixtures, layout, 'expected.conf');
+    if (fs.existsSync(expected)) found.push({ name: `import/${layout}/expected.conf`, bytes: fs.readFileSync(expected) });
+    const root = path.join(fixtures, layout, 'root');
+    for (const entry of fs.readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+      const file = path.join(root, entry);
+      if (!fs.lstatSync(file).isFile() || /\.(service|timer)$/.test(entry)) continue;
+      const text = fs.readFileSync(file, 'utf8');
+      if (!isShellFile(text) && /^[A-Za-z_][A-Za-z0-9_]*=/m.test(text)) found.push({ name: `import/${layout}/${entry}`, bytes: Buffer.from(text) });
+    }
+  }
+  return found;
+}
+
+/** Every fixture profile (valid and invalid), every import fixture's env file, and every tricky line. */
 function inputs(): Input[] {
   const fixtures = path.join(PROJECT, 'fixtures/profiles');
-  const found: Input[] = [];
+  const found: Input[] = importInputs();
   for (const file of fs.readdirSync(path.join(fixtures, 'valid'))) found.push({ name: `valid/${file}`, bytes: fs.readFileSync(path.join(fixtures, 'valid', file)) });
   for (const name of fs.readdirSync(path.join(fixtures, 'invalid'))) {
     const file = path.join(fixtures, 'invalid', name, 'profile.conf');
@@ -91,7 +111,12 @@ function withoutRefusedLines(bytes: Buffer): Buffer | undefined {
   const read = parseEnvFile(bytes, 'profile');
   if (read.unreadable || read.issues.length === 0 || read.issues.some((issue) => issue.line === undefined)) return undefined;
   const refused = new Set(read.issues.map((issue) => issue.line));
-  return Buffer.from(bytes.toString('utf8').split('\n').map((line, index) => (refused.has(index + 1) ? '' : line)).join('\n'));
+  const lines = bytes.toString('utf8').split('\n');
+  // A refused line continued with "\\" takes its continuation lines along.
+  lines.forEach((line, index) => {
+    if (refused.has(index + 1) && line.endsWith('\\') && index + 1 < lines.length) refused.add(index + 2);
+  });
+  return Buffer.from(lines.map((line, index) => (refused.has(index + 1) ? '' : line)).join('\n'));
 }
 
 describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
@@ -142,6 +167,21 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       expect(checked.length).toBeGreaterThan(60);
       const theirs = systemdReads(checked.map((item) => item.bytes));
       for (const [index, item] of checked.entries()) expect({ name: item.name, values: theirs[index] }).toEqual({ name: item.name, values: item.ours });
+    }));
+
+  test('import reads every env file exactly as this systemd does, key by key: every fixture, every import fixture, every tricky line', () =>
+    container.scenario(() => {
+      const systemdMajor = Number(/^systemd (\d+)/.exec(container.run(['systemctl', '--version']).stdout)![1]);
+      // Files no reader takes as text (binary, not UTF-8, a byte-order mark) are the profile reader's to refuse, not import's.
+      const isText = (bytes: Buffer) => !bytes.includes(0) && Buffer.from(bytes.toString('utf8')).equals(bytes) && !bytes.toString('utf8').startsWith('\uFEFF');
+      const all = inputs().filter((input) => isText(input.bytes));
+      expect(all.length).toBeGreaterThan(100);
+      const theirs = systemdReads(all.map((input) => input.bytes));
+      for (const [index, input] of all.entries()) {
+        if (theirs[index] === undefined) continue;
+        const ours = Object.fromEntries(readEnvFile(input.bytes.toString('utf8'), systemdMajor).assignments.map((item) => [item.key, item.value]));
+        expect({ name: input.name, values: ours }).toEqual({ name: input.name, values: theirs[index] });
+      }
     }));
 
   test('F2: a comment ending in "\\" hides the next line from systemd 252 (refused, so no profile can rely on either reading)', () =>

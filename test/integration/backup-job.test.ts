@@ -387,11 +387,15 @@ describe('with Debian 13\'s restic', () => {
     expect(read('restic_systemd_last_success_timestamp_seconds')).toBe(success);
   });
 
-  test('exec runs a command with the profile\'s environment and exits with its code', () => {
+  test('exec runs a command with the profile\'s environment, its arguments verbatim, and exits with its code', () => {
     const setup = setupFor(tempRoot());
     const printed = setup.cli('exec', setup.name, '--', 'sh', '-c', 'echo "$RESTIC_REPOSITORY"; exit 42');
     expect(printed.exitCode).toBe(42);
     expect(printed.stdout.trim()).toBe(path.join(setup.root, 'srv/repo'));
+    // Arguments reach the command as given: not taken for numbers, the cache folder under the root once.
+    const verbatim = setup.cli('exec', setup.name, '--', 'printf', '%s|', '-0', '0x1f', '1e3', '007', '--', '-x');
+    expect(verbatim.stdout).toBe('-0|0x1f|1e3|007|--|-x|');
+    expect(setup.cli('exec', setup.name, '--', 'sh', '-c', 'echo "$RESTIC_CACHE_DIR"').stdout.trim()).toBe(path.join(setup.root, 'var/cache/restic-systemd'));
     const noCommand = setup.cli('exec', setup.name);
     expect(noCommand.exitCode).toBe(2);
     expect(noCommand.stderr).toContain('name the command to run after --');

@@ -22,3 +22,12 @@ test('the README and docs link only to pages that exist', () => {
     }
   }
 });
+
+test('docs/migration.md shows every import fixture, each block exactly as the fixture file (and its expected profile)', () => {
+  const page = fs.readFileSync(path.join(PROJECT, 'docs/migration.md'), 'utf8');
+  const shown = [...page.matchAll(/<!-- fixture: (\S+) -->\n```sh\n([\s\S]*?)```\n/g)];
+  for (const [, file, block] of shown) expect([file, block]).toEqual([file, fs.readFileSync(path.join(PROJECT, 'fixtures/import', file!), 'utf8')]);
+  const layouts = fs.readdirSync(path.join(PROJECT, 'fixtures/import'));
+  expect(layouts.filter((layout) => !shown.some(([, file]) => file === `${layout}/expected.conf`))).toEqual([]);
+  expect(page.match(/<!-- fixture:/g)).toHaveLength(shown.length);
+});

@@ -60,7 +60,7 @@ async function resticRunsTheDump(restic: Restic, stages: readonly PipelineStage[
   const watchdog = retryWatchdog(restic, () => cancel.abort());
   let result: RunResult;
   try {
-    result = await context.runner.run('restic', [...backupArgs(target), '--stdin-from-command', '--', entrypoint.node, entrypoint.cli, 'internal-pipeline'], {
+    result = await context.runner.run('restic', [...restic.globalArgs, ...backupArgs(target), '--stdin-from-command', '--', entrypoint.node, entrypoint.cli, 'internal-pipeline'], {
       env: { ...restic.env, [STAGES_VARIABLE]: JSON.stringify(spec) },
       onStdoutLine: (line) => (summary = parseBackupLine(line) ?? summary),
       onStderrLine: watchdog.onStderrLine,
@@ -94,7 +94,7 @@ async function dumpThroughPipe(restic: Restic, stages: readonly PipelineStage[],
   try {
     const resticStage: PipelineStage = {
       tool: 'restic',
-      args: [...backupArgs(target), '--stdin'],
+      args: [...restic.globalArgs, ...backupArgs(target), '--stdin'],
       env: { ...baseEnvironment(), ...restic.env },
       onStderrLine: watchdog.onStderrLine,
       cancel: cancel.signal,

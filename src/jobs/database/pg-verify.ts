@@ -60,7 +60,7 @@ export async function pgVerifyJob(context: Context, profile: Profile): Promise<J
 
   const scratch = await startScratchCluster(context, profile.values.PG_OS_USER ?? 'postgres', await bindirFor(restic, latest));
   try {
-    const resticStage: PipelineStage = { tool: 'restic', args: ['dump', '--', latest.id, file], env: { ...baseEnvironment(), ...restic.env } };
+    const resticStage: PipelineStage = { tool: 'restic', args: [...restic.globalArgs, 'dump', '--', latest.id, file], env: { ...baseEnvironment(), ...restic.env } };
     const psqlStage: PipelineStage = { tool: 'runuser', args: ['-u', scratch.user, '--', toolBinary('psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'], env: scratch.env };
     const stages = [resticStage, ...(decompressor ? [{ ...decompressor, env: baseEnvironment() }] : []), psqlStage];
     const results = await context.runner.pipeline(stages);

@@ -1,0 +1,215 @@
+/**
+ * The assignments of a shell file that scripts `source` (`export KEY=…`, `KEY=( … )` arrays,
+ * quotes, `$VAR` of earlier assignments), read the way bash would, without running anything: a
+ * line that is not an assignment (a command, a condition, a command substitution) is named and
+ * not read, because importing a profile must never run the operator's code.
+ */
+import type { Assignment } from './read-env-file.js';
+
+export interface ShellAssignment extends Assignment {
+  /** Set with KEY=( … ): the words, which `value` joins with spaces. */
+  words?: string[];
+}
+
+export interface ShellFileReading {
+  assignments: ShellAssignment[];
+  ignored: Array<{ line: number; text: string; reason: string }>;
+}
+
+class Unreadable extends Error {}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+
+/** A cursor over the file's text that counts lines. */
+class Cursor {
+  index = 0;
+  line = 1;
+  constructor(readonly text: string) {}
+  get done(): boolean {
+    return this.index >= this.text.length;
+  }
+  peek(offset = 0): string {
+    return this.text[this.index + offset] ?? '';
+  }
+  next(): string {
+    const c = this.text[this.index++] ?? '';
+    if (c === '\n') this.line++;
+    return c;
+  }
+  restOfLine(): string {
+    const end = this.text.indexOf('\n', this.index);
+    return this.text.slice(this.index, end < 0 ? undefined : end);
+  }
+  skipLine(): void {
+    while (!this.done && this.next() !== '\n');
+  }
+}
+
+/**
+ * Read one shell word at the cursor: unquoted characters, '…', "…" and $VAR, up to whitespace,
+ * ";", a newline or ")" (inside an array). `lookup` gives the value of an earlier variable.
+ */
+function readWord(cursor: Cursor, lookup: (name: string) => string | undefined, inArray: boolean): string {
+  let word = '';
+  const expand = () => {
+    cursor.next(); // $
+    if (cursor.peek() === '(' || cursor.peek() === '((') throw new Unreadable('a command substitution $(…): import runs nothing');
+    if (cursor.peek() === "'" || cursor.peek() === '"') throw new Unreadable(`$${cursor.peek()}…${cursor.peek()} quoting (escapes or translation): write the value in plain quotes`);
+    let name: string;
+    if (cursor.peek() === '{') {
+      cursor.next();
+      const close = cursor.text.indexOf('}', cursor.index);
+      if (close < 0) throw new Unreadable('an unclosed ${…}');
+      name = cursor.text.slice(cursor.index, close);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Unreadable(`\${${name}}: only plain \${NAME} is read`);
+      while (cursor.index <= close) cursor.next();
+    } else {
+      name = NAME.exec(cursor.text.slice(cursor.index))?.[0] ?? '';
+      if (!name) return '$';
+      for (let i = 0; i < name.length; i++) cursor.next();
+    }
+    const value = lookup(name);
+    if (value === undefined) throw new Unreadable(`$${name} is not set in the files imported`);
+    return value;
+  };
+  for (;;) {
+    const c = cursor.peek();
+    if (c === '' || c === '\n' || c === ' ' || c === '\t' || c === ';' || (inArray && c === ')')) return word;
+    if (c === '`') throw new Unreadable('a command substitution `…`: import runs nothing');
+    // bash expands an unquoted ~ at the start of a value (or after ":") to the home folder of whoever ran the script.
+    if (c === '~' && (word === '' || word.endsWith(':'))) throw new Unreadable('"~" is the home folder of whoever ran the script: write the path from /');
+    if (c === '|' || c === '&' || c === '<' || c === '>' || c === '(') throw new Unreadable(`"${c}" starts a command, not a value`);
+    if (c === '\\') {
+      cursor.next();
+      const escaped = cursor.next();
+      if (escaped !== '\n') word += escaped; // backslash-newline: the line goes on
+    } else if (c === "'") {
+      cursor.next();
+      const close = cursor.text.indexOf("'", cursor.index);
+      if (close < 0) throw new Unreadable('a quote that never closes');
+      while (cursor.index < close) word += cursor.next();
+      cursor.next();
+    } else if (c === '"') {
+      cursor.next();
+      for (;;) {
+        if (cursor.done) throw new Unreadable('a quote that never closes');
+        const d = cursor.peek();
+        if (d === '"') {
+          cursor.next();
+          break;
+        }
+        if (d === '\\' && '$`"\\\n'.includes(cursor.peek(1))) {
+          cursor.next();
+          const escaped = cursor.next();
+          if (escaped !== '\n') word += escaped;
+        } else if (d === '$') word += expand();
+        else if (d === '`') throw new Unreadable('a command substitution `…`: import runs nothing');
+        else word += cursor.next();
+      }
+    } else if (c === '$') {
+      word += expand();
+    } else if (c === '#' && word === '') {
+      return word;
+    } else {
+      word += cursor.next();
+    }
+  }
+}
+
+function skipBlanks(cursor: Cursor): void {
+  while (cursor.peek() === ' ' || cursor.peek() === '\t' || (cursor.peek() === '\\' && cursor.peek(1) === '\n')) {
+    if (cursor.next() === '\\') cursor.next();
+  }
+}
+
+/** Read the assignments of a shell file; `known` holds the variables of files read before it. */
+export function readShellFile(text: string, known: ReadonlyMap<string, string> = new Map()): ShellFileReading {
+  const assignments: ShellAssignment[] = [];
+  const ignored: ShellFileReading['ignored'] = [];
+  let values = new Map(known);
+  const lookup = (name: string) => values.get(name);
+  const cursor = new Cursor(text);
+
+  while (!cursor.done) {
+    skipBlanks(cursor);
+    const start = cursor.line;
+    const c = cursor.peek();
+    if (c === '\n' || c === ';') {
+      cursor.next();
+      continue;
+    }
+    if (c === '#') {
+      cursor.skipLine();
+      continue;
+    }
+    const lineText = cursor.restOfLine();
+    // export / declare -x / readonly in front of assignments.
+    const prefix = /^(export|declare\s+-[a-zA-Z]*x[a-zA-Z]*|readonly)\s+/.exec(lineText);
+    if (prefix) for (let i = 0; i < prefix[0].length; i++) cursor.next();
+    const pending: ShellAssignment[] = [];
+    const before = new Map(values);
+    try {
+      let any = false;
+      for (;;) {
+        skipBlanks(cursor);
+        const rest = cursor.text.slice(cursor.index);
+        const name = /^([A-Za-z_][A-Za-z0-9_]*)(\+?)=/.exec(rest);
+        if (!name) {
+          const next = cursor.peek();
+          if (next === '' || next === '\n' || next === ';' || next === '#') break;
+          if (prefix && !any && /^[A-Za-z_][A-Za-z0-9_]*\s*($|[;#\n])/.test(rest)) {
+            // `export NAME` alone: marks a variable set before, changes no value.
+            readWord(cursor, lookup, false);
+            continue;
+          }
+          throw new Unreadable(any ? 'a command after the assignments: they would set its environment only' : 'not an assignment (a command, a condition or a function): import runs nothing');
+        }
+        for (let i = 0; i < name[0].length; i++) cursor.next();
+        const key = name[1]!;
+        const appending = name[2] === '+';
+        if (cursor.peek() === '(') {
+          cursor.next();
+          const words: string[] = [];
+          for (;;) {
+            while (' \t\n'.includes(cursor.peek()) && !cursor.done) cursor.next();
+            if (cursor.peek() === '#') {
+              cursor.skipLine();
+              continue;
+            }
+            if (cursor.peek() === ')') {
+              cursor.next();
+              break;
+            }
+            if (cursor.done) throw new Unreadable('an array "( … )" that never closes');
+            words.push(readWord(cursor, lookup, true));
+          }
+          const all = appending ? [...(values.get(key)?.split(' ').filter(Boolean) ?? []), ...words] : words;
+          values.set(key, all.join(' '));
+          pending.push({ key, value: all.join(' '), words: all, line: start });
+        } else {
+          const word = readWord(cursor, lookup, false);
+          const value = appending ? `${values.get(key) ?? ''}${word}` : word;
+          values.set(key, value);
+          pending.push({ key, value, line: start });
+        }
+        any = true;
+      }
+      for (const assignment of pending) {
+        const index = assignments.findIndex((item) => item.key === assignment.key);
+        if (index >= 0) assignments.splice(index, 1);
+        assignments.push(assignment);
+      }
+      // The rest of the line: a comment, or the end.
+      if (cursor.peek() === '#') cursor.skipLine();
+    } catch (error) {
+      if (!(error instanceof Unreadable)) throw error;
+      ignored.push({ line: start, text: lineText.trim(), reason: error.message });
+      // Forget what this line set: it is not read at all.
+      values = before;
+      cursor.line = start;
+      cursor.index = text.split('\n').slice(0, start - 1).join('\n').length + (start > 1 ? 1 : 0);
+      cursor.skipLine();
+    }
+  }
+  return { assignments, ignored };
+}
