@@ -15,8 +15,8 @@ import { alternate, measure, median, round, type ProcessRun } from './measure.js
 export type Mode = 'none' | 'gzip' | 'zstd';
 export const MODES: readonly Mode[] = ['none', 'gzip', 'zstd'];
 /** The variants of one dump: the guide's pipeline, the job in each mode, and pg_dumpall alone. */
-export type Variant = 'guide' | `job-${Mode}` | 'dump-only';
-const VARIANTS: readonly Variant[] = ['dump-only', 'guide', 'job-none', 'job-gzip', 'job-zstd'];
+export type Variant = 'guide' | `job-${Mode}` | 'spool-none' | 'dump-only';
+const VARIANTS: readonly Variant[] = ['dump-only', 'guide', 'job-none', 'job-gzip', 'job-zstd', 'spool-none'];
 
 // Ports of their own, so that the benchmark never meets the test suite's clusters (55632-55663).
 const PRIMARY_PORT = 55732;
@@ -32,6 +32,8 @@ export interface PipelineResult {
   repositoryMib?: number;
   pausedSeconds?: number;
   dumpSeconds?: number;
+  /** PG_DUMP_MODE=spool: the spool file's bytes (zstd -1), which are also the peak disk use beyond the repository. */
+  spoolBytes?: number;
 }
 
 export interface SizeResult {
@@ -58,7 +60,7 @@ function sql(cluster: PgCluster, statement: string, port = cluster.primaryPort):
 }
 
 /** A profile "db" on the standby with a new, empty repository. */
-function newRepository(cluster: PgCluster, mode: Mode): Repository {
+function newRepository(cluster: PgCluster, mode: Mode, dumpMode: 'stream' | 'spool' = 'stream'): Repository {
   const root = tempRoot();
   fs.writeFileSync(path.join(root, 'etc/restic/db.password'), `${PASSWORD}\n`, { mode: 0o600 });
   writeProfile(
@@ -69,6 +71,7 @@ function newRepository(cluster: PgCluster, mode: Mode): Repository {
       // No repmgrd service runs here (no systemd): the guide's `systemctl stop repmgrd` is left out on both sides.
       'PG_REPMGRD_SERVICE=',
       `PG_DUMP_COMPRESSION=${mode}`,
+      `PG_DUMP_MODE=${dumpMode}`,
       '',
     ].join('\n'),
   );
@@ -104,8 +107,11 @@ function newPgEnv(cluster: PgCluster): NodeJS.ProcessEnv {
 }
 
 function modeOf(variant: Variant): Mode {
+  if (variant.startsWith('spool-')) return variant.slice(6) as Mode;
   return variant.startsWith('job-') ? (variant.slice(4) as Mode) : 'gzip';
 }
+
+const isJob = (variant: Variant) => variant.startsWith('job-') || variant.startsWith('spool-');
 
 /** Every variant, alternating, each job and pipeline into a new repository. */
 async function measureSize(cluster: PgCluster, rows: number, repetitions: number, log: (line: string) => void): Promise<SizeResult> {
@@ -113,17 +119,19 @@ async function measureSize(cluster: PgCluster, rows: number, repetitions: number
   const mib = sqlBytes / 1024 / 1024;
   log(`dump of ${rows} rows: ${round(mib, 1)} MiB of SQL`);
   const runs = await alternate(VARIANTS, repetitions, async (variant) => {
-    const repository = variant === 'dump-only' ? undefined : newRepository(cluster, modeOf(variant));
+    const repository = variant === 'dump-only' ? undefined : newRepository(cluster, modeOf(variant), variant.startsWith('spool-') ? 'spool' : 'stream');
     const run = await runVariant(cluster, variant, repository);
     const result: PipelineResult = { variant, seconds: round(run.seconds, 3), mibPerSecond: round(mib / run.seconds, 1) };
     if (repository) result.repositoryMib = round(folderBytes(repository.folder) / 1024 / 1024, 1);
-    if (variant.startsWith('job-')) {
+    if (isJob(variant)) {
       result.peakRssMib = round(run.peakRssBytes / 1024 / 1024, 1);
       const paused = /replay was paused for ([\d.]+) s/.exec(run.stderr);
       if (paused) result.pausedSeconds = Number(paused[1]);
+      const spooled = /spooled (\d+) bytes/.exec(run.stderr);
+      if (spooled) result.spoolBytes = Number(spooled[1]);
       if (run.watchedSeconds !== undefined) result.dumpSeconds = round(run.watchedSeconds, 2);
     }
-    log(`  ${variant.padEnd(9)} ${result.seconds.toFixed(2)} s  ${result.mibPerSecond} MiB/s${result.peakRssMib ? `  node peak RSS ${result.peakRssMib} MiB` : ''}${result.pausedSeconds !== undefined ? `  paused ${result.pausedSeconds} s, pg_dumpall ran ${result.dumpSeconds} s` : ''}`);
+    log(`  ${variant.padEnd(10)} ${result.seconds.toFixed(2)} s  ${result.mibPerSecond} MiB/s${result.peakRssMib ? `  node peak RSS ${result.peakRssMib} MiB` : ''}${result.pausedSeconds !== undefined ? `  paused ${result.pausedSeconds} s, pg_dumpall ran ${result.dumpSeconds} s` : ''}${result.spoolBytes !== undefined ? `  spool ${round(result.spoolBytes / 1024 / 1024, 1)} MiB` : ''}`);
     removeTempRoots();
     return result;
   });
@@ -135,7 +143,7 @@ async function measureSize(cluster: PgCluster, rows: number, repetitions: number
         return values.length > 0 ? round(median(values), 3) : undefined;
       };
       const result: PipelineResult = { variant, seconds: pick('seconds')!, mibPerSecond: pick('mibPerSecond')! };
-      for (const key of ['peakRssMib', 'repositoryMib', 'pausedSeconds', 'dumpSeconds'] as const) {
+      for (const key of ['peakRssMib', 'repositoryMib', 'pausedSeconds', 'dumpSeconds', 'spoolBytes'] as const) {
         const value = pick(key);
         if (value !== undefined) result[key] = value;
       }

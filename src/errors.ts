@@ -26,6 +26,7 @@ export const ExitCode = {
   ResticFailed: 23,
   ConsistencyLost: 24,
   StandbyNotReady: 25,
+  SpoolUnavailable: 26,
   Interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -54,6 +55,7 @@ export const EXIT_CODES: ReadonlyArray<{ code: ExitCode; name: keyof typeof Exit
   { code: ExitCode.ResticFailed, name: 'ResticFailed', meaning: "pg-backup: restic failed for a reason that has no code of its own (10 to 15 name the repository's problems); any snapshot of this run was forgotten. Replay was resumed." },
   { code: ExitCode.ConsistencyLost, name: 'ConsistencyLost', meaning: 'pg-backup: the dump is not of one point in time: the node was promoted, restarted, resumed replay, or stayed paused longer than PG_MAX_PAUSE during the dump. The snapshot was forgotten.' },
   { code: ExitCode.StandbyNotReady, name: 'StandbyNotReady', meaning: 'pg-backup: the standby cannot be used now: no connection, not streaming, too much unreplayed WAL (PG_MAX_REPLAY_LAG) or too little free WAL space (PG_MIN_FREE_WAL_SPACE). Nothing was paused or dumped.' },
+  { code: ExitCode.SpoolUnavailable, name: 'SpoolUnavailable', meaning: 'pg-backup with PG_DUMP_MODE=spool: the spool folder cannot take the dump (less free space than the databases need, a RAM file system, or a folder other accounts can enter). Nothing was paused or dumped; PG_DUMP_MODE=auto would have streamed instead.' },
   { code: ExitCode.Interrupted, name: 'Interrupted', meaning: 'The job was stopped by a signal (systemctl stop, a timeout, Ctrl-C) and passed it to restic, whatever code restic then exited with: no retention ran; a database run undid its changes and forgot its snapshot.' },
 ];
 

@@ -145,3 +145,21 @@ export function dumpStages(profile: Profile, options: { parallelGzip: boolean })
   }
   return stages;
 }
+
+/** The dump into a spool file: pg_dumpall | zstd -1 on every core (fast: the pause lasts as long as pg_dumpall). */
+export function spoolStages(profile: Profile): PipelineStage[] {
+  const exclude = profile.values.PG_DUMP_EXCLUDE_DATABASES.flatMap((database) => ['--exclude-database', database]);
+  const dump = asDatabaseUser(profile, 'pg_dumpall', ['--clean', '--if-exists', ...exclude]);
+  return [
+    { tool: dump.tool, args: dump.args, env: libpqEnvironment(profile) },
+    { tool: 'zstd', args: ['-1', '-T0', '-q', '-c'], env: baseEnvironment() },
+  ];
+}
+
+/** The spool back into SQL, then the profile's compression: what restic stores is the same as when streaming. */
+export function unspoolStages(profile: Profile, hostFile: string, options: { parallelGzip: boolean }): PipelineStage[] {
+  const stages: PipelineStage[] = [{ tool: 'zstd', args: ['-d', '-q', '-c', '--', hostFile], env: baseEnvironment() }];
+  const compressor = COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].stage;
+  if (compressor) stages.push({ tool: compressor.tool === 'gzip' && options.parallelGzip ? 'pigz' : compressor.tool, args: [...compressor.args], env: baseEnvironment() });
+  return stages;
+}

@@ -115,3 +115,16 @@ export function openLockFile(root: string, file: string, createFolders: number):
     cannot('open the lock file', path.join(root, file), error);
   }
 }
+
+/** Create a new file (never an existing name, never through a link) with `mode`, for a writer that streams into it: a descriptor the caller closes. */
+export function createFileExclusively(root: string, file: string, mode: number): number {
+  try {
+    return withFolder(root, path.posix.dirname(file), {}, (folder) => {
+      const fd = fs.openSync(folder.entry(path.posix.basename(file)), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+      fs.fchmodSync(fd, mode);
+      return fd;
+    });
+  } catch (error) {
+    cannot('create', path.join(root, file), error);
+  }
+}

@@ -370,6 +370,14 @@ export const FIELDS = {
     group: 'database', owner: 'restic-systemd', parse: oneOf('none', 'gzip', 'zstd'), default: 'none',
     doc: "How the SQL is compressed before restic: none (restic compresses it itself and deduplicates best: the smallest repository and the fastest backup measured), gzip or zstd (both with --rsyncable; gzip runs as pigz, on every core, when pigz is installed: the same .gz format, and gzip alone limits the dump to one core's speed). The file in the snapshot is postgres-<host>.sql, .sql.gz or .sql.zst.",
   },
+  PG_DUMP_MODE: {
+    group: 'database', owner: 'restic-systemd', parse: oneOf('stream', 'spool', 'auto'), default: 'stream',
+    doc: 'How the dump reaches restic. stream: pg_dumpall writes straight into restic, and replay stays paused until restic has stored the last byte. spool: the dump is written, compressed with zstd -1 on every core, to a 0600 file in PG_SPOOL_DIR on disk; replay is resumed as soon as pg_dumpall has finished and the checks held, and restic then reads the spool (decompressed on the way, so it sees the same SQL). It needs free space for the compressed dump (checked before anything is paused against the size of the databases, exit 26) and writes the dump to disk once. auto: spool when that check passes, stream (with a warning) when it does not.',
+  },
+  PG_SPOOL_DIR: {
+    group: 'database', owner: 'restic-systemd', parse: writableFolder('/srv/restic-spool'),
+    doc: "Where PG_DUMP_MODE=spool writes the dump: a folder on disk (not a RAM file system) that only root can enter. Default: /var/lib/restic-systemd/spool. Another folder is added to the unit's ReadWritePaths=.",
+  },
   PG_DUMP_EXCLUDE_DATABASES: {
     group: 'database', owner: 'restic-systemd', parse: databasePatterns(), default: '',
     doc: 'Databases pg_dumpall leaves out (--exclude-database), separated by spaces, e.g. repmgr (its metadata describes the old cluster).',

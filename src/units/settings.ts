@@ -28,7 +28,7 @@ export function unitSettings(profile: Profile, job: JobName): UnitSettings {
     ...(schedule === undefined ? {} : { schedule }),
     randomizedDelay: values[keys.randomizedDelay] as string,
     timeout: values[keys.timeout] as string,
-    writablePaths: [profile.localRepository, profile.values.BACKUP_METRICS_DIR].filter((item): item is string => item !== undefined),
+    writablePaths: [profile.localRepository, profile.values.BACKUP_METRICS_DIR, ...(job === 'pg-backup' && profile.values.PG_DUMP_MODE !== 'stream' ? [profile.values.PG_SPOOL_DIR] : [])].filter((item): item is string => item !== undefined),
   };
 }
 

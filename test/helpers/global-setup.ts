@@ -35,6 +35,10 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   { binary: 'systemd-nspawn', debianPackage: 'systemd-container' },
   { binary: 'debootstrap', debianPackage: 'debootstrap' },
   { binary: 'nsenter', debianPackage: 'util-linux' },
+  // The spool tests: small file systems of their own (a loop-mounted ext4) to run out of space on.
+  { binary: 'mkfs.ext4', debianPackage: 'e2fsprogs' },
+  { binary: 'losetup', debianPackage: 'mount' },
+  { binary: 'fallocate', debianPackage: 'util-linux' },
 ];
 
 /** Where the tests keep what they download or build: $E2E_CACHE_DIR or /var/cache/restic-systemd-tests. */

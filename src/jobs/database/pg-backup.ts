@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError, ToolError } from '../../errors.js';
-import { COMPRESSORS, QueryError, dumpStages, pauseReplay, standbyState, type StandbyState } from '../../exec/postgres.js';
+import { COMPRESSORS, QueryError, dumpStages, dumpStderrWorthShowing, pauseReplay, spoolStages, standbyState, unspoolStages, type StandbyState } from '../../exec/postgres.js';
 import { stopRepmgrd } from '../../exec/repmgrd.js';
 import { forgetArgs, jobTags, snapshotHost } from '../../exec/restic.js';
 import { toolAvailable } from '../../exec/tools.js';
@@ -21,11 +21,13 @@ import { fullSnapshotId } from '../snapshot-ids.js';
 import { dumpIntoRestic, type DumpOutcome } from './dump-into-restic.js';
 import { processAlive, readMarker, removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
 import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
+import { chooseSpool, createSpoolFile, removeSpoolFile, spoolBytes, spoolFile } from './spool.js';
+import { onHost } from '../../paths.js';
+import fs from 'node:fs';
 import { DumpFailure, failure, pointInTimeLost, preflight, waitUntilPaused } from './standby-checks.js';
 
-/** The dump into restic, stopped if replay has been paused for PG_MAX_PAUSE by then. */
-async function dumpWithinPause(restic: Restic, tags: string[], host: string, pausedAt: number): Promise<DumpOutcome & { pauseExceeded: boolean }> {
-  const { context, profile } = restic;
+/** Run `work`, stopping every program it started once replay has been paused for PG_MAX_PAUSE. */
+async function withinPause<T>(context: Context, profile: Profile, pausedAt: number, work: () => Promise<T>): Promise<T & { pauseExceeded: boolean }> {
   let pauseExceeded = false;
   const remaining = timespanSeconds(profile.values.PG_MAX_PAUSE)! * 1000 - (Date.now() - pausedAt);
   const watchdog = setTimeout(() => {
@@ -34,12 +36,37 @@ async function dumpWithinPause(restic: Restic, tags: string[], host: string, pau
     context.runner.signalAll('SIGTERM');
   }, Math.max(remaining, 0));
   try {
-    const stages = dumpStages(profile, { parallelGzip: toolAvailable('pigz') });
-    const fileName = `postgres-${host}${COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].suffix}`;
-    return { ...(await dumpIntoRestic(restic, stages, { fileName, host, tags })), pauseExceeded };
+    return { ...(await work()), pauseExceeded };
   } finally {
     clearTimeout(watchdog);
   }
+}
+
+const dumpFileName = (profile: Profile, host: string) => `postgres-${host}${COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].suffix}`;
+
+/** The dump into restic, stopped if replay has been paused for PG_MAX_PAUSE by then. */
+function dumpWithinPause(restic: Restic, tags: string[], host: string, pausedAt: number): Promise<DumpOutcome & { pauseExceeded: boolean }> {
+  const { context, profile } = restic;
+  return withinPause(context, profile, pausedAt, () => dumpIntoRestic(restic, dumpStages(profile, { parallelGzip: toolAvailable('pigz') }), { fileName: dumpFileName(profile, host), host, tags }));
+}
+
+/** The dump into the spool file (PG_DUMP_MODE=spool): as long as pg_dumpall runs, not as long as restic takes. */
+function spoolWithinPause(context: Context, profile: Profile, file: string, pausedAt: number): Promise<DumpOutcome & { pauseExceeded: boolean }> {
+  return withinPause(context, profile, pausedAt, async (): Promise<DumpOutcome> => {
+    const fd = createSpoolFile(context.paths, file);
+    let results;
+    try {
+      results = await context.runner.pipeline(spoolStages(profile), { stdout: fd });
+    } finally {
+      fs.closeSync(fd);
+    }
+    const warnings = dumpStderrWorthShowing(results[0]!.stderr.split('\n'));
+    // The last stage that failed is the cause: a compressor that cannot write (disk full) breaks the dump's pipe too.
+    const failed = results.filter((result) => result.exitCode !== 0 || result.signal).at(-1);
+    if (!failed) return { warnings };
+    const said = failed.stderr.trim().split('\n').slice(-5).join('\n');
+    return { warnings, failure: { message: `${failed.command} failed while spooling (exit ${failed.exitCode}${failed.signal ? `, ${failed.signal}` : ''})${said ? `:\n${said}` : ''}`, exitCode: ExitCode.DumpFailed } };
+  });
 }
 
 /**
@@ -63,6 +90,7 @@ async function recoverEarlierRun(restic: Restic): Promise<void> {
   const problems = await restoreStandby(context, profile, earlier);
   if (problems.length > 0) throw failure(`could not undo an earlier run's changes: ${problems.join('; ')}`, ExitCode.CommandFailed);
   await forgetRunSnapshots(restic, earlier.runId);
+  removeSpoolFile(context.paths, earlier.spool);
   removeMarker(context.paths, profile.name);
 }
 
@@ -72,15 +100,20 @@ function pointTags(state: StandbyState): string[] {
   return tags;
 }
 
-/** Pause, dump, check, resume: the dump's outcome, with the standby restored whatever happened. */
-async function dumpPausedStandby(restic: Restic, tags: string[], host: string, runId: string): Promise<DumpOutcome> {
+/**
+ * Pause, dump, check, resume: the dump's outcome, with the standby restored whatever happened.
+ * With a spool, the pause covers pg_dumpall into the spool only; restic reads the spool after the
+ * standby is restored, under the same tags (the paused point's LSN and timeline).
+ */
+async function dumpPausedStandby(restic: Restic, tags: string[], host: string, runId: string, spool: boolean): Promise<DumpOutcome> {
   const { context, profile } = restic;
   const { paths, log } = context;
-  const marker: PgRunMarker = { runId, pid: process.pid, start: new Date().toISOString(), repmgrdStopped: false, replayPaused: false };
+  const marker: PgRunMarker = { runId, pid: process.pid, start: new Date().toISOString(), repmgrdStopped: false, replayPaused: false, ...(spool ? { spool: spoolFile(paths, profile, runId) } : {}) };
   let verdict: DumpFailure | undefined;
   let outcome: DumpOutcome = { warnings: [] };
   let pausedAt = Date.now();
   let restored = false;
+  let dumpTags = tags;
   try {
     writeMarker(paths, profile.name, marker);
     marker.repmgrdStopped = await stopRepmgrd(context, profile);
@@ -90,7 +123,8 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
     await waitUntilPaused(context, profile);
     pausedAt = Date.now();
     const at = await standbyState(context.runner, profile);
-    const dumped = await dumpWithinPause(restic, [...tags, ...pointTags(at), `pg-major:${at.serverMajor}`], host, pausedAt);
+    dumpTags = [...tags, ...pointTags(at), `pg-major:${at.serverMajor}`];
+    const dumped = marker.spool ? await spoolWithinPause(context, profile, marker.spool, pausedAt) : await dumpWithinPause(restic, dumpTags, host, pausedAt);
     outcome = dumped;
     const after = await standbyState(context.runner, profile).catch((error: Error) => error);
     if (dumped.pauseExceeded) verdict = failure(`the dump did not finish within PG_MAX_PAUSE=${profile.values.PG_MAX_PAUSE}`, ExitCode.ConsistencyLost);
@@ -108,9 +142,26 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
   }
   // The marker stays while the standby is not restored, so that pg-cleanup or the next run retries.
   if (verdict) {
+    removeSpoolFile(paths, marker.spool);
     await forgetFailedRun(restic, runId);
     if (restored) removeMarker(paths, profile.name);
     throw verdict;
+  }
+  if (marker.spool) {
+    // The standby is back; the marker now only names the spool and the run, for a kill while restic reads.
+    writeMarker(paths, profile.name, { ...marker, repmgrdStopped: false, replayPaused: false });
+    log.info(`spooled ${spoolBytes(paths, marker.spool)} bytes (zstd); restic now reads the spool`);
+    try {
+      const stored = await dumpIntoRestic(restic, unspoolStages(profile, onHost(paths, marker.spool), { parallelGzip: toolAvailable('pigz') }), { fileName: dumpFileName(profile, host), host, tags: dumpTags });
+      if (stored.failure) {
+        await forgetFailedRun(restic, runId);
+        throw failure(`restic could not store the spooled dump: ${stored.failure.message}`, stored.failure.exitCode);
+      }
+      outcome = { ...stored, warnings: [...outcome.warnings, ...stored.warnings] };
+    } finally {
+      removeSpoolFile(paths, marker.spool);
+      removeMarker(paths, profile.name);
+    }
   }
   removeMarker(paths, profile.name);
   return outcome;
@@ -140,7 +191,7 @@ export async function pgBackupJob(context: Context, profile: Profile): Promise<J
       if (policy === 'skip') return { ...base, result: 'warning', exitCode: ExitCode.Ok, message: `${message}: no dump was taken (PG_ON_PRIMARY=skip)` };
       log.warn(`${message}: dumping from it without a pause (PG_ON_PRIMARY=dump)`);
       outcome = await dumpIntoRestic(restic, dumpStages(profile, { parallelGzip: toolAvailable('pigz') }), {
-        fileName: `postgres-${host}${COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].suffix}`,
+        fileName: dumpFileName(profile, host),
         host,
         tags: [...tags, 'source:primary', `pg-major:${before.serverMajor}`],
       });
@@ -149,7 +200,7 @@ export async function pgBackupJob(context: Context, profile: Profile): Promise<J
         throw failure(`the dump from the primary failed: ${outcome.failure.message}`, outcome.failure.exitCode);
       }
     } else {
-      outcome = await dumpPausedStandby(restic, tags, host, runId);
+      outcome = await dumpPausedStandby(restic, tags, host, runId, await chooseSpool(context, profile));
     }
     outcome.warnings.forEach((line) => log.warn(`the dump said: ${line}`));
 

@@ -13,6 +13,7 @@ import type { JobOutcome } from '../job.js';
 import { openRestic } from '../restic-call.js';
 import { processAlive, readMarker, removeMarker, type PgRunMarker } from './pg-marker.js';
 import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
+import { removeSpoolFile } from './spool.js';
 
 /** The status of the run that was ended from outside: failed, with what the clean-up did. */
 function recordEndedRun(context: Context, profile: Profile, marker: PgRunMarker, serviceResult: string | undefined, forgotten: number): void {
@@ -47,6 +48,8 @@ export async function pgCleanupJob(context: Context, profile: Profile): Promise<
   log.warn(`the pg-backup run of ${marker.start} (pid ${marker.pid}) did not finish${serviceResult ? ` (SERVICE_RESULT=${serviceResult})` : ''}: undoing what it changed`);
   return withRepositoryLock(context, profile, 'pg-cleanup', async () => {
     const problems = await restoreStandby(context, profile, marker);
+    // The spool holds every row: it goes whatever else happens.
+    removeSpoolFile(paths, marker.spool);
     let forgotten: string[] = [];
     if (serviceResult !== 'success') {
       forgotten = await forgetRunSnapshots(await openRestic(context, profile), marker.runId);

@@ -14,6 +14,8 @@ export interface PgRunMarker {
   start: string;
   repmgrdStopped: boolean;
   replayPaused: boolean;
+  /** The spool file of PG_DUMP_MODE=spool, as the target system sees it: removed by whoever cleans up. */
+  spool?: string;
 }
 
 function markerPath(paths: Paths, profile: string): string {
