@@ -82,6 +82,12 @@ export function entryOnHost(paths: Paths, systemPath: string): string {
   return path.join(onHost(paths, path.posix.dirname(systemPath)), path.posix.basename(systemPath));
 }
 
+/** A path given on this host, as the target system sees it (under --root, without the root). */
+export function targetPath(paths: Paths, given: string): string {
+  const absolute = path.resolve(given);
+  return paths.root !== '/' && absolute.startsWith(`${paths.root}/`) ? absolute.slice(paths.root.length) : absolute;
+}
+
 export function profileFile(paths: Paths, name: string): string {
   return path.posix.join(paths.configDir, `${name}.conf`);
 }

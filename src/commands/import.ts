@@ -12,7 +12,7 @@ import { writeFileSafely, makeFolder } from '../files/write.js';
 import { readSources } from '../import/sources.js';
 import { translate, type Decision } from '../import/translate.js';
 import { addSecret } from '../log.js';
-import { onHost, profileFile } from '../paths.js';
+import { onHost, profileFile, targetPath } from '../paths.js';
 import { profileTextIssues } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
 import { profileText } from '../profile/profile-text.js';
@@ -27,13 +27,6 @@ export interface ImportOptions {
   set: string[];
   dryRun: boolean;
   force: boolean;
-}
-
-/** A path given on this host, as the target system sees it (under --root, without the root). */
-function targetPath(context: Context, given: string): string {
-  const absolute = path.resolve(given);
-  const root = context.paths.root;
-  return root !== '/' && absolute.startsWith(`${root}/`) ? absolute.slice(root.length) : absolute;
 }
 
 function parseSet(items: readonly string[]): Array<[string, string]> {
@@ -57,7 +50,7 @@ export async function importCommand(context: Context, files: readonly string[], 
     if (/[\u0000-\u001f\u007f]/.test(given)) throw new UsageError(`${JSON.stringify(given)} holds a control character; nothing was changed`);
   }
   const set = parseSet(options.set);
-  const sourceFiles = files.map((file) => targetPath(context, file));
+  const sourceFiles = files.map((file) => targetPath(context.paths, file));
   const file = profileFile(paths, options.name);
   const passwordFile = path.posix.join(paths.configDir, `${options.name}.password`);
 
@@ -66,7 +59,7 @@ export async function importCommand(context: Context, files: readonly string[], 
   const translation = translate(sources.variables, sources.units, {
     name: options.name,
     passwordFile,
-    paths: options.paths.map((given) => targetPath(context, given)),
+    paths: options.paths.map((given) => targetPath(context.paths, given)),
     set,
   });
   const entries = translation.entries;

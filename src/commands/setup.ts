@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { JobError, UsageError } from '../errors.js';
 import { readStatus } from '../reporting/status-file.js';
-import { DEFAULT_CONFIG_DIR, onHost, profileFile } from '../paths.js';
+import { DEFAULT_CONFIG_DIR, onHost, profileFile, targetPath } from '../paths.js';
 import { shellWord } from '../units/systemd-escape.js';
 import { parseEnvFile } from '../profile/envfile.js';
 import { assertProfileName } from '../profile/name.js';
@@ -21,13 +21,6 @@ export interface SetupOptions {
   path?: string;
   repository?: string;
   force: boolean;
-}
-
-/** A path given on this host, as the target system sees it (under --root, without the root). */
-function targetPath(context: Context, given: string): string {
-  const absolute = path.resolve(given);
-  const root = context.paths.root;
-  return root !== '/' && absolute.startsWith(`${root}/`) ? absolute.slice(root.length) : absolute;
 }
 
 /** `restic-systemd` with the global options this command was given, for the commands it prints. */
@@ -51,8 +44,8 @@ export async function setupCommand(context: Context, name: string, options: Setu
   if (fs.existsSync(hostFile) && !options.force) {
     throw new UsageError(`${file} exists already; nothing was changed. Use ${cliPrefix(context)} install ${name} and run backup ${name} for it, or --force to write a new profile (the old one is kept as ${file}.old).`);
   }
-  const backupPath = targetPath(context, options.path ?? `/media/${name}`);
-  const repository = options.repository && !options.repository.startsWith('/') ? options.repository : targetPath(context, options.repository ?? `/var/lib/restic/${name}`);
+  const backupPath = targetPath(context.paths, options.path ?? `/media/${name}`);
+  const repository = options.repository && !options.repository.startsWith('/') ? options.repository : targetPath(context.paths, options.repository ?? `/var/lib/restic/${name}`);
   const passwordFile = path.posix.join(paths.configDir, `${name}.password`);
 
   if (/\s/.test(backupPath)) throw new UsageError(`--path ${JSON.stringify(backupPath)}: BACKUP_PATHS lists paths separated by spaces, so a path with a space cannot be one; nothing was changed`);

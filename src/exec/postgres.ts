@@ -129,37 +129,35 @@ export function dumpStderrWorthShowing(lines: readonly string[]): string[] {
   return shown;
 }
 
-/**
- * The dump and its optional compressor, as pipeline stages feeding restic. With `parallelGzip`,
- * gzip mode runs pigz (same .gz format and --rsyncable, on every core) instead of gzip, which
- * otherwise limits the whole pipeline to one core's speed.
- */
-export function dumpStages(profile: Profile, options: { parallelGzip: boolean }): PipelineStage[] {
+/** pg_dumpall of every database but the excluded ones, as the database user. */
+function dumpStage(profile: Profile): PipelineStage {
   const exclude = profile.values.PG_DUMP_EXCLUDE_DATABASES.flatMap((database) => ['--exclude-database', database]);
   const dump = asDatabaseUser(profile, 'pg_dumpall', ['--clean', '--if-exists', ...exclude]);
-  const stages: PipelineStage[] = [{ tool: dump.tool, args: dump.args, env: libpqEnvironment(profile) }];
+  return { tool: dump.tool, args: dump.args, env: libpqEnvironment(profile) };
+}
+
+/**
+ * The profile's compressor, if any. With `parallelGzip`, gzip mode runs pigz (same .gz format and
+ * --rsyncable, on every core) instead of gzip, which otherwise limits the whole pipeline to one
+ * core's speed.
+ */
+function compressorStages(profile: Profile, options: { parallelGzip: boolean }): PipelineStage[] {
   const compressor = COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].stage;
-  if (compressor) {
-    const tool = compressor.tool === 'gzip' && options.parallelGzip ? 'pigz' : compressor.tool;
-    stages.push({ tool, args: [...compressor.args], env: baseEnvironment() });
-  }
-  return stages;
+  if (!compressor) return [];
+  return [{ tool: compressor.tool === 'gzip' && options.parallelGzip ? 'pigz' : compressor.tool, args: [...compressor.args], env: baseEnvironment() }];
+}
+
+/** The dump and its optional compressor, as pipeline stages feeding restic. */
+export function dumpStages(profile: Profile, options: { parallelGzip: boolean }): PipelineStage[] {
+  return [dumpStage(profile), ...compressorStages(profile, options)];
 }
 
 /** The dump into a spool file: pg_dumpall | zstd -1 on every core (fast: the pause lasts as long as pg_dumpall). */
 export function spoolStages(profile: Profile): PipelineStage[] {
-  const exclude = profile.values.PG_DUMP_EXCLUDE_DATABASES.flatMap((database) => ['--exclude-database', database]);
-  const dump = asDatabaseUser(profile, 'pg_dumpall', ['--clean', '--if-exists', ...exclude]);
-  return [
-    { tool: dump.tool, args: dump.args, env: libpqEnvironment(profile) },
-    { tool: 'zstd', args: ['-1', '-T0', '-q', '-c'], env: baseEnvironment() },
-  ];
+  return [dumpStage(profile), { tool: 'zstd', args: ['-1', '-T0', '-q', '-c'], env: baseEnvironment() }];
 }
 
 /** The spool back into SQL, then the profile's compression: what restic stores is the same as when streaming. */
 export function unspoolStages(profile: Profile, hostFile: string, options: { parallelGzip: boolean }): PipelineStage[] {
-  const stages: PipelineStage[] = [{ tool: 'zstd', args: ['-d', '-q', '-c', '--', hostFile], env: baseEnvironment() }];
-  const compressor = COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].stage;
-  if (compressor) stages.push({ tool: compressor.tool === 'gzip' && options.parallelGzip ? 'pigz' : compressor.tool, args: [...compressor.args], env: baseEnvironment() });
-  return stages;
+  return [{ tool: 'zstd', args: ['-d', '-q', '-c', '--', hostFile], env: baseEnvironment() }, ...compressorStages(profile, options)];
 }

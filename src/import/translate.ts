@@ -107,23 +107,23 @@ const where = (variable: SourceVariable) => `${variable.file}:${variable.line} $
 const wordsOf = (variable: SourceVariable) => variable.words ?? splitShellWords(variable.value);
 
 /** An absolute path for a file the variable names, relative ones taken from the variable's file's folder. */
-function absoluteFile(value: string, variable: SourceVariable): { file: string; moved: boolean } {
-  return value.startsWith('/') ? { file: value, moved: false } : { file: path.posix.join(path.posix.dirname(variable.file), value), moved: true };
+function absoluteFile(value: string, variable: SourceVariable): string {
+  return value.startsWith('/') ? value : path.posix.join(path.posix.dirname(variable.file), value);
 }
 
 function translateVariable(t: Translator, variable: SourceVariable): void {
   const { key, value } = variable;
   const from = where(variable);
+  // Files named relatively were found from the folder of the file that names them.
+  if (FILE_KEYS.has(key) && value !== '' && !value.startsWith('/')) {
+    return t.put(key, absoluteFile(value, variable), from, 'translated', `a relative path, taken from the folder of ${variable.file}: check it is the file the old setup read`);
+  }
   const field = fieldOf(key);
   if (field) {
     const joined = variable.words ? variable.words.join(' ') : value;
     if (key === 'BACKUP_PATHS') {
       const relative = splitShellWords(joined).filter((item) => !item.startsWith('/'));
       if (relative.length > 0) return t.decide(from, 'blocking', `${relative.join(', ')}: a backup path must be absolute (a relative one depends on the folder the old script ran in); write it from / in the file, or give --path`);
-    }
-    if (FILE_KEYS.has(key) && value !== '' && !value.startsWith('/')) {
-      const { file } = absoluteFile(value, variable);
-      return t.put(key, file, from, 'translated', `a relative path, taken from the folder of ${variable.file}: check it is the file the old setup read`);
     }
     const own = field.owner === 'restic' ? "restic's own variable, passed to restic as before" : field.owner === 'libpq' ? "libpq's own variable" : "restic-systemd's own key, the same meaning";
     return t.put(key, joined, from, 'kept', variable.words ? `${own}; the shell array's words joined with spaces` : own);
@@ -140,9 +140,6 @@ function translateVariable(t: Translator, variable: SourceVariable): void {
   if (meaning) return translateLayoutKey(t, variable, meaning);
   if (value === '') return t.decide(from, 'dropped', 'empty: it set nothing');
   if (isResticVariable(key)) {
-    if (FILE_KEYS.has(key) && !value.startsWith('/')) {
-      return t.put(key, absoluteFile(value, variable).file, from, 'translated', `a relative path, taken from the folder of ${variable.file}: check it is the file the old setup read`);
-    }
     return t.put(key, value, from, 'kept', "restic's own variable, passed to restic as before");
   }
   const verdict = foreignKeyVerdict(key);
@@ -272,7 +269,7 @@ function translateLayoutKey(t: Translator, variable: SourceVariable, meaning: La
     case 'repository':
       return t.put('RESTIC_REPOSITORY', value, from, 'translated', "restic's own name for the repository");
     case 'password':
-      return t.put('RESTIC_PASSWORD_FILE', absoluteFile(value, variable).file, from, 'translated', "restic's own name for the password file");
+      return t.put('RESTIC_PASSWORD_FILE', absoluteFile(value, variable), from, 'translated', "restic's own name for the password file");
     case 'schedule': {
       const calendar = cronToCalendar(value);
       if (!calendar) return t.decide(from, 'dropped', `"${value}" has no exact systemd calendar equivalent: set BACKUP_SCHEDULE by hand (man systemd.time)`);

@@ -11,7 +11,7 @@ import type { Runner } from '../exec/runner.js';
 import { TOOLS } from '../exec/tools.js';
 import { addSecret, type Logger } from '../log.js';
 import { entryOnHost, onHost, profileFile, type Paths } from '../paths.js';
-import { parseEnvFile } from './envfile.js';
+import { parseEnvFile, type EnvFile } from './envfile.js';
 import { checkCalendars } from './external-checks.js';
 import { foreignKeyVerdict } from './foreign-keys.js';
 import { FIELD_KEYS, FIELDS, FieldValueError, OWN_PREFIXES, fieldOf, isDatabaseKey, sandboxProblem, type FieldKey, type ProfileValues } from './fields.js';
@@ -140,16 +140,22 @@ async function readProfile(name: string, paths: Paths, options: LoadOptions): Pr
       issues: [{ file, message: `the profile is empty: write at least RESTIC_REPOSITORY=… and RESTIC_PASSWORD_FILE=… (see docs/profile.md)` }],
     };
   }
+  const { env, lines } = valuesAndLines(envFile);
+  const profile = buildProfile(name, file, env, lines, envFile.refusedKeys, issues, 'all');
+  issues.push(...(await checkPermissions(hostFile, file, env, lines, paths, options)));
+  // The profile goes on to the external checks even when it has problems, so all are reported at once.
+  return { profile, issues };
+}
+
+/** The reader's entries as the model takes them: each key's value, and its line for messages. */
+function valuesAndLines(envFile: EnvFile): { env: Record<string, string>; lines: Record<string, number> } {
   const env: Record<string, string> = {};
   const lines: Record<string, number> = {};
   for (const [key, entry] of envFile.entries) {
     env[key] = entry.value;
     lines[key] = entry.line;
   }
-  const profile = buildProfile(name, file, env, lines, envFile.refusedKeys, issues, 'all');
-  issues.push(...(await checkPermissions(hostFile, file, env, lines, paths, options)));
-  // The profile goes on to the external checks even when it has problems, so all are reported at once.
-  return { profile, issues };
+  return { env, lines };
 }
 
 /** The problems of a profile's text before it is written (import): the reader's and the model's, no file on disk involved. */
@@ -157,12 +163,7 @@ export function profileTextIssues(name: string, file: string, text: string): { i
   const envFile = parseEnvFile(new TextEncoder().encode(text), file);
   if (envFile.unreadable) return { issues: envFile.issues, warnings: [] };
   const issues = [...envFile.issues];
-  const env: Record<string, string> = {};
-  const lines: Record<string, number> = {};
-  for (const [key, entry] of envFile.entries) {
-    env[key] = entry.value;
-    lines[key] = entry.line;
-  }
+  const { env, lines } = valuesAndLines(envFile);
   const profile = buildProfile(name, file, env, lines, envFile.refusedKeys, issues, 'all');
   return { issues, warnings: profile.warnings };
 }

@@ -6,6 +6,7 @@
  * check held, otherwise it is forgotten (restic 0.17 and newer do not even save it).
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError, ToolError } from '../../errors.js';
 import { COMPRESSORS, QueryError, dumpStages, dumpStderrWorthShowing, pauseReplay, spoolStages, standbyState, unspoolStages, type StandbyState } from '../../exec/postgres.js';
@@ -13,6 +14,7 @@ import { stopRepmgrd } from '../../exec/repmgrd.js';
 import { forgetArgs, jobTags, snapshotHost } from '../../exec/restic.js';
 import { toolAvailable } from '../../exec/tools.js';
 import { withRepositoryLock } from '../../locks/repository-lock.js';
+import { onHost } from '../../paths.js';
 import type { Profile } from '../../profile/load.js';
 import { timespanSeconds } from '../../profile/timespan.js';
 import type { JobOutcome } from '../job.js';
@@ -22,8 +24,6 @@ import { dumpIntoRestic, type DumpOutcome } from './dump-into-restic.js';
 import { processAlive, readMarker, removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
 import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
 import { chooseSpool, createSpoolFile, removeSpoolFile, spoolBytes, spoolFile } from './spool.js';
-import { onHost } from '../../paths.js';
-import fs from 'node:fs';
 import { DumpFailure, failure, pointInTimeLost, preflight, waitUntilPaused } from './standby-checks.js';
 
 /** Run `work`, stopping every program it started once replay has been paused for PG_MAX_PAUSE. */
