@@ -53,6 +53,7 @@ const HANDLERS: Record<string, (context: Context, args: Args) => Promise<number 
   install: async (context, args) => (await import('./commands/install.js')).installCommand(context, texts(args.names)),
   uninstall: async (context, args) => (await import('./commands/uninstall.js')).uninstallCommand(context, texts(args.names), args.purge === true),
   init: async (context, args) => (await import('./commands/init.js')).initCommand(context, text(args.name), args['generate-password'] === true),
+  credentials: async (context, args) => (await import('./commands/credentials.js')).credentialsCommand(context, text(args.name), { withKey: text(args['with-key']) }),
   run: async (context, args) => (await import('./commands/run.js')).runCommand(context, text(args.job) as never, text(args.name)),
   exec: async (context, args) => (await import('./commands/exec.js')).execCommand(context, text(args.name), ((args['--'] as unknown[]) ?? []).map(String)),
   status: async (context, args) => (await import('./commands/status.js')).statusCommand(context, texts(args.names ?? [])),

@@ -118,6 +118,16 @@ export const COMMANDS: CommandSpec[] = [
     examples: [['init myconf --generate-password', 'create /etc/restic/myconf.password and the repository']],
   },
   {
+    command: 'credentials <name>',
+    summary: "Move the profile's secrets into credentials systemd-creds encrypts for this machine; the units load them with LoadCredentialEncrypted=",
+    positionals: [NAME],
+    options: [{ name: 'with-key', type: 'string', value: 'KEY', default: 'auto', describe: "systemd-creds' key: auto (the TPM2 and the host key when there is a TPM2, else the host key), host, tpm2 or host+tpm2" }],
+    examples: [
+      ['credentials myconf', 'the repository password and backend keys leave /etc/restic/myconf.conf and its password file for /etc/credstore.encrypted/'],
+      ['credentials myconf --with-key=host', 'encrypt with the host key only (/var/lib/systemd/credential.secret), e.g. on a machine without a TPM2'],
+    ],
+  },
+  {
     command: 'run <job> <name>',
     summary: 'Run a job of a profile now: what the units start',
     positionals: [{ name: 'job', describe: 'The job', choices: JOB_CHOICES }, NAME],

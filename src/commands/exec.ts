@@ -7,6 +7,7 @@ import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { resticEnvironment } from '../exec/restic.js';
 import { loadProfile } from '../profile/load.js';
+import { withCredentials } from '../credentials/unlock.js';
 
 /** Returns the command's exit code (128 + the signal number if a signal ended it). */
 export async function execCommand(context: Context, name: string, command: readonly string[]): Promise<number> {
@@ -18,8 +19,10 @@ export async function execCommand(context: Context, name: string, command: reado
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   signals.forEach((signal) => process.on(signal, forward));
   try {
-    const result = await context.runner.run({ program }, args, { env: resticEnvironment(profile, context.paths), inheritEnvironment: true, attached: true });
-    return result.signal ? 128 + (os.constants.signals[result.signal as NodeJS.Signals] ?? 0) : result.exitCode;
+    return await withCredentials(context, profile, async (unlocked) => {
+      const result = await context.runner.run({ program }, args, { env: resticEnvironment(unlocked, context.paths), inheritEnvironment: true, attached: true });
+      return result.signal ? 128 + (os.constants.signals[result.signal as NodeJS.Signals] ?? 0) : result.exitCode;
+    });
   } finally {
     signals.forEach((signal) => process.off(signal, forward));
   }

@@ -12,6 +12,7 @@ import { callRestic, openRestic } from '../jobs/restic-call.js';
 import { writeFileSafely } from '../files/write.js';
 import { onHost } from '../paths.js';
 import { loadProfile, type Profile } from '../profile/load.js';
+import { withCredentials } from '../credentials/unlock.js';
 
 /** Write a random password into the profile's RESTIC_PASSWORD_FILE unless it exists; true if written. */
 async function generatePasswordFile(context: Context, profile: Profile): Promise<boolean> {
@@ -46,16 +47,18 @@ export async function initRepository(context: Context, name: string, generatePas
   let profile = await loadProfile(name, context.paths, context.runner, { requirePasswordFile: !generatePassword, checkSchedules: false });
   const passwordGenerated = generatePassword ? await generatePasswordFile(context, profile) : false;
   if (passwordGenerated) profile = await loadProfile(name, context.paths, context.runner, { checkSchedules: false });
-  const restic = await openRestic(context, profile);
   const repository = profile.env.RESTIC_REPOSITORY ?? `the repository named in ${profile.env.RESTIC_REPOSITORY_FILE}`;
 
-  const created = await withRepositoryLock(context, profile, 'init', async () => {
-    const probe = await callRestic(restic, `checking whether ${repository} exists`, ['cat', 'config'], {}, [1, 10]);
-    if (probe.exitCode === 0) return false;
-    const { problem, meaning, exitCode } = classifyResticFailure(probe.exitCode, probe.stderr, profile.name);
-    if (problem !== 'no-repository') throw new JobError(`cannot tell whether ${repository} exists: ${meaning}\nrestic said:\n${probe.stderr.trim()}`, exitCode ?? ExitCode.CommandFailed);
-    await callRestic(restic, 'restic init', ['init']);
-    return true;
+  const created = await withCredentials(context, profile, async (unlocked) => {
+    const restic = await openRestic(context, unlocked);
+    return withRepositoryLock(context, profile, 'init', async () => {
+      const probe = await callRestic(restic, `checking whether ${repository} exists`, ['cat', 'config'], {}, [1, 10]);
+      if (probe.exitCode === 0) return false;
+      const { problem, meaning, exitCode } = classifyResticFailure(probe.exitCode, probe.stderr, profile.name);
+      if (problem !== 'no-repository') throw new JobError(`cannot tell whether ${repository} exists: ${meaning}\nrestic said:\n${probe.stderr.trim()}`, exitCode ?? ExitCode.CommandFailed);
+      await callRestic(restic, 'restic init', ['init']);
+      return true;
+    });
   });
 
   return { created, repository, passwordGenerated, passwordFile: profile.env.RESTIC_PASSWORD_FILE ?? null };

@@ -17,6 +17,7 @@ import { pgVerifyJob } from '../jobs/database/pg-verify.js';
 import { readStatus, writeMetrics, writeStatus, type JobStatus } from '../reporting/status-file.js';
 import { loadProfile, profileFromEnvironment, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
+import { withCredentials } from '../credentials/unlock.js';
 
 export type RunnableJob = (typeof JOB_CHOICES)[number];
 export const RUNNABLE_JOBS: Record<RunnableJob, Job> = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob, 'pg-verify': pgVerifyJob };
@@ -52,7 +53,7 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
     if (bySystemd && job !== 'pg-cleanup') checkInstalledUnits(context, profile, job);
     const url = pingUrl(profile, job);
     if (url) await ping(context, url, '/start');
-    outcome = await RUNNABLE_JOBS[job](context, profile);
+    outcome = await withCredentials(context, profile, (unlocked) => RUNNABLE_JOBS[job](context, unlocked));
   } catch (error) {
     if (!(error instanceof ToolError)) internal = error;
     outcome = { result: 'failure', exitCode: error instanceof ToolError ? error.exitCode : ExitCode.Internal, message: error instanceof Error ? error.message : String(error) };

@@ -18,6 +18,7 @@ import { instanceUnit, UNIT_TYPES } from '../units/names.js';
 import { profileJobs } from '../units/profile-jobs.js';
 import { renderUnits } from '../units/render.js';
 import { profileWarnings } from '../units/foreign-units.js';
+import { withCredentials } from '../credentials/unlock.js';
 
 export interface Validation {
   name: string;
@@ -70,7 +71,11 @@ export async function validateCommand(context: Context, names: readonly string[]
     try {
       const profile = await loadProfile(name, context.paths, context.runner);
       warnings = profileWarnings(context.paths, [profile]);
-      version = await checkRepository(context, profile, problems);
+      version = await withCredentials(context, profile, (unlocked) => checkRepository(context, unlocked, problems)).catch((error: unknown) => {
+        if (!(error instanceof ToolError)) throw error;
+        problems.push(error.message);
+        return null;
+      });
       await checkUnits(context, profile, problems);
       for (const job of profileJobs(profile)) {
         const problem = await unitsProblem(context, profile, job);

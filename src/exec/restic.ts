@@ -147,6 +147,9 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
   if (/host key verification failed|remote host identification has changed|no \S+ host key is known for|host key for \S+ has changed/.test(text)) {
     return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the SFTP server's host key is not the one in known_hosts (or none is known): check that it is the right server, then pin its key in known_hosts" };
   }
+  if (/x509: |tls: failed to verify certificate|certificate signed by unknown authority|certificate is valid for/.test(text)) {
+    return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the server's TLS certificate is not trusted (or is not for this host name): check that it is the right server; a certificate of your own CA needs RESTIC_CACERT=<the CA's file> in the profile" };
+  }
   if (/no such host|could not resolve hostname|name or service not known|temporary failure in name resolution|server misbehaving/.test(text)) {
     return { problem: 'host-unknown', exitCode: ExitCode.HostUnknown, meaning: "the repository's host name does not resolve: check RESTIC_REPOSITORY and DNS" };
   }

@@ -11,6 +11,7 @@ export const TOOLS = {
   systemctl: { envVar: 'SYSTEMCTL_BIN', binary: 'systemctl', debianPackage: 'systemd' },
   'systemd-analyze': { envVar: 'SYSTEMD_ANALYZE_BIN', binary: 'systemd-analyze', debianPackage: 'systemd' },
   'systemd-notify': { envVar: 'SYSTEMD_NOTIFY_BIN', binary: 'systemd-notify', debianPackage: 'systemd' },
+  'systemd-creds': { envVar: 'SYSTEMD_CREDS_BIN', binary: 'systemd-creds', debianPackage: 'systemd' },
   restic: { envVar: 'RESTIC_BIN', binary: 'restic', debianPackage: 'restic' },
   flock: { envVar: 'FLOCK_BIN', binary: 'flock', debianPackage: 'util-linux' },
   runuser: { envVar: 'RUNUSER_BIN', binary: 'runuser', debianPackage: 'util-linux' },

@@ -40,9 +40,22 @@ function resticProcessEnvironment(context: Context, profile: Profile): Record<st
   return { ...env, ...resticEnvironment(profile, context.paths) };
 }
 
+/**
+ * restic reads RESTIC_CACERT and RESTIC_TLS_CLIENT_CERT from 0.16 on; older releases (Debian 12's
+ * 0.14) only take the flags and would ignore the variables silently. Paths, not secrets.
+ */
+function tlsArgs(profile: Profile, version: ResticVersion): string[] {
+  if (atLeast(version, 0, 16, 0)) return [];
+  return [
+    ...(profile.env.RESTIC_CACERT ? ['--cacert', profile.env.RESTIC_CACERT] : []),
+    ...(profile.env.RESTIC_TLS_CLIENT_CERT ? ['--tls-client-cert', profile.env.RESTIC_TLS_CLIENT_CERT] : []),
+  ];
+}
+
 export async function openRestic(context: Context, profile: Profile): Promise<Restic> {
-  const globalArgs = (profile.values.BACKUP_RESTIC_OPTIONS ?? []).flatMap((option) => ['-o', option]);
-  return { context, profile, env: resticProcessEnvironment(context, profile), version: await checkedResticVersion(context), globalArgs };
+  const version = await checkedResticVersion(context);
+  const globalArgs = [...tlsArgs(profile, version), ...(profile.values.BACKUP_RESTIC_OPTIONS ?? []).flatMap((option) => ['-o', option])];
+  return { context, profile, env: resticProcessEnvironment(context, profile), version, globalArgs };
 }
 
 /** The profile's bound on a repository that cannot be reached, in milliseconds. */

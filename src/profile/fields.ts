@@ -217,6 +217,11 @@ export const FIELDS = {
     group: 'repository', owner: 'restic', parse: nonEmpty('a command that prints the password'),
     doc: 'A command that prints the repository password (run by restic).',
   },
+  ENCRYPTED_CREDENTIALS: {
+    group: 'repository', owner: 'restic-systemd', parse: words(),
+    doc: "The secrets systemd holds encrypted for this profile, separated by spaces: written by restic-systemd credentials <name>, which moves them out of the profile. Each is in /etc/credstore.encrypted/restic-systemd.<name>.<KEY> (systemd-creds encrypt) and reaches the jobs through the units' LoadCredentialEncrypted=. RESTIC_PASSWORD (the repository password) and RESTIC_REPOSITORY (a repository URL with a password; the profile keeps the URL without it) reach restic as files, never through an environment; any other key (a backend's or libpq's secret) reaches its program in that program's environment, where restic and libpq read it.",
+    example: 'RESTIC_PASSWORD AWS_SECRET_ACCESS_KEY',
+  },
   BACKUP_PATHS: {
     group: 'backup', owner: 'restic-systemd', parse: absolutePaths(), default: '/media/<name>',
     doc: 'The paths the restic@ job backs up, separated by spaces. It also switches that job on: a profile that configures a database (any PG… key) and sets no BACKUP_PATHS has no file backup (no restic@<name>.timer); any other profile backs up BACKUP_PATHS, /media/<name> by default (the guide\'s volume).',
@@ -372,7 +377,7 @@ export const FIELDS = {
   },
   PG_DUMP_MODE: {
     group: 'database', owner: 'restic-systemd', parse: oneOf('stream', 'spool', 'auto'), default: 'stream',
-    doc: 'How the dump reaches restic. stream: pg_dumpall writes straight into restic, and replay stays paused until restic has stored the last byte. spool: the dump is written, compressed with zstd -1 on every core, to a 0600 file in PG_SPOOL_DIR on disk; replay is resumed as soon as pg_dumpall has finished and the checks held, and restic then reads the spool (decompressed on the way, so it sees the same SQL). It needs free space for the compressed dump (checked before anything is paused against the size of the databases, exit 26) and writes the dump to disk once. auto: spool when that check passes, stream (with a warning) when it does not.',
+    doc: 'How the dump reaches restic. stream: pg_dumpall writes straight into restic, and replay stays paused until restic has stored the last byte. spool: the dump is written, compressed with zstd -1 on every core, to a 0600 file in PG_SPOOL_DIR on disk; replay is resumed as soon as pg_dumpall has finished and the checks held, and restic reads the finished spool (decompressed on the way, so it sees the same SQL). It needs free space for the compressed dump (checked before anything is paused against the size of the databases, exit 26) and writes the dump to disk once. auto: spool when that check passes, stream (with a warning) when it does not.',
   },
   PG_SPOOL_DIR: {
     group: 'database', owner: 'restic-systemd', parse: writableFolder('/srv/restic-spool'),

@@ -16,7 +16,8 @@ import { checkCalendars } from './external-checks.js';
 import { foreignKeyVerdict } from './foreign-keys.js';
 import { FIELD_KEYS, FIELDS, FieldValueError, OWN_PREFIXES, fieldOf, isDatabaseKey, sandboxProblem, type FieldKey, type ProfileValues } from './fields.js';
 import { assertProfileName } from './name.js';
-import { SECRET_FILE_KEYS, checkSecretFile, secretKeys, secretValues } from './secrets.js';
+import { SECRET_FILE_KEYS, checkSecretFile, secretKeys, secretValues, urlPassword } from './secrets.js';
+import { CREDENTIALS_KEY, credentialKeyProblem } from '../credentials/store.js';
 import { programFile, untrusted } from './trust.js';
 import { nearest } from './suggest.js';
 
@@ -42,6 +43,8 @@ export interface Profile {
 export interface LoadOptions {
   /** Report a password file that does not exist yet (false for `init --generate-password`). */
   requirePasswordFile?: boolean;
+  /** For `credentials`: a secret written again beside its credential is one to move, not a conflict. */
+  movingSecrets?: boolean;
   /** Check the schedules with systemd-analyze (not needed to run a job). */
   checkSchedules?: boolean;
 }
@@ -98,6 +101,7 @@ function buildProfile(
   refusedKeys: Set<string>,
   issues: ProfileIssue[],
   unknownKeys: 'all' | 'own-prefixes',
+  movingSecrets = false,
 ): Profile {
   secretValues(env).forEach(addSecret);
   const issue = (key: string, message: string) => issues.push({ file, line: lines[key], key, message });
@@ -107,7 +111,7 @@ function buildProfile(
   // Paths listed in files (BACKUP_FILES_FROM) replace the default path, /media/<name>.
   if ('BACKUP_FILES_FROM' in env && !('BACKUP_PATHS' in env)) values.BACKUP_PATHS = [];
   checkUnknownKeys(env, issue, warn, unknownKeys, { name, file });
-  checkRules(env, refusedKeys, issue);
+  checkRules(name, env, refusedKeys, issue, movingSecrets);
   const localRepository = localRepositoryPath(env.RESTIC_REPOSITORY);
   const sandbox = localRepository && sandboxProblem(localRepository);
   if (sandbox) issue('RESTIC_REPOSITORY', sandbox);
@@ -141,7 +145,7 @@ async function readProfile(name: string, paths: Paths, options: LoadOptions): Pr
     };
   }
   const { env, lines } = valuesAndLines(envFile);
-  const profile = buildProfile(name, file, env, lines, envFile.refusedKeys, issues, 'all');
+  const profile = buildProfile(name, file, env, lines, envFile.refusedKeys, issues, 'all', options.movingSecrets);
   issues.push(...(await checkPermissions(hostFile, file, env, lines, paths, options)));
   // The profile goes on to the external checks even when it has problems, so all are reported at once.
   return { profile, issues };
@@ -277,7 +281,7 @@ function checkUnknownKeys(env: Record<string, string>, issue: (key: string, mess
   }
 }
 
-function checkRules(env: Record<string, string>, refusedKeys: Set<string>, issue: (key: string, message: string) => void): void {
+function checkRules(name: string, env: Record<string, string>, refusedKeys: Set<string>, issue: (key: string, message: string) => void, movingSecrets: boolean): void {
   // A key on a refused line is there, just unreadable: it is not reported missing as well.
   const present = (keys: FieldKey[]) => keys.filter((key) => key in env || refusedKeys.has(key));
   const repository = present(['RESTIC_REPOSITORY', 'RESTIC_REPOSITORY_FILE']);
@@ -286,11 +290,21 @@ function checkRules(env: Record<string, string>, refusedKeys: Set<string>, issue
   } else if (repository.length > 1) {
     issue(repository[1]!, `${repository.join(' and ')} are set together: keep only one`);
   }
-  const password = present(['RESTIC_PASSWORD_FILE', 'RESTIC_PASSWORD', 'RESTIC_PASSWORD_COMMAND']);
+  const credentials = (env[CREDENTIALS_KEY] ?? '').split(/\s+/).filter(Boolean);
+  for (const key of credentials) {
+    const problem = credentialKeyProblem(key);
+    if (problem) issue(CREDENTIALS_KEY, `${problem}: remove it from ${CREDENTIALS_KEY}`);
+    else if (movingSecrets) continue;
+    else if (!['RESTIC_REPOSITORY', 'RESTIC_PASSWORD'].includes(key) && env[key] !== undefined) issue(key, `is also held as an encrypted credential (${CREDENTIALS_KEY}): remove this line, or run restic-systemd credentials ${name} again to replace the credential with it`);
+    else if (key === 'RESTIC_REPOSITORY' && env.RESTIC_REPOSITORY !== undefined && urlPassword(env.RESTIC_REPOSITORY) !== undefined) issue(key, `carries a password but is held as an encrypted credential (${CREDENTIALS_KEY}): run restic-systemd credentials ${name} to move the new URL, or remove its password`);
+  }
+  const plain = present(['RESTIC_PASSWORD_FILE', 'RESTIC_PASSWORD', 'RESTIC_PASSWORD_COMMAND']);
+  const held = credentials.includes('RESTIC_PASSWORD') && !(movingSecrets && plain.length > 0) ? ['RESTIC_PASSWORD (encrypted credential)'] : [];
+  const password = [...held, ...plain];
   if (password.length === 0) {
     issue('RESTIC_PASSWORD_FILE', 'is missing: add RESTIC_PASSWORD_FILE=/etc/restic/<name>.password (a chmod 600 file holding the password)');
   } else if (password.length > 1) {
-    issue(password[1]!, `${password.join(' and ')} are set together: keep exactly one`);
+    issue(password[1]!.split(' ')[0]!, `${password.join(' and ')} are set together: keep exactly one`);
   }
 }
 

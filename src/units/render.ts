@@ -13,6 +13,7 @@ import type { Profile } from '../profile/load.js';
 import type { Entrypoint } from './entrypoint.js';
 import { GENERATOR_NAME, JOB_NAMES, NOTIFY_TEMPLATE, UNIT_TYPES, dropInFile, instanceUnit, templateUnit, type JobName, type UnitType } from './names.js';
 import { JOB_FIELDS, profileJobs, profileServiceJobs } from './profile-jobs.js';
+import { credentialFile } from '../credentials/store.js';
 import { SETTINGS_VARIABLE, encodeSettings, unitSettings } from './settings.js';
 import { escapeSpecifiers, execWord, pathListItem, shellWord } from './systemd-escape.js';
 
@@ -111,6 +112,7 @@ export function renderProfileDropIns(profile: Profile, context: RenderContext): 
         randomizedDelay: settings.randomizedDelay,
         timeout: settings.timeout,
         readWritePaths,
+        credentials: (settings.credentials ?? []).map((key) => `${key}:${credentialFile(profile.name, key)}`),
         settings: `${SETTINGS_VARIABLE}=${encodeSettings(settings)}`,
       }),
     };

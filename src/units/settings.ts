@@ -7,6 +7,7 @@
  */
 import type { Profile } from '../profile/load.js';
 import { JOB_FIELDS } from './profile-jobs.js';
+import { profileCredentials } from '../credentials/store.js';
 import type { JobName } from './names.js';
 
 /** The variable of the service drop-in that carries the settings it was made from. */
@@ -18,6 +19,8 @@ export interface UnitSettings {
   timeout: string;
   /** Paths the sandbox may write (ProtectSystem=strict): a local repository, the metrics folder. */
   writablePaths: string[];
+  /** The profile's encrypted credentials the service loads (LoadCredentialEncrypted=). */
+  credentials?: string[];
 }
 
 export function unitSettings(profile: Profile, job: JobName): UnitSettings {
@@ -28,6 +31,8 @@ export function unitSettings(profile: Profile, job: JobName): UnitSettings {
     ...(schedule === undefined ? {} : { schedule }),
     randomizedDelay: values[keys.randomizedDelay] as string,
     timeout: values[keys.timeout] as string,
+    // Only when there are any: the settings of a profile without credentials stay as they were.
+    ...(profileCredentials(profile).length > 0 ? { credentials: profileCredentials(profile) } : {}),
     writablePaths: [profile.localRepository, profile.values.BACKUP_METRICS_DIR, ...(job === 'pg-backup' && profile.values.PG_DUMP_MODE !== 'stream' ? [profile.values.PG_SPOOL_DIR] : [])].filter((item): item is string => item !== undefined),
   };
 }
@@ -66,5 +71,7 @@ export function settingsDrift(job: JobName, expected: UnitSettings, installed: U
   changed(keys.timeout, expected.timeout, installed.timeout);
   const missing = expected.writablePaths.filter((item) => !installed.writablePaths.includes(item));
   if (missing.length > 0) differences.push(`the sandbox does not let the job write ${missing.join(' ')} (it allows ${installed.writablePaths.join(' ') || 'none of the profile\'s paths'})`);
-  return { differences, blocking: missing.length > 0 };
+  const unloaded = (expected.credentials ?? []).filter((key) => !(installed.credentials ?? []).includes(key));
+  if (unloaded.length > 0) differences.push(`the units do not load the encrypted credential${unloaded.length > 1 ? 's' : ''} ${unloaded.join(' ')}`);
+  return { differences, blocking: missing.length > 0 || unloaded.length > 0 };
 }

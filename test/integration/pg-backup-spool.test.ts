@@ -1,6 +1,6 @@
 /**
  * PG_DUMP_MODE=spool against the real primary + standby and real restic of every supported
- * release: replay is resumed once pg_dumpall is done, and restic reads the spool afterwards. The
+ * release: replay is resumed once pg_dumpall is done, restic reads the finished spool. The
  * fault matrix of the streaming mode, for the spool: a dump failing half-way, a kill while spooling
  * and a kill while restic reads the spool, a promotion mid-dump, a file system too small for the
  * estimate and one that fills up while spooling (real, loop-mounted ext4), a folder others can
@@ -99,9 +99,11 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
   test('the dump is spooled while replay is paused, restic stores the same SQL afterwards, with the paused point\'s tags; it restores every row; no spool is left', () => {
     const setup = spoolSetup(cluster, release);
     const result = setup.cli('run', 'pg-backup', 'db', '--verbose');
-    expect(result.stderr).toMatch(/spooled \d+ bytes \(zstd\); restic now reads the spool/);
-    // Replay is resumed before restic reads the spool.
-    expect(result.stderr.indexOf('WAL replay resumed')).toBeLessThan(result.stderr.indexOf('restic now reads the spool'));
+    expect(result.stderr).toMatch(/spooled \d+ bytes \(zstd\); replay is resumed, restic reads the spool/);
+    // restic starts once pg_dumpall has finished, while the checks run and replay is resumed: it never held the pause.
+    const readerStarted = result.stderr.search(/running: .*(internal-pipeline|zstd -d)/);
+    expect(readerStarted).toBeGreaterThan(result.stderr.search(/running: .*pg_dumpall.*\| .*zstd -1/));
+    expect(readerStarted).toBeLessThan(result.stderr.indexOf('WAL replay resumed'));
     expect(result.exitCode).toBe(0);
     expect(replayState(cluster)).toBe('not paused');
     expect(cluster.repmgrd.running()).toBe(true);

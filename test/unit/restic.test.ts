@@ -16,6 +16,9 @@ test.each([
   [11, '', 'locked'],
   [1, 'Fatal: unable to open repository: Get "http://127.0.0.1:1/config": dial tcp 127.0.0.1:1: connect: connection refused', 'unreachable'],
   [130, '', 'interrupted'],
+  // restic 0.14 asks for a repository when the server's certificate is not trusted.
+  [1, 'Fatal: unable to open config file: client.Head: Head "https://127.0.0.1:8443/r/config": x509: certificate signed by unknown authority\nIs there a repository at the following location?', 'host-key'],
+  [10, 'Fatal: unable to open config file: tls: failed to verify certificate: x509: certificate is valid for 10.0.0.1, not 127.0.0.1', 'host-key'],
   [1, 'something else', 'other'],
 ])('restic exit %i with %j means %s', (code, stderr, problem) => {
   expect(classifyResticFailure(code, stderr).problem).toBe(problem);

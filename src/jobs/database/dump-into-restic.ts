@@ -20,6 +20,8 @@ export interface DumpTarget {
   fileName: string;
   host: string;
   tags: readonly string[];
+  /** Aborting it stops restic (SIGINT): a run that no longer counts. */
+  cancel?: AbortSignal;
 }
 
 export interface DumpOutcome {
@@ -57,6 +59,7 @@ async function resticRunsTheDump(restic: Restic, stages: readonly PipelineStage[
   const entrypoint = context.entrypoint();
   let summary: BackupSummary | undefined;
   const cancel = new AbortController();
+  target.cancel?.addEventListener('abort', () => cancel.abort());
   const watchdog = retryWatchdog(restic, () => cancel.abort());
   let result: RunResult;
   try {
@@ -89,6 +92,7 @@ async function resticRunsTheDump(restic: Restic, stages: readonly PipelineStage[
 async function dumpThroughPipe(restic: Restic, stages: readonly PipelineStage[], target: DumpTarget): Promise<DumpOutcome> {
   let summary: BackupSummary | undefined;
   const cancel = new AbortController();
+  target.cancel?.addEventListener('abort', () => cancel.abort());
   const watchdog = retryWatchdog(restic, () => cancel.abort());
   let results: RunResult[];
   try {

@@ -102,8 +102,10 @@ function pointTags(state: StandbyState): string[] {
 
 /**
  * Pause, dump, check, resume: the dump's outcome, with the standby restored whatever happened.
- * With a spool, the pause covers pg_dumpall into the spool only; restic reads the spool after the
- * standby is restored, under the same tags (the paused point's LSN and timeline).
+ * With a spool, the pause covers pg_dumpall into the spool only; restic starts reading the spool
+ * as soon as it is complete, under the same tags (the paused point's LSN and timeline), while the
+ * checks run and the standby is restored. (Read while still being written, restic would take the
+ * cores pg_dumpall needs and make the pause longer: measured in docs/benchmarks.md.)
  */
 async function dumpPausedStandby(restic: Restic, tags: string[], host: string, runId: string, spool: boolean): Promise<DumpOutcome> {
   const { context, profile } = restic;
@@ -114,6 +116,8 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
   let pausedAt = Date.now();
   let restored = false;
   let dumpTags = tags;
+  let reading: Promise<DumpOutcome> | undefined;
+  const stopReading = new AbortController();
   try {
     writeMarker(paths, profile.name, marker);
     marker.repmgrdStopped = await stopRepmgrd(context, profile);
@@ -126,6 +130,11 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
     dumpTags = [...tags, ...pointTags(at), `pg-major:${at.serverMajor}`];
     const dumped = marker.spool ? await spoolWithinPause(context, profile, marker.spool, pausedAt) : await dumpWithinPause(restic, dumpTags, host, pausedAt);
     outcome = dumped;
+    if (marker.spool && !dumped.failure && !dumped.pauseExceeded) {
+      reading = dumpIntoRestic(restic, unspoolStages(profile, onHost(paths, marker.spool), { parallelGzip: toolAvailable('pigz') }), { fileName: dumpFileName(profile, host), host, tags: dumpTags, cancel: stopReading.signal });
+      // Awaited once the standby is restored; a rejection must not go unhandled meanwhile.
+      reading.catch(() => undefined);
+    }
     const after = await standbyState(context.runner, profile).catch((error: Error) => error);
     if (dumped.pauseExceeded) verdict = failure(`the dump did not finish within PG_MAX_PAUSE=${profile.values.PG_MAX_PAUSE}`, ExitCode.ConsistencyLost);
     else if (dumped.failure) verdict = failure(dumped.failure.message, dumped.failure.exitCode);
@@ -142,6 +151,9 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
   }
   // The marker stays while the standby is not restored, so that pg-cleanup or the next run retries.
   if (verdict) {
+    // A dump that does not count: restic stops reading it, and a snapshot it made is forgotten below.
+    stopReading.abort();
+    await reading?.catch(() => undefined);
     removeSpoolFile(paths, marker.spool);
     await forgetFailedRun(restic, runId);
     if (restored) removeMarker(paths, profile.name);
@@ -150,9 +162,10 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
   if (marker.spool) {
     // The standby is back; the marker now only names the spool and the run, for a kill while restic reads.
     writeMarker(paths, profile.name, { ...marker, repmgrdStopped: false, replayPaused: false });
-    log.info(`spooled ${spoolBytes(paths, marker.spool)} bytes (zstd); restic now reads the spool`);
+    log.info(`spooled ${spoolBytes(paths, marker.spool)} bytes (zstd); replay is resumed, restic reads the spool`);
     try {
-      const stored = await dumpIntoRestic(restic, unspoolStages(profile, onHost(paths, marker.spool), { parallelGzip: toolAvailable('pigz') }), { fileName: dumpFileName(profile, host), host, tags: dumpTags });
+      if (!reading) throw new Error('the spool was written but its reader never started');
+      const stored = await reading;
       if (stored.failure) {
         await forgetFailedRun(restic, runId);
         throw failure(`restic could not store the spooled dump: ${stored.failure.message}`, stored.failure.exitCode);

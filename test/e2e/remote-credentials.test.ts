@@ -1,0 +1,133 @@
+/**
+ * End to end in a real systemd, on Debian 12 and Debian 13: a REST repository served inside the
+ * container by `rclone serve restic` over TLS (a self-signed certificate the profile names through
+ * RESTIC_CACERT) with an htpasswd file, backed up to by the units under their sandbox; the server
+ * stopped makes the next run fail within BACKUP_NETWORK_TIMEOUT with exit 13, and the run after it
+ * is back succeeds. Then `credentials` moves the repository password and the URL's password into
+ * systemd-creds credentials: the profile holds no secret, and no process of a running job, no unit
+ * property, shows one, while every job still runs.
+ */
+import { Container, waitFor } from './harness/container.js';
+import { RELEASE_MATRIX } from './harness/rootfs.js';
+import { expectSucceeded, lastRun, settledState, startUnit } from './harness/units.js';
+
+const REPOSITORY_PASSWORD = 'e2e-repository-password-4Kq9';
+const REST_PASSWORD = 'e2e-rest-password-Zt7w';
+const PORT = 8443;
+const SECRETS = [REPOSITORY_PASSWORD, REST_PASSWORD];
+
+describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
+  let container: Container;
+
+  const cli = (...args: string[]) => container.run(['restic-systemd', ...args]);
+  // restic 0.14 (Debian 12) reads no RESTIC_CACERT: the jobs pass --cacert for it, a command of one's own must too.
+  const snapshots = (): Array<{ id: string; tags?: string[] }> => JSON.parse(cli('exec', 'remote', '--', 'restic', '--cacert', '/etc/rest-server/cert.pem', 'snapshots', '--json').stdout);
+
+  beforeAll(async () => {
+    container = await Container.boot(release);
+    // The server: a certificate for 127.0.0.1 (its own CA), an htpasswd file, rclone as a unit of its own.
+    container.sh(`
+      mkdir -p /etc/rest-server /srv/rest /srv/data
+      cd /etc/rest-server
+      openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout key.pem -out cert.pem 2>/dev/null
+      printf 'backup:%s\\n' "$(openssl passwd -apr1 '${REST_PASSWORD}')" > htpasswd
+      chmod 600 key.pem htpasswd
+      head -c 20000000 /dev/urandom > /srv/data/blob.bin
+      echo 'the remote file' > /srv/data/note.txt`);
+    startServer();
+  }, 600_000);
+
+  afterAll(async () => {
+    await container?.stop();
+  }, 60_000);
+
+  function startServer(): void {
+    container.run(['systemd-run', '--unit=rest-server', '--property=Restart=no', 'rclone', 'serve', 'restic', '--addr', `127.0.0.1:${PORT}`, '--cert', '/etc/rest-server/cert.pem', '--key', '/etc/rest-server/key.pem', '--htpasswd', '/etc/rest-server/htpasswd', '/srv/rest']);
+    container.run(['bash', '-c', `for i in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/${PORT}) 2>/dev/null && exit 0; sleep 0.1; done; exit 1`]);
+  }
+
+  test('backups to a REST server over TLS with a password under the sandbox; the server down fails the next run within the bound (13), the run after it is back succeeds', () =>
+    container.scenario(async () => {
+      container.writeProfile('remote', [`RESTIC_REPOSITORY=rest:https://backup:${REST_PASSWORD}@127.0.0.1:${PORT}/remote/`, 'RESTIC_CACERT=/etc/rest-server/cert.pem', 'BACKUP_PATHS=/srv/data', 'BACKUP_NETWORK_TIMEOUT=15s'], REPOSITORY_PASSWORD);
+      expect(cli('init', 'remote').stdout).toContain('created the repository');
+      expect(cli('validate', 'remote').stdout).toContain('remote: valid');
+      cli('install', 'remote');
+      expectSucceeded(container, 'restic@remote.service', startUnit(container, 'restic@remote.service'));
+      expect(snapshots()).toHaveLength(1);
+
+      container.run(['systemctl', 'stop', 'rest-server']);
+      const started = Date.now();
+      const down = startUnit(container, 'restic@remote.service');
+      const seconds = (Date.now() - started) / 1000;
+      expect(down).toEqual({ result: 'exit-code', exitStatus: '13' });
+      // 15 s of retries, then restic is stopped: well inside a minute, not restic's own 15 minutes.
+      expect(seconds).toBeLessThan(60);
+      expect(container.journal({ unit: 'restic@remote.service', lines: 30 })).toMatch(/repository cannot be reached/);
+      const status = container.run(['restic-systemd', 'status', 'remote', '--json'], { allowFailure: true });
+      expect(status.exitCode).toBe(8);
+      expect(status.stdout).toMatch(/"exitCode":\s*13/);
+      // validate shows restic's own reason.
+      const invalid = container.run(['restic-systemd', 'validate', 'remote'], { allowFailure: true });
+      expect(invalid.exitCode).toBe(3);
+      expect(invalid.stdout).toMatch(/connection refused|cannot be reached/);
+
+      startServer();
+      expectSucceeded(container, 'restic@remote.service', startUnit(container, 'restic@remote.service'));
+      expect(snapshots()).toHaveLength(2);
+    }), 240_000);
+
+  test('credentials: the profile keeps no secret, no process of a running job and no unit property shows one, and the jobs still run', () =>
+    container.scenario(async () => {
+      const moved = JSON.parse(cli('credentials', 'remote', '--json').stdout);
+      expect(moved).toMatchObject({ changed: true, moved: ['RESTIC_PASSWORD', 'RESTIC_REPOSITORY'], unitsReinstalled: true, unusedFiles: ['/etc/restic/remote.password'] });
+      const profile = container.readFile('/etc/restic/remote.conf');
+      for (const secret of SECRETS) expect(profile).not.toContain(secret);
+      expect(profile).toContain(`RESTIC_REPOSITORY=rest:https://backup@127.0.0.1:${PORT}/remote/`);
+      expect(profile).toContain('ENCRYPTED_CREDENTIALS=RESTIC_PASSWORD RESTIC_REPOSITORY');
+      expect(container.sh('stat -c "%a %U" /etc/credstore.encrypted /etc/credstore.encrypted/restic-systemd.remote.RESTIC_PASSWORD /etc/credstore.encrypted/restic-systemd.remote.RESTIC_REPOSITORY').stdout.split('\n').filter(Boolean)).toEqual(['700 root', '600 root', '600 root']);
+      // Encrypted, not merely moved.
+      for (const secret of SECRETS) expect(container.sh('cat /etc/credstore.encrypted/*').stdout).not.toContain(secret);
+      // Run again: nothing left to move.
+      expect(JSON.parse(cli('credentials', 'remote', '--json').stdout)).toMatchObject({ moved: [] });
+      // The plaintext password file is the operator's to remove: remove it, the jobs must not need it.
+      container.run(['rm', '/etc/restic/remote.password']);
+
+      // A run under systemd, watched from outside: every process of its cgroup, while it runs.
+      container.run(['systemctl', 'start', '--no-block', 'restic@remote.service']);
+      const watch = container.sh(`
+        unit=restic@remote.service
+        seen=0
+        for i in $(seq 600); do
+          cg=$(systemctl show -P ControlGroup $unit)
+          state=$(systemctl show -P ActiveState $unit)
+          for procs in /sys/fs/cgroup$cg/cgroup.procs /sys/fs/cgroup/unified$cg/cgroup.procs /sys/fs/cgroup/systemd$cg/cgroup.procs; do
+            [ -n "$cg" ] && [ -r "$procs" ] || continue
+            for pid in $(cat "$procs"); do
+              cmd=$(tr '\\0' ' ' < /proc/$pid/cmdline 2>/dev/null) || continue
+              echo "== $pid $cmd"
+              tr '\\0' '\\n' < /proc/$pid/environ 2>/dev/null || true
+              seen=$((seen + 1))
+            done
+          done
+          [ "$state" = activating ] || [ "$state" = active ] || [ $i -lt 10 ] || break
+          sleep 0.05
+        done
+        echo "seen=$seen"`).stdout;
+      expect(watch).toMatch(/^== \d+ .*restic .*backup/m);
+      expect(watch).toMatch(/^RESTIC_PASSWORD_FILE=.*\/RESTIC_PASSWORD$/m);
+      for (const secret of SECRETS) expect(watch).not.toContain(secret);
+      await waitFor('the run to end', () => settledState(container, 'restic@remote.service'));
+      expectSucceeded(container, 'restic@remote.service', lastRun(container, 'restic@remote.service'));
+
+      const shown = container.run(['systemctl', 'show', 'restic@remote.service']).stdout + container.run(['systemctl', 'cat', 'restic@remote.service']).stdout;
+      expect(shown).toContain('LoadCredentialEncrypted=RESTIC_PASSWORD:/etc/credstore.encrypted/restic-systemd.remote.RESTIC_PASSWORD');
+      for (const secret of SECRETS) expect(shown).not.toContain(secret);
+
+      // By hand (exec, validate) the credentials are decrypted for the run and removed after it.
+      expect(snapshots()).toHaveLength(3);
+      expect(cli('validate', 'remote').stdout).toContain('remote: valid');
+      expect(container.sh('ls -A /run/restic-systemd | grep credentials || true').stdout.trim()).toBe('');
+      expectSucceeded(container, 'restic-maintenance@remote.service', startUnit(container, 'restic-maintenance@remote.service'));
+      for (const secret of SECRETS) expect(container.journal({ lines: 400 })).not.toContain(secret);
+    }), 240_000);
+});
