@@ -130,15 +130,16 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
     dumpTags = [...tags, ...pointTags(at), `pg-major:${at.serverMajor}`];
     const dumped = marker.spool ? await spoolWithinPause(context, profile, marker.spool, pausedAt) : await dumpWithinPause(restic, dumpTags, host, pausedAt);
     outcome = dumped;
-    if (marker.spool && !dumped.failure && !dumped.pauseExceeded) {
-      reading = dumpIntoRestic(restic, unspoolStages(profile, onHost(paths, marker.spool), { parallelGzip: toolAvailable('pigz') }), { fileName: dumpFileName(profile, host), host, tags: dumpTags, cancel: stopReading.signal });
-      // Awaited once the standby is restored; a rejection must not go unhandled meanwhile.
-      reading.catch(() => undefined);
-    }
     const after = await standbyState(context.runner, profile).catch((error: Error) => error);
     if (dumped.pauseExceeded) verdict = failure(`the dump did not finish within PG_MAX_PAUSE=${profile.values.PG_MAX_PAUSE}`, ExitCode.ConsistencyLost);
     else if (dumped.failure) verdict = failure(dumped.failure.message, dumped.failure.exitCode);
     else verdict = pointInTimeLost(at, after);
+    if (marker.spool && !verdict) {
+      // While replay is resumed: restic's start-up (its key, the index) overlaps the end of the pause, not the checks.
+      reading = dumpIntoRestic(restic, unspoolStages(profile, onHost(paths, marker.spool), { parallelGzip: toolAvailable('pigz') }), { fileName: dumpFileName(profile, host), host, tags: dumpTags, cancel: stopReading.signal });
+      // Awaited once the standby is restored; a rejection must not go unhandled meanwhile.
+      reading.catch(() => undefined);
+    }
   } catch (error) {
     if (!(error instanceof ToolError) && !(error instanceof QueryError)) throw error;
     verdict = error instanceof DumpFailure ? error : failure(error.message, error instanceof QueryError ? ExitCode.ConsistencyLost : (error as ToolError).exitCode);
@@ -151,7 +152,7 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
   }
   // The marker stays while the standby is not restored, so that pg-cleanup or the next run retries.
   if (verdict) {
-    // A dump that does not count: restic stops reading it, and a snapshot it made is forgotten below.
+    // The standby could not be restored: restic stops reading, and a snapshot it made is forgotten below.
     stopReading.abort();
     await reading?.catch(() => undefined);
     removeSpoolFile(paths, marker.spool);
