@@ -1,7 +1,7 @@
 /**
  * PG_DUMP_MODE=spool against the real primary + standby and real restic of every supported
  * release: replay is resumed once pg_dumpall is done, restic reads the finished spool. The
- * fault matrix of the streaming mode, for the spool: a dump failing half-way, a kill while spooling
+ * fault matrix of the streaming mode, for the spool: the primary (F1), a dump failing half-way, a kill while spooling
  * and a kill while restic reads the spool, a promotion mid-dump, a file system too small for the
  * estimate and one that fills up while spooling (real, loop-mounted ext4), a folder others can
  * enter, a RAM file system. Only wrappers around pg_dumpall and restic inject failure or delay.
@@ -28,10 +28,10 @@ interface SpoolSetup {
   spoolFiles: () => string[];
 }
 
-function spoolSetup(cluster: PgCluster, release: ResticRelease, options: { root?: string; extra?: string; env?: NodeJS.ProcessEnv } = {}): SpoolSetup {
+function spoolSetup(cluster: PgCluster, release: ResticRelease, options: { root?: string; extra?: string; env?: NodeJS.ProcessEnv; port?: number } = {}): SpoolSetup {
   const root = options.root ?? tempRoot();
   fs.writeFileSync(path.join(root, 'etc/restic/db.password'), `${PASSWORD}\n`, { mode: 0o600 });
-  writeProfile(root, 'db', [...standbyProfileLines(cluster), `PG_REPMGRD_STOP_COMMAND=${cluster.repmgrd.stopCommand}`, `PG_REPMGRD_START_COMMAND=${cluster.repmgrd.startCommand}`, 'PG_DUMP_MODE=spool', options.extra ?? ''].join('\n') + '\n');
+  writeProfile(root, 'db', [...standbyProfileLines(cluster, options.port), `PG_REPMGRD_STOP_COMMAND=${cluster.repmgrd.stopCommand}`, `PG_REPMGRD_START_COMMAND=${cluster.repmgrd.startCommand}`, 'PG_DUMP_MODE=spool', options.extra ?? ''].join('\n') + '\n');
   createRepository(release, path.join(root, 'srv/repo'), PASSWORD);
   const env = { RESTIC_BIN: release.binary, ...options.env };
   const spoolDir = () => {
@@ -255,6 +255,30 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       }
       expect(replayState(cluster)).toBe('not paused');
     });
+
+    test('F1: pointed at the primary it exits 20 before the spool is touched; no snapshot', () => {
+      const setup = spoolSetup(cluster, release, { port: cluster.primaryPort });
+      const result = setup.cli('run', 'pg-backup', 'db');
+      expect(result.exitCode).toBe(20);
+      expect(result.stderr).toContain('is a primary, not a standby');
+      expect(setup.spoolFiles()).toEqual([]);
+      expect(setup.snapshots()).toHaveLength(0);
+      expect(cluster.repmgrd.running()).toBe(true);
+    });
+
+    test('F8: the standby restarted while spooling (the pause is lost): detected, fails, no spool, no snapshot, replay not paused', async () => {
+      const slow = wrapper(cluster, 'slow-dump-f8', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
+      const setup = spoolSetup(cluster, release, { env: { PG_DUMPALL_BIN: slow } });
+      const run = startJob(setup, {});
+      for (let tries = 0; tries < 100 && replayState(cluster) !== 'paused'; tries++) await sleep(100);
+      cluster.restartStandby();
+      expect([22, 24]).toContain(await run.exited);
+      expect(setup.spoolFiles()).toEqual([]);
+      expect(setup.snapshots()).toHaveLength(0);
+      for (let tries = 0; tries < 100 && replayState(cluster) !== 'not paused'; tries++) await sleep(100);
+      // (repmgrd is started again by the job, but may exit on its own while the node restarts: not asserted, as when streaming.)
+      expect(replayState(cluster)).toBe('not paused');
+    }, 120_000);
   }
 });
 
