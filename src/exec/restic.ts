@@ -144,7 +144,8 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
     return { problem: 'wrong-password', exitCode: ExitCode.AccessDenied, meaning: 'wrong password or no key found: check RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD) against the repository' };
   }
   if (exitCode === 130 || text.includes('context canceled')) return { problem: 'interrupted', exitCode: ExitCode.Interrupted, meaning: 'restic was interrupted' };
-  if (/host key verification failed|remote host identification has changed|no \S+ host key is known for|host key for \S+ has changed/.test(text)) {
+  // restic 0.17+ may exit before it has relayed more of ssh's warning than its first line, a row of "@".
+  if (/host key verification failed|remote host identification has changed|no \S+ host key is known for|host key for \S+ has changed|subprocess ssh: @{20,}/.test(text)) {
     return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the SFTP server's host key is not the one in known_hosts (or none is known): check that it is the right server, then pin its key in known_hosts" };
   }
   if (/x509: |tls: failed to verify certificate|certificate signed by unknown authority|certificate is valid for/.test(text)) {

@@ -5,7 +5,8 @@
  * stopped makes the next run fail within BACKUP_NETWORK_TIMEOUT with exit 13, and the run after it
  * is back succeeds. Then `credentials` moves the repository password and the URL's password into
  * systemd-creds credentials: the profile holds no secret, and no process of a running job, no unit
- * property, shows one, while every job still runs.
+ * property, shows one, while every job still runs. And an SFTP repository: a key and a pinned host
+ * key in /root/.ssh, read under ProtectHome=read-only; a changed host key exits 15, sshd down 13.
  */
 import { Container, waitFor } from './harness/container.js';
 import { RELEASE_MATRIX } from './harness/rootfs.js';
@@ -129,5 +130,37 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       expect(container.sh('ls -A /run/restic-systemd | grep credentials || true').stdout.trim()).toBe('');
       expectSucceeded(container, 'restic-maintenance@remote.service', startUnit(container, 'restic-maintenance@remote.service'));
       for (const secret of SECRETS) expect(container.journal({ lines: 400 })).not.toContain(secret);
+    }), 240_000);
+
+  test('SFTP with a key and a pinned host key, read under ProtectHome=read-only: backs up; a changed host key fails with 15, the server down with 13', () =>
+    container.scenario(async () => {
+      container.sh(`
+        id keeper >/dev/null 2>&1 || useradd --create-home --shell /bin/sh keeper
+        install -d -m 700 -o keeper -g keeper /home/keeper/.ssh
+        install -d -m 700 /root/.ssh
+        rm -f /root/.ssh/id_backup /root/.ssh/id_backup.pub
+        ssh-keygen -q -t ed25519 -N '' -f /root/.ssh/id_backup
+        install -m 600 -o keeper -g keeper /root/.ssh/id_backup.pub /home/keeper/.ssh/authorized_keys
+        printf 'Host 127.0.0.1\n  User keeper\n  IdentityFile /root/.ssh/id_backup\n  BatchMode yes\n' > /root/.ssh/config
+        systemctl start ssh.service
+        for i in $(seq 100); do ssh-keyscan -t ed25519 127.0.0.1 > /root/.ssh/known_hosts 2>/dev/null && [ -s /root/.ssh/known_hosts ] && break; sleep 0.1; done`);
+      container.writeProfile('viassh', ['RESTIC_REPOSITORY=sftp:keeper@127.0.0.1:/home/keeper/repo', 'BACKUP_PATHS=/srv/data', 'BACKUP_NETWORK_TIMEOUT=15s'], REPOSITORY_PASSWORD);
+      expect(cli('init', 'viassh').stdout).toContain('created the repository');
+      cli('install', 'viassh');
+      expect(container.unitProperty('restic@viassh.service', 'ProtectHome')).toBe('read-only');
+      expectSucceeded(container, 'restic@viassh.service', startUnit(container, 'restic@viassh.service'));
+      expect(container.journal({ unit: 'restic@viassh.service', lines: 40 })).toMatch(/snapshot [0-9a-f]{8} saved/);
+
+      // Another server answering at the same address: the pinned key no longer matches.
+      const pinned = container.readFile('/root/.ssh/known_hosts');
+      container.sh(`rm -f /root/other_host_key /root/other_host_key.pub; ssh-keygen -q -t ed25519 -N '' -f /root/other_host_key; printf '127.0.0.1 %s\\n' "$(cut -d' ' -f1,2 /root/other_host_key.pub)" > /root/.ssh/known_hosts`);
+      expect(startUnit(container, 'restic@viassh.service')).toEqual({ result: 'exit-code', exitStatus: '15' });
+      expect(container.journal({ unit: 'restic@viassh.service', lines: 30 })).toMatch(/host key/i);
+      container.writeFile('/root/.ssh/known_hosts', pinned);
+
+      container.run(['systemctl', 'stop', 'ssh.socket', 'ssh.service'], { allowFailure: true });
+      expect(startUnit(container, 'restic@viassh.service')).toEqual({ result: 'exit-code', exitStatus: '13' });
+      container.run(['systemctl', 'start', 'ssh.service']);
+      expectSucceeded(container, 'restic@viassh.service', startUnit(container, 'restic@viassh.service'));
     }), 240_000);
 });

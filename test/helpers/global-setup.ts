@@ -188,8 +188,8 @@ export const DEBIAN_RELEASES: readonly DebianRelease[] = [
 
 export function rootfsPackages(release: DebianRelease): string[] {
   const pg = release.postgresMajor;
-  // rclone and openssl: the remote repositories' servers run inside the container.
-  return ['systemd', 'systemd-sysv', 'dbus', 'restic', 'procps', `postgresql-${pg}`, `postgresql-${pg}-repmgr`, 'repmgr-common', 'rclone', 'openssl'];
+  // rclone, openssl and OpenSSH: the remote repositories' servers run inside the container.
+  return ['systemd', 'systemd-sysv', 'dbus', 'restic', 'procps', `postgresql-${pg}`, `postgresql-${pg}-repmgr`, 'repmgr-common', 'rclone', 'openssl', 'openssh-server', 'openssh-client'];
 }
 
 // Change when the steps below change, so that a cached rootfs made by older steps is not reused.

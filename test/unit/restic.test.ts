@@ -19,6 +19,7 @@ test.each([
   // restic 0.14 asks for a repository when the server's certificate is not trusted.
   [1, 'Fatal: unable to open config file: client.Head: Head "https://127.0.0.1:8443/r/config": x509: certificate signed by unknown authority\nIs there a repository at the following location?', 'host-key'],
   [10, 'Fatal: unable to open config file: tls: failed to verify certificate: x509: certificate is valid for 10.0.0.1, not 127.0.0.1', 'host-key'],
+  [1, 'subprocess ssh: @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\nFatal: unable to open repository at sftp:k@h:/r: unable to start the sftp session, error: error receiving version packet from server: read |0: file already closed', 'host-key'],
   [1, 'something else', 'other'],
 ])('restic exit %i with %j means %s', (code, stderr, problem) => {
   expect(classifyResticFailure(code, stderr).problem).toBe(problem);
