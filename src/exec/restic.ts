@@ -144,9 +144,12 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
     return { problem: 'wrong-password', exitCode: ExitCode.AccessDenied, meaning: 'wrong password or no key found: check RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD) against the repository' };
   }
   if (exitCode === 130 || text.includes('context canceled')) return { problem: 'interrupted', exitCode: ExitCode.Interrupted, meaning: 'restic was interrupted' };
-  // restic 0.17+ may exit before it has relayed more of ssh's warning than its first line, a row of "@".
-  if (/host key verification failed|remote host identification has changed|no \S+ host key is known for|host key for \S+ has changed|subprocess ssh: @{20,}/.test(text)) {
+  if (/host key verification failed|remote host identification has changed|no \S+ host key is known for|host key for \S+ has changed/.test(text)) {
     return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the SFTP server's host key is not the one in known_hosts (or none is known): check that it is the right server, then pin its key in known_hosts" };
+  }
+  // restic 0.17+ may exit before it has relayed more of ssh's warning than its first line, a row of "@".
+  if (/subprocess ssh: @{20,}/.test(text)) {
+    return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "ssh refused with its warning banner: most likely the SFTP server's host key is not the one in known_hosts (check the server, then known_hosts); the same banner warns of a private key file others can read (chmod 600 it)" };
   }
   if (/x509: |tls: failed to verify certificate|certificate signed by unknown authority|certificate is valid for/.test(text)) {
     return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the server's TLS certificate is not trusted (or is not for this host name): check that it is the right server; a certificate of your own CA needs RESTIC_CACERT=<the CA's file> in the profile" };
