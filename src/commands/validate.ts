@@ -29,22 +29,22 @@ export interface Validation {
   warnings: string[];
 }
 
+/** The repository reached with the profile's password (its credentials unlocked for the check): restic's version, or null. */
 async function checkRepository(context: Context, profile: Profile, problems: string[]): Promise<string | null> {
-  let restic;
-  try {
-    restic = await openRestic(context, profile);
-  } catch (error) {
+  const said = (error: unknown) => {
     if (!(error instanceof ToolError)) throw error;
     problems.push(error.message);
+  };
+  try {
+    return await withCredentials(context, profile, async (unlocked) => {
+      const restic = await openRestic(context, unlocked);
+      await callRestic(restic, 'the repository check (restic cat config)', ['cat', 'config']).catch(said);
+      return restic.version.text;
+    });
+  } catch (error) {
+    said(error);
     return null;
   }
-  try {
-    await callRestic(restic, 'the repository check (restic cat config)', ['cat', 'config']);
-  } catch (error) {
-    if (!(error instanceof ToolError)) throw error;
-    problems.push(error.message);
-  }
-  return restic.version.text;
 }
 
 async function checkUnits(context: Context, profile: Profile, problems: string[]): Promise<void> {
@@ -71,11 +71,7 @@ export async function validateCommand(context: Context, names: readonly string[]
     try {
       const profile = await loadProfile(name, context.paths, context.runner);
       warnings = profileWarnings(context.paths, [profile]);
-      version = await withCredentials(context, profile, (unlocked) => checkRepository(context, unlocked, problems)).catch((error: unknown) => {
-        if (!(error instanceof ToolError)) throw error;
-        problems.push(error.message);
-        return null;
-      });
+      version = await checkRepository(context, profile, problems);
       await checkUnits(context, profile, problems);
       for (const job of profileJobs(profile)) {
         const problem = await unitsProblem(context, profile, job);

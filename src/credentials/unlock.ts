@@ -12,6 +12,7 @@ import type { Context } from '../context.js';
 import { EnvironmentError, ExitCode, JobError } from '../errors.js';
 import { createFileExclusively, makeFolder } from '../files/write.js';
 import { addSecret } from '../log.js';
+import { processAlive } from '../exec/processes.js';
 import type { Profile } from '../profile/load.js';
 import { CREDENTIALS_KEY, credentialEnvironment, credentialFile, profileCredentials } from './store.js';
 import { decryptCredential } from './systemd-creds.js';
@@ -23,15 +24,6 @@ export interface UnlockedProfile {
   profile: Profile;
   /** Remove what was decrypted for this run (nothing under systemd: systemd does). */
   close: () => void;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Folders of runs that were killed before they could remove their decrypted credentials. */

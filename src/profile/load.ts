@@ -17,7 +17,7 @@ import { foreignKeyVerdict } from './foreign-keys.js';
 import { FIELD_KEYS, FIELDS, FieldValueError, OWN_PREFIXES, fieldOf, isDatabaseKey, sandboxProblem, type FieldKey, type ProfileValues } from './fields.js';
 import { assertProfileName } from './name.js';
 import { SECRET_FILE_KEYS, checkSecretFile, secretKeys, secretValues, urlPassword } from './secrets.js';
-import { CREDENTIALS_KEY, credentialKeyProblem } from '../credentials/store.js';
+import { CREDENTIALS_KEY, credentialKeyProblem, profileCredentials } from '../credentials/store.js';
 import { programFile, untrusted } from './trust.js';
 import { nearest } from './suggest.js';
 
@@ -290,7 +290,7 @@ function checkRules(name: string, env: Record<string, string>, refusedKeys: Set<
   } else if (repository.length > 1) {
     issue(repository[1]!, `${repository.join(' and ')} are set together: keep only one`);
   }
-  const credentials = (env[CREDENTIALS_KEY] ?? '').split(/\s+/).filter(Boolean);
+  const credentials = profileCredentials({ env });
   for (const key of credentials) {
     const problem = credentialKeyProblem(key);
     if (problem) issue(CREDENTIALS_KEY, `${problem}: remove it from ${CREDENTIALS_KEY}`);

@@ -27,12 +27,13 @@ export function unitSettings(profile: Profile, job: JobName): UnitSettings {
   const values = profile.values as Record<string, unknown>;
   const keys = JOB_FIELDS[job];
   const schedule = values[keys.schedule] as string | undefined;
+  const credentials = profileCredentials(profile);
   return {
     ...(schedule === undefined ? {} : { schedule }),
     randomizedDelay: values[keys.randomizedDelay] as string,
     timeout: values[keys.timeout] as string,
     // Only when there are any: the settings of a profile without credentials stay as they were.
-    ...(profileCredentials(profile).length > 0 ? { credentials: profileCredentials(profile) } : {}),
+    ...(credentials.length > 0 ? { credentials } : {}),
     writablePaths: [profile.localRepository, profile.values.BACKUP_METRICS_DIR, ...(job === 'pg-backup' && profile.values.PG_DUMP_MODE !== 'stream' ? [profile.values.PG_SPOOL_DIR] : [])].filter((item): item is string => item !== undefined),
   };
 }

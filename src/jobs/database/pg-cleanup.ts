@@ -11,7 +11,8 @@ import type { Profile } from '../../profile/load.js';
 import { readStatus, writeStatus } from '../../reporting/status-file.js';
 import type { JobOutcome } from '../job.js';
 import { openRestic } from '../restic-call.js';
-import { processAlive, readMarker, removeMarker, type PgRunMarker } from './pg-marker.js';
+import { processAlive } from '../../exec/processes.js';
+import { readMarker, removeMarker, type PgRunMarker } from './pg-marker.js';
 import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
 import { removeSpoolFile } from './spool.js';
 

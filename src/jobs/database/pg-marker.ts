@@ -38,17 +38,3 @@ export function removeMarker(paths: Paths, profile: string): void {
   removeFileSafely(paths.root, markerPath(paths, profile));
 }
 
-/** True while the process exists and is not a zombie (killed, waiting to be reaped). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
