@@ -18,8 +18,8 @@ export const MODES: readonly Mode[] = ['none', 'gzip', 'zstd'];
 export type Variant = 'guide' | `job-${Mode}` | 'spool-none' | 'dump-only';
 const VARIANTS: readonly Variant[] = ['dump-only', 'guide', 'job-none', 'job-gzip', 'job-zstd', 'spool-none'];
 
-// Ports of their own, so that the benchmark never meets the test suite's clusters (55632-55663).
-const PRIMARY_PORT = 55732;
+// Ports of their own, so that the benchmark never meets the test suite's clusters (25632-25699).
+const PRIMARY_PORT = 25732;
 const PASSWORD = 'benchmark-repository-password';
 const HOST = os.hostname();
 

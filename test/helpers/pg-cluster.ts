@@ -32,8 +32,26 @@ function asPostgres(args: string[], options: { allowFailure?: boolean } = {}): s
   return result.stdout;
 }
 
-export function startCluster(primaryPort = 55632): PgCluster {
+/**
+ * The suite's fixed ports (25600-25799, docs/testing.md) lie below the kernel's ephemeral range: a
+ * port inside it can be held, at the moment a server binds it, by any outgoing connection of the run.
+ */
+function assertOutsideEphemeralRange(port: number): void {
+  const [low = 32768, high = 60999] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  if (port >= low && port <= high) throw new Error(`port ${port} lies in this machine's ephemeral range ${low}-${high} (net.ipv4.ip_local_port_range): pick a test port outside it`);
+}
+
+/** Start a node; when it does not come up, say why with the end of its own log. */
+export function startNode(data: string, log: string): void {
+  const result = spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', data, '-l', log, '-w', 'start'], { encoding: 'utf8' });
+  if (result.status === 0) return;
+  const tail = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
+  throw new Error(`pg_ctl start of ${data} failed (${result.status}):\n${result.stdout}${result.stderr}\n${log}:\n${tail}`);
+}
+
+export function startCluster(primaryPort = 25632): PgCluster {
   const standbyPort = primaryPort + 1;
+  [primaryPort, standbyPort].forEach(assertOutsideEphemeralRange);
   const listening = spawnSync('ss', ['-Hltn'], { encoding: 'utf8' }).stdout;
   for (const port of [primaryPort, standbyPort]) {
     if (new RegExp(`:${port}\\s`).test(listening)) throw new Error(`port ${port} is taken (another test run, or a server left over?): stop it, then run the tests again`);
@@ -50,7 +68,7 @@ export function startCluster(primaryPort = 55632): PgCluster {
     `listen_addresses = '127.0.0.1'\nport = ${primaryPort}\nunix_socket_directories = '${base}'\nwal_level = replica\nmax_wal_senders = 10\n` +
       `max_replication_slots = 10\nhot_standby = on\nwal_log_hints = on\nshared_preload_libraries = 'repmgr'\nfsync = off\n`,
   );
-  asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node1`, '-l', `${base}/node1.log`, '-w', 'start']);
+  startNode(`${base}/node1`, `${base}/node1.log`);
   asPostgres([`${PG_BIN}/createuser`, '-h', base, '-p', String(primaryPort), '-s', 'repmgr']);
   asPostgres([`${PG_BIN}/createdb`, '-h', base, '-p', String(primaryPort), '-O', 'repmgr', 'repmgr']);
   for (const node of [1, 2]) {
@@ -82,7 +100,7 @@ export function startCluster(primaryPort = 55632): PgCluster {
   asPostgres([`${PG_BIN}/repmgr`, '-f', conf(1), 'primary', 'register']);
   asPostgres([`${PG_BIN}/repmgr`, '-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'repmgr', '-d', 'repmgr', '-f', conf(2), 'standby', 'clone', '--fast-checkpoint']);
   fs.appendFileSync(`${base}/node2/postgresql.conf`, `port = ${standbyPort}\n`);
-  asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node2`, '-l', `${base}/node2.log`, '-w', 'start']);
+  startNode(`${base}/node2`, `${base}/node2.log`);
   asPostgres([`${PG_BIN}/repmgr`, '-f', conf(2), 'standby', 'register', '--wait-sync=30']);
 
   const repmgrdPid = path.join(base, 'repmgrd-node2.pid');

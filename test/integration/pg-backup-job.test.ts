@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT, runCli, runCliWithEnvironment, type CliResult } from '../helpers/cli.js';
 import { unitEnvironment } from '../helpers/systemd-environment.js';
-import { PG_BIN, standbyProfileLines, startCluster, type PgCluster } from '../helpers/pg-cluster.js';
+import { PG_BIN, standbyProfileLines, startCluster, startNode, type PgCluster } from '../helpers/pg-cluster.js';
 import type { ResticRelease } from '../helpers/global-setup.js';
 import { THIS_HOST, createRepository } from '../helpers/restic.js';
 import { RESTIC_MATRIX, resticAtLeast } from '../helpers/restic-versions.js';
@@ -65,7 +65,7 @@ function restoreLatest(root: string, release: ResticRelease, cluster: PgCluster,
   };
   run([`${PG_BIN}/initdb`, '-D', data, '-U', 'restore_verifier', '-A', 'trust', '--no-instructions']);
   fs.appendFileSync(`${data}/postgresql.conf`, `port = ${port}\nlisten_addresses = ''\nunix_socket_directories = '${cluster.base}'\nfsync = off\n`);
-  run([`${PG_BIN}/pg_ctl`, '-D', data, '-l', `${data}.log`, '-w', 'start']);
+  startNode(data, `${data}.log`);
   const dumpFile = path.join(cluster.base, `restore-${port}.sql`);
   const dumped = runCli(['--root', root, 'exec', 'db', '--', 'sh', '-c', `'${release.binary}' dump latest /postgres-${THIS_HOST}.sql > ${dumpFile}`]);
   if (dumped.exitCode !== 0) throw new Error(`restic dump failed: ${dumped.stderr}`);
@@ -109,7 +109,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
   describe('on a healthy primary + standby', () => {
     let cluster: PgCluster;
     beforeAll(() => {
-      cluster = startCluster(55632);
+      cluster = startCluster(25632);
       cluster.sql(cluster.primaryPort, 'CREATE DATABASE db_a');
       cluster.sql(cluster.primaryPort, 'CREATE DATABASE db_b');
       for (const db of ['db_a', 'db_b']) cluster.sql(cluster.primaryPort, 'CREATE TABLE ticks (tick integer primary key)', db);
@@ -129,7 +129,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       expect(snapshot!.tags).toEqual(expect.arrayContaining(['profile:db', 'job:pg-backup', expect.stringMatching(/^lsn:[0-9A-F]+\/[0-9A-F]+$/), 'timeline:1']));
       expect(status(setup.root)).toMatchObject({ result: 'success', exitCode: 0, snapshotId: snapshot!.id });
 
-      const scratch = setup.restoreInto(55640);
+      const scratch = setup.restoreInto(25640);
       try {
         expect(scratch.sql('db_a', 'SELECT count(*) FROM big')).toBe('300000');
         expect(scratch.sql('db_a', 'SELECT count(*) FROM ticks')).toBe(cluster.sql(cluster.standbyPort, 'SELECT count(*) FROM ticks', 'db_a'));
@@ -156,7 +156,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       writing = false;
       await writer;
       expect(code).toBe(0);
-      const scratch = setup.restoreInto(55641);
+      const scratch = setup.restoreInto(25641);
       try {
         const a = Number(scratch.sql('db_a', 'SELECT max(tick) FROM ticks'));
         const b = Number(scratch.sql('db_b', 'SELECT max(tick) FROM ticks'));
@@ -188,7 +188,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
 
     // restic-systemd's own behaviour, the same with every restic: once.
     if (once) test('a dead port exits 25 and leaves no snapshot', () => {
-      const setup = dbSetup(cluster, release, { port: 55699 });
+      const setup = dbSetup(cluster, release, { port: 25699 });
       const result = setup.cli('run', 'pg-backup', 'db');
       expect(result.exitCode).toBe(25);
       expect(result.stderr).toContain('cannot query the standby');
@@ -465,7 +465,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     }
 
     test('F5: promoted mid-dump: detected, exits 24, the snapshot forgotten', async () => {
-      await faultMidDump(55652, (cluster) => cluster.promoteStandby(), (cluster, setup, code, stderr) => {
+      await faultMidDump(25652, (cluster) => cluster.promoteStandby(), (cluster, setup, code, stderr) => {
         expect(stderr).toContain('the node was promoted during the dump');
         expect(code).toBe(24);
         expect(setup.snapshots()).toHaveLength(0);
@@ -475,7 +475,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
 
     // The same path as F5 on every restic: once.
   if (once) test('F8: standby restarted mid-dump (the pause is lost): detected, fails, the snapshot forgotten, replay not paused', async () => {
-      await faultMidDump(55662, (cluster) => cluster.restartStandby(), (cluster, setup, code) => {
+      await faultMidDump(25662, (cluster) => cluster.restartStandby(), (cluster, setup, code) => {
         expect([22, 24]).toContain(code);
         expect(setup.snapshots()).toHaveLength(0);
         expect(replayState(cluster)).toBe('not paused');

@@ -89,7 +89,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
   const once = release.suite === 'trixie';
   let cluster: PgCluster;
   beforeAll(() => {
-    cluster = startCluster(55672);
+    cluster = startCluster(25672);
     cluster.sql(cluster.primaryPort, 'CREATE DATABASE db_a');
     cluster.sql(cluster.primaryPort, "CREATE TABLE big AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 300000) g", 'db_a');
     cluster.repmgrd.start();
@@ -285,7 +285,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
 describe('when the standby is promoted while spooling', () => {
   test('F5: detected, exits 24, no spool, no snapshot', async () => {
     const [, release] = RESTIC_MATRIX.find(([, item]) => item.suite === 'trixie')!;
-    const cluster = startCluster(55682);
+    const cluster = startCluster(25682);
     try {
       cluster.repmgrd.start();
       const slow = wrapper(cluster, 'slow-dump', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
