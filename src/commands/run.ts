@@ -53,7 +53,8 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
     if (bySystemd && job !== 'pg-cleanup') checkInstalledUnits(context, profile, job);
     const url = pingUrl(profile, job);
     if (url) await ping(context, url, '/start');
-    outcome = await withCredentials(context, profile, (unlocked) => RUNNABLE_JOBS[job](context, unlocked));
+    // pg-cleanup restores the standby first, which needs no secret, and unlocks the credentials itself after.
+    outcome = job === 'pg-cleanup' ? await pgCleanupJob(context, profile) : await withCredentials(context, profile, (unlocked) => RUNNABLE_JOBS[job](context, unlocked));
   } catch (error) {
     if (!(error instanceof ToolError)) internal = error;
     outcome = { result: 'failure', exitCode: error instanceof ToolError ? error.exitCode : ExitCode.Internal, message: error instanceof Error ? error.message : String(error) };

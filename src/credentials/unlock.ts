@@ -1,9 +1,10 @@
 /**
  * A run's encrypted credentials, readable by its programs. Under systemd: the files systemd
  * decrypted into $CREDENTIALS_DIRECTORY (LoadCredentialEncrypted=, readable by this service only).
- * Run by hand (`run`, `exec`, `validate`, `init`): decrypted with systemd-creds into a folder of this
- * run under /run (a RAM file system only root can write; 0700, files 0600), removed when the run ends
- * and, after a kill, by the next run.
+ * Run by hand (`run`, `exec`, `validate`, `init`), and by pg-cleanup in ExecStopPost= (which systemd
+ * gives no credentials): decrypted with systemd-creds into a folder of this run under
+ * /run/restic-systemd (RAM, root only: 0700, files 0600; pg-backup@'s RuntimeDirectory= inside its
+ * sandbox), removed when the run ends and, after a kill, by the next run.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -69,7 +70,9 @@ export async function unlockCredentials(context: Context, profile: Profile, envi
   }
   let folder: string;
   let close = () => undefined as void;
-  if (environment.INVOCATION_ID) {
+  // systemd gives credentials to ExecStart= and its companions, never to ExecStop=/ExecStopPost=
+  // (by design: $SERVICE_RESULT marks those); a clean-up started there decrypts them as by hand.
+  if (environment.INVOCATION_ID && !environment.SERVICE_RESULT) {
     const loaded = environment.CREDENTIALS_DIRECTORY;
     const missing = keys.filter((key) => !loaded || !fs.existsSync(path.join(loaded, key)));
     if (missing.length > 0) {

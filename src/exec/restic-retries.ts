@@ -4,8 +4,9 @@
  * retry. restic says so on stderr: "<request> returned error, retrying after <delay>: <error>",
  * and from 0.17 on "<request> operation successful after N retries" once it worked. The watchdog
  * reads those lines and gives up, through `onExpire`, when one request has been failing for
- * longer than the profile's bound (BACKUP_NETWORK_TIMEOUT). A request that was not retried again
- * well after its announced delay is taken as recovered (0.14 never says so).
+ * longer than the profile's bound (BACKUP_NETWORK_TIMEOUT), and at once when the error is one no
+ * retry can cure (an untrusted certificate, refused credentials: `hopeless`). A request that was not
+ * retried again well after its announced delay is taken as recovered (0.14 never says so).
  */
 
 const RETRYING = /^(.+?) returned error, retrying after ([0-9.hmsµun]+): (.*)$/;
@@ -25,6 +26,8 @@ export interface RetryExpiry {
   request: string;
   seconds: number;
   lastError: string;
+  /** Stopped at the first retry: the error cannot go away by waiting. */
+  hopeless: boolean;
 }
 
 interface Failing {
@@ -43,6 +46,7 @@ export class RetryWatchdog {
     private readonly boundMs: number,
     private readonly onExpire: (expiry: RetryExpiry) => void,
     private readonly now: () => number = Date.now,
+    private readonly hopeless: (error: string) => boolean = () => false,
   ) {}
 
   /** Feed every line restic writes to stderr. */
@@ -54,7 +58,8 @@ export class RetryWatchdog {
       const now = this.now();
       this.failing.set(request, { since: this.failing.get(request)?.since ?? now, nextTry: now + goDurationMs(retrying[2]!) });
       this.lastError = retrying[3]!;
-      this.check();
+      if (this.hopeless(this.lastError)) this.expire(request, 0, true);
+      else this.check();
       return;
     }
     const recovered = RECOVERED.exec(line);
@@ -81,11 +86,16 @@ export class RetryWatchdog {
         continue;
       }
       if (now - failing.since > this.boundMs) {
-        this.expired = { request, seconds: Math.round((now - failing.since) / 1000), lastError: this.lastError };
-        this.stop();
-        this.onExpire(this.expired);
+        this.expire(request, Math.round((now - failing.since) / 1000), false);
         return;
       }
     }
+  }
+
+  private expire(request: string, seconds: number, hopeless: boolean): void {
+    if (this.expired) return;
+    this.expired = { request, seconds, lastError: this.lastError, hopeless };
+    this.stop();
+    this.onExpire(this.expired);
   }
 }

@@ -80,7 +80,7 @@ export function snapshotHost(profile: Profile): string {
 export function resticEnvironment(profile: Profile, paths: Paths): Record<string, string> {
   const env: Record<string, string> = { ...profile.env };
   if (paths.root !== '/') {
-    for (const key of ['RESTIC_PASSWORD_FILE', 'RESTIC_REPOSITORY_FILE', 'RESTIC_CACHE_DIR', 'PGPASSFILE']) {
+    for (const key of ['RESTIC_PASSWORD_FILE', 'RESTIC_REPOSITORY_FILE', 'RESTIC_CACHE_DIR', 'RESTIC_CACERT', 'RESTIC_TLS_CLIENT_CERT', 'PGPASSFILE']) {
       if (env[key]?.startsWith('/')) env[key] = onHost(paths, env[key]!);
     }
     if (profile.localRepository) env.RESTIC_REPOSITORY = onHost(paths, profile.localRepository);
@@ -163,6 +163,15 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
   // Checked before "no repository": restic 0.14 also asks "Is there a repository…?" when the server is down.
   if (/connection refused|i\/o timeout|network is unreachable|no route to host|dial tcp|connection reset|connection timed out|connection closed|unexpected eof|broken pipe|did not answer within/.test(text)) {
     return { problem: 'unreachable', exitCode: ExitCode.RepositoryUnreachable, meaning: 'the repository cannot be reached: check the network and the repository server' };
+  }
+  // ssh ended before the SFTP session began, and restic lost ssh's own reason (its relay of ssh's
+  // stderr can lose the race with its exit): most often the server is down or cannot be reached.
+  if (/unable to start the sftp session/.test(text)) {
+    return {
+      problem: 'unreachable',
+      exitCode: ExitCode.RepositoryUnreachable,
+      meaning: "ssh ended before the SFTP session began and restic passed on no reason: most likely the SFTP server is down or cannot be reached; if it is up, see why with ssh -v <user>@<host> as root (a refused key, an unknown host key)",
+    };
   }
   if (exitCode === 10 || text.includes('is there a repository at the following location') || text.includes('unable to open config file') || text.includes('repository does not exist')) {
     return { problem: 'no-repository', exitCode: ExitCode.RepositoryMissing, meaning: `there is no repository at RESTIC_REPOSITORY: create it with restic-systemd init ${profile}, or fix the location` };

@@ -5,8 +5,9 @@
  */
 import type { Context } from '../context.js';
 import { EnvironmentError, ExitCode, JobError, type ExitCode as Code } from '../errors.js';
-import { OLDEST_SUPPORTED, atLeast, classifyResticFailure, readableResticOutput, resticEnvironment, resticVersion, type ResticVersion } from '../exec/restic.js';
+import { OLDEST_SUPPORTED, atLeast, classifyResticFailure, readableResticOutput, resticEnvironment, resticVersion, type ResticProblem, type ResticVersion } from '../exec/restic.js';
 import { RetryWatchdog, type RetryExpiry } from '../exec/restic-retries.js';
+import { askSsh, sftpReasonLost } from '../exec/sftp-probe.js';
 import type { RunOptions, RunResult } from '../exec/runner.js';
 import type { Profile } from '../profile/load.js';
 import { timespanSeconds } from '../profile/timespan.js';
@@ -44,18 +45,19 @@ function resticProcessEnvironment(context: Context, profile: Profile): Record<st
  * restic reads RESTIC_CACERT and RESTIC_TLS_CLIENT_CERT from 0.16 on; older releases (Debian 12's
  * 0.14) only take the flags and would ignore the variables silently. Paths, not secrets.
  */
-function tlsArgs(profile: Profile, version: ResticVersion): string[] {
+function tlsArgs(env: Record<string, string>, version: ResticVersion): string[] {
   if (atLeast(version, 0, 16, 0)) return [];
   return [
-    ...(profile.env.RESTIC_CACERT ? ['--cacert', profile.env.RESTIC_CACERT] : []),
-    ...(profile.env.RESTIC_TLS_CLIENT_CERT ? ['--tls-client-cert', profile.env.RESTIC_TLS_CLIENT_CERT] : []),
+    ...(env.RESTIC_CACERT ? ['--cacert', env.RESTIC_CACERT] : []),
+    ...(env.RESTIC_TLS_CLIENT_CERT ? ['--tls-client-cert', env.RESTIC_TLS_CLIENT_CERT] : []),
   ];
 }
 
 export async function openRestic(context: Context, profile: Profile): Promise<Restic> {
   const version = await checkedResticVersion(context);
-  const globalArgs = [...tlsArgs(profile, version), ...(profile.values.BACKUP_RESTIC_OPTIONS ?? []).flatMap((option) => ['-o', option])];
-  return { context, profile, env: resticProcessEnvironment(context, profile), version, globalArgs };
+  const env = resticProcessEnvironment(context, profile);
+  const globalArgs = [...tlsArgs(env, version), ...(profile.values.BACKUP_RESTIC_OPTIONS ?? []).flatMap((option) => ['-o', option])];
+  return { context, profile, env, version, globalArgs };
 }
 
 /** The profile's bound on a repository that cannot be reached, in milliseconds. */
@@ -63,14 +65,25 @@ function networkTimeoutMs(profile: Profile): number {
   return timespanSeconds(profile.values.BACKUP_NETWORK_TIMEOUT)! * 1000;
 }
 
-/** A watchdog for one restic process: `stop` is called when a request has been failing for longer than the profile's bound. */
+// Errors restic 0.17+ retries for 15 minutes although waiting cannot cure them: stopped at once.
+const HOPELESS: ReadonlySet<ResticProblem> = new Set(['host-key', 'access-denied']);
+
+function hopelessError(restic: Restic, error: string): boolean {
+  return HOPELESS.has(classifyResticFailure(1, error, restic.profile.name).problem);
+}
+
+/**
+ * A watchdog for one restic process: `stop` is called when a request has been failing for longer
+ * than the profile's bound, or at its first retry when the error cannot go away by waiting.
+ */
 export function retryWatchdog(restic: Restic, stop: () => void): RetryWatchdog {
-  return new RetryWatchdog(networkTimeoutMs(restic.profile), stop).start();
+  return new RetryWatchdog(networkTimeoutMs(restic.profile), stop, Date.now, (error) => hopelessError(restic, error)).start();
 }
 
 /** The failure of a restic call that the watchdog stopped. */
 export function unreachableFailure(restic: Restic, what: string, expiry: RetryExpiry): JobError {
   const { exitCode, meaning } = classifyResticFailure(1, expiry.lastError, restic.profile.name);
+  if (expiry.hopeless) return new JobError(`${what} failed: ${meaning}. restic would have retried ${expiry.request} for minutes and was stopped; its error: ${expiry.lastError}`, exitCode ?? ExitCode.ResticFailed);
   const code = exitCode === ExitCode.HostUnknown ? ExitCode.HostUnknown : ExitCode.RepositoryUnreachable;
   const cause = code === ExitCode.HostUnknown ? meaning : 'the repository cannot be reached: check the network and the repository server';
   return new JobError(
@@ -100,7 +113,19 @@ export async function callRestic(restic: Restic, what: string, args: string[], o
     watchdog.stop();
   }
   if (watchdog.expired) throw unreachableFailure(restic, what, watchdog.expired);
+  if (result.exitCode !== 0 && !accept.includes(result.exitCode)) result = await withSshReason(restic, result);
   return interpret(restic, result, what, accept);
+}
+
+/** A failed restic result, with ssh's own reason added when restic lost it (exec/sftp-probe.ts). */
+export async function withSshReason(restic: Restic, result: RunResult): Promise<RunResult> {
+  const repository = restic.env.RESTIC_REPOSITORY;
+  if (!repository || !sftpReasonLost(repository, result.stderr)) return result;
+  const env: Record<string, string> = {};
+  for (const key of ['HOME', 'SSH_AUTH_SOCK']) if (process.env[key]) env[key] = process.env[key]!;
+  const reason = await askSsh(restic.context.runner, repository, restic.profile.values.BACKUP_RESTIC_OPTIONS ?? [], env);
+  if (reason) restic.context.log.info(`restic did not pass on why ssh ended; asked again, ${reason.split('\n').slice(-2).join('; ')}`);
+  return reason ? { ...result, stderr: `${reason}\n${result.stderr}` } : result;
 }
 
 /**

@@ -280,7 +280,7 @@ export const FIELDS = {
   BACKUP_KEEP_WITHIN_YEARLY: { group: 'backup', owner: 'restic-systemd', parse: emptyMeansUnset(resticDuration()), doc: 'Also keep the last snapshot of every year within this duration (--keep-within-yearly), such as "7y".' },
   BACKUP_RESTIC_OPTIONS: {
     group: 'backup', owner: 'restic-systemd', parse: resticOptions(),
-    doc: "restic's extended options (-o key=value) for every restic call of the profile, separated by spaces.",
+    doc: "restic's extended options (-o key=value) for every restic call of the profile, separated by spaces. sftp.args needs restic 0.17 or newer; with Debian 12's 0.14, put an SFTP server's key, port and known_hosts in a Host block of /root/.ssh/config.",
     example: 'sftp.args=-F/etc/restic/ssh.conf',
   },
   BACKUP_ONE_FILE_SYSTEM: { group: 'backup', owner: 'restic-systemd', parse: yesNo(), default: 'no', doc: 'yes: do not cross file-system boundaries (--one-file-system).' },

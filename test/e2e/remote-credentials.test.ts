@@ -6,9 +6,12 @@
  * is back succeeds. Then `credentials` moves the repository password and the URL's password into
  * systemd-creds credentials: the profile holds no secret, and no process of a running job, no unit
  * property, shows one, while every job still runs. And an SFTP repository: a key and a pinned host
- * key in /root/.ssh, read under ProtectHome=read-only; a changed host key exits 15, sshd down 13.
+ * key in /root/.ssh, read under ProtectHome=read-only; a changed host key exits 15, a refused key 12,
+ * sshd down 13. And an rclone remote (restic starts rclone; its config in /root/.config/rclone).
+ * Each repository restores what it saved, is maintained by its unit, and takes the database job's
+ * dumps (a primary + standby with repmgrd in the container) that restore.
  */
-import { Container, waitFor } from './harness/container.js';
+import { Container, PROJECT_IN_CONTAINER, waitFor } from './harness/container.js';
 import { RELEASE_MATRIX } from './harness/rootfs.js';
 import { expectSucceeded, lastRun, settledState, startUnit } from './harness/units.js';
 
@@ -24,8 +27,20 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   // restic 0.14 (Debian 12) reads no RESTIC_CACERT: the jobs pass --cacert for it, a command of one's own must too.
   const snapshots = (): Array<{ id: string; tags?: string[] }> => JSON.parse(cli('exec', 'remote', '--', 'restic', '--cacert', '/etc/rest-server/cert.pem', 'snapshots', '--json').stdout);
 
+  /** restic's own flags a command run by hand needs for this profile (restic 0.14 reads no RESTIC_CACERT). */
+  const handFlags = (profile: string) => (profile === 'remote' ? ['--cacert', '/etc/rest-server/cert.pem'] : []);
+
+  /** Restore the latest file backup of the profile and compare it with what was backed up. */
+  function expectRestoresData(profile: string): void {
+    const target = `/var/tmp/restore-${profile}`;
+    container.run(['rm', '-rf', target]);
+    cli('exec', profile, '--', 'restic', ...handFlags(profile), 'restore', 'latest', '--tag', 'job:backup', '--target', target);
+    expect(container.run(['diff', '-r', '/srv/data', `${target}/srv/data`], { allowFailure: true })).toMatchObject({ exitCode: 0, stdout: '' });
+  }
+
   beforeAll(async () => {
     container = await Container.boot(release);
+    container.run(['sh', `${PROJECT_IN_CONTAINER}/test/e2e/container/pg-cluster.sh`]);
     // The server: a certificate for 127.0.0.1 (its own CA), an htpasswd file, rclone as a unit of its own.
     container.sh(`
       mkdir -p /etc/rest-server /srv/rest /srv/data
@@ -55,6 +70,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       cli('install', 'remote');
       expectSucceeded(container, 'restic@remote.service', startUnit(container, 'restic@remote.service'));
       expect(snapshots()).toHaveLength(1);
+      expectRestoresData('remote');
 
       container.run(['systemctl', 'stop', 'rest-server']);
       const started = Date.now();
@@ -132,7 +148,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       for (const secret of SECRETS) expect(container.journal({ lines: 400 })).not.toContain(secret);
     }), 240_000);
 
-  test('SFTP with a key and a pinned host key, read under ProtectHome=read-only: backs up; a changed host key fails with 15, the server down with 13', () =>
+  test('SFTP with a key and a pinned host key, read under ProtectHome=read-only: backs up and restores; a changed host key fails with 15, a refused key with 12, the server down with 13', () =>
     container.scenario(async () => {
       container.sh(`
         id keeper >/dev/null 2>&1 || useradd --create-home --shell /bin/sh keeper
@@ -158,9 +174,90 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       expect(container.journal({ unit: 'restic@viassh.service', lines: 30 })).toMatch(/host key/i);
       container.writeFile('/root/.ssh/known_hosts', pinned);
 
+      // The server no longer takes the key: 12, and the journal says so. (restic relays ssh's reason
+      // only when its relay wins the race with ssh's exit; when it loses, the job asks ssh again.)
+      container.sh(`cp /home/keeper/.ssh/authorized_keys /root/authorized_keys.saved
+        rm -f /root/unrelated_key /root/unrelated_key.pub; ssh-keygen -q -t ed25519 -N '' -f /root/unrelated_key
+        cp /root/unrelated_key.pub /home/keeper/.ssh/authorized_keys`);
+      expect(startUnit(container, 'restic@viassh.service')).toEqual({ result: 'exit-code', exitStatus: '12' });
+      expect(container.journal({ unit: 'restic@viassh.service', lines: 20 })).toMatch(/refused the credentials[\s\S]*Permission denied \(publickey/);
+      container.sh('install -m 600 -o keeper -g keeper /root/authorized_keys.saved /home/keeper/.ssh/authorized_keys');
+
+      // restic losing ssh's reason, made certain (fault injection: a restic whose "subprocess ssh:"
+      // lines are dropped): the job asks ssh itself, and the code is still the right one.
+      container.writeFile('/usr/local/bin/e2e-restic-losing-ssh-reason', "#!/bin/bash\n{ restic \"$@\" 2>&1 1>&3 3>&- | grep -v '^subprocess ssh:' >&2; exit \"${PIPESTATUS[0]}\"; } 3>&1\n", 0o755);
+      container.writeFile('/etc/systemd/system/restic@viassh.service.d/zz-e2e.conf', '[Service]\nEnvironment=RESTIC_BIN=/usr/local/bin/e2e-restic-losing-ssh-reason\n');
+      container.run(['systemctl', 'daemon-reload']);
+      container.sh(`printf '127.0.0.1 %s\\n' "$(cut -d' ' -f1,2 /root/other_host_key.pub)" > /root/.ssh/known_hosts`);
+      expect(startUnit(container, 'restic@viassh.service')).toEqual({ result: 'exit-code', exitStatus: '15' });
+      expect(container.journal({ unit: 'restic@viassh.service', lines: 20 })).toMatch(/did not pass on why ssh ended; asked again, subprocess ssh: .*Host key/);
+      container.writeFile('/root/.ssh/known_hosts', pinned);
+      container.run(['rm', '/etc/systemd/system/restic@viassh.service.d/zz-e2e.conf']);
+      container.run(['systemctl', 'daemon-reload']);
+
       container.run(['systemctl', 'stop', 'ssh.socket', 'ssh.service'], { allowFailure: true });
       expect(startUnit(container, 'restic@viassh.service')).toEqual({ result: 'exit-code', exitStatus: '13' });
       container.run(['systemctl', 'start', 'ssh.service']);
       expectSucceeded(container, 'restic@viassh.service', startUnit(container, 'restic@viassh.service'));
+      expectRestoresData('viassh');
     }), 240_000);
+
+  // After the SFTP test: the same sshd, user, key and known_hosts, through rclone's own SFTP client.
+  test('an rclone remote (restic starts rclone, its config in /root/.config/rclone) under the sandbox: backs up and restores; the server down fails with 13, back it succeeds', () =>
+    container.scenario(async () => {
+      container.writeFile('/root/.config/rclone/rclone.conf', ['[offsite]', 'type = sftp', 'host = 127.0.0.1', 'user = keeper', 'key_file = /root/.ssh/id_backup', 'known_hosts_file = /root/.ssh/known_hosts', ''].join('\n'), 0o600);
+      container.writeProfile('viarclone', ['RESTIC_REPOSITORY=rclone:offsite:rclone-repo', 'BACKUP_PATHS=/srv/data', 'BACKUP_NETWORK_TIMEOUT=15s'], REPOSITORY_PASSWORD);
+      expect(cli('init', 'viarclone').stdout).toContain('created the repository');
+      expect(cli('validate', 'viarclone').stdout).toContain('viarclone: valid');
+      cli('install', 'viarclone');
+      expectSucceeded(container, 'restic@viarclone.service', startUnit(container, 'restic@viarclone.service'));
+      expect(container.sh('ls /home/keeper/rclone-repo').stdout).toContain('config');
+      expectRestoresData('viarclone');
+
+      container.run(['systemctl', 'stop', 'ssh.socket', 'ssh.service'], { allowFailure: true });
+      const started = Date.now();
+      expect(startUnit(container, 'restic@viarclone.service')).toEqual({ result: 'exit-code', exitStatus: '13' });
+      expect((Date.now() - started) / 1000).toBeLessThan(90);
+      container.run(['systemctl', 'start', 'ssh.service']);
+      expectSucceeded(container, 'restic@viarclone.service', startUnit(container, 'restic@viarclone.service'));
+    }), 240_000);
+
+  test('each remote (REST with encrypted credentials, SFTP, rclone) takes the database job\'s dump, which restores, and its maintenance unit succeeds', () =>
+    container.scenario(async () => {
+      const host = container.run(['hostname']).stdout.trim();
+      for (const profile of ['remote', 'viassh', 'viarclone']) {
+        container.sh(`printf '%s\\n' PGHOST=/run/postgresql PGPORT=5433 PGUSER=postgres PG_OS_USER=postgres >> /etc/restic/${profile}.conf`);
+        cli('install', profile);
+        const unit = `pg-backup@${profile}.service`;
+        expectSucceeded(container, unit, startUnit(container, unit));
+        const dump = cli('exec', profile, '--', 'restic', ...handFlags(profile), 'dump', '--tag', 'job:pg-backup', 'latest', `/postgres-${host}.sql`).stdout;
+        expect(dump).toContain('COPY public.items (id, label) FROM stdin;');
+        expect(dump).toContain('PostgreSQL database cluster dump complete');
+        expectSucceeded(container, `restic-maintenance@${profile}.service`, startUnit(container, `restic-maintenance@${profile}.service`));
+      }
+
+      // With encrypted credentials, a run killed mid-dump: ExecStopPost=, which systemd gives no
+      // credentials, restores the standby, then decrypts them itself to forget the run's snapshots.
+      const unit = 'pg-backup@remote.service';
+      const standby = (sql: string) => container.run(['runuser', '-u', 'postgres', '--', 'psql', '-X', '-At', '-h', '/run/postgresql', '-p', '5433', '-c', sql]).stdout.trim();
+      container.writeFile('/usr/local/bin/e2e-hanging-pg_dumpall', '#!/bin/sh\n/usr/bin/pg_dumpall "$@" | head -c 100000\nexec sleep 601\n', 0o755);
+      container.writeFile(`/etc/systemd/system/${unit}.d/zz-e2e.conf`, '[Service]\nEnvironment=PG_DUMPALL_BIN=/usr/local/bin/e2e-hanging-pg_dumpall\n');
+      container.run(['systemctl', 'daemon-reload']);
+      container.run(['systemctl', 'start', '--no-block', unit]);
+      await waitFor('the run to hang mid-dump with replay paused', () =>
+        container.run(['pgrep', '-f', 'sleep 601'], { allowFailure: true }).exitCode === 0 && standby('SELECT pg_get_wal_replay_pause_state()') === 'paused' ? true : undefined);
+      container.run(['systemctl', 'kill', '--kill-whom=main', '--signal=KILL', unit]);
+      await waitFor(`${unit} to end`, () => settledState(container, unit));
+      const cleanup = container.journal({ unit, lines: 40 });
+      expect(cleanup).toContain('did not finish (SERVICE_RESULT=signal)');
+      expect(cleanup).toMatch(/pg-cleanup of remote: standby restored/);
+      expect(standby('SELECT pg_get_wal_replay_pause_state()')).toBe('not paused');
+      expect(container.run(['systemctl', 'is-active', 'repmgrd'], { allowFailure: true }).stdout.trim()).toBe('active');
+      expect(container.sh('ls -A /run/restic-systemd /var/lib/restic-systemd').stdout).not.toMatch(/credentials\.|marker/);
+      container.run(['rm', `/etc/systemd/system/${unit}.d/zz-e2e.conf`]);
+      container.run(['systemctl', 'daemon-reload']);
+      expectSucceeded(container, unit, startUnit(container, unit));
+
+      for (const secret of SECRETS) expect(container.journal({ lines: 3000 })).not.toContain(secret);
+    }), 600_000);
 });

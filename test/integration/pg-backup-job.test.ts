@@ -12,6 +12,7 @@ import { PROJECT, runCli, runCliWithEnvironment, type CliResult } from '../helpe
 import { unitEnvironment } from '../helpers/systemd-environment.js';
 import { PG_BIN, standbyProfileLines, startCluster, startNode, type PgCluster } from '../helpers/pg-cluster.js';
 import type { ResticRelease } from '../helpers/global-setup.js';
+import { restServer } from '../helpers/remote-servers.js';
 import { THIS_HOST, createRepository } from '../helpers/restic.js';
 import { RESTIC_MATRIX, resticAtLeast } from '../helpers/restic-versions.js';
 import { removeTempRoots, snapshotTree, tempRoot, writeProfile } from '../helpers/temp-root.js';
@@ -29,14 +30,15 @@ interface DbSetup {
 }
 
 /** A profile "db" pointing libpq at a port of the cluster, with a repository, through real restic. */
-function dbSetup(cluster: PgCluster, release: ResticRelease, options: { port?: number; extra?: string; dumpWrapper?: string } = {}): DbSetup {
+function dbSetup(cluster: PgCluster, release: ResticRelease, options: { port?: number; extra?: string; dumpWrapper?: string; repository?: string } = {}): DbSetup {
   const root = tempRoot();
   fs.writeFileSync(path.join(root, 'etc/restic/db.password'), `${PASSWORD}\n`, { mode: 0o600 });
+  const lines = standbyProfileLines(cluster, options.port);
   writeProfile(
     root,
     'db',
     [
-      ...standbyProfileLines(cluster, options.port),
+      ...(options.repository ? lines.map((line) => (line.startsWith('RESTIC_REPOSITORY=') ? `RESTIC_REPOSITORY=${options.repository}` : line)) : lines),
       `PG_REPMGRD_STOP_COMMAND=${cluster.repmgrd.stopCommand}`,
       `PG_REPMGRD_START_COMMAND=${cluster.repmgrd.startCommand}`,
       options.extra ?? '',
@@ -44,7 +46,10 @@ function dbSetup(cluster: PgCluster, release: ResticRelease, options: { port?: n
   );
   const env = { RESTIC_BIN: release.binary, ...(options.dumpWrapper ? { PG_DUMPALL_BIN: options.dumpWrapper } : {}) };
   const cli = (...args: string[]) => runCli(['--root', root, ...args], env);
-  createRepository(release, path.join(root, 'srv/repo'), PASSWORD);
+  if (options.repository) {
+    const init = cli('init', 'db');
+    if (init.exitCode !== 0) throw new Error(`init failed: ${init.stderr}`);
+  } else createRepository(release, path.join(root, 'srv/repo'), PASSWORD);
   return {
     root,
     release,
@@ -418,6 +423,42 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
         if (!record.startsWith('env.psql.')) expect({ record, secret: environment.includes('db-secret-of-the-profile') }).toEqual({ record, secret: false });
       }
     });
+
+    // The network's failures, on one restic: the bound is the job's, the same for every release.
+    if (once) test('a repository server down: the job exits 13 before pausing; stopped while replay is paused, the run ends within BACKUP_NETWORK_TIMEOUT with 13, replay resumed, repmgrd back; once it is back, a run succeeds', async () => {
+      const served = path.join(tempRoot(), 'served');
+      const server = await restServer({ folder: served });
+      try {
+        const setup = dbSetup(cluster, release, { repository: `rest:http://127.0.0.1:${server.port}/`, extra: 'BACKUP_NETWORK_TIMEOUT=5s\n' });
+        await server.stop();
+        const down = setup.cli('run', 'pg-backup', 'db');
+        expect(down.exitCode).toBe(13);
+        expect(down.stderr).toContain('cannot be reached');
+        expect(down.stderr).not.toMatch(/paused/);
+
+        await server.start();
+        const wrapper = dumpWrapper(cluster, 'slow-dump-network', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
+        const started = Date.now();
+        const run = startJob(setup, wrapper);
+        await untilPaused(cluster);
+        expect(replayState(cluster)).toBe('paused');
+        await server.stop();
+        expect(await run.exited).toBe(13);
+        // 2 s of sleep, then a dump restic cannot store: stopped after 5 s of retries (plus restic's last back-off).
+        expect((Date.now() - started) / 1000).toBeLessThan(60);
+        expect(run.stderr()).toContain('the repository cannot be reached');
+        expect(replayState(cluster)).toBe('not paused');
+        expect(cluster.repmgrd.running()).toBe(true);
+        expect(status(setup.root)).toMatchObject({ result: 'failure', exitCode: 13 });
+
+        await server.start();
+        expect(setup.cli('run', 'pg-backup', 'db').exitCode).toBe(0);
+        // The failed run's snapshot, if restic saved one, was forgotten: only the last run's is there.
+        expect(setup.snapshots()).toHaveLength(1);
+      } finally {
+        await server.stop();
+      }
+    }, 120_000);
 
     test('gzip and zstd compression store postgres-<host>.sql.gz and .sql.zst', () => {
       for (const [mode, suffix] of [['gzip', '.sql.gz'], ['zstd', '.sql.zst']] as const) {

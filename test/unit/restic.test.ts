@@ -1,3 +1,4 @@
+import { sftpReasonLost, sshCommand } from '../../src/exec/sftp-probe.js';
 import { classifyResticFailure, forgetArgs, parseBackupLine } from '../../src/exec/restic.js';
 import { timespanSeconds } from '../../src/profile/timespan.js';
 
@@ -20,6 +21,8 @@ test.each([
   [1, 'Fatal: unable to open config file: client.Head: Head "https://127.0.0.1:8443/r/config": x509: certificate signed by unknown authority\nIs there a repository at the following location?', 'host-key'],
   [10, 'Fatal: unable to open config file: tls: failed to verify certificate: x509: certificate is valid for 10.0.0.1, not 127.0.0.1', 'host-key'],
   [1, 'subprocess ssh: @@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@\nFatal: unable to open repository at sftp:k@h:/r: unable to start the sftp session, error: error receiving version packet from server: read |0: file already closed', 'host-key'],
+  // ssh's reason lost by restic's relay: the session never began.
+  [1, 'Fatal: unable to open repository at sftp:keeper@127.0.0.1:/home/keeper/repo: unable to start the sftp session, error: error receiving version packet from server: read |0: file already closed', 'unreachable'],
   [1, 'something else', 'other'],
 ])('restic exit %i with %j means %s', (code, stderr, problem) => {
   expect(classifyResticFailure(code, stderr).problem).toBe(problem);
@@ -41,4 +44,15 @@ test.each([
 
 test.each(['', 'soon', '5 parsecs', '-1h'])('%j is not a time span', (text) => {
   expect(timespanSeconds(text)).toBeUndefined();
+});
+
+test('the ssh command restic starts for an SFTP repository, asked again when restic lost its reason', () => {
+  expect(sshCommand('sftp:keeper@127.0.0.1:/home/keeper/repo', [])).toEqual({ program: 'ssh', args: ['127.0.0.1', '-l', 'keeper', '-o', 'BatchMode=yes', '-s', 'sftp'] });
+  expect(sshCommand('sftp://backup@[::1]:2222//srv/repo', ['sftp.args=-i/etc/restic/key'])).toEqual({ program: 'ssh', args: ['::1', '-p', '2222', '-l', 'backup', '-i/etc/restic/key', '-o', 'BatchMode=yes', '-s', 'sftp'] });
+  expect(sshCommand('sftp:host:repo', ['sftp.command=/usr/local/bin/ssh-to-backup'])).toEqual({ program: '/usr/local/bin/ssh-to-backup', args: [] });
+  expect(sshCommand('rest:http://h/', [])).toBeUndefined();
+  const lost = 'Fatal: unable to open repository at sftp:k@h:/r: unable to start the sftp session, error: error receiving version packet from server: server unexpectedly closed connection: unexpected EOF';
+  expect(sftpReasonLost('sftp:k@h:/r', lost)).toBe(true);
+  expect(sftpReasonLost('sftp:k@h:/r', `subprocess ssh: Host key verification failed.\n${lost}`)).toBe(false);
+  expect(sftpReasonLost('rest:http://h/', lost)).toBe(false);
 });

@@ -13,7 +13,7 @@ import { parseBackupLine, readableResticOutput, resticFeatures, type BackupSumma
 import { baseEnvironment, type PipelineStage, type RunResult } from '../../exec/runner.js';
 import { checkedToolBinary } from '../../exec/tools.js';
 import { classifyResticFailure } from '../../exec/restic.js';
-import { retryWatchdog, unreachableFailure, type Restic } from '../restic-call.js';
+import { retryWatchdog, unreachableFailure, withSshReason, type Restic } from '../restic-call.js';
 
 export interface DumpTarget {
   /** The file name in the snapshot (no "/": restic 0.18.0 refuses one in --stdin-filename). */
@@ -83,7 +83,7 @@ async function resticRunsTheDump(restic: Restic, stages: readonly PipelineStage[
   if (result.exitCode !== 0 && /command failed/.test(result.stderr)) {
     return { failure: { message: `the dump failed; restic saved no snapshot:\n${tail(dumpLines.join('\n')) || tail(result.stderr)}`, exitCode: ExitCode.DumpFailed }, warnings };
   }
-  if (result.exitCode !== 0) return { failure: resticFailed(restic, result), summary, warnings };
+  if (result.exitCode !== 0) return { failure: resticFailed(restic, await withSshReason(restic, result)), summary, warnings };
   if (!summary?.snapshotId) return { failure: { message: 'restic backup exited 0 without a summary: the snapshot cannot be vouched for', exitCode: ExitCode.ResticFailed }, warnings };
   return { summary, warnings };
 }
@@ -117,7 +117,7 @@ async function dumpThroughPipe(restic: Restic, stages: readonly PipelineStage[],
   }
   // restic first: when restic fails the dump loses its reader and fails too (broken pipe), while a
   // failed dump leaves restic to store the truncated stream and exit 0.
-  if (resticResult.exitCode !== 0) return { failure: resticFailed(restic, resticResult), summary, warnings };
+  if (resticResult.exitCode !== 0) return { failure: resticFailed(restic, await withSshReason(restic, resticResult)), summary, warnings };
   const failed = dumpResults.find((result) => result.exitCode !== 0 || result.signal);
   if (failed) {
     return { failure: { message: `${failed.command} failed (exit ${failed.exitCode}${failed.signal ? `, ${failed.signal}` : ''}):\n${tail(failed.stderr)}`, exitCode: ExitCode.DumpFailed }, summary, warnings };

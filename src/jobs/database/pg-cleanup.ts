@@ -2,7 +2,8 @@
  * `run pg-cleanup <name>`: the safety net in pg-backup@.service's ExecStopPost=, which systemd runs
  * however the main process ended, even after SIGKILL. If the run left its marker, this resumes
  * replay and restarts repmgrd as the marker says, and, unless systemd reports success, forgets
- * the run's snapshot and records the run as failed.
+ * the run's snapshot and records the run as failed. Encrypted credentials are unlocked only for
+ * that last step; if they cannot be, the marker stays and the next run forgets the snapshot.
  */
 import type { Context } from '../../context.js';
 import { ExitCode, JobError } from '../../errors.js';
@@ -11,8 +12,9 @@ import type { Profile } from '../../profile/load.js';
 import { readStatus, writeStatus } from '../../reporting/status-file.js';
 import type { JobOutcome } from '../job.js';
 import { openRestic } from '../restic-call.js';
+import { withCredentials } from '../../credentials/unlock.js';
 import { processAlive } from '../../exec/processes.js';
-import { readMarker, removeMarker, type PgRunMarker } from './pg-marker.js';
+import { readMarker, removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
 import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
 import { removeSpoolFile } from './spool.js';
 
@@ -51,9 +53,12 @@ export async function pgCleanupJob(context: Context, profile: Profile): Promise<
     const problems = await restoreStandby(context, profile, marker);
     // The spool holds every row: it goes whatever else happens.
     removeSpoolFile(paths, marker.spool);
+    // What is undone is no longer the marker's to name, should forgetting below fail.
+    if (problems.length === 0) writeMarker(paths, profile.name, { ...marker, repmgrdStopped: false, replayPaused: false, spool: undefined });
     let forgotten: string[] = [];
     if (serviceResult !== 'success') {
-      forgotten = await forgetRunSnapshots(await openRestic(context, profile), marker.runId);
+      // The credentials only now: a profile whose secrets cannot be decrypted still gets its standby back.
+      forgotten = await withCredentials(context, profile, async (unlocked) => forgetRunSnapshots(await openRestic(context, unlocked), marker.runId));
       recordEndedRun(context, profile, marker, serviceResult, forgotten.length);
     }
     if (problems.length > 0) throw new JobError(`the standby is not fully restored: ${problems.join('; ')}`, ExitCode.CommandFailed);
