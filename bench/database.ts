@@ -15,8 +15,11 @@ import { alternate, measure, median, round, type ProcessRun } from './measure.js
 export type Mode = 'none' | 'gzip' | 'zstd';
 export const MODES: readonly Mode[] = ['none', 'gzip', 'zstd'];
 /** The variants of one dump: the guide's pipeline, the job in each mode, and pg_dumpall alone. */
-export type Variant = 'guide' | `job-${Mode}` | 'spool-none' | 'dump-only';
-const VARIANTS: readonly Variant[] = ['dump-only', 'guide', 'job-none', 'job-gzip', 'job-zstd', 'spool-none'];
+/** Spooling (PG_DUMP_MODE=spool) with PG_DUMP_COMPRESSION=none: spool-zstd (PG_SPOOL_COMPRESSION=zstd, the default) and spool-plain (none). */
+export type SpoolVariant = 'spool-zstd' | 'spool-plain';
+export type Variant = 'guide' | `job-${Mode}` | SpoolVariant | 'dump-only';
+export const SPOOL_VARIANTS: readonly SpoolVariant[] = ['spool-zstd', 'spool-plain'];
+const VARIANTS: readonly Variant[] = ['dump-only', 'guide', 'job-none', 'job-gzip', 'job-zstd', ...SPOOL_VARIANTS];
 
 // Ports of their own, so that the benchmark never meets the test suite's clusters (25632-25699).
 const PRIMARY_PORT = 25732;
@@ -32,7 +35,7 @@ export interface PipelineResult {
   repositoryMib?: number;
   pausedSeconds?: number;
   dumpSeconds?: number;
-  /** PG_DUMP_MODE=spool: the spool file's bytes (zstd -1), which are also the peak disk use beyond the repository. */
+  /** PG_DUMP_MODE=spool: the spool file's bytes, which are also the peak disk use beyond the repository. */
   spoolBytes?: number;
 }
 
@@ -60,7 +63,7 @@ function sql(cluster: PgCluster, statement: string, port = cluster.primaryPort):
 }
 
 /** A profile "db" on the standby with a new, empty repository. */
-function newRepository(cluster: PgCluster, mode: Mode, dumpMode: 'stream' | 'spool' = 'stream'): Repository {
+function newRepository(cluster: PgCluster, mode: Mode, spool?: SpoolVariant): Repository {
   const root = tempRoot();
   fs.writeFileSync(path.join(root, 'etc/restic/db.password'), `${PASSWORD}\n`, { mode: 0o600 });
   writeProfile(
@@ -71,7 +74,8 @@ function newRepository(cluster: PgCluster, mode: Mode, dumpMode: 'stream' | 'spo
       // No repmgrd service runs here (no systemd): the guide's `systemctl stop repmgrd` is left out on both sides.
       'PG_REPMGRD_SERVICE=',
       `PG_DUMP_COMPRESSION=${mode}`,
-      `PG_DUMP_MODE=${dumpMode}`,
+      `PG_DUMP_MODE=${spool ? 'spool' : 'stream'}`,
+      ...(spool ? [`PG_SPOOL_COMPRESSION=${spool === 'spool-zstd' ? 'zstd' : 'none'}`] : []),
       '',
     ].join('\n'),
   );
@@ -107,11 +111,12 @@ function newPgEnv(cluster: PgCluster): NodeJS.ProcessEnv {
 }
 
 function modeOf(variant: Variant): Mode {
-  if (variant.startsWith('spool-')) return variant.slice(6) as Mode;
+  if (isSpool(variant)) return 'none';
   return variant.startsWith('job-') ? (variant.slice(4) as Mode) : 'gzip';
 }
 
-const isJob = (variant: Variant) => variant.startsWith('job-') || variant.startsWith('spool-');
+const isSpool = (variant: Variant): variant is SpoolVariant => (SPOOL_VARIANTS as readonly string[]).includes(variant);
+const isJob = (variant: Variant) => variant.startsWith('job-') || isSpool(variant);
 
 /** Every variant, alternating, each job and pipeline into a new repository. */
 async function measureSize(cluster: PgCluster, rows: number, repetitions: number, log: (line: string) => void): Promise<SizeResult> {
@@ -119,7 +124,7 @@ async function measureSize(cluster: PgCluster, rows: number, repetitions: number
   const mib = sqlBytes / 1024 / 1024;
   log(`dump of ${rows} rows: ${round(mib, 1)} MiB of SQL`);
   const runs = await alternate(VARIANTS, repetitions, async (variant) => {
-    const repository = variant === 'dump-only' ? undefined : newRepository(cluster, modeOf(variant), variant.startsWith('spool-') ? 'spool' : 'stream');
+    const repository = variant === 'dump-only' ? undefined : newRepository(cluster, modeOf(variant), isSpool(variant) ? variant : undefined);
     const run = await runVariant(cluster, variant, repository);
     const result: PipelineResult = { variant, seconds: round(run.seconds, 3), mibPerSecond: round(mib / run.seconds, 1) };
     if (repository) result.repositoryMib = round(folderBytes(repository.folder) / 1024 / 1024, 1);
@@ -131,7 +136,7 @@ async function measureSize(cluster: PgCluster, rows: number, repetitions: number
       if (spooled) result.spoolBytes = Number(spooled[1]);
       if (run.watchedSeconds !== undefined) result.dumpSeconds = round(run.watchedSeconds, 2);
     }
-    log(`  ${variant.padEnd(10)} ${result.seconds.toFixed(2)} s  ${result.mibPerSecond} MiB/s${result.peakRssMib ? `  node peak RSS ${result.peakRssMib} MiB` : ''}${result.pausedSeconds !== undefined ? `  paused ${result.pausedSeconds} s, pg_dumpall ran ${result.dumpSeconds} s` : ''}${result.spoolBytes !== undefined ? `  spool ${round(result.spoolBytes / 1024 / 1024, 1)} MiB` : ''}`);
+    log(`  ${variant.padEnd(11)} ${result.seconds.toFixed(2)} s  ${result.mibPerSecond} MiB/s${result.peakRssMib ? `  node peak RSS ${result.peakRssMib} MiB` : ''}${result.pausedSeconds !== undefined ? `  paused ${result.pausedSeconds} s, pg_dumpall ran ${result.dumpSeconds} s` : ''}${result.spoolBytes !== undefined ? `  spool ${round(result.spoolBytes / 1024 / 1024, 1)} MiB` : ''}`);
     removeTempRoots();
     return result;
   });

@@ -154,10 +154,14 @@ export function dumpStages(profile: Profile, options: { parallelGzip: boolean })
 
 /** The dump into a spool file: pg_dumpall | zstd -1 on every core (fast: the pause lasts as long as pg_dumpall). */
 export function spoolStages(profile: Profile): PipelineStage[] {
+  if (profile.values.PG_SPOOL_COMPRESSION === 'none') return [dumpStage(profile)];
   return [dumpStage(profile), { tool: 'zstd', args: ['-1', '-T0', '-q', '-c'], env: baseEnvironment() }];
 }
 
 /** The spool back into SQL, then the profile's compression: what restic stores is the same as when streaming. */
 export function unspoolStages(profile: Profile, hostFile: string, options: { parallelGzip: boolean }): PipelineStage[] {
-  return [{ tool: 'zstd', args: ['-d', '-q', '-c', '--', hostFile], env: baseEnvironment() }, ...compressorStages(profile, options)];
+  const read: PipelineStage = profile.values.PG_SPOOL_COMPRESSION === 'none'
+    ? { tool: 'cat', args: ['--', hostFile], env: baseEnvironment() }
+    : { tool: 'zstd', args: ['-d', '-q', '-c', '--', hostFile], env: baseEnvironment() };
+  return [read, ...compressorStages(profile, options)];
 }

@@ -20,6 +20,7 @@ export const TOOLS = {
   gzip: { envVar: 'GZIP_BIN', binary: 'gzip', debianPackage: 'gzip' },
   pigz: { envVar: 'PIGZ_BIN', binary: 'pigz', debianPackage: 'pigz' },
   zstd: { envVar: 'ZSTD_BIN', binary: 'zstd', debianPackage: 'zstd' },
+  cat: { envVar: 'CAT_BIN', binary: 'cat', debianPackage: 'coreutils' },
   // Only to learn why an SFTP session did not start, when restic did not say (exec/sftp-probe.ts).
   ssh: { envVar: 'SSH_BIN', binary: 'ssh', debianPackage: 'openssh-client' },
 } as const;

@@ -9,11 +9,12 @@
  * key in /root/.ssh, read under ProtectHome=read-only; a changed host key exits 15, a refused key 12,
  * sshd down 13. And an rclone remote (restic starts rclone; its config in /root/.config/rclone).
  * Each repository restores what it saved, is maintained by its unit, and takes the database job's
- * dumps (a primary + standby with repmgrd in the container) that restore.
+ * dumps (a primary + standby with repmgrd in the container) that restore. Last, the REST and SFTP
+ * backups run on schedule, started by their timers, and fail (13) and recover the same way.
  */
 import { Container, PROJECT_IN_CONTAINER, waitFor } from './harness/container.js';
 import { RELEASE_MATRIX } from './harness/rootfs.js';
-import { expectSucceeded, lastRun, settledState, startUnit } from './harness/units.js';
+import { expectSucceeded, lastRun, settledState, startUnit, type UnitRun } from './harness/units.js';
 
 const REPOSITORY_PASSWORD = 'e2e-repository-password-4Kq9';
 const REST_PASSWORD = 'e2e-rest-password-Zt7w';
@@ -233,6 +234,9 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         const dump = cli('exec', profile, '--', 'restic', ...handFlags(profile), 'dump', '--tag', 'job:pg-backup', 'latest', `/postgres-${host}.sql`).stdout;
         expect(dump).toContain('COPY public.items (id, label) FROM stdin;');
         expect(dump).toContain('PostgreSQL database cluster dump complete');
+        // The restore drill: the dump, read back from the remote, restores into a scratch cluster.
+        expectSucceeded(container, `pg-verify@${profile}.service`, startUnit(container, `pg-verify@${profile}.service`));
+        expect(container.journal({ unit: `pg-verify@${profile}.service`, lines: 30 })).toMatch(/restores into PostgreSQL \d+: \d+ databases, \d+ tables, \d+ rows/);
         expectSucceeded(container, `restic-maintenance@${profile}.service`, startUnit(container, `restic-maintenance@${profile}.service`));
       }
 
@@ -259,5 +263,43 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       expectSucceeded(container, unit, startUnit(container, unit));
 
       for (const secret of SECRETS) expect(container.journal({ lines: 3000 })).not.toContain(secret);
+    }), 600_000);
+
+  // Last: the timers fire every 30 s here (longer than a run that waits out BACKUP_NETWORK_TIMEOUT=15s),
+  // and are set back to the default schedule at the end.
+  test('on schedule: the timers of the REST (credentials) and SFTP profiles start their backups; with the servers stopped the next scheduled runs exit 13, back they succeed', () =>
+    container.scenario(async () => {
+      const profiles = ['remote', 'viassh'];
+      const units = profiles.map((profile) => `restic@${profile}.service`);
+      /** The runs the units' timers start next (each unit's start time changes), once each has ended. */
+      const nextScheduledRuns = async () => {
+        const before = units.map((unit) => container.unitProperty(unit, 'ExecMainStartTimestampMonotonic'));
+        const runs: UnitRun[] = [];
+        for (const [index, unit] of units.entries()) {
+          runs.push(await waitFor(`${unit} to be started by its timer and end`, () =>
+            container.unitProperty(unit, 'ExecMainStartTimestampMonotonic') !== before[index] && settledState(container, unit) ? lastRun(container, unit) : undefined, 240_000));
+        }
+        return runs;
+      };
+      const before = snapshots().length;
+      for (const profile of profiles) {
+        container.sh(`printf '%s\\n' 'BACKUP_SCHEDULE=*:*:0/30' BACKUP_RANDOMIZED_DELAY=0 >> /etc/restic/${profile}.conf`);
+        cli('install', profile);
+        expect(container.unitProperty(`restic@${profile}.timer`, 'ActiveState')).toBe('active');
+      }
+      for (const [index, run] of (await nextScheduledRuns()).entries()) expectSucceeded(container, units[index]!, run);
+      expect(snapshots().length).toBeGreaterThan(before);
+
+      container.run(['systemctl', 'stop', 'rest-server']);
+      container.run(['systemctl', 'stop', 'ssh.socket', 'ssh.service'], { allowFailure: true });
+      expect(await nextScheduledRuns()).toEqual([{ result: 'exit-code', exitStatus: '13' }, { result: 'exit-code', exitStatus: '13' }]);
+      startServer();
+      container.run(['systemctl', 'start', 'ssh.service']);
+      for (const [index, run] of (await nextScheduledRuns()).entries()) expectSucceeded(container, units[index]!, run);
+
+      for (const profile of profiles) {
+        container.sh(`sed -i -e '/^BACKUP_SCHEDULE=/d' -e '/^BACKUP_RANDOMIZED_DELAY=/d' /etc/restic/${profile}.conf`);
+        cli('install', profile);
+      }
     }), 600_000);
 });

@@ -115,6 +115,21 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     expect(tail.stdout.trim()).toBe('300000');
   });
 
+  test('PG_SPOOL_COMPRESSION=none: the spool is the SQL itself, read back with cat; restic stores the same SQL; no spool is left', () => {
+    const setup = spoolSetup(cluster, release, { extra: 'PG_SPOOL_COMPRESSION=none' });
+    const result = setup.cli('run', 'pg-backup', 'db', '--verbose');
+    expect(result.exitCode).toBe(0);
+    const spooled = Number(/spooled (\d+) bytes \(uncompressed\); replay is resumed/.exec(result.stderr)?.[1]);
+    // 300000 rows of at least 33 bytes each: not compressed.
+    expect(spooled).toBeGreaterThan(300000 * 33);
+    expect(result.stderr).not.toMatch(/running: .*zstd/);
+    expect(result.stderr).toMatch(/running: .*(internal-pipeline|cat -- \S+\.sql\b)/);
+    expect(replayState(cluster)).toBe('not paused');
+    expect(setup.spoolFiles()).toEqual([]);
+    const rows = runCli(['--root', setup.root, 'exec', 'db', '--', 'sh', '-c', `'${release.binary}' dump latest /postgres-${THIS_HOST}.sql | grep -cE '^[0-9]+\\s[0-9a-f]{32}$'`]);
+    expect(rows.stdout.trim()).toBe('300000');
+  });
+
   test('F3: a dump that fails half-way while spooling exits 22; replay resumed, no spool, no snapshot', () => {
     const failing = wrapper(cluster, 'failing-dump', `${PG_BIN}/pg_dumpall "$@" | head -c 100000\necho "pg_dumpall: error: injected failure" >&2\nexit 1`);
     const setup = spoolSetup(cluster, release, { env: { PG_DUMPALL_BIN: failing } });

@@ -164,7 +164,7 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
   if (marker.spool) {
     // The standby is back; the marker now only names the spool and the run, for a kill while restic reads.
     writeMarker(paths, profile.name, { ...marker, repmgrdStopped: false, replayPaused: false });
-    log.info(`spooled ${spoolBytes(paths, marker.spool)} bytes (zstd); replay is resumed, restic reads the spool`);
+    log.info(`spooled ${spoolBytes(paths, marker.spool)} bytes (${profile.values.PG_SPOOL_COMPRESSION === 'zstd' ? 'zstd' : 'uncompressed'}); replay is resumed, restic reads the spool`);
     try {
       if (!reading) throw new Error('the spool was written but its reader never started');
       const stored = await reading;

@@ -1,5 +1,5 @@
 /**
- * The spool of PG_DUMP_MODE=spool: the dump, zstd-compressed, in a file that holds every row of
+ * The spool of PG_DUMP_MODE=spool: the dump (zstd-compressed, or not), in a file that holds every row of
  * every database. So it lives in a folder only root can enter, on disk (a RAM file system would
  * take the memory PostgreSQL needs), is created O_EXCL|O_NOFOLLOW with mode 0600, and is removed
  * on success, on failure, and by whoever finds the run's marker after a kill.
@@ -22,12 +22,12 @@ export function spoolFolder(paths: Paths, profile: Profile): string {
   return profile.values.PG_SPOOL_DIR ?? path.posix.join(paths.stateDir, 'spool');
 }
 
-/** The spool file of one run. */
+/** The spool file of one run: .sql.zst, or .sql with PG_SPOOL_COMPRESSION=none. */
 export function spoolFile(paths: Paths, profile: Profile, runId: string): string {
-  return path.posix.join(spoolFolder(paths, profile), `${profile.name}.${runId}.sql.zst`);
+  return path.posix.join(spoolFolder(paths, profile), `${profile.name}.${runId}.sql${profile.values.PG_SPOOL_COMPRESSION === 'zstd' ? '.zst' : ''}`);
 }
 
-/** The bytes of the databases pg_dumpall will dump: the compressed SQL is almost always far smaller. */
+/** The bytes of the databases pg_dumpall will dump: their SQL is almost always smaller, compressed far smaller. */
 async function databaseBytes(context: Context, profile: Profile): Promise<number> {
   const excluded = profile.values.PG_DUMP_EXCLUDE_DATABASES.map((name) => `'${name.replace(/'/g, "''")}'`);
   const rows = await query(context.runner, profile, `SELECT coalesce(sum(pg_database_size(datname)), 0) FROM pg_database WHERE datallowconn${excluded.length > 0 ? ` AND datname NOT IN (${excluded.join(', ')})` : ''}`);
