@@ -15,10 +15,10 @@ import { alternate, measure, median, round, type ProcessRun } from './measure.js
 export type Mode = 'none' | 'gzip' | 'zstd';
 export const MODES: readonly Mode[] = ['none', 'gzip', 'zstd'];
 /** The variants of one dump: the guide's pipeline, the job in each mode, and pg_dumpall alone. */
-/** Spooling (PG_DUMP_MODE=spool) with PG_DUMP_COMPRESSION=none: spool-zstd (PG_SPOOL_COMPRESSION=zstd, the default) and spool-plain (none). */
-export type SpoolVariant = 'spool-zstd' | 'spool-plain';
+/** Spooling (PG_DUMP_MODE=spool) with PG_DUMP_COMPRESSION=none: spool-plain (PG_SPOOL_COMPRESSION=none, the default) and spool-zstd. */
+export type SpoolVariant = 'spool-plain' | 'spool-zstd';
 export type Variant = 'guide' | `job-${Mode}` | SpoolVariant | 'dump-only';
-export const SPOOL_VARIANTS: readonly SpoolVariant[] = ['spool-zstd', 'spool-plain'];
+export const SPOOL_VARIANTS: readonly SpoolVariant[] = ['spool-plain', 'spool-zstd'];
 const VARIANTS: readonly Variant[] = ['dump-only', 'guide', 'job-none', 'job-gzip', 'job-zstd', ...SPOOL_VARIANTS];
 
 // Ports of their own, so that the benchmark never meets the test suite's clusters (25632-25699).

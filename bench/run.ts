@@ -49,12 +49,27 @@ function environment(smoke: boolean, repetitions: number): Environment {
   };
 }
 
+/** Write the report (between its markers) and the targets' verdicts from a run's results. */
+function writeReport(outDir: string, results: Results, log: (line: string) => void): void {
+  const report = path.join(outDir, 'benchmarks.md');
+  const existing = fs.existsSync(report) ? fs.readFileSync(report, 'utf8') : '# Benchmarks\n';
+  fs.writeFileSync(report, spliceReport(existing, markdown(results)));
+  // Smoke sizes say nothing about the targets: their numbers are shown without a verdict.
+  for (const row of targets(results)) log(`${results.environment.smoke ? 'smoke ' : row.met ? 'met   ' : 'MISSED'} ${row.target}: ${row.measured}`);
+  log(`written: ${report} and ${path.join(outDir, 'benchmarks.json')}`);
+}
+
 async function main(): Promise<void> {
   const smoke = process.argv.includes('--smoke');
   const outIndex = process.argv.indexOf('--out');
   const outDir = outIndex > 0 ? path.resolve(process.argv[outIndex + 1]!) : smoke ? fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-bench-')) : path.join(PROJECT, 'docs');
-  const size = smoke ? SIZES.smoke : SIZES.full;
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  // --report-only: the report again from the results already measured (after its wording changed); measures nothing.
+  if (process.argv.includes('--report-only')) {
+    writeReport(outDir, JSON.parse(fs.readFileSync(path.join(outDir, 'benchmarks.json'), 'utf8')) as Results, log);
+    return;
+  }
+  const size = smoke ? SIZES.smoke : SIZES.full;
   // The same programs as the test suite (restic, PostgreSQL 15, repmgr, zstd…), installed the same way.
   prepareTools();
 
@@ -68,12 +83,7 @@ async function main(): Promise<void> {
   const results: Results = { environment: environment(smoke, size.repetitions), database, backupJob, install };
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
-  const report = path.join(outDir, 'benchmarks.md');
-  const existing = fs.existsSync(report) ? fs.readFileSync(report, 'utf8') : '# Benchmarks\n';
-  fs.writeFileSync(report, spliceReport(existing, markdown(results)));
-  // Smoke sizes say nothing about the targets: their numbers are shown without a verdict.
-  for (const row of targets(results)) log(`${smoke ? 'smoke ' : row.met ? 'met   ' : 'MISSED'} ${row.target}: ${row.measured}`);
-  log(`written: ${report} and ${path.join(outDir, 'benchmarks.json')}`);
+  writeReport(outDir, results, log);
 }
 
 main().catch((error: unknown) => {

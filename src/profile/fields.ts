@@ -380,8 +380,8 @@ export const FIELDS = {
     doc: 'How the dump reaches restic. stream: pg_dumpall writes straight into restic, and replay stays paused until restic has stored the last byte. spool: the dump is written (compressed as PG_SPOOL_COMPRESSION says) to a 0600 file in PG_SPOOL_DIR on disk; replay is resumed as soon as pg_dumpall has finished and the checks held, and restic reads the finished spool (decompressed on the way, so it sees the same SQL). It needs free space for the spool (checked before anything is paused against the size of the databases, exit 26) and writes the dump to disk once. auto: spool when that check passes, stream (with a warning) when it does not.',
   },
   PG_SPOOL_COMPRESSION: {
-    group: 'database', owner: 'restic-systemd', parse: oneOf('zstd', 'none'), default: 'zstd',
-    doc: 'How PG_DUMP_MODE=spool writes the spool. zstd: zstd -1 on every core, about half the disk of the SQL (less for real data), but the compressor takes CPU from pg_dumpall while replay is paused (on 2 cores the pause is about 1.3x pg_dumpall alone). none: the SQL as pg_dumpall writes it, the pause closest to pg_dumpall alone, twice the disk space and write volume. docs/benchmarks.md has both measured.',
+    group: 'database', owner: 'restic-systemd', parse: oneOf('none', 'zstd'), default: 'none',
+    doc: 'How PG_DUMP_MODE=spool writes the spool. none: the SQL as pg_dumpall writes it; nothing competes with pg_dumpall while replay is paused (measured: 1.1x to 1.3x pg_dumpall alone on 2 cores), and the spool takes as much disk as the SQL. zstd: zstd -1 on every core, about half the disk (less for most data), but the compressor takes CPU from pg_dumpall during the pause (1.2x to 1.35x on 2 cores; less with cores to spare). docs/benchmarks.md has both measured.',
   },
   PG_SPOOL_DIR: {
     group: 'database', owner: 'restic-systemd', parse: writableFolder('/srv/restic-spool'),
