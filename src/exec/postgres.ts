@@ -89,8 +89,10 @@ export async function pauseReplay(runner: Runner, profile: Profile): Promise<voi
   await query(runner, profile, 'SELECT pg_wal_replay_pause()');
 }
 
-export async function resumeReplay(runner: Runner, profile: Profile): Promise<void> {
-  await query(runner, profile, 'SELECT pg_wal_replay_resume()');
+/** Resume replay on a node still in recovery, in one call (it would fail on a promoted node): whether it was one. */
+export async function resumeReplayIfStandby(runner: Runner, profile: Profile): Promise<boolean> {
+  const [row = []] = await query(runner, profile, "SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT 'resumed' FROM pg_wal_replay_resume()) ELSE 'not in recovery' END");
+  return row[0] === 'resumed';
 }
 
 export async function replayPauseState(runner: Runner, profile: Profile): Promise<string> {

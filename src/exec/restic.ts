@@ -143,7 +143,7 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
   if (exitCode === 12 || text.includes('wrong password')) {
     return { problem: 'wrong-password', exitCode: ExitCode.AccessDenied, meaning: 'wrong password or no key found: check RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD) against the repository' };
   }
-  if (exitCode === 130 || text.includes('context canceled')) return { problem: 'interrupted', exitCode: ExitCode.Interrupted, meaning: 'restic was interrupted' };
+  if (exitCode === 130) return { problem: 'interrupted', exitCode: ExitCode.Interrupted, meaning: 'restic was interrupted' };
   if (/host key verification failed|remote host identification has changed|no \S+ host key is known for|host key for \S+ has changed/.test(text)) {
     return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the SFTP server's host key is not the one in known_hosts (or none is known): check that it is the right server, then pin its key in known_hosts" };
   }
@@ -173,6 +173,17 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
       meaning: "ssh ended before the SFTP session began and restic passed on no reason: most likely the SFTP server is down or cannot be reached; if it is up, see why with ssh -v <user>@<host> as root (a refused key, an unknown host key)",
     };
   }
+  // The rclone that restic started ended or never answered; rclone's own reason may be missing
+  // (restic 0.14 relays its stderr as racily as ssh's).
+  if (/error talking http to rclone/.test(text)) {
+    return {
+      problem: 'unreachable',
+      exitCode: ExitCode.RepositoryUnreachable,
+      meaning: "restic could not talk to the rclone it started: most likely rclone cannot reach its remote (server down, network); if it is up, see why with rclone lsd <remote>: as root (its config, its credentials)",
+    };
+  }
+  // Read after the backends' errors: restic 0.14 also cancels its own context when rclone fails to connect.
+  if (text.includes('context canceled')) return { problem: 'interrupted', exitCode: ExitCode.Interrupted, meaning: 'restic was interrupted' };
   if (exitCode === 10 || text.includes('is there a repository at the following location') || text.includes('unable to open config file') || text.includes('repository does not exist')) {
     return { problem: 'no-repository', exitCode: ExitCode.RepositoryMissing, meaning: `there is no repository at RESTIC_REPOSITORY: create it with restic-systemd init ${profile}, or fix the location` };
   }

@@ -17,6 +17,10 @@ test.each([
   [11, '', 'locked'],
   [1, 'Fatal: unable to open repository: Get "http://127.0.0.1:1/config": dial tcp 127.0.0.1:1: connect: connection refused', 'unreachable'],
   [130, '', 'interrupted'],
+  [1, 'Fatal: unable to save snapshot: context canceled', 'interrupted'],
+  [1, 'Fatal: unable to open repository at rclone:offsite:rclone-repo: error talking HTTP to rclone: context canceled', 'unreachable'],
+  // restic 0.14 cancels its own context when the rclone it started cannot connect: not an interruption.
+  [1, 'rclone: Failed to create file system for "offsite:repo": NewFs: couldn\'t connect SSH: dial tcp 127.0.0.1:22: connect: connection refused\nFatal: unable to open repository at rclone:offsite:repo: error talking HTTP to rclone: context canceled', 'unreachable'],
   // restic 0.14 asks for a repository when the server's certificate is not trusted.
   [1, 'Fatal: unable to open config file: client.Head: Head "https://127.0.0.1:8443/r/config": x509: certificate signed by unknown authority\nIs there a repository at the following location?', 'host-key'],
   [10, 'Fatal: unable to open config file: tls: failed to verify certificate: x509: certificate is valid for 10.0.0.1, not 127.0.0.1', 'host-key'],

@@ -125,9 +125,9 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
     writeMarker(paths, profile.name, { ...marker, replayPaused: true });
     marker.replayPaused = true;
     await pauseReplay(context.runner, profile);
-    await waitUntilPaused(context, profile);
+    // From the moment pg_wal_replay_pause() has returned to the moment pg_wal_replay_resume() has.
     pausedAt = Date.now();
-    const at = await standbyState(context.runner, profile);
+    const at = await waitUntilPaused(context, profile);
     dumpTags = [...tags, ...pointTags(at), `pg-major:${at.serverMajor}`];
     const dumped = marker.spool ? await spoolWithinPause(context, profile, marker.spool, pausedAt) : await dumpWithinPause(restic, dumpTags, host, pausedAt);
     outcome = dumped;
@@ -145,8 +145,9 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
     if (!(error instanceof ToolError) && !(error instanceof QueryError)) throw error;
     verdict = error instanceof DumpFailure ? error : failure(error.message, error instanceof QueryError ? ExitCode.ConsistencyLost : (error as ToolError).exitCode);
   } finally {
-    log.info(`replay was paused for ${((Date.now() - pausedAt) / 1000).toFixed(1)} s`);
-    const problems = await restoreStandby(context, profile, marker);
+    let resumedAt: number | undefined;
+    const problems = await restoreStandby(context, profile, marker, () => (resumedAt = Date.now()));
+    log.info(`replay was paused for ${(((resumedAt ?? Date.now()) - pausedAt) / 1000).toFixed(2)} s`);
     restored = problems.length === 0;
     if (problems.length > 0 && !verdict) verdict = failure(`the dump is good but the standby was not fully restored: ${problems.join('; ')}`, ExitCode.CommandFailed);
     else if (problems.length > 0) log.error(problems.join('; '));

@@ -4,7 +4,7 @@
  * snapshots of a run that did not succeed.
  */
 import type { Context } from '../../context.js';
-import { resumeReplay, replayPauseState } from '../../exec/postgres.js';
+import { replayPauseState, resumeReplayIfStandby } from '../../exec/postgres.js';
 import { startRepmgrd } from '../../exec/repmgrd.js';
 import type { Profile } from '../../profile/load.js';
 import { callRestic, removeStaleLocks, type Restic } from '../restic-call.js';
@@ -13,12 +13,12 @@ import type { PgRunMarker } from './pg-marker.js';
 const RESUME_CHECKS = 20;
 
 /** Resume replay and restart repmgrd as the marker says; the problems, if any (empty: all done). */
-export async function restoreStandby(context: Context, profile: Profile, marker: PgRunMarker): Promise<string[]> {
+export async function restoreStandby(context: Context, profile: Profile, marker: PgRunMarker, onResumed?: () => void): Promise<string[]> {
   const problems: string[] = [];
   if (marker.replayPaused) {
     try {
-      const before = await replayPauseState(context.runner, profile);
-      if (before !== 'not in recovery') await resumeReplay(context.runner, profile);
+      await resumeReplayIfStandby(context.runner, profile);
+      onResumed?.();
       let state = await replayPauseState(context.runner, profile);
       for (let check = 0; check < RESUME_CHECKS && state !== 'not paused' && state !== 'not in recovery'; check++) {
         await new Promise((resolve) => setTimeout(resolve, 100));

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError, type ExitCode as Code } from '../../errors.js';
-import { QueryError, replayPauseState, standbyState, type StandbyState } from '../../exec/postgres.js';
+import { QueryError, standbyState, type StandbyState } from '../../exec/postgres.js';
 import type { Profile } from '../../profile/load.js';
 
 const PAUSE_WAIT_MS = 30_000;
@@ -47,12 +47,14 @@ export async function preflight(context: Context, profile: Profile): Promise<Sta
   return state;
 }
 
-/** After pg_wal_replay_pause(): wait until replay has really stopped. */
-export async function waitUntilPaused(context: Context, profile: Profile): Promise<void> {
+/** After pg_wal_replay_pause(): wait until replay has really stopped; the standby's state at that point. */
+export async function waitUntilPaused(context: Context, profile: Profile): Promise<StandbyState> {
   const deadline = Date.now() + PAUSE_WAIT_MS;
   for (;;) {
-    const state = await replayPauseState(context.runner, profile);
-    if (state === 'paused') return;
+    // The whole state at once: the paused point's position is read by the same call that sees it paused.
+    const standby = await standbyState(context.runner, profile);
+    const state = standby.inRecovery ? standby.pauseState : 'not in recovery';
+    if (state === 'paused') return standby;
     if (state === 'not in recovery') throw failure('the node left recovery (was promoted) while replay was being paused', ExitCode.ConsistencyLost);
     if (Date.now() > deadline) throw failure(`WAL replay did not reach "paused" within ${PAUSE_WAIT_MS / 1000} s (it is "${state}")`, ExitCode.ConsistencyLost);
     await new Promise((resolve) => setTimeout(resolve, 100));
