@@ -381,7 +381,7 @@ export const FIELDS = {
   },
   PG_SPOOL_COMPRESSION: {
     group: 'database', owner: 'restic-systemd', parse: oneOf('none', 'zstd'), default: 'none',
-    doc: 'How PG_DUMP_MODE=spool writes the spool. none: the SQL as pg_dumpall writes it; nothing competes with pg_dumpall while replay is paused (measured: 1.1x to 1.3x pg_dumpall alone on 2 cores), and the spool takes as much disk as the SQL. zstd: zstd -1 on every core, about half the disk (less for most data), but the compressor takes CPU from pg_dumpall during the pause (1.2x to 1.35x on 2 cores; less with cores to spare). docs/benchmarks.md has both measured.',
+    doc: 'How PG_DUMP_MODE=spool writes the spool. none: the SQL as pg_dumpall writes it; nothing competes with pg_dumpall while replay is paused (measured: 1.12x to 1.15x pg_dumpall alone on 2 cores), and the spool takes as much disk as the SQL. zstd: zstd -1 on every core, about half the disk (less for most data), but the compressor takes CPU from pg_dumpall during the pause (1.26x to 1.33x on 2 cores; less with cores to spare). docs/benchmarks.md has both measured.',
   },
   PG_SPOOL_DIR: {
     group: 'database', owner: 'restic-systemd', parse: writableFolder('/srv/restic-spool'),
