@@ -4,7 +4,7 @@
  * the command catalog. `npm run docs` writes them; a test fails when the committed pages differ
  * from what the code says.
  */
-import { GLOBAL_OPTIONS, VISIBLE_COMMANDS, type OptionSpec } from '../commands/catalog.js';
+import { GLOBAL_OPTIONS, VISIBLE_COMMANDS, type CommandSpec, type OptionSpec } from '../commands/catalog.js';
 import { EXIT_CODES } from '../errors.js';
 import { FIELD_KEYS, FIELDS, OWN_PREFIXES, type Field, type FieldGroup } from '../profile/fields.js';
 
@@ -103,8 +103,13 @@ export function exitCodeReference(): string {
   ].join('\n');
 }
 
-function optionUsage(option: OptionSpec): string {
+export function optionUsage(option: OptionSpec): string {
   return option.type === 'boolean' ? `--${option.name}` : `--${option.name} ${option.value ?? 'VALUE'}${option.repeatable ? '…' : ''}`;
+}
+
+/** A command's usage line: its arguments, its options (optional ones in brackets). */
+export function commandUsage(spec: CommandSpec): string {
+  return [spec.command.replace(/\.\.>/g, '…>').replace(/\.\.\]/g, '…]'), ...spec.options.map((option) => (option.required ? optionUsage(option) : `[${optionUsage(option)}]`)), ...(spec.command.startsWith('exec') ? ['-- <command…>'] : [])].join(' ');
 }
 
 /** The global options and every command's synopsis, options and examples. */
@@ -117,7 +122,7 @@ export function commandReference(): string {
     '| command | what it does |',
     '| --- | --- |',
     ...VISIBLE_COMMANDS.map((spec) => {
-      const usage = [spec.command.replace(/\.\.>/g, '…>').replace(/\.\.\]/g, '…]'), ...spec.options.map((option) => (option.required ? optionUsage(option) : `[${optionUsage(option)}]`)), ...(spec.command.startsWith('exec') ? ['-- <command…>'] : [])].join(' ');
+      const usage = commandUsage(spec);
       const options = spec.options.map((option) => ` \`${optionUsage(option)}\`: ${option.describe}${option.default !== undefined && option.default !== false ? ` (default ${option.default})` : ''}.`).join('');
       const examples = spec.examples.map(([example, meaning]) => ` \`restic-systemd ${example}\`: ${meaning}.`).join('');
       return `| \`${usage}\` | ${cell(`${spec.summary}.${options}${examples ? ` Examples:${examples}` : ''}`)} |`;
@@ -127,16 +132,6 @@ export function commandReference(): string {
   ];
   return lines.join('\n');
 }
-
-export const GENERATED_DOCS: Record<string, () => string> = {
-  'docs/profile.md': profileReference,
-  'docs/exit-codes.md': exitCodeReference,
-};
-
-/** Parts of hand-written pages generated from the code: between `<!-- generated: <id> -->` and `<!-- end of generated -->`. */
-export const GENERATED_BLOCKS: Record<string, { id: string; generate: () => string }> = {
-  'docs/commands.md': { id: 'command reference (npm run docs; do not edit by hand)', generate: commandReference },
-};
 
 /** The page with its generated block replaced; throws when the page has no markers. */
 export function spliceGeneratedBlock(page: string, id: string, block: string): string {

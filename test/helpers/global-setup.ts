@@ -30,6 +30,8 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   { binary: 'python3', debianPackage: 'python3' },
   { binary: 'systemd-notify', debianPackage: 'systemd' },
   { binary: 'dpkg-deb', debianPackage: 'dpkg' },
+  // The man pages are checked with groff, as man renders them.
+  { binary: 'groff', debianPackage: 'groff-base' },
   { binary: 'apt-get', debianPackage: 'apt' },
   // The end-to-end tier: a real systemd booted in a container.
   { binary: 'systemd-nspawn', debianPackage: 'systemd-container' },

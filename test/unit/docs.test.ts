@@ -1,10 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { GENERATED_BLOCKS, GENERATED_DOCS, spliceGeneratedBlock } from '../../src/docs/reference.js';
+import { spawnSync } from 'node:child_process';
+import { GENERATED_BLOCKS, GENERATED_DOCS } from '../../src/docs/generated.js';
+import { spliceGeneratedBlock } from '../../src/docs/reference.js';
 import { PROJECT } from '../helpers/cli.js';
 
 test.each(Object.keys(GENERATED_DOCS))('%s is what the code says (run npm run docs after changing the model)', (file) => {
   expect(fs.readFileSync(path.join(PROJECT, file), 'utf8')).toBe(GENERATED_DOCS[file]!());
+});
+
+test.each(['man/restic-systemd.1', 'man/restic-systemd.conf.5'])('%s is a man page groff reads without a warning', (file) => {
+  const checked = spawnSync('groff', ['-man', '-ww', '-z', '-Tutf8', path.join(PROJECT, file)], { encoding: 'utf8' });
+  expect({ status: checked.status, warnings: checked.stderr }).toEqual({ status: 0, warnings: '' });
 });
 
 test.each(Object.keys(GENERATED_BLOCKS))('the generated part of %s is what the code says (run npm run docs after changing the commands)', (file) => {
