@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import { ExitCode, JobError, UsageError } from '../errors.js';
 import { classifyResticFailure } from '../exec/restic.js';
 import { withRepositoryLock } from '../locks/repository-lock.js';
-import { callRestic, openRestic, withSshReason } from '../jobs/restic-call.js';
+import { callRestic, openRestic } from '../jobs/restic-call.js';
 import { writeFileSafely } from '../files/write.js';
 import { onHost } from '../paths.js';
 import { loadProfile, type Profile } from '../profile/load.js';
@@ -52,9 +52,8 @@ export async function initRepository(context: Context, name: string, generatePas
   const created = await withCredentials(context, profile, async (unlocked) => {
     const restic = await openRestic(context, unlocked);
     return withRepositoryLock(context, profile, 'init', async () => {
-      const answer = await callRestic(restic, `checking whether ${repository} exists`, ['cat', 'config'], {}, [1, 10]);
-      if (answer.exitCode === 0) return false;
-      const probe = await withSshReason(restic, answer);
+      const probe = await callRestic(restic, `checking whether ${repository} exists`, ['cat', 'config'], {}, [1, 10]);
+      if (probe.exitCode === 0) return false;
       const { problem, meaning, exitCode } = classifyResticFailure(probe.exitCode, probe.stderr, profile.name);
       if (problem !== 'no-repository') throw new JobError(`cannot tell whether ${repository} exists: ${meaning}\nrestic said:\n${probe.stderr.trim()}`, exitCode ?? ExitCode.CommandFailed);
       await callRestic(restic, 'restic init', ['init']);

@@ -89,10 +89,9 @@ export async function pauseReplay(runner: Runner, profile: Profile): Promise<voi
   await query(runner, profile, 'SELECT pg_wal_replay_pause()');
 }
 
-/** Resume replay on a node still in recovery, in one call (it would fail on a promoted node): whether it was one. */
-export async function resumeReplayIfStandby(runner: Runner, profile: Profile): Promise<boolean> {
-  const [row = []] = await query(runner, profile, "SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT 'resumed' FROM pg_wal_replay_resume()) ELSE 'not in recovery' END");
-  return row[0] === 'resumed';
+/** Resume replay on a node still in recovery, in one call (pg_wal_replay_resume() fails on a promoted node). */
+export async function resumeReplayIfStandby(runner: Runner, profile: Profile): Promise<void> {
+  await query(runner, profile, "SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT 'resumed' FROM pg_wal_replay_resume()) ELSE 'not in recovery' END");
 }
 
 export async function replayPauseState(runner: Runner, profile: Profile): Promise<string> {
@@ -154,16 +153,20 @@ export function dumpStages(profile: Profile, options: { parallelGzip: boolean })
   return [dumpStage(profile), ...compressorStages(profile, options)];
 }
 
-/** The dump into a spool file: pg_dumpall | zstd -1 on every core (fast: the pause lasts as long as pg_dumpall). */
+/** How each PG_SPOOL_COMPRESSION writes the spool (after pg_dumpall) and reads it back into SQL. */
+export const SPOOL_FORMATS = {
+  none: { suffix: '.sql', label: 'uncompressed', write: undefined, read: { tool: 'cat', args: ['--'] } },
+  zstd: { suffix: '.sql.zst', label: 'zstd', write: { tool: 'zstd', args: ['-1', '-T0', '-q', '-c'] }, read: { tool: 'zstd', args: ['-d', '-q', '-c', '--'] } },
+} as const;
+
+/** The dump into a spool file: pg_dumpall alone, or into zstd -1 on every core (fast: the pause lasts as long as pg_dumpall). */
 export function spoolStages(profile: Profile): PipelineStage[] {
-  if (profile.values.PG_SPOOL_COMPRESSION === 'none') return [dumpStage(profile)];
-  return [dumpStage(profile), { tool: 'zstd', args: ['-1', '-T0', '-q', '-c'], env: baseEnvironment() }];
+  const { write } = SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION];
+  return [dumpStage(profile), ...(write ? [{ tool: write.tool, args: [...write.args], env: baseEnvironment() }] : [])];
 }
 
 /** The spool back into SQL, then the profile's compression: what restic stores is the same as when streaming. */
 export function unspoolStages(profile: Profile, hostFile: string, options: { parallelGzip: boolean }): PipelineStage[] {
-  const read: PipelineStage = profile.values.PG_SPOOL_COMPRESSION === 'none'
-    ? { tool: 'cat', args: ['--', hostFile], env: baseEnvironment() }
-    : { tool: 'zstd', args: ['-d', '-q', '-c', '--', hostFile], env: baseEnvironment() };
-  return [read, ...compressorStages(profile, options)];
+  const { read } = SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION];
+  return [{ tool: read.tool, args: [...read.args, hostFile], env: baseEnvironment() }, ...compressorStages(profile, options)];
 }

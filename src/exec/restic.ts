@@ -133,6 +133,8 @@ export interface ResticFailure {
   exitCode?: ExitCode;
 }
 
+const INTERRUPTED: ResticFailure = { problem: 'interrupted', exitCode: ExitCode.Interrupted, meaning: 'restic was interrupted' };
+
 /**
  * What a failed restic call means. restic 0.17 and newer say some of it with exit codes (10 no
  * repository, 11 locked, 12 wrong password, 130 interrupted); older releases exit 1 for all of
@@ -143,7 +145,7 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
   if (exitCode === 12 || text.includes('wrong password')) {
     return { problem: 'wrong-password', exitCode: ExitCode.AccessDenied, meaning: 'wrong password or no key found: check RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD) against the repository' };
   }
-  if (exitCode === 130) return { problem: 'interrupted', exitCode: ExitCode.Interrupted, meaning: 'restic was interrupted' };
+  if (exitCode === 130) return INTERRUPTED;
   if (/host key verification failed|remote host identification has changed|no \S+ host key is known for|host key for \S+ has changed/.test(text)) {
     return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the SFTP server's host key is not the one in known_hosts (or none is known): check that it is the right server, then pin its key in known_hosts" };
   }
@@ -183,7 +185,7 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
     };
   }
   // Read after the backends' errors: restic 0.14 also cancels its own context when rclone fails to connect.
-  if (text.includes('context canceled')) return { problem: 'interrupted', exitCode: ExitCode.Interrupted, meaning: 'restic was interrupted' };
+  if (text.includes('context canceled')) return INTERRUPTED;
   if (exitCode === 10 || text.includes('is there a repository at the following location') || text.includes('unable to open config file') || text.includes('repository does not exist')) {
     return { problem: 'no-repository', exitCode: ExitCode.RepositoryMissing, meaning: `there is no repository at RESTIC_REPOSITORY: create it with restic-systemd init ${profile}, or fix the location` };
   }

@@ -11,7 +11,7 @@ const LOST_REASON = /unable to start the sftp session/i;
 const PROBE_TIMEOUT_MS = 30_000;
 
 /** Whether restic's stderr is the SFTP failure whose ssh reason it did not pass on. */
-export function sftpReasonLost(repository: string | undefined, stderr: string): boolean {
+export function sftpReasonLost(repository: string | undefined, stderr: string): repository is string {
   return !!repository?.startsWith('sftp:') && LOST_REASON.test(stderr) && !/^subprocess ssh: /m.test(stderr);
 }
 

@@ -113,14 +113,14 @@ export async function callRestic(restic: Restic, what: string, args: string[], o
     watchdog.stop();
   }
   if (watchdog.expired) throw unreachableFailure(restic, what, watchdog.expired);
-  if (result.exitCode !== 0 && !accept.includes(result.exitCode)) result = await withSshReason(restic, result);
+  if (result.exitCode !== 0) result = await withSshReason(restic, result);
   return interpret(restic, result, what, accept);
 }
 
 /** A failed restic result, with ssh's own reason added when restic lost it (exec/sftp-probe.ts). */
 export async function withSshReason(restic: Restic, result: RunResult): Promise<RunResult> {
   const repository = restic.env.RESTIC_REPOSITORY;
-  if (!repository || !sftpReasonLost(repository, result.stderr)) return result;
+  if (!sftpReasonLost(repository, result.stderr)) return result;
   const env: Record<string, string> = {};
   for (const key of ['HOME', 'SSH_AUTH_SOCK']) if (process.env[key]) env[key] = process.env[key]!;
   const reason = await askSsh(restic.context.runner, repository, restic.profile.values.BACKUP_RESTIC_OPTIONS ?? [], env);

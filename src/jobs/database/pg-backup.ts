@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError, ToolError } from '../../errors.js';
-import { COMPRESSORS, QueryError, dumpStages, dumpStderrWorthShowing, pauseReplay, spoolStages, standbyState, unspoolStages, type StandbyState } from '../../exec/postgres.js';
+import { COMPRESSORS, QueryError, SPOOL_FORMATS, dumpStages, dumpStderrWorthShowing, pauseReplay, spoolStages, standbyState, unspoolStages, type StandbyState } from '../../exec/postgres.js';
 import { stopRepmgrd } from '../../exec/repmgrd.js';
 import { forgetArgs, jobTags, snapshotHost } from '../../exec/restic.js';
 import { toolAvailable } from '../../exec/tools.js';
@@ -165,7 +165,7 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
   if (marker.spool) {
     // The standby is back; the marker now only names the spool and the run, for a kill while restic reads.
     writeMarker(paths, profile.name, { ...marker, repmgrdStopped: false, replayPaused: false });
-    log.info(`spooled ${spoolBytes(paths, marker.spool)} bytes (${profile.values.PG_SPOOL_COMPRESSION === 'zstd' ? 'zstd' : 'uncompressed'}); replay is resumed, restic reads the spool`);
+    log.info(`spooled ${spoolBytes(paths, marker.spool)} bytes (${SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION].label}); replay is resumed, restic reads the spool`);
     try {
       if (!reading) throw new Error('the spool was written but its reader never started');
       const stored = await reading;

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../context.js';
 import { ExitCode } from '../../errors.js';
-import { query } from '../../exec/postgres.js';
+import { SPOOL_FORMATS, query } from '../../exec/postgres.js';
 import { createFileExclusively, makeFolder, removeFileSafely } from '../../files/write.js';
 import { onHost, type Paths } from '../../paths.js';
 import type { Profile } from '../../profile/load.js';
@@ -22,9 +22,9 @@ export function spoolFolder(paths: Paths, profile: Profile): string {
   return profile.values.PG_SPOOL_DIR ?? path.posix.join(paths.stateDir, 'spool');
 }
 
-/** The spool file of one run: .sql.zst, or .sql with PG_SPOOL_COMPRESSION=none. */
+/** The spool file of one run: .sql, or .sql.zst with PG_SPOOL_COMPRESSION=zstd. */
 export function spoolFile(paths: Paths, profile: Profile, runId: string): string {
-  return path.posix.join(spoolFolder(paths, profile), `${profile.name}.${runId}.sql${profile.values.PG_SPOOL_COMPRESSION === 'zstd' ? '.zst' : ''}`);
+  return path.posix.join(spoolFolder(paths, profile), `${profile.name}.${runId}${SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION].suffix}`);
 }
 
 /** The bytes of the databases pg_dumpall will dump: their SQL is almost always smaller, compressed far smaller. */
