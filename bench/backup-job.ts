@@ -1,12 +1,14 @@
 /**
  * The restic job's own cost: `run backup` against bare `restic backup` of the same unchanged tree
- * into the same repository (whole processes), and the CLI's start-up time.
+ * into the same repository (whole processes), and the CLI's start-up time; both with the CLI as
+ * the Debian package ships it (bundled into one file, packaging/bundle.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { forgetArgs, jobTags } from '../src/exec/restic.js';
-import { CLI, runCli } from '../test/helpers/cli.js';
+import { bundleCli } from '../packaging/bundle.js';
+import { runCli } from '../test/helpers/cli.js';
 import { removeTempRoots, tempRoot, writeProfile } from '../test/helpers/temp-root.js';
 import { alternate, measure, median, round } from './measure.js';
 
@@ -53,8 +55,11 @@ export async function benchBackupJob(files: number, repetitions: number, log: (l
     };
     const backup = ['restic', 'backup', '--quiet', '--host', os.hostname(), path.join(root, 'data')];
     const retention = ['restic', ...forgetArgs(os.hostname(), jobTags('myconf', 'backup'), { within: '7d' })];
+    const bundled = path.join(root, 'bundle');
+    await bundleCli(bundled, 'benchmark');
+    const cli = path.join(bundled, 'dist/cli.js');
     const argvs = {
-      job: [process.execPath, CLI, '--root', root, 'run', 'backup', 'myconf'],
+      job: [process.execPath, cli, '--root', root, 'run', 'backup', 'myconf'],
       restic: backup,
       'restic+forget': ['bash', '-c', `${backup.join(' ')} && ${retention.join(' ')} > /dev/null`],
     };
@@ -62,7 +67,7 @@ export async function benchBackupJob(files: number, repetitions: number, log: (l
       return (await measure({ argv: argvs[variant], env: variant === 'job' ? process.env : resticEnv })).seconds;
     });
     const startup = await alternate(['cli', 'node', 'restic-version'] as const, repetitions * 2, async (variant) => {
-      const argv = variant === 'cli' ? [process.execPath, CLI, '--version'] : variant === 'node' ? [process.execPath, '-e', ''] : ['restic', 'version'];
+      const argv = variant === 'cli' ? [process.execPath, cli, '--version'] : variant === 'node' ? [process.execPath, '-e', ''] : ['restic', 'version'];
       return (await measure({ argv })).seconds;
     });
     const result: BackupJobResults = {

@@ -13,6 +13,8 @@ export interface Environment {
   versions: Record<string, string>;
   repetitions: number;
   smoke: boolean;
+  /** Set when `--only backup-job` measured section 4 again later, into the results of the run above. */
+  backupJobRerun?: string;
 }
 
 export interface Results {
@@ -119,6 +121,7 @@ export function targets(results: Results): Array<{ target: string; measured: str
     { target: 'node peak RSS < 100 MB at every dump size', measured: `${peak} MiB at most (${mib(small.sqlBytes)} and ${mib(large.sqlBytes)} MiB dumps)`, met: peak * 1.048576 < 100 },
     { target: 'replay paused < 1 s beyond the dump', measured: `${round(beyond, 2)} s at most`, met: beyond < 1 },
     ...spoolTargets,
+    { target: "the backup job's own cost beyond its restic calls ≤ 0.15 s (bundled CLI)", measured: `${round(backupJob.jobSeconds - backupJob.bareResticWithRetentionSeconds, 3)} s`, met: backupJob.jobSeconds - backupJob.bareResticWithRetentionSeconds <= 0.15 },
     { target: 'backup job overhead < 0.3 s', measured: `${backupJob.overheadSeconds} s (${backupJob.jobSeconds} vs ${backupJob.bareResticSeconds} s)`, met: backupJob.overheadSeconds < 0.3 },
     { target: `install of ${install.profiles} profiles < 5 s`, measured: `${install.installSeconds} s`, met: install.installSeconds < 5 },
     { target: `no-op re-install of ${install.profiles} profiles < 1 s`, measured: `${install.reinstallSeconds} s`, met: install.reinstallSeconds < 1 },
@@ -130,7 +133,8 @@ export function markdown(results: Results): string {
   return [
     START_MARKER,
     `Run of ${env.date}${env.smoke ? ' (smoke sizes: not a measurement)' : ''}: ${env.machine}, ${env.cores} cores, ${env.memoryGib} GiB, Linux ${env.kernel}; ` +
-      `${Object.entries(env.versions).map(([name, version]) => `${name} ${version}`).join(', ')}. Alternating runs (A B A B), ${env.repetitions} of each.`,
+      `${Object.entries(env.versions).map(([name, version]) => `${name} ${version}`).join(', ')}. Alternating runs (A B A B), ${env.repetitions} of each.` +
+      (env.backupJobRerun ? ` Section 4 (the backup job) measured again on ${env.backupJobRerun} (\`npm run bench -- --only backup-job\`).` : ''),
     '',
     '### Targets',
     '',
@@ -156,7 +160,7 @@ export function markdown(results: Results): string {
     '',
     '### 4. The backup job against bare restic',
     '',
-    `An unchanged tree of ${backupJob.files} files (${backupJob.treeMib} MiB), local repository, whole processes: ` +
+    `An unchanged tree of ${backupJob.files} files (${backupJob.treeMib} MiB), local repository, whole processes, the CLI bundled as the Debian package ships it: ` +
       `\`run backup\` ${backupJob.jobSeconds} s, \`restic backup\` ${backupJob.bareResticSeconds} s, overhead ${backupJob.overheadSeconds} s. ` +
       `The same two restic calls the job makes (\`restic backup\` then its retention, \`restic forget --keep-within 7d\`), by hand: ${backupJob.bareResticWithRetentionSeconds} s, ` +
       `so the job's own cost beyond restic's work is ${round(backupJob.jobSeconds - backupJob.bareResticWithRetentionSeconds, 3)} s. ` +

@@ -72,6 +72,18 @@ async function main(): Promise<void> {
   const size = smoke ? SIZES.smoke : SIZES.full;
   // The same programs as the test suite (restic, PostgreSQL 15, repmgr, zstd…), installed the same way.
   prepareTools();
+  // --only backup-job: section 4 again (after a change to the CLI's start-up), into the last full run's results.
+  if (process.argv.includes('--only')) {
+    const only = process.argv[process.argv.indexOf('--only') + 1];
+    if (only !== 'backup-job') throw new Error(`--only ${only}: only backup-job can be measured alone`);
+    const results = JSON.parse(fs.readFileSync(path.join(outDir, 'benchmarks.json'), 'utf8')) as Results;
+    log('4. the backup job against bare restic');
+    results.backupJob = await benchBackupJob(size.files, Math.max(size.repetitions * 2, 3), log);
+    results.environment.backupJobRerun = environment(smoke, size.repetitions).date;
+    fs.writeFileSync(path.join(outDir, 'benchmarks.json'), `${JSON.stringify(results, null, 2)}\n`);
+    writeReport(outDir, results, log);
+    return;
+  }
 
   log('1-3. database: the job against the guide\'s pipeline');
   const database = await benchDatabase(size.rows, size.repetitions, log);

@@ -1,121 +1,46 @@
 #!/usr/bin/env node
 /**
- * The command line: yargs built from the command catalog (commands/catalog.ts), each command's
- * module loaded only when that command runs. Every command ends here, and the one catch below
- * maps errors to the exit-code table in errors.ts (docs/exit-codes.md).
+ * The entry point. The command line the units run, `[--config-dir DIR] run <job> <name>`, goes
+ * straight to its job: yargs and the other commands are never loaded on a timer's path (start-up
+ * is part of every run's cost, docs/benchmarks.md). Everything else is parsed by yargs
+ * (command-line.ts). The one catch below maps errors to the exit-code table in errors.ts.
  */
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { COMMANDS, GLOBAL_OPTIONS, VISIBLE_COMMANDS, commandName, type CommandSpec } from './commands/catalog.js';
-import { isSystemdBooted, type Context } from './context.js';
-import { EXIT_CODES, ExitCode, ProfileError, ToolError, UsageError } from './errors.js';
-import { createRunner } from './exec/runner.js';
-import { createLogger, maskSecrets } from './log.js';
-import { createPaths } from './paths.js';
-import { currentEntrypoint } from './units/entrypoint.js';
+import { JOB_CHOICES } from './commands/catalog.js';
+import type { RunnableJob } from './commands/run.js';
+import { ExitCode, ProfileError, ToolError, UsageError } from './errors.js';
+import { maskSecrets } from './log.js';
 
-type Args = Record<string, unknown>;
+/** The folder options the fast path understands, before the command (as units and scripts write them). */
+const FOLDER_OPTIONS = { '--root': 'root', '--config-dir': 'configDir' } as const;
 
-function buildContext(args: Args): Context {
-  for (const option of ['root', 'config-dir']) {
-    const value = args[option];
-    // A newline in a folder would become a line of its own in the units that name it.
-    if (typeof value === 'string' && /[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`--${option} ${JSON.stringify(value)} holds a control character (a newline?): give a plain folder`);
+/**
+ * `[--root DIR] [--config-dir DIR] run <job> <name>`, exactly; any other form (other options,
+ * --help, a typo) is yargs' to parse and to explain.
+ */
+function plainRun(argv: readonly string[]): { folders: { root?: string; configDir?: string }; job: RunnableJob; name: string } | undefined {
+  const folders: { root?: string; configDir?: string } = {};
+  let at = 0;
+  while (Object.hasOwn(FOLDER_OPTIONS, argv[at] ?? '')) {
+    const key = FOLDER_OPTIONS[argv[at] as keyof typeof FOLDER_OPTIONS];
+    const value = argv[at + 1];
+    if (value === undefined || value.startsWith('-') || folders[key] !== undefined) return undefined;
+    folders[key] = value;
+    at += 2;
   }
-  const log = createLogger(args.verbose ? 'debug' : 'info');
-  return {
-    paths: createPaths({ root: args.root as string | undefined, configDir: args['config-dir'] as string | undefined }),
-    runner: createRunner(log),
-    log,
-    // The one way results leave the process: whatever a profile's secret reached, it is masked here.
-    print: (text) => process.stdout.write(`${maskSecrets(text)}\n`),
-    json: args.json === true,
-    systemdBooted: isSystemdBooted,
-    entrypoint: currentEntrypoint,
-  };
+  const [command, job, name, ...extra] = argv.slice(at);
+  if (command !== 'run' || extra.length > 0 || name === undefined || name.startsWith('-') || !(JOB_CHOICES as readonly string[]).includes(job!)) return undefined;
+  return { folders, job: job as RunnableJob, name };
 }
 
-const text = (value: unknown) => String(value);
-const texts = (value: unknown) => (value as unknown[]).map(String);
-
-/** What each command does, loaded when it runs; a number returned is the exit code (exec passes its command's on). */
-const HANDLERS: Record<string, (context: Context, args: Args) => Promise<number | unknown>> = {
-  setup: async (context, args) => (await import('./commands/setup.js')).setupCommand(context, text(args.name), { path: args.path as string | undefined, repository: args.repository as string | undefined, force: args.force === true }),
-  import: async (context, args) =>
-    (await import('./commands/import.js')).importCommand(context, texts(args.files), {
-      name: text(args.name),
-      paths: texts(args.path ?? []),
-      set: texts(args.set ?? []),
-      dryRun: args['dry-run'] === true,
-      force: args.force === true,
-    }),
-  render: async (context, args) => (await import('./commands/render.js')).renderCommand(context, text(args.name), args.out as string | undefined),
-  install: async (context, args) => (await import('./commands/install.js')).installCommand(context, texts(args.names)),
-  uninstall: async (context, args) => (await import('./commands/uninstall.js')).uninstallCommand(context, texts(args.names), args.purge === true),
-  init: async (context, args) => (await import('./commands/init.js')).initCommand(context, text(args.name), args['generate-password'] === true),
-  credentials: async (context, args) => (await import('./commands/credentials.js')).credentialsCommand(context, text(args.name), { withKey: text(args['with-key']) }),
-  run: async (context, args) => (await import('./commands/run.js')).runCommand(context, text(args.job) as never, text(args.name)),
-  exec: async (context, args) => (await import('./commands/exec.js')).execCommand(context, text(args.name), ((args['--'] as unknown[]) ?? []).map(String)),
-  status: async (context, args) => (await import('./commands/status.js')).statusCommand(context, texts(args.names ?? [])),
-  list: async (context) => (await import('./commands/list.js')).listCommand(context),
-  validate: async (context, args) => (await import('./commands/validate.js')).validateCommand(context, texts(args.names)),
-  notify: async (context, args) => (await import('./commands/notify.js')).notifyCommand(context, text(args.unit)),
-  generate: async (context, args) => (await import('./commands/generate.js')).generateCommand(context, text(args['normal-dir'])),
-  'internal-pipeline': async (context) => (await import('./commands/internal-pipeline.js')).internalPipelineCommand(context),
-};
-
-const exitCodeEpilogue = `Exit codes:\n${EXIT_CODES.map((entry) => `  ${String(entry.code).padStart(3)}  ${entry.name}`).join('\n')}\n(docs/exit-codes.md)`;
-
-/** Set by commands whose exit code is not an error's: exec and internal-pipeline pass their command's code on. */
-let passThroughExitCode: number = ExitCode.Ok;
-
-function addCommand(parser: Argv, spec: CommandSpec): Argv {
-  const name = commandName(spec);
-  return parser.command(
-    spec.command,
-    // false hides a command from --help (yargs' types only allow it in the object form).
-    (spec.hidden ? false : spec.summary) as string,
-    (command) => {
-      for (const positional of spec.positionals) {
-        command.positional(positional.name, { type: 'string', array: positional.array, choices: positional.choices as string[] | undefined, demandOption: !positional.optional, default: positional.optional && positional.array ? [] : undefined, describe: positional.describe });
-      }
-      for (const option of spec.options) command.option(option.name, { type: option.type, default: option.repeatable ? [] : option.default, describe: option.describe, array: option.repeatable, demandOption: option.required });
-      for (const [example, meaning] of spec.examples) command.example(`$0 ${example}`, meaning);
-      if (name === 'exec') command.usage(`$0 exec <name> -- <command…>\n\n${spec.summary}`);
-      return command;
-    },
-    async (args) => {
-      const outcome = await HANDLERS[name]!(buildContext(args as Args), args as Args);
-      if (typeof outcome === 'number' && (name === 'exec' || name === 'internal-pipeline')) passThroughExitCode = outcome;
-    },
-  );
-}
-
-function cli(argv: string[]): Argv {
-  let parser = yargs(argv)
-    .parserConfiguration({ 'populate--': true, 'parse-numbers': false, 'parse-positional-numbers': false })
-    .scriptName('restic-systemd')
-    .usage('$0 <command> [options]\n\nTurns restic profiles (/etc/restic/<name>.conf) into systemd units and runs their jobs.');
-  for (const option of GLOBAL_OPTIONS) parser = parser.option(option.name, { type: option.type, default: option.default, describe: option.describe });
-  for (const spec of COMMANDS) parser = addCommand(parser, spec);
-  return parser
-    .completion('completion', 'Print a bash/zsh completion script (restic-systemd completion >> ~/.bashrc)')
-    .demandCommand(1, `name a command: ${VISIBLE_COMMANDS.map(commandName).join(', ')} or completion (see --help)`)
-    .recommendCommands()
-    .strict()
-    .epilogue(exitCodeEpilogue)
-    .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new UsageError(message);
-    })
-    .help()
-    .version();
-}
-
-async function main(): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   try {
-    await cli(hideBin(process.argv)).parseAsync();
-    return passThroughExitCode;
+    const run = plainRun(argv);
+    if (run) {
+      const [{ createContext }, { runCommand }] = await Promise.all([import('./create-context.js'), import('./commands/run.js')]);
+      await runCommand(createContext(run.folders), run.job, run.name);
+      return ExitCode.Ok;
+    }
+    return await (await import('./command-line.js')).runCommandLine(argv);
   } catch (error) {
     if (error instanceof ToolError) {
       process.stderr.write(`restic-systemd: ${maskSecrets(error.message)}\n`);
@@ -127,4 +52,4 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+process.exitCode = await main(process.argv.slice(2));

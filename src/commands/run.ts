@@ -14,10 +14,12 @@ import { ping, pingUrl } from '../reporting/notify.js';
 import { pgBackupJob } from '../jobs/database/pg-backup.js';
 import { pgCleanupJob } from '../jobs/database/pg-cleanup.js';
 import { pgVerifyJob } from '../jobs/database/pg-verify.js';
-import { readStatus, writeMetrics, writeStatus, type JobStatus } from '../reporting/status-file.js';
+import { readStatus, writeMetrics, writeStandbyMetrics, writeStatus, type JobStatus } from '../reporting/status-file.js';
+import { metricsScheduleInterval, standbyLeftPaused } from '../reporting/metrics-inputs.js';
 import { loadProfile, profileFromEnvironment, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
 import { withCredentials } from '../credentials/unlock.js';
+import { askResticVersion } from '../jobs/restic-call.js';
 
 export type RunnableJob = (typeof JOB_CHOICES)[number];
 export const RUNNABLE_JOBS: Record<RunnableJob, Job> = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob, 'pg-verify': pgVerifyJob };
@@ -46,11 +48,15 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
   let profile: Profile | undefined;
   let outcome: JobOutcome;
   let internal: unknown;
+  // Asked while the job runs (one systemd-analyze), for the metrics only.
+  let scheduleInterval: Promise<number | undefined> = Promise.resolve(undefined);
   const signals = forwardStopSignals(context);
+  if (job !== 'pg-cleanup') askResticVersion(context);
   try {
     const bySystemd = startedBySystemdWithProfile(process.env);
     profile = bySystemd ? await profileFromEnvironment(name, process.env, paths) : await loadProfile(name, paths, context.runner, { checkSchedules: false });
     if (bySystemd && job !== 'pg-cleanup') checkInstalledUnits(context, profile, job);
+    scheduleInterval = metricsScheduleInterval(context, profile, job);
     const url = pingUrl(profile, job);
     if (url) await ping(context, url, '/start');
     // pg-cleanup restores the standby first, which needs no secret, and unlocks the credentials itself after.
@@ -86,7 +92,10 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
   }
   const metricsDir = profile?.values.BACKUP_METRICS_DIR;
   try {
-    if (metricsDir) writeMetrics(paths, metricsDir, status);
+    if (metricsDir) {
+      writeMetrics(paths, metricsDir, status, { scheduleIntervalSeconds: await scheduleInterval });
+      if (job === 'pg-backup' || job === 'pg-cleanup') writeStandbyMetrics(paths, metricsDir, name, standbyLeftPaused(paths, name));
+    }
   } catch (error) {
     log.error(`could not write the metrics: ${(error as Error).message}`);
   }

@@ -15,8 +15,9 @@ const MAX_LINKS = 40;
 /**
  * private: every folder on the way belongs to root (or to the user running the tool) and is not
  * writable by group or others (a world-writable sticky folder such as /tmp may be passed through).
- * shared: the same, except that the last folder may belong to another account, as a
- * node_exporter textfile folder does; nothing in it is ever followed.
+ * shared: folders on the way may belong to another account, as node_exporter's textfile folder
+ * and Debian's /var/lib/prometheus above it do. Nothing in such a folder is followed and no folder
+ * is created in it, so what is written lands only in folders that account can write anyway.
  */
 export type FolderTrust = 'private' | 'shared';
 
@@ -50,7 +51,7 @@ function trustedOwner(uid: number): boolean {
 
 /** Why a folder may not be written into (or passed through), if it may not. */
 function distrust(stat: fs.Stats, last: boolean, trust: FolderTrust): string | undefined {
-  if (last && trust === 'shared') return undefined;
+  if (trust === 'shared') return undefined;
   const mode = (stat.mode & 0o7777).toString(8).padStart(4, '0');
   if (!trustedOwner(stat.uid)) return `it belongs to uid ${stat.uid}, not to root`;
   if ((stat.mode & 0o022) !== 0 && (last || (stat.mode & 0o1000) === 0)) return `it is writable by group or others (mode ${mode})`;

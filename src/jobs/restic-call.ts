@@ -22,9 +22,26 @@ export interface Restic {
   globalArgs: string[];
 }
 
+const versions = new WeakMap<Context['runner'], Promise<ResticVersion>>();
+
+/**
+ * Ask restic for its release now, while the run does other work (profile, lock, credentials): the
+ * answer is waited for by the first restic call. One `restic version` per run and runner.
+ */
+export function askResticVersion(context: Context): Promise<ResticVersion> {
+  let version = versions.get(context.runner);
+  if (!version) {
+    version = resticVersion(context.runner);
+    // Not waited for yet: its failure is reported by the call that waits for it.
+    version.catch(() => undefined);
+    versions.set(context.runner, version);
+  }
+  return version;
+}
+
 /** The restic of this host, refused when it is older than the oldest supported release. */
 export async function checkedResticVersion(context: Context): Promise<ResticVersion> {
-  const version = await resticVersion(context.runner);
+  const version = await askResticVersion(context);
   if (!atLeast(version, OLDEST_SUPPORTED.major, OLDEST_SUPPORTED.minor, OLDEST_SUPPORTED.patch)) {
     throw new EnvironmentError(
       `restic ${version.text} is not supported: restic-systemd needs restic ${OLDEST_SUPPORTED.text} or newer (Debian 12's). ` +

@@ -62,10 +62,20 @@ export function writeStatus(paths: Paths, status: JobStatus): void {
 }
 
 function metricLine(name: string, status: JobStatus, value: number): string {
-  return `${name}{profile="${status.profile}",job="${status.job}"} ${value}`;
+  return `${name}{profile="${status.profile}",task="${status.job}"} ${value}`;
 }
 
-export function renderMetrics(status: JobStatus): string {
+/** What the metrics say beyond the status: the schedule a monitor judges the last success against. */
+export interface MetricsContext {
+  /** Time between two runs of the job's timer, from systemd-analyze calendar; undefined without a schedule. */
+  scheduleIntervalSeconds?: number;
+}
+
+function metricBlock(name: string, help: string, line: string): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${line}\n`;
+}
+
+export function renderMetrics(status: JobStatus, extra: MetricsContext = {}): string {
   const seconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : 0);
   const metrics: Array<[string, string, number]> = [
     ['restic_systemd_last_run_timestamp_seconds', 'End of the last run, success or not.', seconds(status.end)],
@@ -73,11 +83,30 @@ export function renderMetrics(status: JobStatus): string {
     ['restic_systemd_last_exit_code', 'Exit code of the last run (0 success, 6 warning, others failure).', status.exitCode],
     ['restic_systemd_last_duration_seconds', 'Duration of the last run.', status.durationSeconds],
     ['restic_systemd_last_bytes_added', 'Bytes the last run added to the repository.', status.bytesAdded ?? 0],
+    ['restic_systemd_schedule_interval_seconds', 'Time between two runs of the job\'s timer (0: no schedule); the last success is late after twice this.', extra.scheduleIntervalSeconds ?? 0],
   ];
-  return metrics.map(([name, help, value]) => `# HELP ${name} ${help}\n# TYPE ${name} gauge\n${metricLine(name, status, value)}\n`).join('');
+  return metrics.map(([name, help, value]) => metricBlock(name, help, metricLine(name, status, value))).join('');
 }
 
-export function writeMetrics(paths: Paths, folder: string, status: JobStatus): void {
-  // The textfile folder belongs to node_exporter's account: written into without following anything in it.
-  writeFileSafely(paths.root, path.posix.join(folder, `restic-systemd_${status.profile}_${status.job}.prom`), renderMetrics(status), { mode: 0o644, trust: 'shared', createFolders: 0o755 });
+/** The textfile folder belongs to node_exporter's account: written into without following anything in it. */
+function writeMetricsFile(paths: Paths, folder: string, name: string, text: string): void {
+  writeFileSafely(paths.root, path.posix.join(folder, name), text, { mode: 0o644, trust: 'shared', createFolders: 0o755 });
+}
+
+export function writeMetrics(paths: Paths, folder: string, status: JobStatus, extra: MetricsContext = {}): void {
+  writeMetricsFile(paths, folder, `restic-systemd_${status.profile}_${status.job}.prom`, renderMetrics(status, extra));
+}
+
+/**
+ * Whether the database jobs left the standby as they found it: one file per profile, written by
+ * whichever of pg-backup and pg-cleanup ran last, so that a pause one left and the other undid
+ * is not reported by a stale file.
+ */
+export function renderStandbyMetrics(profile: string, leftPaused: boolean): string {
+  const name = 'restic_systemd_replay_left_paused';
+  return metricBlock(name, 'A database run left the standby\'s replay paused or repmgrd stopped, and nothing has restored it yet (1).', `${name}{profile="${profile}"} ${leftPaused ? 1 : 0}`);
+}
+
+export function writeStandbyMetrics(paths: Paths, folder: string, profile: string, leftPaused: boolean): void {
+  writeMetricsFile(paths, folder, `restic-systemd_${profile}_standby.prom`, renderStandbyMetrics(profile, leftPaused));
 }

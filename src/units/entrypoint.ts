@@ -3,7 +3,7 @@
  * install time so that PATH inside systemd does not matter.
  */
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { CLI_FILE } from '../package-files.js';
 
 export interface Entrypoint {
   node: string;
@@ -14,6 +14,6 @@ export interface Entrypoint {
 export function currentEntrypoint(): Entrypoint {
   return {
     node: fs.realpathSync(process.execPath),
-    cli: fs.realpathSync(fileURLToPath(new URL('../cli.js', import.meta.url))),
+    cli: fs.realpathSync(CLI_FILE),
   };
 }

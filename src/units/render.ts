@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { fileURLToPath } from 'node:url';
+import { TEMPLATE_DIR } from '../package-files.js';
 import type { Paths } from '../paths.js';
 import { profileFile } from '../paths.js';
 import { FIELDS } from '../profile/fields.js';
@@ -35,7 +35,6 @@ export interface RenderContext {
   entrypoint: Entrypoint;
 }
 
-const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 const handlebars = Handlebars.create();
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 

@@ -29,7 +29,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
     // Debian 13's own Node.js is new enough; Debian 12 gets this host's, as one from NodeSource would be.
     container = await Container.boot(release, { hostNetwork: true, node: release.suite === 'trixie' ? 'debian' : 'host', linkCli: false, npmCache: true });
     // Given: a clone of this repository (its working tree, without what npm install and the build make).
-    container.run(['sh', '-euc', `mkdir ${CLONE} && tar -C ${PROJECT_IN_CONTAINER} --exclude=./node_modules --exclude=./dist --exclude=./.git -cf - . | tar -C ${CLONE} -xf -`]);
+    container.run(['sh', '-euc', `mkdir ${CLONE} && tar -C ${PROJECT_IN_CONTAINER} --exclude=./node_modules --exclude=./dist --exclude=./build --exclude=./.git -cf - . | tar -C ${CLONE} -xf -`]);
     // Given: the volume of the user guide, and a standby managed by repmgr (primary on 5432, standby on 5433).
     container.sh('mkdir -p /media/photos/2026 && echo "a photo" > /media/photos/2026/beach.jpg');
     container.run(['sh', `${PROJECT_IN_CONTAINER}/test/e2e/container/pg-cluster.sh`]);
@@ -44,8 +44,9 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       runPage('README.md', CLONE);
       const status = container.run(['restic-systemd', 'status', 'myconf', '--json']);
       expect(JSON.parse(status.stdout).jobs[0]).toMatchObject({ job: 'backup', result: 'success', healthy: true });
-      // Installed by npm from the packed clone, as a user would have it.
-      expect(container.run(['readlink', '-f', '/usr/local/bin/restic-systemd']).stdout).toContain('/node_modules/restic-systemd/dist/cli.js');
+      // Debian 13: the Debian package built from the clone; Debian 12: npm's install of the packed clone.
+      const installed = release.suite === 'trixie' ? ['/usr/bin/restic-systemd', '/usr/lib/restic-systemd/dist/cli.js'] : ['/usr/local/bin/restic-systemd', '/node_modules/restic-systemd/dist/cli.js'];
+      expect(container.run(['readlink', '-f', installed[0]!]).stdout).toContain(installed[1]);
     }), 900_000);
 
   test('docs/user-guide.md, every block in order', () =>

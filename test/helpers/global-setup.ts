@@ -33,6 +33,9 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   // The man pages are checked with groff, as man renders them.
   { binary: 'groff', debianPackage: 'groff-base' },
   { binary: 'apt-get', debianPackage: 'apt' },
+  // The Debian package: checked by lintian; Debian 12's container gets NodeSource's nodejs rebuilt by dpkg-repack.
+  { binary: 'lintian', debianPackage: 'lintian' },
+  { binary: 'dpkg-repack', debianPackage: 'dpkg-repack' },
   // The end-to-end tier: a real systemd booted in a container.
   { binary: 'systemd-nspawn', debianPackage: 'systemd-container' },
   { binary: 'debootstrap', debianPackage: 'debootstrap' },
@@ -134,13 +137,16 @@ export function ensureResticReleases(): ResticRelease[] {
   }
 }
 
-function fetchResticReleases(folder: string): ResticRelease[] {
+/**
+ * apt with a configuration and state of its own in a temporary folder, reading these suites: the
+ * host's sources and packages are not touched. `download` fetches one package file and returns its path.
+ */
+function withPrivateApt<T>(suites: readonly string[], use: (download: (spec: string) => string) => T): T {
   if (!fs.existsSync(KEYRING)) throw new Error(`${KEYRING} is missing: apt-get install -y debian-archive-keyring`);
-  fs.mkdirSync(folder, { recursive: true });
   const apt = fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-apt-'));
   try {
     for (const sub of ['state/lists/partial', 'cache/archives/partial', 'preferences.d', 'download']) fs.mkdirSync(path.join(apt, sub), { recursive: true });
-    fs.writeFileSync(path.join(apt, 'sources.list'), RESTIC_SUITES.map((suite) => `deb [signed-by=${KEYRING}] http://deb.debian.org/debian ${suite} main\n`).join(''));
+    fs.writeFileSync(path.join(apt, 'sources.list'), suites.map((suite) => `deb [signed-by=${KEYRING}] http://deb.debian.org/debian ${suite} main\n`).join(''));
     const options = [
       `Dir::State=${apt}/state`, 'Dir::State::status=/dev/null', `Dir::Cache=${apt}/cache`, `Dir::Etc::SourceList=${apt}/sources.list`,
       'Dir::Etc::SourceParts=/nonexistent', 'Dir::Etc::Preferences=/dev/null', `Dir::Etc::PreferencesParts=${apt}/preferences.d`,
@@ -152,25 +158,51 @@ function fetchResticReleases(folder: string): ResticRelease[] {
       if (result.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed:\n${result.stderr}`);
     };
     run(['update', '-qq']);
-    return RESTIC_SUITES.map((suite) => {
-      const download = path.join(apt, 'download', suite);
+    let downloads = 0;
+    return use((spec) => {
+      const download = path.join(apt, 'download', String(++downloads));
       fs.mkdirSync(download);
-      run(['download', '-qq', `restic/${suite}`], download);
-      const [deb] = fs.readdirSync(download);
-      const packageVersion = execFileSync('dpkg-deb', ['-f', path.join(download, deb!), 'Version'], { encoding: 'utf8' }).trim();
+      run(['download', '-qq', spec], download);
+      return path.join(download, fs.readdirSync(download)[0]!);
+    });
+  } finally {
+    fs.rmSync(apt, { recursive: true, force: true });
+  }
+}
+
+function fetchResticReleases(folder: string): ResticRelease[] {
+  fs.mkdirSync(folder, { recursive: true });
+  return withPrivateApt(RESTIC_SUITES, (download) =>
+    RESTIC_SUITES.map((suite) => {
+      const deb = download(`restic/${suite}`);
+      const packageVersion = execFileSync('dpkg-deb', ['-f', deb, 'Version'], { encoding: 'utf8' }).trim();
       const target = path.join(folder, `restic_${packageVersion}`);
       if (!fs.existsSync(path.join(target, 'usr/bin/restic'))) {
         fs.rmSync(target, { recursive: true, force: true });
-        execFileSync('dpkg-deb', ['-x', path.join(download, deb!), target]);
+        execFileSync('dpkg-deb', ['-x', deb, target]);
       }
       const binary = path.join(target, 'usr/bin/restic');
       const version = /restic (\d+\.\d+\.\d+)/.exec(execFileSync(binary, ['version'], { encoding: 'utf8' }))?.[1];
       if (!version) throw new Error(`${binary} does not report a version`);
       return { suite, version, packageVersion, binary };
-    });
-  } finally {
-    fs.rmSync(apt, { recursive: true, force: true });
-  }
+    }),
+  );
+}
+
+/**
+ * Prometheus' own checker, promtool, from Debian 13's promtool package, unpacked into the test
+ * cache (Debian 12 has it only inside the prometheus package, which would start a server here).
+ */
+export function ensurePromtool(): string {
+  const binary = path.join(testCacheDir(), 'prometheus', 'usr/bin/promtool');
+  if (fs.existsSync(binary)) return binary;
+  const target = path.join(testCacheDir(), 'prometheus');
+  withPrivateApt(['trixie'], (download) => {
+    fs.rmSync(target, { recursive: true, force: true });
+    execFileSync('dpkg-deb', ['-x', download('promtool/trixie'), target]);
+  });
+  if (!fs.existsSync(binary)) throw new Error(`Debian's promtool package holds no ${binary}`);
+  return binary;
 }
 
 export interface DebianRelease {
@@ -182,10 +214,17 @@ export interface DebianRelease {
   laterPackages: string[];
 }
 
+/**
+ * What the package tests use, from the release itself: man, bash completion, node_exporter (not
+ * started at boot: only its test starts it), and ansible-core with python3-apt for the Ansible
+ * role; python3 and ca-certificates are what NodeSource's nodejs package depends on.
+ */
+const PACKAGE_TEST_PACKAGES = ['man-db', 'bash-completion', 'prometheus-node-exporter', 'ansible-core', 'python3-apt', 'python3', 'ca-certificates'];
+
 /** The Debian releases the end-to-end tier boots. Debian 13 has its own Node.js (20.19) and npm, for the README's quickstart. */
 export const DEBIAN_RELEASES: readonly DebianRelease[] = [
-  { name: 'Debian 12', suite: 'bookworm', postgresMajor: 15, laterPackages: [] },
-  { name: 'Debian 13', suite: 'trixie', postgresMajor: 17, laterPackages: ['nodejs', 'npm'] },
+  { name: 'Debian 12', suite: 'bookworm', postgresMajor: 15, laterPackages: PACKAGE_TEST_PACKAGES },
+  { name: 'Debian 13', suite: 'trixie', postgresMajor: 17, laterPackages: ['nodejs', 'npm', ...PACKAGE_TEST_PACKAGES] },
 ];
 
 export function rootfsPackages(release: DebianRelease): string[] {
@@ -195,7 +234,7 @@ export function rootfsPackages(release: DebianRelease): string[] {
 }
 
 // Change when the steps below change, so that a cached rootfs made by older steps is not reused.
-const RECIPE_VERSION = 3;
+const RECIPE_VERSION = 4;
 
 /** Where a release's rootfs is cached, keyed by its suite, packages and recipe. */
 export function rootfsPath(release: DebianRelease): string {
@@ -237,6 +276,7 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
       // In a container of its own (no boot): /proc and /dev for the packages' scripts, and the host's network.
       await run('systemd-nspawn', ['-q', '--register=no', '--keep-unit', '-D', building, '--pipe', '-E', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...release.laterPackages]);
       await run('systemd-nspawn', ['-q', '--register=no', '--keep-unit', '-D', building, '--pipe', 'apt-get', 'clean']);
+      await run('chroot', [building, 'systemctl', 'disable', 'prometheus-node-exporter.service']);
     }
     // The postgresql package's postinst made the cluster <major>/main; the tests make their own.
     await run('chroot', [building, 'pg_dropcluster', String(release.postgresMajor), 'main']);
@@ -263,6 +303,7 @@ export function prepareTools(): ResticRelease[] {
 export default async function globalSetup(): Promise<void> {
   const releases = prepareTools();
   process.stderr.write(`\nrestic releases under test: ${releases.map((release) => `${release.version} (${release.suite})`).join(', ')}\n`);
+  ensurePromtool();
   removeStaleRootfs();
   await Promise.all(DEBIAN_RELEASES.map(buildRootfs));
 }

@@ -275,10 +275,12 @@ describe('with Debian 13\'s restic', () => {
     setup.createRepository();
     expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
     const file = path.join(setup.root, 'metrics/restic-systemd_myconf_backup.prom');
-    const read = (name: string) => Number(new RegExp(`^${name}\\{profile="myconf",job="backup"\\} (\\S+)$`, 'm').exec(fs.readFileSync(file, 'utf8'))?.[1]);
+    const read = (name: string) => Number(new RegExp(`^${name}\\{profile="myconf",task="backup"\\} (\\S+)$`, 'm').exec(fs.readFileSync(file, 'utf8'))?.[1]);
     const success = read('restic_systemd_last_success_timestamp_seconds');
     expect(success).toBeGreaterThan(Date.now() / 1000 - 120);
     expect(read('restic_systemd_last_exit_code')).toBe(0);
+    // The default hourly schedule, for a monitor to judge the last success by (systemd-analyze calendar).
+    expect(read('restic_systemd_schedule_interval_seconds')).toBe(3600);
     fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), 'wrong\n');
     expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(12);
     expect(read('restic_systemd_last_exit_code')).toBe(12);

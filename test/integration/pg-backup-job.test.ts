@@ -243,7 +243,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
 
     test('F7: SIGKILL of the job mid-dump, then pg-cleanup (ExecStopPost): replay resumed, repmgrd back, the run\'s snapshot forgotten', async () => {
       const wrapper = dumpWrapper(cluster, 'slow-dump-2', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
-      const setup = dbSetup(cluster, release, { dumpWrapper: wrapper });
+      const setup = dbSetup(cluster, release, { dumpWrapper: wrapper, extra: 'BACKUP_METRICS_DIR=/metrics\n' });
       const { job, exited } = startJob(setup, wrapper);
       const marker = path.join(setup.root, 'var/lib/restic-systemd/db.pg-backup.marker.json');
       for (let tries = 0; tries < 100 && !(fs.existsSync(marker) && replayState(cluster) === 'paused'); tries++) await sleep(100);
@@ -270,6 +270,8 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       expect(setup.snapshots().map((snapshot) => snapshot.tags)).toEqual([['profile:db', 'job:pg-backup']]);
       expect(status(setup.root)).toMatchObject({ result: 'failure' });
       expect(fs.existsSync(marker)).toBe(false);
+      // The standby's metric says it was restored (the killed run wrote none).
+      expect(fs.readFileSync(path.join(setup.root, 'metrics/restic-systemd_db_standby.prom'), 'utf8')).toContain('restic_systemd_replay_left_paused{profile="db"} 0');
       expect(runCli(['--root', setup.root, 'run', 'pg-cleanup', 'db']).stderr).toContain('nothing to clean up');
     });
 

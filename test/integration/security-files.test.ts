@@ -95,8 +95,24 @@ describe('F1: a folder another account can write (BACKUP_METRICS_DIR, render --o
     const before = snapshotTree(path.join(root, 'etc/restic'));
     const result = setup.cli('run', 'backup', 'myconf');
     expect(result.exitCode).toBe(0);
-    expect(result.stderr).toContain(`could not write the metrics: ${metrics}: it belongs to uid ${nobody().uid}, not to root`);
+    expect(result.stderr).toContain(`could not write the metrics: ${metrics}/textfiles: is a symbolic link inside a folder of another account: it is not followed`);
     expect(snapshotTree(path.join(root, 'etc/restic'))).toEqual(before);
+  });
+
+  test('Debian\'s layout, a root textfile folder inside a folder of node_exporter\'s account (/var/lib/prometheus), is written; a folder is never created there', () => {
+    const root = tempRoot();
+    fs.chmodSync(root, 0o755);
+    const setup = resticSetup(root, { extra: 'BACKUP_METRICS_DIR=/var/lib/prometheus/node-exporter\n' });
+    setup.createRepository();
+    const prometheus = nobodysFolder(path.join(root, 'var/lib/prometheus'));
+    // Not there yet: root does not create a folder inside another account's.
+    let result = setup.cli('run', 'backup', 'myconf');
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain(`could not write the metrics: ${prometheus}/node-exporter: will not create a folder inside a folder of another account`);
+    fs.mkdirSync(path.join(prometheus, 'node-exporter'), { mode: 0o755 });
+    result = setup.cli('run', 'backup', 'myconf');
+    expect(result.stderr).not.toContain('could not write the metrics');
+    expect(fs.readFileSync(path.join(prometheus, 'node-exporter/restic-systemd_myconf_backup.prom'), 'utf8')).toContain('restic_systemd_last_exit_code{profile="myconf",task="backup"} 0');
   });
 });
 

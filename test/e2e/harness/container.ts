@@ -43,10 +43,12 @@ export interface BootOptions {
   hostNetwork?: boolean;
   /**
    * Node.js in the container: 'host' binds this host's node (and npm) under /usr/local, as
-   * Node.js from NodeSource would be on Debian 12 (default); 'debian' uses the release's own
-   * nodejs package (Debian 13's is new enough).
+   * Node.js from NodeSource would be on Debian 12 (default); 'debian' binds nothing: the
+   * release's own nodejs package (Debian 13's is new enough), or one the test installs.
    */
   node?: 'host' | 'debian';
+  /** Host files or folders to show read-only in the container: [host path, container path]. */
+  binds?: ReadonlyArray<[string, string]>;
   /** Link restic-systemd on PATH to the project (as `npm install -g` would); false when a test installs it itself. */
   linkCli?: boolean;
   /** This host's npm cache as root's in the container: `npm install` there fetches from it first. */
@@ -94,6 +96,7 @@ export class Container {
       ...(options.hostNetwork ? ['--resolv-conf=copy-host'] : ['--private-network']), `--machine=${name}`, `--hostname=${name}`,
       ...hostNode, ...hostTrust, `--bind-ro=${PROJECT}:${PROJECT_IN_CONTAINER}`,
       ...(options.npmCache && fs.existsSync('/root/.npm') ? ['--bind=/root/.npm:/root/.npm'] : []),
+      ...(options.binds ?? []).map(([host, inside]) => `--bind-ro=${host}:${inside}`),
     ];
     const nspawn = spawn('sh', ['-c', 'for procs in $E2E_CGROUP_PROCS; do echo $$ > "$procs" || exit 1; done; exec "$@"', 'sh', 'systemd-nspawn', ...nspawnArgs], {
       stdio: ['ignore', consoleFd, consoleFd],

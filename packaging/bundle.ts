@@ -1,0 +1,45 @@
+/**
+ * The CLI as the Debian package ships it: src/cli.ts and the npm packages it uses bundled by
+ * esbuild into one file, <folder>/dist/cli.js, with package.json and the templates beside it
+ * (the layout src/package-files.ts expects). Used by npm run deb and by the benchmark.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { build, type Metafile } from 'esbuild';
+
+export const PROJECT = path.resolve(import.meta.dirname, '..');
+
+export function filesUnder(folder: string): string[] {
+  return fs.readdirSync(folder, { withFileTypes: true, recursive: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+/** Bundle into `folder` (made if missing); esbuild's metafile names what went in. */
+export async function bundleCli(folder: string, version: string): Promise<Metafile> {
+  const bundle = await build({
+    entryPoints: [path.join(PROJECT, 'src/cli.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20.19',
+    write: false,
+    metafile: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    // The bundled CommonJS packages (handlebars) call require(): give the ES module one.
+    banner: { js: "import { createRequire as resticSystemdCreateRequire } from 'node:module';\nconst require = resticSystemdCreateRequire(import.meta.url);" },
+  });
+  const code = bundle.outputFiles[0]!.text.replace(/^#!.*\n/, '');
+  fs.mkdirSync(path.join(folder, 'dist'), { recursive: true, mode: 0o755 });
+  fs.writeFileSync(path.join(folder, 'dist/cli.js'), `#!/usr/bin/node\n${code}`, { mode: 0o755 });
+  // "type": "module" makes node read the bundle as an ES module; yargs prints this version for --version.
+  fs.writeFileSync(path.join(folder, 'package.json'), `${JSON.stringify({ name: 'restic-systemd', version, type: 'module', private: true }, null, 2)}\n`, { mode: 0o644 });
+  for (const file of filesUnder(path.join(PROJECT, 'templates'))) {
+    const target = path.join(folder, path.relative(PROJECT, file));
+    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+    fs.copyFileSync(file, target);
+    fs.chmodSync(target, 0o644);
+  }
+  return bundle.metafile;
+}
+
+
