@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { PROJECT, bundleCli, filesUnder } from './bundle.js';
+import { PROJECT, bundleCli, filesUnder, writeStaged } from './bundle.js';
 
 const DEBIAN = path.join(PROJECT, 'packaging', 'debian');
 const LIB = 'usr/lib/restic-systemd';
@@ -21,18 +21,11 @@ function option(name: string): string | undefined {
   return at >= 0 ? process.argv[at + 1] : undefined;
 }
 
-function run(argv: string[], options: { cwd?: string } = {}): string {
-  const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', cwd: options.cwd });
+function run(argv: string[]): string {
+  const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   if (result.error) throw new Error(`${argv[0]} could not be started (${result.error.message}): apt-get install dpkg`);
   if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}:\n${result.stdout}${result.stderr}`);
   return result.stdout;
-}
-
-function write(stage: string, file: string, content: string | Buffer, mode = 0o644): void {
-  const target = path.join(stage, file);
-  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
-  fs.writeFileSync(target, content, { mode });
-  fs.chmodSync(target, mode);
 }
 
 /** gzip -9n: no name, no time stamp, so that the same input always gives the same bytes (Debian policy 12.3). */
@@ -67,18 +60,18 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.join(stage, 'usr/bin'), { recursive: true });
     fs.symlinkSync('../lib/restic-systemd/dist/cli.js', path.join(stage, 'usr/bin/restic-systemd'));
 
-    write(stage, 'usr/share/man/man1/restic-systemd.1.gz', gzip(fs.readFileSync(path.join(PROJECT, 'man/restic-systemd.1'))));
-    write(stage, 'usr/share/man/man5/restic-systemd.conf.5.gz', gzip(fs.readFileSync(path.join(PROJECT, 'man/restic-systemd.conf.5'))));
+    writeStaged(stage, 'usr/share/man/man1/restic-systemd.1.gz', gzip(fs.readFileSync(path.join(PROJECT, 'man/restic-systemd.1'))));
+    writeStaged(stage, 'usr/share/man/man5/restic-systemd.conf.5.gz', gzip(fs.readFileSync(path.join(PROJECT, 'man/restic-systemd.conf.5'))));
     // yargs' completion script, as the bundled CLI prints it: it asks `restic-systemd --get-yargs-completions`.
-    write(stage, 'usr/share/bash-completion/completions/restic-systemd', run([process.execPath, path.join(stage, LIB, 'dist/cli.js'), 'completion']));
-    write(stage, 'usr/share/restic-systemd/prometheus/restic-systemd.rules.yml', fs.readFileSync(path.join(PROJECT, 'contrib/prometheus/restic-systemd.rules.yml')));
+    writeStaged(stage, 'usr/share/bash-completion/completions/restic-systemd', run([process.execPath, path.join(stage, LIB, 'dist/cli.js'), 'completion']));
+    writeStaged(stage, 'usr/share/restic-systemd/prometheus/restic-systemd.rules.yml', fs.readFileSync(path.join(PROJECT, 'contrib/prometheus/restic-systemd.rules.yml')));
 
-    write(stage, `${DOC}/README.md.gz`, gzip(fs.readFileSync(path.join(PROJECT, 'README.md'))));
+    writeStaged(stage, `${DOC}/README.md.gz`, gzip(fs.readFileSync(path.join(PROJECT, 'README.md'))));
     for (const file of fs.readdirSync(path.join(PROJECT, 'docs')).filter((name) => name.endsWith('.md'))) {
-      write(stage, `${DOC}/docs/${file}.gz`, gzip(fs.readFileSync(path.join(PROJECT, 'docs', file))));
+      writeStaged(stage, `${DOC}/docs/${file}.gz`, gzip(fs.readFileSync(path.join(PROJECT, 'docs', file))));
     }
     const date = new Date(Number(process.env.SOURCE_DATE_EPOCH ?? Math.floor(Date.now() / 1000)) * 1000).toUTCString().replace('GMT', '+0000');
-    write(stage, `${DOC}/changelog.gz`, gzip(fs.readFileSync(path.join(DEBIAN, 'changelog.in'), 'utf8').replaceAll('@VERSION@', version).replace('@DATE@', date)));
+    writeStaged(stage, `${DOC}/changelog.gz`, gzip(fs.readFileSync(path.join(DEBIAN, 'changelog.in'), 'utf8').replaceAll('@VERSION@', version).replace('@DATE@', date)));
     const packages = bundledPackages(Object.keys(metafile.inputs));
     const copyright = [
       fs.readFileSync(path.join(DEBIAN, 'copyright.head'), 'utf8'),
@@ -91,15 +84,15 @@ async function main(): Promise<void> {
       '',
       fs.readFileSync(path.join(DEBIAN, 'copyright.expat'), 'utf8'),
     ].join('\n');
-    write(stage, `${DOC}/copyright`, copyright);
-    write(stage, `${DOC}/bundled-licenses.txt.gz`, gzip(packages.map((entry) => `==== ${entry.name} ${entry.version} (${entry.license}) ====\n\n${entry.text.trimEnd()}\n`).join('\n')));
-    write(stage, 'usr/share/lintian/overrides/restic-systemd', fs.readFileSync(path.join(DEBIAN, 'lintian-overrides')));
+    writeStaged(stage, `${DOC}/copyright`, copyright);
+    writeStaged(stage, `${DOC}/bundled-licenses.txt.gz`, gzip(packages.map((entry) => `==== ${entry.name} ${entry.version} (${entry.license}) ====\n\n${entry.text.trimEnd()}\n`).join('\n')));
+    writeStaged(stage, 'usr/share/lintian/overrides/restic-systemd', fs.readFileSync(path.join(DEBIAN, 'lintian-overrides')));
 
     const payload = filesUnder(stage).map((file) => path.relative(stage, file)).sort();
-    write(stage, 'DEBIAN/md5sums', payload.map((file) => `${crypto.createHash('md5').update(fs.readFileSync(path.join(stage, file))).digest('hex')}  ${file}\n`).join(''));
+    writeStaged(stage, 'DEBIAN/md5sums', payload.map((file) => `${crypto.createHash('md5').update(fs.readFileSync(path.join(stage, file))).digest('hex')}  ${file}\n`).join(''));
     const installedKib = Math.ceil(payload.reduce((sum, file) => sum + fs.statSync(path.join(stage, file)).size, 0) / 1024);
-    write(stage, 'DEBIAN/control', fs.readFileSync(path.join(DEBIAN, 'control'), 'utf8').replace('@VERSION@', version).replace('@INSTALLED_SIZE@', String(installedKib)));
-    write(stage, 'DEBIAN/prerm', fs.readFileSync(path.join(DEBIAN, 'prerm')), 0o755);
+    writeStaged(stage, 'DEBIAN/control', fs.readFileSync(path.join(DEBIAN, 'control'), 'utf8').replace('@VERSION@', version).replace('@INSTALLED_SIZE@', String(installedKib)));
+    writeStaged(stage, 'DEBIAN/prerm', fs.readFileSync(path.join(DEBIAN, 'prerm')), 0o755);
 
     fs.mkdirSync(out, { recursive: true });
     const deb = path.join(out, `restic-systemd_${version}_all.deb`);

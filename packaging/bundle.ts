@@ -13,6 +13,14 @@ export function filesUnder(folder: string): string[] {
   return fs.readdirSync(folder, { withFileTypes: true, recursive: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
 }
 
+/** Write `file` under `folder` with exactly this mode, its folders made 0755: a staged tree as the package will hold it. */
+export function writeStaged(folder: string, file: string, content: string | Buffer, mode = 0o644): void {
+  const target = path.join(folder, file);
+  fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+  fs.writeFileSync(target, content, { mode });
+  fs.chmodSync(target, mode);
+}
+
 /** Bundle into `folder` (made if missing); esbuild's metafile names what went in. */
 export async function bundleCli(folder: string, version: string): Promise<Metafile> {
   const bundle = await build({
@@ -29,16 +37,10 @@ export async function bundleCli(folder: string, version: string): Promise<Metafi
     banner: { js: "import { createRequire as resticSystemdCreateRequire } from 'node:module';\nconst require = resticSystemdCreateRequire(import.meta.url);" },
   });
   const code = bundle.outputFiles[0]!.text.replace(/^#!.*\n/, '');
-  fs.mkdirSync(path.join(folder, 'dist'), { recursive: true, mode: 0o755 });
-  fs.writeFileSync(path.join(folder, 'dist/cli.js'), `#!/usr/bin/node\n${code}`, { mode: 0o755 });
-  // "type": "module" makes node read the bundle as an ES module; yargs prints this version for --version.
-  fs.writeFileSync(path.join(folder, 'package.json'), `${JSON.stringify({ name: 'restic-systemd', version, type: 'module', private: true }, null, 2)}\n`, { mode: 0o644 });
-  for (const file of filesUnder(path.join(PROJECT, 'templates'))) {
-    const target = path.join(folder, path.relative(PROJECT, file));
-    fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
-    fs.copyFileSync(file, target);
-    fs.chmodSync(target, 0o644);
-  }
+  writeStaged(folder, 'dist/cli.js', `#!/usr/bin/node\n${code}`, 0o755);
+  // "type": "module" makes node read the bundle as an ES module; --version prints this version.
+  writeStaged(folder, 'package.json', `${JSON.stringify({ name: 'restic-systemd', version, type: 'module', private: true }, null, 2)}\n`);
+  for (const file of filesUnder(path.join(PROJECT, 'templates'))) writeStaged(folder, path.relative(PROJECT, file), fs.readFileSync(file));
   return bundle.metafile;
 }
 

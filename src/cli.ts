@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The entry point. The command line the units run, `[--config-dir DIR] run <job> <name>`, goes
- * straight to its job: yargs and the other commands are never loaded on a timer's path (start-up
+ * The entry point. The command line the units run, `[--root DIR] [--config-dir DIR] run <job>
+ * <name>`, goes straight to its job: yargs and the other commands are never loaded on a timer's path (start-up
  * is part of every run's cost, docs/benchmarks.md). Everything else is parsed by yargs
  * (command-line.ts). The one catch below maps errors to the exit-code table in errors.ts.
  */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { buildPackage, nodesourcePackage } from '../helpers/debian-package.js';
 import { PROJECT } from '../helpers/cli.js';
 import { Container, waitFor } from './harness/container.js';
-import { RELEASE_MATRIX } from './harness/rootfs.js';
+import { RELEASE_MATRIX, type DebianRelease } from './harness/rootfs.js';
 import { expectSucceeded, startUnit } from './harness/units.js';
 
 const VERSION = JSON.parse(fs.readFileSync(path.join(PROJECT, 'package.json'), 'utf8')).version as string;
@@ -34,6 +34,18 @@ function nodePackages(suite: string): string[] {
   return [`${DEBS}/${path.basename(file)}`];
 }
 
+/** A container of the release that sees the built packages in DEBS (NodeSource's nodejs too on Debian 12), and those extra packages' paths. */
+async function bootWithPackages(release: DebianRelease): Promise<{ container: Container; nodeDebs: string[] }> {
+  // Before the boot: the folder the container sees must already hold the files.
+  const nodeDebs = nodePackages(release.suite);
+  return { container: await Container.boot(release, { node: 'debian', linkCli: false, binds: [[folder, DEBS]] }), nodeDebs };
+}
+
+/** apt-get in the container, never asking. */
+function apt(container: Container, args: string[]) {
+  return container.run(['apt-get', ...args], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
 /** Every file under the folders install writes to, with its content hash and modification time. */
 function unitTree(container: Container): string {
   return container.sh('find /etc/systemd/system /etc/systemd/system-generators -type f -printf "%p %T@ " -exec sha256sum {} \\; | sort').stdout;
@@ -43,10 +55,10 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   let container: Container;
 
   beforeAll(async () => {
-    const extra = nodePackages(release.suite);
-    container = await Container.boot(release, { node: 'debian', linkCli: false, binds: [[folder, DEBS]] });
+    const booted = await bootWithPackages(release);
+    container = booted.container;
     // No network: apt resolves the package's dependencies from what the image has.
-    const installed = container.run(['apt-get', 'install', '-y', '--no-install-recommends', ...extra, `${DEBS}/restic-systemd_${VERSION}_all.deb`], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    const installed = apt(container, ['install', '-y', '--no-install-recommends', ...booted.nodeDebs, `${DEBS}/restic-systemd_${VERSION}_all.deb`]);
     expect(installed.stdout).toMatch(/Setting up restic-systemd/);
   }, 600_000);
 
@@ -99,7 +111,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   test('an upgrade changes no installed unit, keeps the timers, and the next run uses the new version', () =>
     container.scenario(() => {
       const before = unitTree(container);
-      const upgraded = container.run(['apt-get', 'install', '-y', `${DEBS}/restic-systemd_${UPGRADE}_all.deb`], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+      const upgraded = apt(container, ['install', '-y', `${DEBS}/restic-systemd_${UPGRADE}_all.deb`]);
       expect(upgraded.stdout).toContain(`Unpacking restic-systemd (${UPGRADE}) over (${VERSION})`);
       expect(unitTree(container)).toBe(before);
       expect(container.run(['restic-systemd', '--version']).stdout.trim()).toBe(UPGRADE);
@@ -112,14 +124,14 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
 
   test('removing the package leaves profiles, passwords, repositories and the units, and says how to remove those', () =>
     container.scenario(() => {
-      const removed = container.run(['apt-get', 'remove', '-y', 'restic-systemd'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+      const removed = apt(container, ['remove', '-y', 'restic-systemd']);
       expect(`${removed.stdout}${removed.stderr}`).toMatch(/^restic-systemd: to remove them, install the package again and run: restic-systemd uninstall --purge myconf$/m);
       expect(container.run(['test', '-e', '/usr/bin/restic-systemd'], { allowFailure: true }).exitCode).not.toBe(0);
       for (const file of ['/etc/restic/myconf.conf', '/etc/restic/myconf.password', '/var/lib/restic/myconf/config', '/etc/systemd/system/restic@.service']) {
         expect([file, container.run(['test', '-f', file], { allowFailure: true }).exitCode]).toEqual([file, 0]);
       }
       // Back, and the units go as the message says; the profile stays.
-      container.run(['apt-get', 'install', '-y', `${DEBS}/restic-systemd_${UPGRADE}_all.deb`], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+      apt(container, ['install', '-y', `${DEBS}/restic-systemd_${UPGRADE}_all.deb`]);
       container.run(['restic-systemd', 'uninstall', '--purge', 'myconf']);
       expect(container.run(['test', '-e', '/etc/systemd/system/restic@.service'], { allowFailure: true }).exitCode).not.toBe(0);
       expect(container.run(['test', '-f', '/etc/restic/myconf.conf']).exitCode).toBe(0);
@@ -136,10 +148,10 @@ function recap(output: string): { ok: number; changed: number; failed: number } 
 describe.each(RELEASE_MATRIX)('%s, the Ansible role', (_name, release) => {
   let container: Container;
 
+  let nodeDebs: string[];
+
   beforeAll(async () => {
-    // Before the boot: the folder the container sees must already hold the file.
-    nodePackages(release.suite);
-    container = await Container.boot(release, { node: 'debian', linkCli: false, binds: [[folder, DEBS]] });
+    ({ container, nodeDebs } = await bootWithPackages(release));
   }, 600_000);
 
   afterAll(async () => {
@@ -156,8 +168,7 @@ describe.each(RELEASE_MATRIX)('%s, the Ansible role', (_name, release) => {
       container.run(['ansible-vault', 'encrypt', '--vault-password-file', '/root/vault-password', '/root/ansible/vault.yml']);
       expect(container.readFile('/root/ansible/vault.yml')).toMatch(/^\$ANSIBLE_VAULT/);
       // On Debian 12 the operator's NodeSource repository provides nodejs; here, its package file.
-      const node = nodePackages(release.suite);
-      if (node.length > 0) container.run(['apt-get', 'install', '-y', ...node], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+      if (nodeDebs.length > 0) apt(container, ['install', '-y', ...nodeDebs]);
       const play = () =>
         container.run(['sh', '-c', 'cd /root/ansible && exec "$@"', 'sh', 'ansible-playbook', '-i', 'inventory', '--vault-password-file', '/root/vault-password', '-e', `restic_systemd_deb=${DEBS}/restic-systemd_${VERSION}_all.deb`, 'site.yml'], {
           env: { ANSIBLE_NOCOLOR: '1', DEBIAN_FRONTEND: 'noninteractive' },

@@ -24,6 +24,14 @@ function nobodysFolder(folder: string): string {
   fs.chownSync(folder, nobody().uid, nobody().gid);
   return folder;
 }
+/** A profile whose BACKUP_METRICS_DIR is `<folder>/<name>`, `folder` belonging to nobody (and made, not `name`); its repository made. */
+function metricsBelowNobodysFolder(folder: string, name: string) {
+  const root = tempRoot();
+  fs.chmodSync(root, 0o755);
+  const setup = resticSetup(root, { extra: `BACKUP_METRICS_DIR=${folder}/${name}\n` });
+  setup.createRepository();
+  return { root, setup, folder: nobodysFolder(path.join(root, folder)) };
+}
 const asNobody = (script: string) => spawnSync('runuser', ['-u', 'nobody', '--', 'sh', '-c', script], { encoding: 'utf8' });
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)|internal error/);
 
@@ -85,11 +93,7 @@ describe('F1: a folder another account can write (BACKUP_METRICS_DIR, render --o
   });
 
   test('a metrics folder inside a folder of another account (which could swap it for a link) is refused: the run goes on, root\'s files stay as they were', () => {
-    const root = tempRoot();
-    fs.chmodSync(root, 0o755);
-    const setup = resticSetup(root, { extra: 'BACKUP_METRICS_DIR=/var/lib/node-exporter/textfiles\n' });
-    setup.createRepository();
-    const metrics = nobodysFolder(path.join(root, 'var/lib/node-exporter'));
+    const { root, setup, folder: metrics } = metricsBelowNobodysFolder('/var/lib/node-exporter', 'textfiles');
     // nobody swaps the folder for a link to root's files: links inside another account's folder are not followed.
     expect(asNobody(`ln -s '${path.join(root, 'etc/restic')}' '${metrics}/textfiles'`).status).toBe(0);
     const before = snapshotTree(path.join(root, 'etc/restic'));
@@ -100,11 +104,7 @@ describe('F1: a folder another account can write (BACKUP_METRICS_DIR, render --o
   });
 
   test('Debian\'s layout, a root textfile folder inside a folder of node_exporter\'s account (/var/lib/prometheus), is written; a folder is never created there', () => {
-    const root = tempRoot();
-    fs.chmodSync(root, 0o755);
-    const setup = resticSetup(root, { extra: 'BACKUP_METRICS_DIR=/var/lib/prometheus/node-exporter\n' });
-    setup.createRepository();
-    const prometheus = nobodysFolder(path.join(root, 'var/lib/prometheus'));
+    const { setup, folder: prometheus } = metricsBelowNobodysFolder('/var/lib/prometheus', 'node-exporter');
     // Not there yet: root does not create a folder inside another account's.
     let result = setup.cli('run', 'backup', 'myconf');
     expect(result.exitCode).toBe(0);
