@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { forgetArgs, jobTags } from '../src/exec/restic.js';
+import { forgetArgs, jobTags } from '../src/tools/restic.js';
 import { bundleCli } from '../packaging/bundle.js';
 import { runCli } from '../test/helpers/cli.js';
 import { removeTempRoots, tempRoot, writeProfile } from '../test/helpers/temp-root.js';

@@ -5,8 +5,7 @@
  * is part of every run's cost, docs/benchmarks.md). Everything else is parsed by yargs
  * (command-line.ts). The one catch below maps errors to the exit-code table in errors.ts.
  */
-import { JOB_CHOICES } from './commands/catalog.js';
-import type { RunnableJob } from './commands/run.js';
+import { isJobName, type JobName } from './profile/jobs.js';
 import { ExitCode, ProfileError, ToolError, UsageError } from './errors.js';
 import { maskSecrets } from './log.js';
 
@@ -17,7 +16,7 @@ const FOLDER_OPTIONS = { '--root': 'root', '--config-dir': 'configDir' } as cons
  * `[--root DIR] [--config-dir DIR] run <job> <name>`, exactly; any other form (other options,
  * --help, a typo) is yargs' to parse and to explain.
  */
-function plainRun(argv: readonly string[]): { folders: { root?: string; configDir?: string }; job: RunnableJob; name: string } | undefined {
+function plainRun(argv: readonly string[]): { folders: { root?: string; configDir?: string }; job: JobName; name: string } | undefined {
   const folders: { root?: string; configDir?: string } = {};
   let at = 0;
   while (Object.hasOwn(FOLDER_OPTIONS, argv[at] ?? '')) {
@@ -28,8 +27,8 @@ function plainRun(argv: readonly string[]): { folders: { root?: string; configDi
     at += 2;
   }
   const [command, job, name, ...extra] = argv.slice(at);
-  if (command !== 'run' || extra.length > 0 || name === undefined || name.startsWith('-') || !(JOB_CHOICES as readonly string[]).includes(job!)) return undefined;
-  return { folders, job: job as RunnableJob, name };
+  if (command !== 'run' || extra.length > 0 || name === undefined || name.startsWith('-') || !isJobName(job ?? '')) return undefined;
+  return { folders, job: job as JobName, name };
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -7,7 +7,12 @@ import { EnvironmentError } from './errors.js';
 import type { Runner } from './exec/runner.js';
 import type { Logger } from './log.js';
 import type { Paths } from './paths.js';
-import type { Entrypoint } from './units/entrypoint.js';
+
+/** The absolute command line units run: the node binary and the installed CLI, resolved at install time (PATH inside systemd does not matter). */
+export interface Entrypoint {
+  node: string;
+  cli: string;
+}
 
 export interface Context {
   paths: Paths;

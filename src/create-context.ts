@@ -4,7 +4,7 @@ import { UsageError } from './errors.js';
 import { createRunner } from './exec/runner.js';
 import { createLogger, maskSecrets } from './log.js';
 import { createPaths } from './paths.js';
-import { currentEntrypoint } from './units/entrypoint.js';
+import { currentEntrypoint } from './package-files.js';
 
 export interface GlobalOptions {
   root?: string;

@@ -15,6 +15,11 @@ export const TEMPLATE_DIR = path.join(PACKAGE_DIR, 'templates');
 /** The CLI the units run: dist/cli.js of this installation. */
 export const CLI_FILE = path.join(PACKAGE_DIR, 'dist', 'cli.js');
 
+/** The node running now and the CLI of this installation (dist/cli.js): what the units run. */
+export function currentEntrypoint(): { node: string; cli: string } {
+  return { node: fs.realpathSync(process.execPath), cli: fs.realpathSync(CLI_FILE) };
+}
+
 /** This installation's version, from its package.json (the Debian package writes its own version there). */
 export function packageVersion(): string {
   return (JSON.parse(fs.readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as { version: string }).version;

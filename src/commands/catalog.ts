@@ -3,6 +3,7 @@
  * command line from it, and the reference of docs/commands.md and the man page are generated
  * from it, so that the three cannot disagree.
  */
+import { JOB_NAMES } from '../profile/jobs.js';
 
 export interface OptionSpec {
   name: string;
@@ -35,9 +36,6 @@ export interface CommandSpec {
   /** Not for operators (what units and restic run): left out of --help and the docs. */
   hidden?: boolean;
 }
-
-/** The jobs `run` knows, in the order the docs list them. */
-export const JOB_CHOICES = ['backup', 'maintenance', 'pg-backup', 'pg-cleanup', 'pg-verify'] as const;
 
 export const GLOBAL_OPTIONS: OptionSpec[] = [
   { name: 'root', type: 'string', value: 'DIR', describe: 'Work on the system under DIR (an image, a container\'s root, a test folder): every system path is taken under DIR, systemctl gets --root=DIR, and nothing is reloaded, started or stopped' },
@@ -130,7 +128,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     command: 'run <job> <name>',
     summary: 'Run a job of a profile now: what the units start',
-    positionals: [{ name: 'job', describe: 'The job', choices: JOB_CHOICES }, NAME],
+    positionals: [{ name: 'job', describe: 'The job', choices: JOB_NAMES }, NAME],
     options: [],
     examples: [
       ['run backup myconf', 'back up now, apply the retention, write the status file'],

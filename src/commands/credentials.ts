@@ -12,7 +12,7 @@ import { writeFileSafely } from '../files/write.js';
 import { entryOnHost } from '../paths.js';
 import { loadProfile } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
-import { CREDENTIALS_KEY, credentialFile, movableSecrets, profileCredentials, type MovableSecret } from '../credentials/store.js';
+import { CREDENTIALS_KEY, credentialFile, movableSecrets, profileCredentials, type MovableSecret } from '../profile/credentials.js';
 import { KEY_CHOICES, decryptCredential, encryptCredential, type KeyChoice } from '../credentials/systemd-creds.js';
 import { existingOwnDropIns } from '../units/install.js';
 import { installUnits } from './install.js';
@@ -51,7 +51,7 @@ export async function credentialsCommand(context: Context, name: string, options
   if (!KEY_CHOICES.includes(options.withKey as KeyChoice)) throw new UsageError(`--with-key must be one of ${KEY_CHOICES.join(', ')}`);
   const { paths, runner, log } = context;
   if (paths.offline) throw new EnvironmentError("credentials are encrypted with the key of the machine that runs the jobs (systemd-creds): run this on that machine, without --root");
-  const profile = await loadProfile(name, paths, runner, { checkSchedules: false, movingSecrets: true });
+  const profile = await loadProfile(name, paths, { movingSecrets: true });
   const secrets = movableSecrets(profile.env);
   const held = profileCredentials(profile);
   const credentials = [...new Set([...held, ...secrets.map((secret) => secret.key)])];

@@ -5,7 +5,7 @@
 import os from 'node:os';
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
-import { resticEnvironment } from '../exec/restic.js';
+import { resticEnvironment } from '../tools/restic.js';
 import { loadProfile } from '../profile/load.js';
 import { withCredentials } from '../credentials/unlock.js';
 
@@ -13,7 +13,7 @@ import { withCredentials } from '../credentials/unlock.js';
 export async function execCommand(context: Context, name: string, command: readonly string[]): Promise<number> {
   const [program, ...args] = command;
   if (!program) throw new UsageError(`name the command to run after --, e.g. restic-systemd exec ${name} -- restic snapshots`);
-  const profile = await loadProfile(name, context.paths, context.runner, { checkSchedules: false });
+  const profile = await loadProfile(name, context.paths);
   // The command shares the terminal, so Ctrl-C reaches it directly: wait for it instead of dying.
   const forward = (signal: NodeJS.Signals) => signal !== 'SIGINT' && context.runner.signalAll(signal);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

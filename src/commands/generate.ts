@@ -13,14 +13,15 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { ProfileError, ToolError, formatIssue } from '../errors.js';
 import { writeFileSafely } from '../files/write.js';
-import { loadProfile, profilesInConfigFolder } from '../profile/load.js';
+import { profilesInConfigFolder } from '../profile/load.js';
+import { loadCheckedProfiles } from './checked-profiles.js';
 import { renderProfileDropIns } from '../units/render.js';
 
 export async function generateCommand(context: Context, normalDir: string): Promise<void> {
   const folder = path.resolve(normalDir);
   for (const name of profilesInConfigFolder(context.paths, context.log)) {
     try {
-      const profile = await loadProfile(name, context.paths, context.runner);
+      const profile = (await loadCheckedProfiles(context, [name]))[0]!;
       for (const file of renderProfileDropIns(profile, { paths: context.paths, entrypoint: context.entrypoint() })) {
         writeFileSafely('/', path.join(folder, file.relativePath), file.text, { mode: 0o644, createFolders: 0o755 });
       }

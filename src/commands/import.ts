@@ -17,8 +17,8 @@ import { profileTextIssues } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
 import { profileText } from '../profile/profile-text.js';
 import { secretValues } from '../profile/secrets.js';
-import { systemdVersion } from '../exec/systemctl.js';
-import { describeForeignUnit, enabledForeignResticUnits, foreignResticUnitFiles } from '../units/foreign-units.js';
+import { systemdVersion } from '../tools/systemctl.js';
+import { describeForeignUnit, enabledForeignResticUnits, foreignResticUnitFiles } from '../import/foreign-units.js';
 import { allTemplateUnits } from '../units/names.js';
 
 export interface ImportOptions {

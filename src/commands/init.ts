@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, UsageError } from '../errors.js';
-import { classifyResticFailure } from '../exec/restic.js';
+import { RESTIC_EXIT, classifyResticFailure } from '../tools/restic.js';
 import { withRepositoryLock } from '../locks/repository-lock.js';
 import { callRestic, openRestic } from '../jobs/restic-call.js';
 import { writeFileSafely } from '../files/write.js';
@@ -44,15 +44,15 @@ export async function initCommand(context: Context, name: string, generatePasswo
 
 /** Init without printing: what `init` and `setup` do. */
 export async function initRepository(context: Context, name: string, generatePassword: boolean): Promise<InitReport> {
-  let profile = await loadProfile(name, context.paths, context.runner, { requirePasswordFile: !generatePassword, checkSchedules: false });
+  let profile = await loadProfile(name, context.paths, { requirePasswordFile: !generatePassword });
   const passwordGenerated = generatePassword ? await generatePasswordFile(context, profile) : false;
-  if (passwordGenerated) profile = await loadProfile(name, context.paths, context.runner, { checkSchedules: false });
+  if (passwordGenerated) profile = await loadProfile(name, context.paths);
   const repository = profile.env.RESTIC_REPOSITORY ?? `the repository named in ${profile.env.RESTIC_REPOSITORY_FILE}`;
 
   const created = await withCredentials(context, profile, async (unlocked) => {
     const restic = await openRestic(context, unlocked);
     return withRepositoryLock(context, profile, 'init', async () => {
-      const probe = await callRestic(restic, `checking whether ${repository} exists`, ['cat', 'config'], {}, [1, 10]);
+      const probe = await callRestic(restic, `checking whether ${repository} exists`, ['cat', 'config'], {}, [RESTIC_EXIT.fatal, RESTIC_EXIT.noRepository]);
       if (probe.exitCode === 0) return false;
       const { problem, meaning, exitCode } = classifyResticFailure(probe.exitCode, probe.stderr, profile.name);
       if (problem !== 'no-repository') throw new JobError(`cannot tell whether ${repository} exists: ${meaning}\nrestic said:\n${probe.stderr.trim()}`, exitCode ?? ExitCode.CommandFailed);

@@ -3,19 +3,19 @@
  * drop-ins, reload systemd only if something changed, and enable (and start) the timers.
  */
 import path from 'node:path';
-import { assertSystemdOrOffline, type Context } from '../context.js';
+import { assertSystemdOrOffline, type Context, type Entrypoint } from '../context.js';
 import fs from 'node:fs';
 import { CommandError, EnvironmentError } from '../errors.js';
-import { untrusted } from '../profile/trust.js';
-import type { Entrypoint } from '../units/entrypoint.js';
+import { untrusted } from '../files/trust.js';
 import { withInstallLock } from '../locks/install-lock.js';
-import { daemonReload, disableUnits, enableUnits, enabledUnits, unitsNotLoaded } from '../exec/systemctl.js';
-import { loadProfiles, type Profile } from '../profile/load.js';
+import { daemonReload, disableUnits, enableUnits, enabledUnits, unitsNotLoaded } from '../tools/systemctl.js';
+import type { Profile } from '../profile/model.js';
+import { loadCheckedProfiles } from './checked-profiles.js';
 import { existingOwnDropIns, linkedFromTimersTarget, planGenerator, planWrites, removeUnitFiles, writeGenerator, writeUnitFiles } from '../units/install.js';
-import { JOB_NAMES, instanceUnit } from '../units/names.js';
-import { profileJobs } from '../units/profile-jobs.js';
+import { instanceUnit } from '../units/names.js';
+import { UNIT_JOBS, profileJobs } from '../profile/jobs.js';
 import { renderGenerator, renderUnits } from '../units/render.js';
-import { profileWarnings } from '../units/foreign-units.js';
+import { profileWarnings } from '../import/foreign-units.js';
 
 export interface ChangeReport {
   changed: boolean;
@@ -55,7 +55,7 @@ function checkEntrypoint(entrypoint: Entrypoint): void {
 export async function installUnits(context: Context, names: readonly string[]): Promise<ChangeReport> {
   await assertSystemdOrOffline(context, 'install');
   // Validated first: an invalid profile leaves everything as it was, the lock file included.
-  const profiles = await loadProfiles(names, context.paths, context.runner);
+  const profiles = await loadCheckedProfiles(context, names);
   checkEntrypoint(context.entrypoint());
   // Checked before the lock too, so that a refused install creates not even the lock file.
   await planChecked(context, profiles);
@@ -94,7 +94,7 @@ async function installLocked(context: Context, profiles: readonly Profile[]): Pr
   for (const profile of profiles) {
     staleDropIns.push(...(await existingOwnDropIns(paths, profile.name)).filter((file) => !expectedDropIns.has(file)));
     const jobs = profileJobs(profile);
-    for (const job of JOB_NAMES) (jobs.includes(job) ? wantedTimers : unwantedTimers).push(instanceUnit(job, 'timer', profile.name));
+    for (const job of UNIT_JOBS) (jobs.includes(job) ? wantedTimers : unwantedTimers).push(instanceUnit(job, 'timer', profile.name));
   }
 
   await writeUnitFiles(paths, plan.toWrite);

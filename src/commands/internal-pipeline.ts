@@ -7,42 +7,12 @@
  * then saves no snapshot).
  */
 import type { Context } from '../context.js';
-import { UsageError } from '../errors.js';
 import type { PipelineStage } from '../exec/runner.js';
-
-/** The variable through which the job hands the stages to this command. */
-export const STAGES_VARIABLE = 'RESTIC_SYSTEMD_DUMP_STAGES';
-
-/**
- * One stage as the job describes it: the binary, its arguments, the variables it gets (none of
- * them secret), and the names of those it takes from this process's environment (libpq's, whose
- * password must not travel through here).
- */
-export interface StageSpec {
-  program: string;
-  args: string[];
-  env: Record<string, string>;
-  keep: string[];
-}
-
-function readSpec(text: string | undefined): StageSpec[] {
-  let spec: unknown;
-  try {
-    spec = JSON.parse(text ?? '');
-  } catch {
-    spec = undefined;
-  }
-  const valid =
-    Array.isArray(spec) &&
-    spec.length > 0 &&
-    spec.every((stage: StageSpec) => typeof stage?.program === 'string' && Array.isArray(stage.args) && stage.args.every((arg) => typeof arg === 'string') && typeof stage.env === 'object' && Array.isArray(stage.keep));
-  if (!valid) throw new UsageError(`internal-pipeline is what restic runs for the database job; it needs ${STAGES_VARIABLE} and is not meant to be run by hand`);
-  return spec as StageSpec[];
-}
+import { STAGES_VARIABLE, readStageSpec } from '../exec/stage-spec.js';
 
 /** Returns the exit code: 0 when every stage exited 0, else the first failed stage's (1 for a signal). */
 export async function internalPipelineCommand(context: Context): Promise<number> {
-  const spec = readSpec(process.env[STAGES_VARIABLE]);
+  const spec = readStageSpec(process.env[STAGES_VARIABLE]);
   const stages: PipelineStage[] = spec.map((stage) => {
     const env: Record<string, string> = { ...stage.env };
     for (const key of stage.keep) if (process.env[key] !== undefined) env[key] = process.env[key]!;

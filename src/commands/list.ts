@@ -1,11 +1,11 @@
 /** `list`: the profiles found, and whether each is installed, enabled and healthy. */
 import type { Context } from '../context.js';
-import { enabledUnits } from '../exec/systemctl.js';
-import { jobHealth } from '../reporting/health.js';
+import { enabledUnits } from '../tools/systemctl.js';
+import { jobHealth } from './job-health.js';
 import { installedProfiles } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
 import { loadForReport, profileNames } from './status.js';
-import { formatTable } from './table.js';
+import { formatTable } from '../reporting/table.js';
 
 export interface ProfileListing {
   name: string;

@@ -4,16 +4,16 @@
  */
 import type { Context } from '../context.js';
 import { ExitCode, JobError, UsageError } from '../errors.js';
-import { runNotifyCommand } from '../reporting/notify.js';
+import { runNotifyCommand } from '../reporting/notifications.js';
 import { readStatus } from '../reporting/status-file.js';
 import { loadProfile } from '../profile/load.js';
-import { JOB_NAMES, JOBS } from '../units/names.js';
+import { jobOfFamily } from '../profile/jobs.js';
 
 export async function notifyCommand(context: Context, unit: string): Promise<void> {
   const match = /^([\w-]+)@(.+)\.service$/.exec(unit);
-  const job = JOB_NAMES.find((name) => JOBS[name].family === match?.[1]);
+  const job = match ? jobOfFamily(match[1]!) : undefined;
   if (!match || !job) throw new UsageError(`${unit} is not a unit of restic-systemd: expected e.g. restic@myconf.service`);
-  const profile = await loadProfile(match[2]!, context.paths, context.runner, { checkSchedules: false });
+  const profile = await loadProfile(match[2]!, context.paths);
   const code = await runNotifyCommand(context, profile, unit, job, readStatus(context.paths, profile.name, job));
   if (code !== 0) throw new JobError(`the notification for ${unit} failed (exit ${code})`, ExitCode.CommandFailed);
 }

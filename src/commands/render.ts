@@ -1,12 +1,12 @@
 /** `render <name> [--out DIR]`: what install would write, touching nothing else. */
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { loadProfile } from '../profile/load.js';
+import { loadCheckedProfiles } from './checked-profiles.js';
 import { writeFileSafely } from '../files/write.js';
 import { renderUnits } from '../units/render.js';
 
 export async function renderCommand(context: Context, name: string, out?: string): Promise<void> {
-  const profile = await loadProfile(name, context.paths, context.runner);
+  const profile = (await loadCheckedProfiles(context, [name]))[0]!;
   const files = renderUnits([profile], { paths: context.paths, entrypoint: context.entrypoint() });
   if (out) {
     // An operator's folder, not under --root: it must not be one another account could change.

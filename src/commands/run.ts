@@ -1,28 +1,27 @@
 /**
  * `run <job> <name>`: what every unit starts. Loads the profile (from the environment systemd gave
  * the unit, or from the file when run by hand), runs the job, and after every run, success or not,
- * writes the status file and metrics; the exit code is the job's verdict.
+ * writes the status file and metrics (run-report.ts); the exit code is the job's verdict.
  */
 import type { Context } from '../context.js';
-import type { JOB_CHOICES } from './catalog.js';
+import { withCredentials } from '../credentials/unlock.js';
 import { ExitCode, JobError, ToolError } from '../errors.js';
 import { backupJob } from '../jobs/backup.js';
-import { checkInstalledUnits } from '../jobs/installed-units.js';
-import type { Job, JobOutcome } from '../jobs/job.js';
-import { maintenanceJob } from '../jobs/maintenance.js';
-import { ping, pingUrl } from '../reporting/notify.js';
 import { pgBackupJob } from '../jobs/database/pg-backup.js';
 import { pgCleanupJob } from '../jobs/database/pg-cleanup.js';
 import { pgVerifyJob } from '../jobs/database/pg-verify.js';
-import { readStatus, writeMetrics, writeStandbyMetrics, writeStatus, type JobStatus } from '../reporting/status-file.js';
-import { metricsScheduleInterval, standbyLeftPaused } from '../reporting/metrics-inputs.js';
+import type { Job, JobOutcome } from '../jobs/job.js';
+import { maintenanceJob } from '../jobs/maintenance.js';
+import { askResticVersion } from '../jobs/restic-call.js';
+import { JOBS, isUnitJob, jobPingUrl, type JobName, type JobSpec } from '../profile/jobs.js';
 import { loadProfile, profileFromEnvironment, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
-import { withCredentials } from '../credentials/unlock.js';
-import { askResticVersion } from '../jobs/restic-call.js';
+import { ping } from '../reporting/notifications.js';
+import { metricsScheduleInterval, reportRun } from './run-report.js';
+import { checkInstalledUnits } from './run-checks.js';
 
-export type RunnableJob = (typeof JOB_CHOICES)[number];
-export const RUNNABLE_JOBS: Record<RunnableJob, Job> = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob, 'pg-verify': pgVerifyJob };
+/** The job of each row of the job table: the compiler names a row without one. */
+export const RUNNABLE_JOBS = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob, 'pg-verify': pgVerifyJob } satisfies Record<JobName, Job>;
 
 /**
  * Stop signals reach restic as SIGINT, on which it removes its lock and exits; the run is then
@@ -40,10 +39,11 @@ function forwardStopSignals(context: Context): { received: () => NodeJS.Signals 
   return { received: () => received, stop: () => signals.forEach((signal) => process.off(signal, forward)) };
 }
 
-export async function runCommand(context: Context, job: RunnableJob, name: string): Promise<void> {
+export async function runCommand(context: Context, job: JobName, name: string): Promise<void> {
   const { paths, log } = context;
   // Before anything: a name that is not a profile name never becomes a file name.
   assertProfileName(name);
+  const spec: JobSpec = JOBS[job];
   const start = new Date();
   let profile: Profile | undefined;
   let outcome: JobOutcome;
@@ -51,16 +51,16 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
   // Asked while the job runs (one systemd-analyze), for the metrics only.
   let scheduleInterval: Promise<number | undefined> = Promise.resolve(undefined);
   const signals = forwardStopSignals(context);
-  if (job !== 'pg-cleanup') askResticVersion(context);
+  if (!spec.unlocksCredentialsItself) askResticVersion(context);
   try {
     const bySystemd = startedBySystemdWithProfile(process.env);
-    profile = bySystemd ? await profileFromEnvironment(name, process.env, paths) : await loadProfile(name, paths, context.runner, { checkSchedules: false });
-    if (bySystemd && job !== 'pg-cleanup') checkInstalledUnits(context, profile, job);
+    profile = bySystemd ? await profileFromEnvironment(name, process.env, paths) : await loadProfile(name, paths);
+    // A job that runs inside another job's unit has no units of its own to compare.
+    if (bySystemd && isUnitJob(job)) checkInstalledUnits(context, profile, job);
     scheduleInterval = metricsScheduleInterval(context, profile, job);
-    const url = pingUrl(profile, job);
+    const url = jobPingUrl(profile, job);
     if (url) await ping(context, url, '/start');
-    // pg-cleanup restores the standby first, which needs no secret, and unlocks the credentials itself after.
-    outcome = job === 'pg-cleanup' ? await pgCleanupJob(context, profile) : await withCredentials(context, profile, (unlocked) => RUNNABLE_JOBS[job](context, unlocked));
+    outcome = spec.unlocksCredentialsItself ? await RUNNABLE_JOBS[job](context, profile) : await withCredentials(context, profile, (unlocked) => RUNNABLE_JOBS[job](context, unlocked));
   } catch (error) {
     if (!(error instanceof ToolError)) internal = error;
     outcome = { result: 'failure', exitCode: error instanceof ToolError ? error.exitCode : ExitCode.Internal, message: error instanceof Error ? error.message : String(error) };
@@ -71,36 +71,9 @@ export async function runCommand(context: Context, job: RunnableJob, name: strin
   if (signal && outcome.result !== 'success') {
     outcome = { ...outcome, result: 'interrupted', exitCode: ExitCode.Interrupted, message: `stopped by ${signal} (systemctl stop, a timeout or Ctrl-C): ${outcome.message}` };
   }
+  const status = await reportRun(context, { name, job, profile, outcome, start, scheduleInterval });
 
-  const end = new Date();
-  const previous = readStatus(paths, name, job);
-  const status: JobStatus = {
-    profile: name,
-    job,
-    ...outcome,
-    start: start.toISOString(),
-    end: end.toISOString(),
-    durationSeconds: (end.getTime() - start.getTime()) / 1000,
-    lastSuccess: outcome.result === 'success' ? end.toISOString() : (previous?.lastSuccess ?? null),
-    lastSnapshot: outcome.snapshotId && (outcome.result === 'success' || outcome.result === 'warning') ? { id: outcome.snapshotId, time: end.toISOString() } : (previous?.lastSnapshot ?? null),
-  };
-  // A status that cannot be written (disk full) must not hide the run's own result.
-  try {
-    writeStatus(paths, status);
-  } catch (error) {
-    log.error(`could not write the status file: ${(error as Error).message}`);
-  }
-  const metricsDir = profile?.values.BACKUP_METRICS_DIR;
-  try {
-    if (metricsDir) {
-      writeMetrics(paths, metricsDir, status, { scheduleIntervalSeconds: await scheduleInterval });
-      if (job === 'pg-backup' || job === 'pg-cleanup') writeStandbyMetrics(paths, metricsDir, name, standbyLeftPaused(paths, name));
-    }
-  } catch (error) {
-    log.error(`could not write the metrics: ${(error as Error).message}`);
-  }
-
-  const url = profile && pingUrl(profile, job);
+  const url = profile && jobPingUrl(profile, job);
   if (url) await ping(context, url, outcome.result === 'success' ? '' : '/fail', outcome.message);
 
   if (internal) throw internal;

@@ -9,7 +9,7 @@ import type { Context } from '../context.js';
 import { JobError, UsageError } from '../errors.js';
 import { readStatus } from '../reporting/status-file.js';
 import { DEFAULT_CONFIG_DIR, onHost, profileFile, targetPath } from '../paths.js';
-import { shellWord } from '../units/systemd-escape.js';
+import { shellWord } from '../formats/systemd-escape.js';
 import { parseEnvFile } from '../profile/envfile.js';
 import { assertProfileName } from '../profile/name.js';
 import { makeFolder, writeFileSafely } from '../files/write.js';

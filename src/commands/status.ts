@@ -5,16 +5,16 @@
  */
 import type { Context } from '../context.js';
 import { ExitCode, JobError, ProfileError, formatIssue } from '../errors.js';
-import { timerTimes } from '../exec/systemctl.js';
-import { jobHealth } from '../reporting/health.js';
+import { timerTimes } from '../tools/systemctl.js';
+import { jobHealth } from './job-health.js';
 import { maskSecrets } from '../log.js';
 import { loadProfile, profilesInConfigFolder, type Profile } from '../profile/load.js';
-import { shortId } from '../exec/restic.js';
+import { shortId } from '../tools/restic.js';
 import { installedProfiles } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
-import { profileJobs } from '../units/profile-jobs.js';
-import { age, formatTable } from './table.js';
-import { enabledForeignResticUnits } from '../units/foreign-units.js';
+import { profileJobs } from '../profile/jobs.js';
+import { age, formatTable } from '../reporting/table.js';
+import { enabledForeignResticUnits } from '../import/foreign-units.js';
 
 export interface JobReport {
   profile: string;
@@ -47,7 +47,7 @@ export async function profileNames(context: Context, names: readonly string[]): 
 /** Load a profile for reporting: an invalid one is reported, not thrown. */
 export async function loadForReport(context: Context, name: string): Promise<Profile | string> {
   try {
-    return await loadProfile(name, context.paths, context.runner, { checkSchedules: false });
+    return await loadProfile(name, context.paths);
   } catch (error) {
     if (error instanceof ProfileError) return `invalid profile: ${error.issues.map(formatIssue).join('; ')}`;
     throw error;

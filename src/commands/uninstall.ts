@@ -8,10 +8,11 @@ import path from 'node:path';
 import { assertSystemdOrOffline, type Context } from '../context.js';
 import { UsageError } from '../errors.js';
 import { withInstallLock } from '../locks/install-lock.js';
-import { daemonReload, disableUnits, enabledUnits, resetFailedUnits } from '../exec/systemctl.js';
+import { daemonReload, disableUnits, enabledUnits, resetFailedUnits } from '../tools/systemctl.js';
 import { assertProfileName } from '../profile/name.js';
 import { existingOwnDropIns, existingOwnFiles, installedProfiles, linkedFromTimersTarget, removeGenerator, removeUnitFiles } from '../units/install.js';
-import { JOB_NAMES, allTemplateUnits, instanceUnit, profileOfUnit, profileServices } from '../units/names.js';
+import { UNIT_JOBS } from '../profile/jobs.js';
+import { allTemplateUnits, instanceUnit, profileOfUnit, profileServices } from '../units/names.js';
 import type { ChangeReport } from './install.js';
 
 /** The profiles whose timers are enabled (linked from timers.target.wants), installed or not. */
@@ -44,7 +45,7 @@ async function uninstallLocked(context: Context, names: readonly string[], purge
     );
   }
 
-  const timers = names.flatMap((name) => JOB_NAMES.map((job) => instanceUnit(job, 'timer', name)));
+  const timers = names.flatMap((name) => UNIT_JOBS.map((job) => instanceUnit(job, 'timer', name)));
   const toDisable = [...(await enabledUnits(runner, paths, timers))];
   await disableUnits(runner, paths, toDisable);
   const files: string[] = [];

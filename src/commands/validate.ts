@@ -9,15 +9,16 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, ProfileError, ToolError, formatIssue } from '../errors.js';
 import { callRestic, openRestic } from '../jobs/restic-call.js';
-import { unitsProblem } from '../reporting/health.js';
-import { verifyUnits } from '../exec/systemd-analyze.js';
+import { unitsProblem } from './job-health.js';
+import { verifyUnits } from '../tools/systemd-analyze.js';
 import { assertProfileName } from '../profile/name.js';
-import { loadProfile, type Profile } from '../profile/load.js';
+import type { Profile } from '../profile/model.js';
+import { loadCheckedProfiles } from './checked-profiles.js';
 import { writeFileSafely } from '../files/write.js';
 import { instanceUnit, UNIT_TYPES } from '../units/names.js';
-import { profileJobs } from '../units/profile-jobs.js';
+import { profileJobs } from '../profile/jobs.js';
 import { renderUnits } from '../units/render.js';
-import { profileWarnings } from '../units/foreign-units.js';
+import { profileWarnings } from '../import/foreign-units.js';
 import { withCredentials } from '../credentials/unlock.js';
 
 export interface Validation {
@@ -69,7 +70,7 @@ export async function validateCommand(context: Context, names: readonly string[]
     let warnings: string[] = [];
     let version: string | null = null;
     try {
-      const profile = await loadProfile(name, context.paths, context.runner);
+      const profile = (await loadCheckedProfiles(context, [name]))[0]!;
       warnings = profileWarnings(context.paths, [profile]);
       version = await checkRepository(context, profile, problems);
       await checkUnits(context, profile, problems);

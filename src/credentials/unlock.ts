@@ -14,8 +14,8 @@ import { EnvironmentError, ExitCode, JobError } from '../errors.js';
 import { createFileExclusively, makeFolder } from '../files/write.js';
 import { addSecret } from '../log.js';
 import { processAlive } from '../exec/processes.js';
-import type { Profile } from '../profile/load.js';
-import { CREDENTIALS_KEY, credentialEnvironment, credentialFile, profileCredentials } from './store.js';
+import type { Profile } from '../profile/model.js';
+import { CREDENTIALS_KEY, credentialEnvironment, credentialFile, profileCredentials } from '../profile/credentials.js';
 import { decryptCredential } from './systemd-creds.js';
 
 const RUN_FOLDER = '/run/restic-systemd';

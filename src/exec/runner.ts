@@ -6,8 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Options as ExecaOptions } from 'execa';
 import { CommandError, EnvironmentError } from '../errors.js';
-import type { Logger } from '../log.js';
-import { maskSecrets } from '../log.js';
+import { maskSecrets, type Logger } from '../log.js';
 import { TOOLS, checkedToolBinary, type OtherProgram, type ToolName } from './tools.js';
 
 export interface RunOptions {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
-import { programFile, untrusted } from '../profile/trust.js';
+import { programFile, untrusted } from '../files/trust.js';
 
 export const TOOLS = {
   systemctl: { envVar: 'SYSTEMCTL_BIN', binary: 'systemctl', debianPackage: 'systemd' },
@@ -21,7 +21,7 @@ export const TOOLS = {
   pigz: { envVar: 'PIGZ_BIN', binary: 'pigz', debianPackage: 'pigz' },
   zstd: { envVar: 'ZSTD_BIN', binary: 'zstd', debianPackage: 'zstd' },
   cat: { envVar: 'CAT_BIN', binary: 'cat', debianPackage: 'coreutils' },
-  // Only to learn why an SFTP session did not start, when restic did not say (exec/sftp-probe.ts).
+  // Only to learn why an SFTP session did not start, when restic did not say (tools/sftp-probe.ts).
   ssh: { envVar: 'SSH_BIN', binary: 'ssh', debianPackage: 'openssh-client' },
 } as const;
 
@@ -41,7 +41,7 @@ export function toolBinary(tool: ToolName | OtherProgram, env: NodeJS.ProcessEnv
 
 /**
  * The binary to run as root for a tool. An override (*_BIN) must be a program only root can change,
- * like everything that decides what root runs (profile/trust.ts).
+ * like everything that decides what root runs (files/trust.ts).
  */
 export function checkedToolBinary(tool: ToolName | OtherProgram, env: NodeJS.ProcessEnv = process.env): string {
   const binary = toolBinary(tool, env);

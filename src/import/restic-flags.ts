@@ -4,7 +4,7 @@
  * would and read into what restic-systemd's profile keys express. Every flag it cannot express is
  * returned, named, so that nothing is dropped silently.
  */
-import { splitShellWords } from './shell-words.js';
+import { splitShellWords } from '../formats/shell-words.js';
 
 export interface ResticSettings {
   paths: string[];

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { onHost, type Paths } from '../paths.js';
-import { foreignResticUnitFiles, resticCommands, type ForeignUnitFile } from '../units/foreign-units.js';
-import { expandSpecifiers, parseUnitFile, settingValues } from '../units/unit-file.js';
-import { readEnvFile } from './read-env-file.js';
-import { readShellFile } from './read-shell-file.js';
+import { foreignResticUnitFiles, resticCommands, type ForeignUnitFile } from './foreign-units.js';
+import { expandSpecifiers, parseUnitFile, settingValues } from '../formats/unit-file.js';
+import { readEnvFile } from '../formats/read-env-file.js';
+import { readShellFile } from '../formats/read-shell-file.js';
 import type { Decision, SourceVariable, UnitSource } from './translate.js';
 
 export interface Sources {

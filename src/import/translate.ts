@@ -10,8 +10,8 @@ import { fieldOf, FIELD_KEYS } from '../profile/fields.js';
 import { isResticVariable, layoutMeaning, foreignKeyVerdict, type LayoutMeaning } from '../profile/foreign-keys.js';
 import { cronToCalendar } from './cron.js';
 import { emptySettings, readResticWords, type ResticSettings } from './restic-flags.js';
-import { expandExecWords } from '../units/unit-file.js';
-import { splitShellWords } from './shell-words.js';
+import { expandExecWords } from '../formats/unit-file.js';
+import { splitShellWords } from '../formats/shell-words.js';
 
 export interface SourceVariable {
   key: string;

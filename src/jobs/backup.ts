@@ -5,17 +5,15 @@
 import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { ExitCode, JobError } from '../errors.js';
-import { backupArgs, forgetArgs, jobTags, parseBackupLine, readableResticOutput, snapshotHost, type BackupSummary } from '../exec/restic.js';
+import { RESTIC_EXIT, backupArgs, forgetArgs, jobTags, parseBackupLine, readableResticOutput, snapshotHost, type BackupSummary } from '../tools/restic.js';
 import { withRepositoryLock } from '../locks/repository-lock.js';
 import { onHost } from '../paths.js';
-import type { Profile } from '../profile/load.js';
+import type { Profile } from '../profile/model.js';
 import { formatBytes } from '../reporting/format.js';
 import { progressReporter } from '../reporting/progress.js';
 import type { JobOutcome } from './job.js';
 import { callRestic, callResticUnlockingStale, openRestic, type Restic } from './restic-call.js';
 import { fullSnapshotId } from './snapshot-ids.js';
-
-const RESTIC_INCOMPLETE = 3;
 
 export async function backupJob(context: Context, profile: Profile): Promise<JobOutcome> {
   const { paths, log } = context;
@@ -45,12 +43,12 @@ export async function backupJob(context: Context, profile: Profile): Promise<Job
         summary = parseBackupLine(line) ?? summary;
         progress.onLine(line);
       },
-    }, [RESTIC_INCOMPLETE]).finally(progress.done);
+    }, [RESTIC_EXIT.incomplete]).finally(progress.done);
     const saved = `snapshot ${summary?.snapshotId?.slice(0, 8) ?? '(unknown)'} saved: ${summary?.filesNew ?? 0} new and ${summary?.filesChanged ?? 0} changed files, ${formatBytes(summary?.bytesAdded ?? 0)} added`;
 
     const problems: string[] = [];
     if (missing.length > 0) problems.push(`these BACKUP_PATHS do not exist and were not backed up: ${missing.join(' ')}`);
-    if (backup.exitCode === RESTIC_INCOMPLETE) {
+    if (backup.exitCode === RESTIC_EXIT.incomplete) {
       const unreadable = readableResticOutput(backup.stderr).filter((line) => !/^Warning: at least one source file could not be read/.test(line));
       problems.push(`some files could not be read (restic exit 3):\n${unreadable.slice(0, 10).join('\n')}${unreadable.length > 10 ? `\n… and ${unreadable.length - 10} more` : ''}`);
     }

@@ -1,7 +1,7 @@
 /** What every job returns to `run`, which turns it into a status file, metrics and an exit code. */
 import type { Context } from '../context.js';
 import type { ExitCode } from '../errors.js';
-import type { Profile } from '../profile/load.js';
+import type { Profile } from '../profile/model.js';
 import type { JobResult, RunStats } from '../reporting/status-file.js';
 
 export interface JobOutcome extends RunStats {

@@ -5,7 +5,7 @@
 import type { Context } from '../context.js';
 import { ExitCode } from '../errors.js';
 import { withRepositoryLock } from '../locks/repository-lock.js';
-import type { Profile } from '../profile/load.js';
+import type { Profile } from '../profile/model.js';
 import type { JobOutcome } from './job.js';
 import { callRestic, openRestic, removeStaleLocks } from './restic-call.js';
 

@@ -5,12 +5,12 @@
  */
 import type { Context } from '../context.js';
 import { EnvironmentError, ExitCode, JobError, type ExitCode as Code } from '../errors.js';
-import { OLDEST_SUPPORTED, atLeast, classifyResticFailure, readableResticOutput, resticEnvironment, resticVersion, type ResticProblem, type ResticVersion } from '../exec/restic.js';
-import { RetryWatchdog, type RetryExpiry } from '../exec/restic-retries.js';
-import { askSsh, sftpReasonLost } from '../exec/sftp-probe.js';
+import { OLDEST_SUPPORTED, atLeast, classifyResticFailure, readableResticOutput, resticEnvironment, resticVersion, type ResticProblem, type ResticVersion } from '../tools/restic.js';
+import { RetryWatchdog, type RetryExpiry } from '../tools/restic-retries.js';
+import { askSsh, sftpReasonLost } from '../tools/sftp-probe.js';
 import type { RunOptions, RunResult } from '../exec/runner.js';
-import type { Profile } from '../profile/load.js';
-import { timespanSeconds } from '../profile/timespan.js';
+import type { Profile } from '../profile/model.js';
+import { timespanSeconds } from '../formats/timespan.js';
 
 /** What every restic call of one run shares. */
 export interface Restic {
@@ -134,7 +134,7 @@ export async function callRestic(restic: Restic, what: string, args: string[], o
   return interpret(restic, result, what, accept);
 }
 
-/** A failed restic result, with ssh's own reason added when restic lost it (exec/sftp-probe.ts). */
+/** A failed restic result, with ssh's own reason added when restic lost it (tools/sftp-probe.ts). */
 export async function withSshReason(restic: Restic, result: RunResult): Promise<RunResult> {
   const repository = restic.env.RESTIC_REPOSITORY;
   if (!sftpReasonLost(repository, result.stderr)) return result;

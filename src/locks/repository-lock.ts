@@ -11,8 +11,8 @@ import type { Context } from '../context.js';
 import { CommandError, LockTimeoutError } from '../errors.js';
 import { makeFolder, openLockFile } from '../files/write.js';
 import { onHost, type Paths } from '../paths.js';
-import type { Profile } from '../profile/load.js';
-import { timespanSeconds } from '../profile/timespan.js';
+import type { Profile } from '../profile/model.js';
+import { timespanSeconds } from '../formats/timespan.js';
 
 // flock(1) exits with this code when the wait ran out (its default, 1, also means other errors).
 const CONFLICT = 75;

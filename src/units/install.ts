@@ -9,7 +9,8 @@ import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import { removeFileSafely, writeFileSafely } from '../files/write.js';
 import { onHost, type Paths } from '../paths.js';
-import { DROP_IN_NAME, GENERATOR_NAME, MARKER, allDropIns, dropInFile, profileOfDropInFolder } from './names.js';
+import { writtenByRestic } from '../formats/unit-file.js';
+import { DROP_IN_NAME, GENERATOR_NAME, allDropIns, dropInFile, profileOfDropInFolder } from './names.js';
 import { SETTINGS_VARIABLE, decodeSettings, type UnitSettings } from './settings.js';
 import type { GeneratorFile, UnitFile } from './render.js';
 
@@ -36,12 +37,6 @@ async function readIfExists(file: string): Promise<{ text: string; mode: number 
   }
 }
 
-/** Our marker on the first line (units), or on the second after a #! line (the generator script). */
-export function isOurs(text: string): boolean {
-  return text.startsWith(MARKER) || (text.startsWith('#!') && text.split('\n')[1]?.startsWith(MARKER) === true);
-}
-
-/** Compare what would be written with what is there. */
 /**
  * systemd finds no unit in a unit folder that is reached through a link (`systemctl enable` says
  * the unit "does not exist"): refused before anything is written.
@@ -68,7 +63,7 @@ export async function planWrites(paths: Paths, files: readonly UnitFile[]): Prom
     files.map(async (file) => {
       const existing = await readIfExists(path.join(unitFolder(paths), file.relativePath));
       if (!existing) return plan.toWrite.push(file);
-      if (!isOurs(existing.text)) return plan.foreign.push(file.relativePath);
+      if (!writtenByRestic(existing.text)) return plan.foreign.push(file.relativePath);
       if (existing.text !== file.text || existing.mode !== UNIT_MODE) plan.toWrite.push(file);
     }),
   );
@@ -86,7 +81,7 @@ export async function existingOwnFiles(paths: Paths, candidates: readonly string
   const owned: string[] = [];
   for (const candidate of candidates) {
     const existing = await readIfExists(path.join(unitFolder(paths), candidate));
-    if (existing && isOurs(existing.text)) owned.push(candidate);
+    if (existing && writtenByRestic(existing.text)) owned.push(candidate);
   }
   return owned;
 }
@@ -114,7 +109,7 @@ export async function installedProfiles(paths: Paths): Promise<string[]> {
     const name = profileOfDropInFolder(entry);
     if (!name) continue;
     const dropIn = await readIfExists(path.join(unitFolder(paths), entry, DROP_IN_NAME));
-    if (dropIn && isOurs(dropIn.text)) names.add(name);
+    if (dropIn && writtenByRestic(dropIn.text)) names.add(name);
   }
   return [...names].sort();
 }
@@ -125,7 +120,7 @@ const GENERATOR_MODE = 0o755;
 export async function planGenerator(paths: Paths, file: GeneratorFile): Promise<'write' | 'same' | 'foreign'> {
   const existing = await readIfExists(onHost(paths, file.path));
   if (!existing) return 'write';
-  if (!isOurs(existing.text)) return 'foreign';
+  if (!writtenByRestic(existing.text)) return 'foreign';
   return existing.text === file.text && existing.mode === GENERATOR_MODE ? 'same' : 'write';
 }
 
@@ -137,7 +132,7 @@ export function writeGenerator(paths: Paths, file: GeneratorFile): void {
 export async function removeGenerator(paths: Paths): Promise<string | undefined> {
   const file = path.posix.join(paths.generatorDir, GENERATOR_NAME);
   const existing = await readIfExists(onHost(paths, file));
-  if (!existing || !isOurs(existing.text)) return undefined;
+  if (!existing || !writtenByRestic(existing.text)) return undefined;
   removeFileSafely(paths.root, file);
   return file;
 }
@@ -157,7 +152,7 @@ export async function installedUnit(paths: Paths, unit: string): Promise<Install
   const places: Array<[string, InstalledUnit['source']]> = [[paths.unitDir, 'install'], [GENERATOR_OUTPUT_DIR, 'generator']];
   for (const [folder, source] of places) {
     const existing = await readIfExists(onHost(paths, path.posix.join(folder, dropInFile(unit))));
-    if (!existing || !isOurs(existing.text)) continue;
+    if (!existing || !writtenByRestic(existing.text)) continue;
     const recorded = new RegExp(`^Environment=${SETTINGS_VARIABLE}=(\\S+)$`, 'm').exec(existing.text)?.[1];
     return { source, settings: decodeSettings(recorded) };
   }

@@ -1,23 +1,12 @@
 /**
- * Every unit and drop-in name restic-systemd uses comes from here.
+ * Every unit and drop-in name restic-systemd uses comes from here (the jobs themselves from
+ * profile/jobs.ts).
  */
 import path from 'node:path';
-
-/** The jobs, each a template service + timer pair started as `restic-systemd run <job> %i`. */
-export const JOBS = {
-  backup: { family: 'restic', description: 'restic backup' },
-  maintenance: { family: 'restic-maintenance', description: 'restic prune and check' },
-  'pg-backup': { family: 'pg-backup', description: 'PostgreSQL dump from a paused standby into restic' },
-  'pg-verify': { family: 'pg-verify', description: 'restore drill of the latest PostgreSQL dump' },
-} as const;
-export type JobName = keyof typeof JOBS;
-export const JOB_NAMES = Object.keys(JOBS) as JobName[];
+import { JOBS, UNIT_JOBS, type UnitJob } from '../profile/jobs.js';
 
 export type UnitType = 'service' | 'timer';
 export const UNIT_TYPES: readonly UnitType[] = ['service', 'timer'];
-
-/** The first line of every file restic-systemd writes; files without it are never touched. */
-export const MARKER = '# Managed by restic-systemd';
 
 /** restic-systemd's systemd generator, in the generator folder. */
 export const GENERATOR_NAME = 'restic-systemd';
@@ -25,11 +14,11 @@ export const GENERATOR_NAME = 'restic-systemd';
 /** Drop-ins are named so that an operator's own drop-ins (e.g. 60-local.conf) sort after ours. */
 export const DROP_IN_NAME = '50-restic-systemd.conf';
 
-export function templateUnit(job: JobName, type: UnitType): string {
+export function templateUnit(job: UnitJob, type: UnitType): string {
   return `${JOBS[job].family}@.${type}`;
 }
 
-export function instanceUnit(job: JobName, type: UnitType, profile: string): string {
+export function instanceUnit(job: UnitJob, type: UnitType, profile: string): string {
   return `${JOBS[job].family}@${profile}.${type}`;
 }
 
@@ -48,22 +37,22 @@ export function notifyUnit(failedUnit: string): string {
 
 /** Every service instance a profile can have: its jobs' and their notifications'. */
 export function profileServices(profile: string): string[] {
-  const services = JOB_NAMES.map((job) => instanceUnit(job, 'service', profile));
+  const services = UNIT_JOBS.map((job) => instanceUnit(job, 'service', profile));
   return [...services, ...services.map(notifyUnit)];
 }
 
 export function allTemplateUnits(): string[] {
-  return [...JOB_NAMES.flatMap((job) => UNIT_TYPES.map((type) => templateUnit(job, type))), NOTIFY_TEMPLATE];
+  return [...UNIT_JOBS.flatMap((job) => UNIT_TYPES.map((type) => templateUnit(job, type))), NOTIFY_TEMPLATE];
 }
 
 /** Every drop-in restic-systemd could have written for a profile, whatever its jobs. */
 export function allDropIns(profile: string): string[] {
-  return JOB_NAMES.flatMap((job) => UNIT_TYPES.map((type) => dropInFile(instanceUnit(job, type, profile))));
+  return UNIT_JOBS.flatMap((job) => UNIT_TYPES.map((type) => dropInFile(instanceUnit(job, type, profile))));
 }
 
 /** The profile name of one of our instance units ("restic@myconf.timer" → "myconf"). */
 export function profileOfUnit(unit: string): string | undefined {
-  for (const job of JOB_NAMES) {
+  for (const job of UNIT_JOBS) {
     for (const type of UNIT_TYPES) {
       const prefix = `${JOBS[job].family}@`;
       const suffix = `.${type}`;

@@ -6,16 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { TEMPLATE_DIR } from '../package-files.js';
-import type { Paths } from '../paths.js';
-import { profileFile } from '../paths.js';
-import { FIELDS } from '../profile/fields.js';
-import type { Profile } from '../profile/load.js';
-import type { Entrypoint } from './entrypoint.js';
-import { GENERATOR_NAME, JOB_NAMES, NOTIFY_TEMPLATE, UNIT_TYPES, dropInFile, instanceUnit, templateUnit, type JobName, type UnitType } from './names.js';
-import { JOB_FIELDS, profileJobs, profileServiceJobs } from './profile-jobs.js';
-import { credentialFile } from '../credentials/store.js';
+import { profileFile, type Paths } from '../paths.js';
+import { fieldOf } from '../profile/fields.js';
+import type { Profile } from '../profile/model.js';
+import type { Entrypoint } from '../context.js';
+import { GENERATOR_NAME, NOTIFY_TEMPLATE, UNIT_TYPES, dropInFile, instanceUnit, templateUnit, type UnitType } from './names.js';
+import { JOBS, UNIT_JOBS, jobKeys, profileJobs, profileServiceJobs, type JobSpec, type UnitJob } from '../profile/jobs.js';
+import { credentialFile } from '../profile/credentials.js';
 import { SETTINGS_VARIABLE, encodeSettings, unitSettings } from './settings.js';
-import { escapeSpecifiers, execWord, pathListItem, shellWord } from './systemd-escape.js';
+import { escapeSpecifiers, execWord, pathListItem, shellWord } from '../formats/systemd-escape.js';
 
 export interface UnitFile {
   /** Path relative to the unit folder, e.g. "restic@.timer" or "restic@myconf.timer.d/50-restic-systemd.conf". */
@@ -53,16 +52,22 @@ function template(name: string): HandlebarsTemplateDelegate {
   return compiledTemplate;
 }
 
+// Every job reads, and keeps the owners of, what it backs up and restores.
+const FILE_CAPABILITIES = ['CAP_DAC_READ_SEARCH', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_CHOWN'];
+// runuser (PG_OS_USER) needs to change user; the other jobs never do.
+const USER_CAPABILITIES = ['CAP_SETUID', 'CAP_SETGID'];
+
 /** The template units shared by every profile; their defaults are the model's defaults. */
 export function renderTemplateUnits(context: RenderContext): UnitFile[] {
   const { paths, entrypoint } = context;
   const entry = [entrypoint.node, entrypoint.cli].map(execWord).join(' ');
   const configDirOption = `--config-dir ${execWord(paths.configDir)}`;
   const notify = { relativePath: NOTIFY_TEMPLATE, text: template(NOTIFY_TEMPLATE)({ unit: NOTIFY_TEMPLATE, entrypoint: `${entry} ${configDirOption}`, capabilities: '' }) };
-  const jobUnits = JOB_NAMES.flatMap((job) =>
+  const jobUnits = UNIT_JOBS.flatMap((job) =>
     UNIT_TYPES.map((type) => {
       const unit = templateUnit(job, type);
-      const keys = JOB_FIELDS[job];
+      const keys = jobKeys(job);
+      const spec: JobSpec = JOBS[job];
       return {
         relativePath: unit,
         text: template(unit)({
@@ -73,13 +78,12 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
           stateDirectoryName: path.posix.relative('/var/lib', paths.stateDir),
           entrypoint: `${entry} ${configDirOption}`,
           // pg-verify has no default schedule: its template's is only a placeholder, every instance has a drop-in.
-          schedule: (FIELDS[keys.schedule] as { default?: string }).default ?? 'weekly',
-          randomizedDelay: FIELDS[keys.randomizedDelay].default,
-          timeout: FIELDS[keys.timeout].default,
-          // runuser (PG_OS_USER) needs to change user; the other jobs never do.
-          capabilities: ['CAP_DAC_READ_SEARCH', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_CHOWN', ...(job.startsWith('pg-') ? ['CAP_SETUID', 'CAP_SETGID'] : [])].join(' '),
+          schedule: fieldOf(keys.schedule)?.default ?? 'weekly',
+          randomizedDelay: fieldOf(keys.randomizedDelay)?.default,
+          timeout: fieldOf(keys.timeout)?.default,
+          capabilities: [...FILE_CAPABILITIES, ...(spec.changesUser ? USER_CAPABILITIES : [])].join(' '),
           // The database job's safety net: runs however the main process ended, even after SIGKILL.
-          stopPost: job === 'pg-backup' ? [`${entry} ${configDirOption} run pg-cleanup %i`] : [],
+          stopPost: spec.stopPost ? [`${entry} ${configDirOption} run ${spec.stopPost} %i`] : [],
         }),
       };
     }),
@@ -93,8 +97,8 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
  */
 export function renderProfileDropIns(profile: Profile, context: RenderContext): UnitFile[] {
   const timers = profileJobs(profile);
-  const units: Array<[JobName, UnitType]> = profileServiceJobs(profile).flatMap((job) =>
-    UNIT_TYPES.filter((type) => type === 'service' || timers.includes(job)).map((type): [JobName, UnitType] => [job, type]),
+  const units: Array<[UnitJob, UnitType]> = profileServiceJobs(profile).flatMap((job) =>
+    UNIT_TYPES.filter((type) => type === 'service' || timers.includes(job)).map((type): [UnitJob, UnitType] => [job, type]),
   );
   return units.map(([job, type]) => {
     const unit = instanceUnit(job, type, profile.name);

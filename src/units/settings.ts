@@ -5,10 +5,9 @@
  * compares it with what its profile says now: an edited profile never runs silently on the
  * settings of the units it was installed with.
  */
-import type { Profile } from '../profile/load.js';
-import { JOB_FIELDS } from './profile-jobs.js';
-import { profileCredentials } from '../credentials/store.js';
-import type { JobName } from './names.js';
+import type { Profile } from '../profile/model.js';
+import { JOBS, jobKeys, type UnitJob } from '../profile/jobs.js';
+import { profileCredentials } from '../profile/credentials.js';
 
 /** The variable of the service drop-in that carries the settings it was made from. */
 export const SETTINGS_VARIABLE = 'RESTIC_SYSTEMD_UNIT_SETTINGS';
@@ -23,9 +22,9 @@ export interface UnitSettings {
   credentials?: string[];
 }
 
-export function unitSettings(profile: Profile, job: JobName): UnitSettings {
+export function unitSettings(profile: Profile, job: UnitJob): UnitSettings {
   const values = profile.values as Record<string, unknown>;
-  const keys = JOB_FIELDS[job];
+  const keys = jobKeys(job);
   const schedule = values[keys.schedule] as string | undefined;
   const credentials = profileCredentials(profile);
   return {
@@ -34,7 +33,7 @@ export function unitSettings(profile: Profile, job: JobName): UnitSettings {
     timeout: values[keys.timeout] as string,
     // Only when there are any: the settings of a profile without credentials stay as they were.
     ...(credentials.length > 0 ? { credentials } : {}),
-    writablePaths: [profile.localRepository, profile.values.BACKUP_METRICS_DIR, ...(job === 'pg-backup' && profile.values.PG_DUMP_MODE !== 'stream' ? [profile.values.PG_SPOOL_DIR] : [])].filter((item): item is string => item !== undefined),
+    writablePaths: [profile.localRepository, profile.values.BACKUP_METRICS_DIR, ...(JOBS[job].writesSpool && profile.values.PG_DUMP_MODE !== 'stream' ? [profile.values.PG_SPOOL_DIR] : [])].filter((item): item is string => item !== undefined),
   };
 }
 
@@ -61,8 +60,8 @@ export interface Drift {
 }
 
 /** How the units' settings differ from what the profile says now (empty when they agree). */
-export function settingsDrift(job: JobName, expected: UnitSettings, installed: UnitSettings): Drift {
-  const keys = JOB_FIELDS[job];
+export function settingsDrift(job: UnitJob, expected: UnitSettings, installed: UnitSettings): Drift {
+  const keys = jobKeys(job);
   const differences: string[] = [];
   const changed = (key: string, now: string | undefined, then: string | undefined) => {
     if (now !== then) differences.push(`${key} is ${now === undefined ? 'not set' : JSON.stringify(now)} in the profile, but the units run with ${then === undefined ? 'none' : JSON.stringify(then)}`);

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { readEnvFile } from '../../src/import/read-env-file.js';
+import { readEnvFile } from '../../src/formats/read-env-file.js';
 import { isShellFile } from '../../src/import/sources.js';
 import { parseEnvFile } from '../../src/profile/envfile.js';
 import { PROJECT } from '../helpers/cli.js';

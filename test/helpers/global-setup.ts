@@ -286,7 +286,7 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
     const logFile = path.join(building, 'debootstrap/debootstrap.log');
     const detail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
     fs.rmSync(building, { recursive: true, force: true });
-    throw new Error(`building the end-to-end rootfs of ${release.name} failed: ${(error as Error).message}\n${detail}`);
+    throw new Error(`building the end-to-end rootfs of ${release.name} failed: ${(error as Error).message}\n${detail}`, { cause: error });
   }
   fs.rmSync(target, { recursive: true, force: true });
   fs.renameSync(building, target);

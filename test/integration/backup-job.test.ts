@@ -11,7 +11,6 @@ import { loadProfile } from '../../src/profile/load.js';
 import { runCli } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';
 import { THIS_HOST, resticSetup, snapshots } from '../helpers/restic.js';
-import { cheapenRepositoryKey } from '../helpers/restic-key.js';
 import { RESTIC_MATRIX, RESTIC_RELEASES } from '../helpers/restic-versions.js';
 import { allFileText, removeTempRoots, tempRoot } from '../helpers/temp-root.js';
 
@@ -234,7 +233,7 @@ describe('with Debian 13\'s restic', () => {
     const setup = setupFor(tempRoot(), { extra: 'BACKUP_LOCK_WAIT=1s\n' });
     setup.createRepository();
     const context = testContext(setup.root);
-    const lockFile = repositoryLockFile(context.paths, await loadProfile(setup.name, context.paths, context.runner));
+    const lockFile = repositoryLockFile(context.paths, await loadProfile(setup.name, context.paths));
     fs.mkdirSync(path.dirname(lockFile), { recursive: true, mode: 0o700 });
     const holder = spawn('flock', ['--exclusive', lockFile, 'sleep', '30']);
     try {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRunner } from '../../src/exec/runner.js';
-import { verifyUnits } from '../../src/exec/systemd-analyze.js';
+import { verifyUnits } from '../../src/tools/systemd-analyze.js';
 import { memoryLogger } from '../../src/log.js';
 import { runCli } from '../helpers/cli.js';
 import { resticSetup } from '../helpers/restic.js';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isShellFile } from '../../src/import/sources.js';
-import { readShellFile } from '../../src/import/read-shell-file.js';
+import { readShellFile } from '../../src/formats/read-shell-file.js';
 import { PROJECT } from '../helpers/cli.js';
 
 /** Shell lines on which a reader that runs nothing could go wrong. */

@@ -8,7 +8,7 @@ import { installCommand } from '../../src/commands/install.js';
 import { uninstallCommand } from '../../src/commands/uninstall.js';
 import { EnvironmentError, ProfileError, UsageError } from '../../src/errors.js';
 import { createRunner } from '../../src/exec/runner.js';
-import { verifyUnits } from '../../src/exec/systemd-analyze.js';
+import { verifyUnits } from '../../src/tools/systemd-analyze.js';
 import { memoryLogger } from '../../src/log.js';
 import { profileServices } from '../../src/units/names.js';
 import { runCli } from '../helpers/cli.js';

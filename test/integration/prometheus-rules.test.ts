@@ -6,9 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeMarker } from '../../src/jobs/database/pg-marker.js';
+import { standbyLeftPaused, writeMarker } from '../../src/jobs/database/pg-marker.js';
 import { createPaths } from '../../src/paths.js';
-import { standbyLeftPaused } from '../../src/reporting/metrics-inputs.js';
 import { renderStandbyMetrics } from '../../src/reporting/status-file.js';
 import { PROJECT } from '../helpers/cli.js';
 import { ensurePromtool } from '../helpers/global-setup.js';

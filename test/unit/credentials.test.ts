@@ -1,4 +1,4 @@
-import { credentialEnvironment, credentialFile, credentialKeyProblem, movableSecrets, withoutUrlPassword } from '../../src/credentials/store.js';
+import { credentialEnvironment, credentialFile, credentialKeyProblem, movableSecrets, withoutUrlPassword } from '../../src/profile/credentials.js';
 
 test('the secrets a profile still holds: the password (inline or its file), a URL\'s password, the backends\' and libpq\'s keys; nothing else', () => {
   expect(

@@ -1,4 +1,4 @@
-import { RetryWatchdog, goDurationMs, type RetryExpiry } from '../../src/exec/restic-retries.js';
+import { RetryWatchdog, goDurationMs, type RetryExpiry } from '../../src/tools/restic-retries.js';
 
 /** A watchdog on a clock the test moves, with a bound of 5 s; `hopeless` errors mention "x509". */
 function watchdog() {

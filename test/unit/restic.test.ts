@@ -1,6 +1,6 @@
-import { sftpReasonLost, sshCommand } from '../../src/exec/sftp-probe.js';
-import { classifyResticFailure, forgetArgs, parseBackupLine } from '../../src/exec/restic.js';
-import { timespanSeconds } from '../../src/profile/timespan.js';
+import { sftpReasonLost, sshCommand } from '../../src/tools/sftp-probe.js';
+import { classifyResticFailure, forgetArgs, parseBackupLine } from '../../src/tools/restic.js';
+import { timespanSeconds } from '../../src/formats/timespan.js';
 
 test('forget is scoped to the host and all the job tags, grouped by host', () => {
   expect(forgetArgs('h1', ['profile:a', 'job:backup'], { within: '7d', daily: 7 })).toEqual([

@@ -1,4 +1,4 @@
-import { escapeSpecifiers, execWord, pathListItem } from '../../src/units/systemd-escape.js';
+import { escapeSpecifiers, execWord, pathListItem } from '../../src/formats/systemd-escape.js';
 
 test('doubles % so systemd does not read a specifier', () => {
   expect(escapeSpecifiers('100%')).toBe('100%%');

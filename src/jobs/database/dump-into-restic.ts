@@ -6,13 +6,12 @@
  * whatever arrived, so the caller forgets the snapshot of a run that does not count. Either way the
  * data goes from process to process through the kernel, never through this process.
  */
-import { STAGES_VARIABLE, type StageSpec } from '../../commands/internal-pipeline.js';
+import { STAGES_VARIABLE, type StageSpec } from '../../exec/stage-spec.js';
 import { ExitCode, type ExitCode as Code } from '../../errors.js';
-import { dumpStderrWorthShowing } from '../../exec/postgres.js';
-import { parseBackupLine, readableResticOutput, resticFeatures, type BackupSummary } from '../../exec/restic.js';
+import { dumpStderrWorthShowing } from '../../tools/postgres.js';
+import { RESTIC_EXIT, classifyResticFailure, parseBackupLine, readableResticOutput, resticFeatures, type BackupSummary } from '../../tools/restic.js';
 import { baseEnvironment, type PipelineStage, type RunResult } from '../../exec/runner.js';
 import { checkedToolBinary } from '../../exec/tools.js';
-import { classifyResticFailure } from '../../exec/restic.js';
 import { retryWatchdog, unreachableFailure, withSshReason, type Restic } from '../restic-call.js';
 
 export interface DumpTarget {
@@ -127,7 +126,7 @@ async function dumpThroughPipe(restic: Restic, stages: readonly PipelineStage[],
 }
 
 function resticFailed(restic: Restic, result: RunResult): { message: string; exitCode: Code } {
-  if (result.exitCode === 3) return { message: `restic saved an incomplete snapshot (exit 3): the dump was empty or unreadable:\n${tail(result.stderr)}`, exitCode: ExitCode.DumpFailed };
+  if (result.exitCode === RESTIC_EXIT.incomplete) return { message: `restic saved an incomplete snapshot (exit 3): the dump was empty or unreadable:\n${tail(result.stderr)}`, exitCode: ExitCode.DumpFailed };
   const { meaning, exitCode } = classifyResticFailure(result.exitCode, result.stderr, restic.profile.name);
   return { message: `restic backup failed: ${meaning}\n${tail(result.stderr)}`, exitCode: exitCode ?? ExitCode.ResticFailed };
 }

@@ -9,21 +9,21 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError, ToolError } from '../../errors.js';
-import { COMPRESSORS, QueryError, SPOOL_FORMATS, dumpStages, dumpStderrWorthShowing, pauseReplay, spoolStages, standbyState, unspoolStages, type StandbyState } from '../../exec/postgres.js';
-import { stopRepmgrd } from '../../exec/repmgrd.js';
-import { forgetArgs, jobTags, snapshotHost } from '../../exec/restic.js';
+import { COMPRESSORS, QueryError, SPOOL_FORMATS, dumpStages, dumpStderrWorthShowing, pauseReplay, spoolStages, standbyState, unspoolStages, type StandbyState } from '../../tools/postgres.js';
+import { stopRepmgrd } from './repmgrd.js';
+import { forgetArgs, jobTags, snapshotHost } from '../../tools/restic.js';
 import { toolAvailable } from '../../exec/tools.js';
 import { withRepositoryLock } from '../../locks/repository-lock.js';
 import { onHost } from '../../paths.js';
-import type { Profile } from '../../profile/load.js';
-import { timespanSeconds } from '../../profile/timespan.js';
+import type { Profile } from '../../profile/model.js';
+import { timespanSeconds } from '../../formats/timespan.js';
 import type { JobOutcome } from '../job.js';
 import { callRestic, openRestic, removeStaleLocks, type Restic } from '../restic-call.js';
 import { fullSnapshotId } from '../snapshot-ids.js';
 import { dumpIntoRestic, type DumpOutcome } from './dump-into-restic.js';
 import { processAlive } from '../../exec/processes.js';
 import { readMarker, removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
-import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
+import { forgetRunSnapshots, resumeStandby } from './resume-standby.js';
 import { chooseSpool, createSpoolFile, removeSpoolFile, spoolBytes, spoolFile } from './spool.js';
 import { DumpFailure, failure, pointInTimeLost, preflight, waitUntilPaused } from './standby-checks.js';
 
@@ -88,7 +88,7 @@ async function recoverEarlierRun(restic: Restic): Promise<void> {
   const earlier = readMarker(context.paths, profile.name);
   if (!earlier || processAlive(earlier.pid)) return;
   context.log.warn(`an earlier run (pid ${earlier.pid}, ${earlier.start}) did not finish: undoing what it changed`);
-  const problems = await restoreStandby(context, profile, earlier);
+  const problems = await resumeStandby(context, profile, earlier);
   if (problems.length > 0) throw failure(`could not undo an earlier run's changes: ${problems.join('; ')}`, ExitCode.CommandFailed);
   await forgetRunSnapshots(restic, earlier.runId);
   removeSpoolFile(context.paths, earlier.spool);
@@ -146,7 +146,7 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
     verdict = error instanceof DumpFailure ? error : failure(error.message, error instanceof QueryError ? ExitCode.ConsistencyLost : (error as ToolError).exitCode);
   } finally {
     let resumedAt: number | undefined;
-    const problems = await restoreStandby(context, profile, marker, () => (resumedAt = Date.now()));
+    const problems = await resumeStandby(context, profile, marker, () => (resumedAt = Date.now()));
     log.info(`replay was paused for ${(((resumedAt ?? Date.now()) - pausedAt) / 1000).toFixed(2)} s`);
     restored = problems.length === 0;
     if (problems.length > 0 && !verdict) verdict = failure(`the dump is good but the standby was not fully restored: ${problems.join('; ')}`, ExitCode.CommandFailed);

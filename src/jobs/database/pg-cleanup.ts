@@ -8,14 +8,14 @@
 import type { Context } from '../../context.js';
 import { ExitCode, JobError } from '../../errors.js';
 import { withRepositoryLock } from '../../locks/repository-lock.js';
-import type { Profile } from '../../profile/load.js';
+import type { Profile } from '../../profile/model.js';
 import { readStatus, writeStatus } from '../../reporting/status-file.js';
 import type { JobOutcome } from '../job.js';
 import { openRestic } from '../restic-call.js';
 import { withCredentials } from '../../credentials/unlock.js';
 import { processAlive } from '../../exec/processes.js';
 import { readMarker, removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
-import { forgetRunSnapshots, restoreStandby } from './restore-standby.js';
+import { forgetRunSnapshots, resumeStandby } from './resume-standby.js';
 import { removeSpoolFile } from './spool.js';
 
 /** The status of the run that was ended from outside: failed, with what the clean-up did. */
@@ -50,7 +50,7 @@ export async function pgCleanupJob(context: Context, profile: Profile): Promise<
   const serviceResult = process.env.SERVICE_RESULT;
   log.warn(`the pg-backup run of ${marker.start} (pid ${marker.pid}) did not finish${serviceResult ? ` (SERVICE_RESULT=${serviceResult})` : ''}: undoing what it changed`);
   return withRepositoryLock(context, profile, 'pg-cleanup', async () => {
-    const problems = await restoreStandby(context, profile, marker);
+    const problems = await resumeStandby(context, profile, marker);
     // The spool holds every row: it goes whatever else happens.
     removeSpoolFile(paths, marker.spool);
     // What is undone is no longer the marker's to name, should forgetting below fail.

@@ -34,6 +34,12 @@ export function writeMarker(paths: Paths, profile: string, marker: PgRunMarker):
   writeFileSafely(paths.root, markerPath(paths, profile), `${JSON.stringify(marker)}\n`, { mode: 0o600, createFolders: 0o755 });
 }
 
+/** True while a database run's marker says replay is paused or repmgrd stopped by it. */
+export function standbyLeftPaused(paths: Paths, profile: string): boolean {
+  const marker = readMarker(paths, profile);
+  return marker !== undefined && (marker.replayPaused || marker.repmgrdStopped);
+}
+
 export function removeMarker(paths: Paths, profile: string): void {
   removeFileSafely(paths.root, markerPath(paths, profile));
 }

@@ -6,12 +6,12 @@
 import path from 'node:path';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError } from '../../errors.js';
-import { querySql, serverMajor } from '../../exec/postgres.js';
-import { jobTags, snapshotHost } from '../../exec/restic.js';
+import { querySql, serverMajor } from '../../tools/postgres.js';
+import { jobTags, snapshotHost } from '../../tools/restic.js';
 import { baseEnvironment, type PipelineStage } from '../../exec/runner.js';
 import { toolBinary } from '../../exec/tools.js';
 import { withRepositoryLock } from '../../locks/repository-lock.js';
-import type { Profile } from '../../profile/load.js';
+import type { Profile } from '../../profile/model.js';
 import type { JobOutcome } from '../job.js';
 import { callRestic, openRestic, type Restic } from '../restic-call.js';
 import { removeScratchCluster, startScratchCluster } from './scratch-cluster.js';

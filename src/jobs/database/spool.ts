@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../context.js';
 import { ExitCode } from '../../errors.js';
-import { SPOOL_FORMATS, query } from '../../exec/postgres.js';
+import { SPOOL_FORMATS, query } from '../../tools/postgres.js';
 import { createFileExclusively, makeFolder, removeFileSafely } from '../../files/write.js';
 import { onHost, type Paths } from '../../paths.js';
-import type { Profile } from '../../profile/load.js';
+import type { Profile } from '../../profile/model.js';
 import { failure } from './standby-checks.js';
 
 // statfs(2) f_type of the file systems that keep their files in memory.

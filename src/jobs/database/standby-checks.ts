@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError, type ExitCode as Code } from '../../errors.js';
-import { QueryError, standbyState, type StandbyState } from '../../exec/postgres.js';
-import type { Profile } from '../../profile/load.js';
+import { QueryError, standbyState, type StandbyState } from '../../tools/postgres.js';
+import type { Profile } from '../../profile/model.js';
 
 const PAUSE_WAIT_MS = 30_000;
 

@@ -260,7 +260,7 @@ function hostNpm(): string[] {
 
 /** The container's PID 1 on this host: the child of nspawn in another PID namespace running systemd. */
 function containerInit(nspawnPid: number, ownNamespace: string): number | undefined {
-  let children: string[] = [];
+  let children: string[];
   try {
     children = fs.readdirSync(`/proc/${nspawnPid}/task`).flatMap((task) => fs.readFileSync(`/proc/${nspawnPid}/task/${task}/children`, 'utf8').trim().split(/\s+/));
   } catch {

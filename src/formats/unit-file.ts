@@ -3,6 +3,14 @@
  * settings by section, with continuation lines joined, and systemd's specifiers of an instance
  * expanded (%i, %I, %p, %n…). Pure: the caller reads the file.
  */
+/** The first line of every file restic-systemd writes; files without it are never touched. */
+export const MARKER = '# Managed by restic-systemd';
+
+/** Whether a file's text is restic-systemd's: the marker on the first line, or on the second after a #! line (the generator script). */
+export function writtenByRestic(text: string): boolean {
+  return text.startsWith(MARKER) || (text.startsWith('#!') && text.split('\n')[1]?.startsWith(MARKER) === true);
+}
+
 export interface UnitSetting {
   section: string;
   key: string;

@@ -29,7 +29,7 @@ test.each(fs.readdirSync(VALID).map((file) => path.basename(file, '.conf')))('th
   writeProfile(root, name, fs.readFileSync(path.join(VALID, `${name}.conf`), 'utf8'));
   fs.writeFileSync(path.join(root, 'etc/restic', `${name}.password`), 'pw\n', { mode: 0o600 });
   const context = testContext(root);
-  const profile = await loadProfile(name, context.paths, context.runner);
+  const profile = await loadProfile(name, context.paths);
   const files = renderUnits([profile], { paths: context.paths, entrypoint: PACKAGED_ENTRYPOINT });
 
   const golden = path.join(EXPECTED, name);

@@ -7,11 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { onHost, type Paths } from '../paths.js';
-import type { Profile } from '../profile/load.js';
-import { readEnvFile } from '../import/read-env-file.js';
-import { splitShellWords } from '../import/shell-words.js';
-import { MARKER } from './names.js';
-import { expandSpecifiers, parseUnitFile, settingValues, type UnitSetting } from './unit-file.js';
+import type { Profile } from '../profile/model.js';
+import { readEnvFile } from '../formats/read-env-file.js';
+import { splitShellWords } from '../formats/shell-words.js';
+import { expandSpecifiers, parseUnitFile, settingValues, writtenByRestic, type UnitSetting } from '../formats/unit-file.js';
 
 /** Where units are found, in systemd's order: the first folder holding a name wins. */
 const UNIT_FOLDERS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
@@ -47,7 +46,7 @@ function readUnitFile(paths: Paths, name: string): ForeignUnitFile | undefined {
     } catch {
       continue;
     }
-    return { name, file, settings: parseUnitFile(text.startsWith(MARKER) ? '' : text) };
+    return { name, file, settings: parseUnitFile(writtenByRestic(text) ? '' : text) };
   }
   return undefined;
 }
@@ -61,7 +60,7 @@ function isOurs(paths: Paths, unit: string): boolean {
   for (const name of [unit, unit.replace(/@[^.]*\./, '@.')]) {
     for (const folder of UNIT_FOLDERS) {
       try {
-        return fs.readFileSync(onHost(paths, path.posix.join(folder, name)), 'utf8').startsWith(MARKER);
+        return writtenByRestic(fs.readFileSync(onHost(paths, path.posix.join(folder, name)), 'utf8'));
       } catch {
         // not in this folder
       }

@@ -5,7 +5,7 @@
  * started as restic starts it (restic's own argument order, sftp.command or sftp.args included),
  * with nothing to send and no prompt, and its reason is read as restic's would have been.
  */
-import type { Runner } from './runner.js';
+import type { Runner } from '../exec/runner.js';
 
 const LOST_REASON = /unable to start the sftp session/i;
 const PROBE_TIMEOUT_MS = 30_000;

@@ -3,7 +3,7 @@
  * started or stopped (systemd's offline mode for image builds).
  */
 import type { Paths } from '../paths.js';
-import { expectSuccess, type Runner } from './runner.js';
+import { expectSuccess, type Runner } from '../exec/runner.js';
 
 function withRoot(paths: Paths, args: string[]): string[] {
   return paths.offline ? [`--root=${paths.root}`, ...args] : args;

@@ -4,8 +4,8 @@
  * decrypting are in systemd-creds.ts and unlock.ts.
  */
 import path from 'node:path';
-import { fieldOf } from '../profile/fields.js';
-import { isSecretKey, urlPassword } from '../profile/secrets.js';
+import { fieldOf } from './fields.js';
+import { isSecretKey, urlPassword } from './secrets.js';
 
 /** Where systemd looks for encrypted credentials (systemd.exec(5), 251 and newer). */
 export const CREDSTORE = '/etc/credstore.encrypted';

@@ -11,8 +11,8 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { ExitCode, JobError } from '../errors.js';
 import { onHost, profileFile } from '../paths.js';
-import type { Profile } from '../profile/load.js';
-import type { JobName } from '../units/names.js';
+import type { Profile } from '../profile/model.js';
+import type { UnitJob } from '../profile/jobs.js';
 import { SETTINGS_VARIABLE, decodeSettings, settingsDrift, unitSettings } from '../units/settings.js';
 
 /** The nearest folder of `target` that exists: where a repository not created yet would be made. */
@@ -36,7 +36,7 @@ function unwritable(context: Context, paths: readonly string[]): string[] {
 }
 
 /** Check the units against the profile: returns what differs (logged as warnings), or throws UnitsOutdated. */
-export function checkInstalledUnits(context: Context, profile: Profile, job: JobName, environment: NodeJS.ProcessEnv = process.env): string[] {
+export function checkInstalledUnits(context: Context, profile: Profile, job: UnitJob, environment: NodeJS.ProcessEnv = process.env): string[] {
   const expected = unitSettings(profile, job);
   const installed = decodeSettings(environment[SETTINGS_VARIABLE]);
   const fix = `run: restic-systemd install ${profile.name}`;

@@ -1,5 +1,5 @@
 /** Argv builders and result interpretation for systemd-analyze. */
-import type { Runner } from './runner.js';
+import type { Runner } from '../exec/runner.js';
 
 /** Undefined when systemd parses the calendar expression, else systemd's reason. */
 export async function checkCalendar(runner: Runner, expression: string): Promise<string | undefined> {

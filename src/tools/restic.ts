@@ -4,9 +4,9 @@
  */
 import os from 'node:os';
 import { onHost, type Paths } from '../paths.js';
-import type { Profile } from '../profile/load.js';
+import type { Profile } from '../profile/model.js';
 import { ExitCode } from '../errors.js';
-import type { Runner } from './runner.js';
+import type { Runner } from '../exec/runner.js';
 
 /** The tags every snapshot of a job carries; retention is scoped to them and the host. */
 export function jobTags(profile: string, job: string): string[] {
@@ -124,6 +124,18 @@ export function resticFeatures(version: ResticVersion) {
   };
 }
 
+/** restic's own exit codes (restic 0.17+ for 10, 11, 12 and 130; older releases exit 1 for those). */
+export const RESTIC_EXIT = {
+  ok: 0,
+  fatal: 1,
+  /** A snapshot was saved, but some source files could not be read. */
+  incomplete: 3,
+  noRepository: 10,
+  locked: 11,
+  wrongPassword: 12,
+  interrupted: 130,
+} as const;
+
 export type ResticProblem = 'wrong-password' | 'access-denied' | 'no-repository' | 'locked' | 'interrupted' | 'unreachable' | 'host-unknown' | 'host-key' | 'other';
 
 export interface ResticFailure {
@@ -142,10 +154,10 @@ const INTERRUPTED: ResticFailure = { problem: 'interrupted', exitCode: ExitCode.
  */
 export function classifyResticFailure(exitCode: number, stderr: string, profile = '<name>'): ResticFailure {
   const text = stderr.toLowerCase();
-  if (exitCode === 12 || text.includes('wrong password')) {
+  if (exitCode === RESTIC_EXIT.wrongPassword || text.includes('wrong password')) {
     return { problem: 'wrong-password', exitCode: ExitCode.AccessDenied, meaning: 'wrong password or no key found: check RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD) against the repository' };
   }
-  if (exitCode === 130) return INTERRUPTED;
+  if (exitCode === RESTIC_EXIT.interrupted) return INTERRUPTED;
   if (/host key verification failed|remote host identification has changed|no \S+ host key is known for|host key for \S+ has changed/.test(text)) {
     return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the SFTP server's host key is not the one in known_hosts (or none is known): check that it is the right server, then pin its key in known_hosts" };
   }
@@ -186,10 +198,10 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
   }
   // Read after the backends' errors: restic 0.14 also cancels its own context when rclone fails to connect.
   if (text.includes('context canceled')) return INTERRUPTED;
-  if (exitCode === 10 || text.includes('is there a repository at the following location') || text.includes('unable to open config file') || text.includes('repository does not exist')) {
+  if (exitCode === RESTIC_EXIT.noRepository || text.includes('is there a repository at the following location') || text.includes('unable to open config file') || text.includes('repository does not exist')) {
     return { problem: 'no-repository', exitCode: ExitCode.RepositoryMissing, meaning: `there is no repository at RESTIC_REPOSITORY: create it with restic-systemd init ${profile}, or fix the location` };
   }
-  if (exitCode === 11 || text.includes('repository is already locked')) {
+  if (exitCode === RESTIC_EXIT.locked || text.includes('repository is already locked')) {
     return { problem: 'locked', exitCode: ExitCode.RepositoryLocked, meaning: `the repository is locked by another restic process: wait for it, or remove a stale lock with restic-systemd exec ${profile} -- restic unlock` };
   }
   return { problem: 'other', meaning: `restic failed with exit code ${exitCode}` };

@@ -2,10 +2,10 @@
  * Stopping and starting the local repmgrd around a dump, so that the paused node stays out of
  * failover elections: `systemctl stop/start PG_REPMGRD_SERVICE`, or the profile's own commands.
  */
-import type { Context } from '../context.js';
-import { ExitCode, JobError } from '../errors.js';
-import type { Profile } from '../profile/load.js';
-import type { RunResult } from './runner.js';
+import type { Context } from '../../context.js';
+import { ExitCode, JobError } from '../../errors.js';
+import type { Profile } from '../../profile/model.js';
+import type { RunResult } from '../../exec/runner.js';
 
 /** PG_REPMGRD_STOP/START_COMMAND: a program of the operator's, which gets no secret of the profile. */
 async function runWords(context: Context, words: readonly string[]): Promise<RunResult> {

@@ -1,19 +1,19 @@
 /**
- * Undoing what a pg-backup run changed, shared by the run itself (finally), the next run, and the
- * unit's ExecStopPost (`run pg-cleanup`): resume WAL replay, start repmgrd again, and forget the
+ * Undoing what a pg-backup run changed (it restores no backup: it resumes the standby), shared by
+ * the run itself (finally), the next run, and the unit's ExecStopPost (`run pg-cleanup`): resume WAL replay, start repmgrd again, and forget the
  * snapshots of a run that did not succeed.
  */
 import type { Context } from '../../context.js';
-import { replayPauseState, resumeReplayIfStandby } from '../../exec/postgres.js';
-import { startRepmgrd } from '../../exec/repmgrd.js';
-import type { Profile } from '../../profile/load.js';
+import { replayPauseState, resumeReplayIfStandby } from '../../tools/postgres.js';
+import { startRepmgrd } from './repmgrd.js';
+import type { Profile } from '../../profile/model.js';
 import { callRestic, removeStaleLocks, type Restic } from '../restic-call.js';
 import type { PgRunMarker } from './pg-marker.js';
 
 const RESUME_CHECKS = 20;
 
 /** Resume replay and restart repmgrd as the marker says; the problems, if any (empty: all done). */
-export async function restoreStandby(context: Context, profile: Profile, marker: PgRunMarker, onResumed?: () => void): Promise<string[]> {
+export async function resumeStandby(context: Context, profile: Profile, marker: PgRunMarker, onResumed?: () => void): Promise<string[]> {
   const problems: string[] = [];
   if (marker.replayPaused) {
     try {

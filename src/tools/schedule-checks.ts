@@ -4,14 +4,14 @@
  */
 import type { ProfileIssue } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
-import { checkCalendar } from '../exec/systemd-analyze.js';
-import { FIELD_KEYS, FIELDS } from './fields.js';
-import type { Profile } from './load.js';
+import { checkCalendar } from './systemd-analyze.js';
+import { FIELD_KEYS, FIELDS } from '../profile/fields.js';
+import type { Profile } from '../profile/model.js';
 
 const CALENDAR_KEYS = FIELD_KEYS.filter((key) => (FIELDS[key] as { check?: string }).check === 'calendar');
 
 /** Check every calendar value of every profile, each distinct expression once. */
-export async function checkCalendars(profiles: readonly Profile[], runner: Runner): Promise<ProfileIssue[]> {
+export async function checkSchedules(profiles: readonly Profile[], runner: Runner): Promise<ProfileIssue[]> {
   const verdicts = new Map<string, Promise<string | undefined>>();
   const issues: ProfileIssue[] = [];
   for (const profile of profiles) {

@@ -5,17 +5,10 @@
  */
 import type { Context } from '../context.js';
 import { maskSecrets } from '../log.js';
-import type { Profile } from '../profile/load.js';
+import type { Profile } from '../profile/model.js';
 import type { JobStatus } from './status-file.js';
 
 const PING_TIMEOUT_MS = 10_000;
-
-/** The ping URL of a job, if the profile sets one. */
-export function pingUrl(profile: Profile, job: string): string | undefined {
-  if (job === 'backup') return profile.values.BACKUP_PING_URL;
-  if (job === 'pg-backup') return profile.values.PG_BACKUP_PING_URL;
-  return undefined;
-}
 
 /** Ping <url><suffix>; a failure is a warning only. */
 export async function ping(context: Context, url: string, suffix: '/start' | '' | '/fail', body = ''): Promise<void> {

@@ -2,9 +2,9 @@
  * PostgreSQL through psql and pg_dumpall: the queries that check, pause and resume a standby, the
  * dump's argv, and the environment they run with (libpq's variables only: no restic secret).
  */
-import type { Profile } from '../profile/load.js';
-import { baseEnvironment, type PipelineStage, type RunResult, type Runner } from './runner.js';
-import { toolBinary, type ToolName } from './tools.js';
+import type { Profile } from '../profile/model.js';
+import { baseEnvironment, type PipelineStage, type RunResult, type Runner } from '../exec/runner.js';
+import { toolBinary, type ToolName } from '../exec/tools.js';
 
 /** The names of the profile's libpq variables (PGHOST, PGPASSWORD…; not our PG_ keys). */
 export function libpqVariableNames(profile: Profile): string[] {

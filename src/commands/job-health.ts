@@ -5,17 +5,17 @@
  * time between two runs of its timer.
  */
 import type { Context } from '../context.js';
-import type { TimerTimes } from '../exec/systemctl.js';
-import { calendarInterval } from '../exec/systemd-analyze.js';
-import type { Profile } from '../profile/load.js';
+import type { TimerTimes } from '../tools/systemctl.js';
+import { calendarInterval } from '../tools/systemd-analyze.js';
+import type { Profile } from '../profile/model.js';
 import { installedUnit } from '../units/install.js';
-import { instanceUnit, type JobName } from '../units/names.js';
-import { JOB_FIELDS, profileJobs } from '../units/profile-jobs.js';
+import { instanceUnit } from '../units/names.js';
+import { jobSchedule, profileJobs, type UnitJob } from '../profile/jobs.js';
 import { settingsDrift, unitSettings } from '../units/settings.js';
-import { readStatus, type JobStatus } from './status-file.js';
+import { readStatus, type JobStatus } from '../reporting/status-file.js';
 
 export interface JobHealth {
-  job: JobName;
+  job: UnitJob;
   schedule?: string;
   status?: JobStatus;
   healthy: boolean;
@@ -33,7 +33,7 @@ async function neverRun(context: Context, unit: string, timer: TimerTimes | unde
 }
 
 /** Why the job's units do not run what the profile says, if they do not. */
-export async function unitsProblem(context: Context, profile: Profile, job: JobName): Promise<string | undefined> {
+export async function unitsProblem(context: Context, profile: Profile, job: UnitJob): Promise<string | undefined> {
   const installed = await installedUnit(context.paths, instanceUnit(job, 'service', profile.name));
   const fix = `run restic-systemd install ${profile.name}`;
   if (!installed) return `not installed: ${fix}`;
@@ -50,7 +50,7 @@ export async function unitsProblem(context: Context, profile: Profile, job: JobN
 export async function jobHealth(context: Context, profile: Profile, timers: ReadonlyMap<string, TimerTimes> = new Map(), now = Date.now()): Promise<JobHealth[]> {
   const health: JobHealth[] = [];
   for (const job of profileJobs(profile)) {
-    const schedule = profile.values[JOB_FIELDS[job].schedule];
+    const schedule = jobSchedule(profile, job);
     const status = readStatus(context.paths, profile.name, job);
     const units = await unitsProblem(context, profile, job);
     if (units) {
