@@ -37,13 +37,24 @@ function writeTree(folder: string, files: number): number {
   return bytes;
 }
 
-export async function benchBackupJob(files: number, repetitions: number, log: (line: string) => void): Promise<BackupJobResults> {
+export async function benchBackupJob(
+  files: number,
+  repetitions: number,
+  log: (line: string) => void,
+): Promise<BackupJobResults> {
   const root = tempRoot();
   try {
     const treeBytes = writeTree(path.join(root, 'data'), files);
     fs.writeFileSync(path.join(root, 'etc/restic/myconf.password'), 'benchmark-password\n', { mode: 0o600 });
-    writeProfile(root, 'myconf', 'RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\nBACKUP_PATHS=/data\n');
-    for (const args of [['init', 'myconf'], ['run', 'backup', 'myconf']]) {
+    writeProfile(
+      root,
+      'myconf',
+      'RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\nBACKUP_PATHS=/data\n',
+    );
+    for (const args of [
+      ['init', 'myconf'],
+      ['run', 'backup', 'myconf'],
+    ]) {
       const result = runCli(['--root', root, ...args]);
       if (result.exitCode !== 0) throw new Error(`${args.join(' ')} failed: ${result.stderr}`);
     }
@@ -67,7 +78,12 @@ export async function benchBackupJob(files: number, repetitions: number, log: (l
       return (await measure({ argv: argvs[variant], env: variant === 'job' ? process.env : resticEnv })).seconds;
     });
     const startup = await alternate(['cli', 'node', 'restic-version'] as const, repetitions * 2, async (variant) => {
-      const argv = variant === 'cli' ? [process.execPath, cli, '--version'] : variant === 'node' ? [process.execPath, '-e', ''] : ['restic', 'version'];
+      const argv =
+        variant === 'cli'
+          ? [process.execPath, cli, '--version']
+          : variant === 'node'
+            ? [process.execPath, '-e', '']
+            : ['restic', 'version'];
       return (await measure({ argv })).seconds;
     });
     const result: BackupJobResults = {
@@ -81,7 +97,11 @@ export async function benchBackupJob(files: number, repetitions: number, log: (l
       nodeStartupSeconds: round(median(startup.node), 3),
       resticVersionSeconds: round(median(startup['restic-version']), 3),
     };
-    log(`  run backup ${result.jobSeconds} s, bare restic backup ${result.bareResticSeconds} s: overhead ${result.overheadSeconds} s; restic backup + forget ${result.bareResticWithRetentionSeconds} s; CLI start-up ${result.cliStartupSeconds} s (node alone ${result.nodeStartupSeconds} s)`);
+    log(
+      `  run backup ${result.jobSeconds} s, bare restic backup ${result.bareResticSeconds} s: overhead ` +
+        `${result.overheadSeconds} s; restic backup + forget ${result.bareResticWithRetentionSeconds} s; CLI ` +
+        `start-up ${result.cliStartupSeconds} s (node alone ${result.nodeStartupSeconds} s)`,
+    );
     return result;
   } finally {
     removeTempRoots();

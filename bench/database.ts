@@ -15,7 +15,8 @@ import { alternate, measure, median, round, type ProcessRun } from './measure.js
 export type Mode = 'none' | 'gzip' | 'zstd';
 export const MODES: readonly Mode[] = ['none', 'gzip', 'zstd'];
 /** The variants of one dump: the guide's pipeline, the job in each mode, and pg_dumpall alone. */
-/** Spooling (PG_DUMP_MODE=spool) with PG_DUMP_COMPRESSION=none: spool-plain (PG_SPOOL_COMPRESSION=none, the default) and spool-zstd. */
+/** Spooling (PG_DUMP_MODE=spool) with PG_DUMP_COMPRESSION=none: spool-plain (PG_SPOOL_COMPRESSION=none, the default)
+ * and spool-zstd. */
 export type SpoolVariant = 'spool-plain' | 'spool-zstd';
 export type Variant = 'guide' | `job-${Mode}` | SpoolVariant | 'dump-only';
 export const SPOOL_VARIANTS: readonly SpoolVariant[] = ['spool-plain', 'spool-zstd'];
@@ -96,18 +97,33 @@ function folderBytes(folder: string): number {
 }
 
 // The guide's line, as operators run it today (with pipefail, which the guide lacks, so that a failure shows).
-const GUIDE_PIPELINE = 'runuser -u postgres -- pg_dumpall --clean | gzip --rsyncable | restic backup --host "$HOST" --stdin --stdin-filename "postgres-$HOST.sql.gz"';
+const GUIDE_PIPELINE =
+  'runuser -u postgres -- pg_dumpall --clean | gzip --rsyncable | restic backup --host "$HOST" --stdin ' +
+  '--stdin-filename "postgres-$HOST.sql.gz"';
 
 async function runVariant(cluster: PgCluster, variant: Variant, repository?: Repository): Promise<ProcessRun> {
   if (variant === 'dump-only') {
-    return measure({ argv: ['bash', '-c', 'runuser -u postgres -- pg_dumpall --clean --if-exists > /dev/null'], env: newPgEnv(cluster) });
+    return measure({
+      argv: ['bash', '-c', 'runuser -u postgres -- pg_dumpall --clean --if-exists > /dev/null'],
+      env: newPgEnv(cluster),
+    });
   }
-  if (variant === 'guide') return measure({ argv: ['bash', '-o', 'pipefail', '-c', GUIDE_PIPELINE], env: { ...repository!.env, HOST } });
-  return measure({ argv: [process.execPath, CLI, '--root', repository!.root, 'run', 'pg-backup', 'db'], watch: 'pg_dumpall' });
+  if (variant === 'guide')
+    return measure({ argv: ['bash', '-o', 'pipefail', '-c', GUIDE_PIPELINE], env: { ...repository!.env, HOST } });
+  return measure({
+    argv: [process.execPath, CLI, '--root', repository!.root, 'run', 'pg-backup', 'db'],
+    watch: 'pg_dumpall',
+  });
 }
 
 function newPgEnv(cluster: PgCluster): NodeJS.ProcessEnv {
-  return { ...process.env, PGHOST: cluster.base, PGPORT: String(cluster.standbyPort), PGUSER: 'postgres', PGDATABASE: 'postgres' };
+  return {
+    ...process.env,
+    PGHOST: cluster.base,
+    PGPORT: String(cluster.standbyPort),
+    PGUSER: 'postgres',
+    PGDATABASE: 'postgres',
+  };
 }
 
 function modeOf(variant: Variant): Mode {
@@ -119,14 +135,32 @@ const isSpool = (variant: Variant): variant is SpoolVariant => (SPOOL_VARIANTS a
 const isJob = (variant: Variant) => variant.startsWith('job-') || isSpool(variant);
 
 /** Every variant, alternating, each job and pipeline into a new repository. */
-async function measureSize(cluster: PgCluster, rows: number, repetitions: number, log: (line: string) => void): Promise<SizeResult> {
-  const sqlBytes = Number(execFileSync('bash', ['-o', 'pipefail', '-c', 'runuser -u postgres -- pg_dumpall --clean --if-exists | wc -c'], { env: newPgEnv(cluster), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+async function measureSize(
+  cluster: PgCluster,
+  rows: number,
+  repetitions: number,
+  log: (line: string) => void,
+): Promise<SizeResult> {
+  const sqlBytes = Number(
+    execFileSync('bash', ['-o', 'pipefail', '-c', 'runuser -u postgres -- pg_dumpall --clean --if-exists | wc -c'], {
+      env: newPgEnv(cluster),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim(),
+  );
   const mib = sqlBytes / 1024 / 1024;
   log(`dump of ${rows} rows: ${round(mib, 1)} MiB of SQL`);
   const runs = await alternate(VARIANTS, repetitions, async (variant) => {
-    const repository = variant === 'dump-only' ? undefined : newRepository(cluster, modeOf(variant), isSpool(variant) ? variant : undefined);
+    const repository =
+      variant === 'dump-only'
+        ? undefined
+        : newRepository(cluster, modeOf(variant), isSpool(variant) ? variant : undefined);
     const run = await runVariant(cluster, variant, repository);
-    const result: PipelineResult = { variant, seconds: round(run.seconds, 3), mibPerSecond: round(mib / run.seconds, 1) };
+    const result: PipelineResult = {
+      variant,
+      seconds: round(run.seconds, 3),
+      mibPerSecond: round(mib / run.seconds, 1),
+    };
     if (repository) result.repositoryMib = round(folderBytes(repository.folder) / 1024 / 1024, 1);
     if (isJob(variant)) {
       result.peakRssMib = round(run.peakRssBytes / 1024 / 1024, 1);
@@ -136,7 +170,13 @@ async function measureSize(cluster: PgCluster, rows: number, repetitions: number
       if (spooled) result.spoolBytes = Number(spooled[1]);
       if (run.watchedSeconds !== undefined) result.dumpSeconds = round(run.watchedSeconds, 2);
     }
-    log(`  ${variant.padEnd(11)} ${result.seconds.toFixed(2)} s  ${result.mibPerSecond} MiB/s${result.peakRssMib ? `  node peak RSS ${result.peakRssMib} MiB` : ''}${result.pausedSeconds !== undefined ? `  paused ${result.pausedSeconds} s, pg_dumpall ran ${result.dumpSeconds} s` : ''}${result.spoolBytes !== undefined ? `  spool ${round(result.spoolBytes / 1024 / 1024, 1)} MiB` : ''}`);
+    const rss = result.peakRssMib ? `  node peak RSS ${result.peakRssMib} MiB` : '';
+    const paused =
+      result.pausedSeconds !== undefined
+        ? `  paused ${result.pausedSeconds} s, pg_dumpall ran ${result.dumpSeconds} s`
+        : '';
+    const spool = result.spoolBytes !== undefined ? `  spool ${round(result.spoolBytes / 1024 / 1024, 1)} MiB` : '';
+    log(`  ${variant.padEnd(11)} ${result.seconds.toFixed(2)} s  ${result.mibPerSecond} MiB/s${rss}${paused}${spool}`);
     removeTempRoots();
     return result;
   });
@@ -172,7 +212,8 @@ function waitForStandby(cluster: PgCluster): void {
 function addRows(cluster: PgCluster, from: number, to: number): void {
   sql(
     cluster,
-    `INSERT INTO orders SELECT i, i % 9973, (ARRAY['new','paid','shipped','delivered'])[1 + i % 4], md5(i::text) || ' ' || md5((i * 7)::text) FROM generate_series(${from}, ${to}) AS i`,
+    `INSERT INTO orders SELECT i, i % 9973, (ARRAY['new','paid','shipped','delivered'])[1 + i % 4], ` +
+      `md5(i::text) || ' ' || md5((i * 7)::text) FROM generate_series(${from}, ${to}) AS i`,
   );
   waitForStandby(cluster);
 }
@@ -180,7 +221,9 @@ function addRows(cluster: PgCluster, from: number, to: number): void {
 /** Three daily dumps into one repository per variant, with a day of changes between them. */
 async function measureGrowth(cluster: PgCluster, rows: number, log: (line: string) => void): Promise<GrowthResult> {
   const variants = ['guide', 'job-none', 'job-gzip', 'job-zstd'] as const;
-  const repositories = Object.fromEntries(variants.map((variant) => [variant, newRepository(cluster, modeOf(variant))])) as Record<(typeof variants)[number], Repository>;
+  const repositories = Object.fromEntries(
+    variants.map((variant) => [variant, newRepository(cluster, modeOf(variant))]),
+  ) as Record<(typeof variants)[number], Repository>;
   const added = Object.fromEntries(variants.map((variant) => [variant, [] as number[]])) as GrowthResult['added'];
   const appended = Math.round(rows * 0.02);
   const local = Math.round(rows * 0.01);
@@ -193,7 +236,11 @@ async function measureGrowth(cluster: PgCluster, rows: number, log: (line: strin
     () => undefined,
     () => {
       addRows(cluster, rows + 1, rows + appended);
-      sql(cluster, `UPDATE orders SET status = 'returned' WHERE id BETWEEN ${Math.round(rows / 3)} AND ${Math.round(rows / 3) + local}`);
+      sql(
+        cluster,
+        `UPDATE orders SET status = 'returned' WHERE id BETWEEN ${Math.round(rows / 3)} AND ` +
+          `${Math.round(rows / 3) + local}`,
+      );
     },
     () => sql(cluster, "UPDATE orders SET status = 'audited' WHERE random() < 0.002"),
   ];
@@ -206,7 +253,10 @@ async function measureGrowth(cluster: PgCluster, rows: number, log: (line: strin
       await runVariant(cluster, variant, repository);
       added[variant].push(folderBytes(repository.folder) - before);
     }
-    log(`  ${days[day]}: ${variants.map((variant) => `${variant} +${round(added[variant][day]! / 1024 / 1024, 1)} MiB`).join(', ')}`);
+    log(
+      `  ${days[day]}: ` +
+        `${variants.map((variant) => `${variant} +${round(added[variant][day]! / 1024 / 1024, 1)} MiB`).join(', ')}`,
+    );
   }
   removeTempRoots();
   return { added, days };
@@ -219,7 +269,11 @@ export interface DatabaseResults {
 }
 
 /** The whole database part: a cluster, the small size, growth, then the large size. */
-export async function benchDatabase(sizes: { small: number; large: number }, repetitions: number, log: (line: string) => void): Promise<DatabaseResults> {
+export async function benchDatabase(
+  sizes: { small: number; large: number },
+  repetitions: number,
+  log: (line: string) => void,
+): Promise<DatabaseResults> {
   const cluster = startCluster(PRIMARY_PORT);
   try {
     cluster.sql(cluster.primaryPort, 'CREATE DATABASE bench');

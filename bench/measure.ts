@@ -50,7 +50,10 @@ function running(comm: string): boolean {
 export function measure(spec: RunSpec): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(spec.argv[0]!, spec.argv.slice(1), { env: spec.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(spec.argv[0]!, spec.argv.slice(1), {
+      env: spec.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -70,8 +73,10 @@ export function measure(spec: RunSpec): Promise<ProcessRun> {
       clearInterval(poll);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const run: ProcessRun = { seconds, exitCode: code ?? 128, stdout, stderr, peakRssBytes: peak };
-      if (watchedFrom !== undefined && watchedTo !== undefined) run.watchedSeconds = Number(watchedTo - watchedFrom) / 1e9;
-      if (run.exitCode !== 0) reject(new Error(`${spec.argv.join(' ')} exited ${run.exitCode}:\n${stderr.slice(-2000)}`));
+      if (watchedFrom !== undefined && watchedTo !== undefined)
+        run.watchedSeconds = Number(watchedTo - watchedFrom) / 1e9;
+      if (run.exitCode !== 0)
+        reject(new Error(`${spec.argv.join(' ')} exited ${run.exitCode}:\n${stderr.slice(-2000)}`));
       else resolve(run);
     });
   });
@@ -83,7 +88,8 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-/** Run each variant `repetitions` times, alternating (A B A B …) so that drift of the machine touches every variant alike. */
+/** Run each variant `repetitions` times, alternating (A B A B …) so that drift of the machine touches every variant
+ * alike. */
 export async function alternate<K extends string, R>(
   variants: readonly K[],
   repetitions: number,

@@ -55,14 +55,20 @@ function writeReport(outDir: string, results: Results, log: (line: string) => vo
   const existing = fs.existsSync(report) ? fs.readFileSync(report, 'utf8') : '# Benchmarks\n';
   fs.writeFileSync(report, spliceReport(existing, markdown(results)));
   // Smoke sizes say nothing about the targets: their numbers are shown without a verdict.
-  for (const row of targets(results)) log(`${results.environment.smoke ? 'smoke ' : row.met ? 'met   ' : 'MISSED'} ${row.target}: ${row.measured}`);
+  for (const row of targets(results))
+    log(`${results.environment.smoke ? 'smoke ' : row.met ? 'met   ' : 'MISSED'} ${row.target}: ${row.measured}`);
   log(`written: ${report} and ${path.join(outDir, 'benchmarks.json')}`);
 }
 
 async function main(): Promise<void> {
   const smoke = process.argv.includes('--smoke');
   const outIndex = process.argv.indexOf('--out');
-  const outDir = outIndex > 0 ? path.resolve(process.argv[outIndex + 1]!) : smoke ? fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-bench-')) : path.join(PROJECT, 'docs');
+  const outDir =
+    outIndex > 0
+      ? path.resolve(process.argv[outIndex + 1]!)
+      : smoke
+        ? fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-bench-'))
+        : path.join(PROJECT, 'docs');
   const log = (line: string) => process.stdout.write(`${line}\n`);
   // --report-only: the report again from the results already measured (after its wording changed); measures nothing.
   if (process.argv.includes('--report-only')) {
@@ -85,7 +91,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  log('1-3. database: the job against the guide\'s pipeline');
+  log("1-3. database: the job against the guide's pipeline");
   const database = await benchDatabase(size.rows, size.repetitions, log);
   log('4. the backup job against bare restic');
   const backupJob = await benchBackupJob(size.files, Math.max(size.repetitions * 2, 3), log);

@@ -10,10 +10,14 @@ import { build, type Metafile } from 'esbuild';
 export const PROJECT = path.resolve(import.meta.dirname, '..');
 
 export function filesUnder(folder: string): string[] {
-  return fs.readdirSync(folder, { withFileTypes: true, recursive: true }).filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
+  return fs
+    .readdirSync(folder, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
 }
 
-/** Write `file` under `folder` with exactly this mode, its folders made 0755: a staged tree as the package will hold it. */
+/** Write `file` under `folder` with exactly this mode, its folders made 0755: a staged tree as the package will hold
+ * it. */
 export function writeStaged(folder: string, file: string, content: string | Buffer, mode = 0o644): void {
   const target = path.join(folder, file);
   fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
@@ -34,14 +38,21 @@ export async function bundleCli(folder: string, version: string): Promise<Metafi
     legalComments: 'none',
     logLevel: 'warning',
     // The bundled CommonJS packages (handlebars) call require(): give the ES module one.
-    banner: { js: "import { createRequire as resticSystemdCreateRequire } from 'node:module';\nconst require = resticSystemdCreateRequire(import.meta.url);" },
+    banner: {
+      js:
+        "import { createRequire as resticSystemdCreateRequire } from 'node:module';\nconst require = " +
+        'resticSystemdCreateRequire(import.meta.url);',
+    },
   });
   const code = bundle.outputFiles[0]!.text.replace(/^#!.*\n/, '');
   writeStaged(folder, 'dist/cli.js', `#!/usr/bin/node\n${code}`, 0o755);
   // "type": "module" makes node read the bundle as an ES module; --version prints this version.
-  writeStaged(folder, 'package.json', `${JSON.stringify({ name: 'restic-systemd', version, type: 'module', private: true }, null, 2)}\n`);
-  for (const file of filesUnder(path.join(PROJECT, 'templates'))) writeStaged(folder, path.relative(PROJECT, file), fs.readFileSync(file));
+  writeStaged(
+    folder,
+    'package.json',
+    `${JSON.stringify({ name: 'restic-systemd', version, type: 'module', private: true }, null, 2)}\n`,
+  );
+  for (const file of filesUnder(path.join(PROJECT, 'templates')))
+    writeStaged(folder, path.relative(PROJECT, file), fs.readFileSync(file));
   return bundle.metafile;
 }
-
-

@@ -16,7 +16,9 @@ const FOLDER_OPTIONS = { '--root': 'root', '--config-dir': 'configDir' } as cons
  * `[--root DIR] [--config-dir DIR] run <job> <name>`, exactly; any other form (other options,
  * --help, a typo) is yargs' to parse and to explain.
  */
-function plainRun(argv: readonly string[]): { folders: { root?: string; configDir?: string }; job: JobName; name: string } | undefined {
+function plainRun(
+  argv: readonly string[],
+): { folders: { root?: string; configDir?: string }; job: JobName; name: string } | undefined {
   const folders: { root?: string; configDir?: string } = {};
   let at = 0;
   while (Object.hasOwn(FOLDER_OPTIONS, argv[at] ?? '')) {
@@ -27,7 +29,8 @@ function plainRun(argv: readonly string[]): { folders: { root?: string; configDi
     at += 2;
   }
   const [command, job, name, ...extra] = argv.slice(at);
-  if (command !== 'run' || extra.length > 0 || name === undefined || name.startsWith('-') || !isJobName(job ?? '')) return undefined;
+  if (command !== 'run' || extra.length > 0 || name === undefined || name.startsWith('-') || !isJobName(job ?? ''))
+    return undefined;
   return { folders, job: job as JobName, name };
 }
 
@@ -35,7 +38,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     const run = plainRun(argv);
     if (run) {
-      const [{ createContext }, { runCommand }] = await Promise.all([import('./create-context.js'), import('./commands/run.js')]);
+      const [{ createContext }, { runCommand }] = await Promise.all([
+        import('./create-context.js'),
+        import('./commands/run.js'),
+      ]);
       await runCommand(createContext(run.folders), run.job, run.name);
       return ExitCode.Ok;
     }
@@ -43,10 +49,13 @@ async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof ToolError) {
       process.stderr.write(`restic-systemd: ${maskSecrets(error.message)}\n`);
-      if (error instanceof UsageError && !(error instanceof ProfileError)) process.stderr.write('Run restic-systemd --help for usage.\n');
+      if (error instanceof UsageError && !(error instanceof ProfileError))
+        process.stderr.write('Run restic-systemd --help for usage.\n');
       return error.exitCode;
     }
-    process.stderr.write(`restic-systemd: internal error (please report it):\n${maskSecrets((error as Error)?.stack ?? String(error))}\n`);
+    process.stderr.write(
+      `restic-systemd: internal error (please report it):\n${maskSecrets((error as Error)?.stack ?? String(error))}\n`,
+    );
     return ExitCode.Internal;
   }
 }

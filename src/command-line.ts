@@ -12,7 +12,12 @@ import { packageVersion } from './package-files.js';
 type Args = Record<string, unknown>;
 
 function buildContext(args: Args): Context {
-  return createContext({ root: args.root as string | undefined, configDir: args['config-dir'] as string | undefined, verbose: args.verbose === true, json: args.json === true });
+  return createContext({
+    root: args.root as string | undefined,
+    configDir: args['config-dir'] as string | undefined,
+    verbose: args.verbose === true,
+    json: args.json === true,
+  });
 }
 
 const text = (value: unknown) => String(value);
@@ -20,7 +25,12 @@ const texts = (value: unknown) => (value as unknown[]).map(String);
 
 /** What each command does, loaded when it runs; a number returned is the exit code (exec passes its command's on). */
 const HANDLERS: Record<string, (context: Context, args: Args) => Promise<number | unknown>> = {
-  setup: async (context, args) => (await import('./commands/setup.js')).setupCommand(context, text(args.name), { path: args.path as string | undefined, repository: args.repository as string | undefined, force: args.force === true }),
+  setup: async (context, args) =>
+    (await import('./commands/setup.js')).setupCommand(context, text(args.name), {
+      path: args.path as string | undefined,
+      repository: args.repository as string | undefined,
+      force: args.force === true,
+    }),
   import: async (context, args) =>
     (await import('./commands/import.js')).importCommand(context, texts(args.files), {
       name: text(args.name),
@@ -29,22 +39,39 @@ const HANDLERS: Record<string, (context: Context, args: Args) => Promise<number 
       dryRun: args['dry-run'] === true,
       force: args.force === true,
     }),
-  render: async (context, args) => (await import('./commands/render.js')).renderCommand(context, text(args.name), args.out as string | undefined),
+  render: async (context, args) =>
+    (await import('./commands/render.js')).renderCommand(context, text(args.name), args.out as string | undefined),
   install: async (context, args) => (await import('./commands/install.js')).installCommand(context, texts(args.names)),
-  uninstall: async (context, args) => (await import('./commands/uninstall.js')).uninstallCommand(context, texts(args.names), args.purge === true),
-  init: async (context, args) => (await import('./commands/init.js')).initCommand(context, text(args.name), args['generate-password'] === true),
-  credentials: async (context, args) => (await import('./commands/credentials.js')).credentialsCommand(context, text(args.name), { withKey: text(args['with-key']) }),
-  run: async (context, args) => (await import('./commands/run.js')).runCommand(context, text(args.job) as never, text(args.name)),
-  exec: async (context, args) => (await import('./commands/exec.js')).execCommand(context, text(args.name), ((args['--'] as unknown[]) ?? []).map(String)),
-  status: async (context, args) => (await import('./commands/status.js')).statusCommand(context, texts(args.names ?? [])),
+  uninstall: async (context, args) =>
+    (await import('./commands/uninstall.js')).uninstallCommand(context, texts(args.names), args.purge === true),
+  init: async (context, args) =>
+    (await import('./commands/init.js')).initCommand(context, text(args.name), args['generate-password'] === true),
+  credentials: async (context, args) =>
+    (await import('./commands/credentials.js')).credentialsCommand(context, text(args.name), {
+      withKey: text(args['with-key']),
+    }),
+  run: async (context, args) =>
+    (await import('./commands/run.js')).runCommand(context, text(args.job) as never, text(args.name)),
+  exec: async (context, args) =>
+    (await import('./commands/exec.js')).execCommand(
+      context,
+      text(args.name),
+      ((args['--'] as unknown[]) ?? []).map(String),
+    ),
+  status: async (context, args) =>
+    (await import('./commands/status.js')).statusCommand(context, texts(args.names ?? [])),
   list: async (context) => (await import('./commands/list.js')).listCommand(context),
-  validate: async (context, args) => (await import('./commands/validate.js')).validateCommand(context, texts(args.names)),
+  validate: async (context, args) =>
+    (await import('./commands/validate.js')).validateCommand(context, texts(args.names)),
   notify: async (context, args) => (await import('./commands/notify.js')).notifyCommand(context, text(args.unit)),
-  generate: async (context, args) => (await import('./commands/generate.js')).generateCommand(context, text(args['normal-dir'])),
-  'internal-pipeline': async (context) => (await import('./commands/internal-pipeline.js')).internalPipelineCommand(context),
+  generate: async (context, args) =>
+    (await import('./commands/generate.js')).generateCommand(context, text(args['normal-dir'])),
+  'internal-pipeline': async (context) =>
+    (await import('./commands/internal-pipeline.js')).internalPipelineCommand(context),
 };
 
-const exitCodeEpilogue = `Exit codes:\n${EXIT_CODES.map((entry) => `  ${String(entry.code).padStart(3)}  ${entry.name}`).join('\n')}\n(docs/exit-codes.md)`;
+const exitCodeLines = EXIT_CODES.map((entry) => `  ${String(entry.code).padStart(3)}  ${entry.name}`);
+const exitCodeEpilogue = `Exit codes:\n${exitCodeLines.join('\n')}\n(docs/exit-codes.md)`;
 
 /** Set by commands whose exit code is not an error's: exec and internal-pipeline pass their command's code on. */
 let passThroughExitCode: number = ExitCode.Ok;
@@ -57,16 +84,31 @@ function addCommand(parser: Argv, spec: CommandSpec): Argv {
     (spec.hidden ? false : spec.summary) as string,
     (command) => {
       for (const positional of spec.positionals) {
-        command.positional(positional.name, { type: 'string', array: positional.array, choices: positional.choices as string[] | undefined, demandOption: !positional.optional, default: positional.optional && positional.array ? [] : undefined, describe: positional.describe });
+        command.positional(positional.name, {
+          type: 'string',
+          array: positional.array,
+          choices: positional.choices as string[] | undefined,
+          demandOption: !positional.optional,
+          default: positional.optional && positional.array ? [] : undefined,
+          describe: positional.describe,
+        });
       }
-      for (const option of spec.options) command.option(option.name, { type: option.type, default: option.repeatable ? [] : option.default, describe: option.describe, array: option.repeatable, demandOption: option.required });
+      for (const option of spec.options)
+        command.option(option.name, {
+          type: option.type,
+          default: option.repeatable ? [] : option.default,
+          describe: option.describe,
+          array: option.repeatable,
+          demandOption: option.required,
+        });
       for (const [example, meaning] of spec.examples) command.example(`$0 ${example}`, meaning);
       if (name === 'exec') command.usage(`$0 exec <name> -- <command…>\n\n${spec.summary}`);
       return command;
     },
     async (args) => {
       const outcome = await HANDLERS[name]!(buildContext(args as Args), args as Args);
-      if (typeof outcome === 'number' && (name === 'exec' || name === 'internal-pipeline')) passThroughExitCode = outcome;
+      if (typeof outcome === 'number' && (name === 'exec' || name === 'internal-pipeline'))
+        passThroughExitCode = outcome;
     },
   );
 }
@@ -81,8 +123,12 @@ function cli(argv: string[]): Argv {
   let parser = yargs(argv)
     .parserConfiguration({ 'populate--': true, 'parse-numbers': false, 'parse-positional-numbers': false })
     .scriptName('restic-systemd')
-    .usage('$0 <command> [options]\n\nTurns restic profiles (/etc/restic/<name>.conf) into systemd units and runs their jobs.');
-  for (const option of GLOBAL_OPTIONS) parser = parser.option(option.name, { type: option.type, default: option.default, describe: option.describe });
+    .usage(
+      '$0 <command> [options]\n\nTurns restic profiles (/etc/restic/<name>.conf) into systemd units and runs ' +
+        'their jobs.',
+    );
+  for (const option of GLOBAL_OPTIONS)
+    parser = parser.option(option.name, { type: option.type, default: option.default, describe: option.describe });
   for (const spec of COMMANDS) parser = addCommand(parser, spec);
   return parser
     .completion('completion', 'Print a bash/zsh completion script (restic-systemd completion >> ~/.bashrc)')

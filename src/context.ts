@@ -8,7 +8,8 @@ import type { Runner } from './exec/runner.js';
 import type { Logger } from './log.js';
 import type { Paths } from './paths.js';
 
-/** The absolute command line units run: the node binary and the installed CLI, resolved at install time (PATH inside systemd does not matter). */
+/** The absolute command line units run: the node binary and the installed CLI, resolved at install time (PATH inside
+ * systemd does not matter). */
 export interface Entrypoint {
   node: string;
   cli: string;
@@ -27,7 +28,10 @@ export interface Context {
 }
 
 export async function isSystemdBooted(): Promise<boolean> {
-  return fs.access('/run/systemd/system').then(() => true, () => false);
+  return fs.access('/run/systemd/system').then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Refuse, before anything is written, to change units of a host whose systemd is not running. */

@@ -14,9 +14,15 @@ export interface GlobalOptions {
 }
 
 export function createContext(options: GlobalOptions): Context {
-  for (const [option, value] of [['root', options.root], ['config-dir', options.configDir]] as const) {
+  for (const [option, value] of [
+    ['root', options.root],
+    ['config-dir', options.configDir],
+  ] as const) {
     // A newline in a folder would become a line of its own in the units that name it.
-    if (typeof value === 'string' && /[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`--${option} ${JSON.stringify(value)} holds a control character (a newline?): give a plain folder`);
+    if (typeof value === 'string' && /[\u0000-\u001f\u007f]/.test(value))
+      throw new UsageError(
+        `--${option} ${JSON.stringify(value)} holds a control character (a newline?): give a plain folder`,
+      );
   }
   const log = createLogger(options.verbose ? 'debug' : 'info');
   return {

@@ -30,11 +30,19 @@ export interface Logger {
   error(message: string): void;
 }
 
-export function createLogger(level: LogLevel = 'info', write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
+export function createLogger(
+  level: LogLevel = 'info',
+  write: (line: string) => void = (line) => process.stderr.write(line),
+): Logger {
   const emit = (at: LogLevel, prefix: string) => (message: string) => {
     if (ORDER[at] >= ORDER[level]) write(`${prefix}${maskSecrets(message)}\n`);
   };
-  return { debug: emit('debug', 'debug: '), info: emit('info', ''), warn: emit('warn', 'warning: '), error: emit('error', 'error: ') };
+  return {
+    debug: emit('debug', 'debug: '),
+    info: emit('info', ''),
+    warn: emit('warn', 'warning: '),
+    error: emit('error', 'error: '),
+  };
 }
 
 /** A logger that keeps its lines, for tests. */

@@ -77,7 +77,8 @@ export function onHost(paths: Paths, systemPath: string): string {
   return path.join(paths.root, ...done);
 }
 
-/** The same for the entry itself: the folders on the way resolved, a link at the end left a link (to lstat or readlink it). */
+/** The same for the entry itself: the folders on the way resolved, a link at the end left a link (to lstat or readlink
+ * it). */
 export function entryOnHost(paths: Paths, systemPath: string): string {
   return path.join(onHost(paths, path.posix.dirname(systemPath)), path.posix.basename(systemPath));
 }

@@ -38,10 +38,35 @@ export interface CommandSpec {
 }
 
 export const GLOBAL_OPTIONS: OptionSpec[] = [
-  { name: 'root', type: 'string', value: 'DIR', describe: 'Work on the system under DIR (an image, a container\'s root, a test folder): every system path is taken under DIR, systemctl gets --root=DIR, and nothing is reloaded, started or stopped' },
-  { name: 'config-dir', type: 'string', value: 'DIR', default: '/etc/restic', describe: 'The folder of the profiles (under --root, inside DIR)' },
-  { name: 'json', type: 'boolean', default: false, describe: 'Print the result as JSON on stdout (an object, or an array for list and validate; exec, notify and completion print none)' },
-  { name: 'verbose', type: 'boolean', default: false, describe: 'Log every external command on stderr (secrets masked)' },
+  {
+    name: 'root',
+    type: 'string',
+    value: 'DIR',
+    describe:
+      "Work on the system under DIR (an image, a container's root, a test folder): every system path is taken " +
+      'under DIR, systemctl gets --root=DIR, and nothing is reloaded, started or stopped',
+  },
+  {
+    name: 'config-dir',
+    type: 'string',
+    value: 'DIR',
+    default: '/etc/restic',
+    describe: 'The folder of the profiles (under --root, inside DIR)',
+  },
+  {
+    name: 'json',
+    type: 'boolean',
+    default: false,
+    describe:
+      'Print the result as JSON on stdout (an object, or an array for list and validate; exec, notify and ' +
+      'completion print none)',
+  },
+  {
+    name: 'verbose',
+    type: 'boolean',
+    default: false,
+    describe: 'Log every external command on stderr (secrets masked)',
+  },
 ];
 
 const NAME = { name: 'name', describe: 'Profile name (/etc/restic/<name>.conf)' };
@@ -54,8 +79,18 @@ export const COMMANDS: CommandSpec[] = [
     positionals: [NAME],
     options: [
       { name: 'path', type: 'string', value: 'DIR', describe: 'What to back up (default /media/<name>)' },
-      { name: 'repository', type: 'string', value: 'URL', describe: 'Where to (default /var/lib/restic/<name>; any restic repository location)' },
-      { name: 'force', type: 'boolean', default: false, describe: 'Replace an existing profile (the old one is kept as <name>.conf.old)' },
+      {
+        name: 'repository',
+        type: 'string',
+        value: 'URL',
+        describe: 'Where to (default /var/lib/restic/<name>; any restic repository location)',
+      },
+      {
+        name: 'force',
+        type: 'boolean',
+        default: false,
+        describe: 'Replace an existing profile (the old one is kept as <name>.conf.old)',
+      },
     ],
     examples: [
       ['setup myconf --path /srv/data', 'back up /srv/data hourly into /var/lib/restic/myconf'],
@@ -64,25 +99,75 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     command: 'import <files..>',
-    summary: 'Turn the env or shell files (and the units) of another restic setup into a profile that means the same, saying what became of every key',
-    positionals: [{ name: 'files', describe: 'Env files, shell files and unit files, common ones first (a later file overrides an earlier one)', array: true }],
+    summary:
+      'Turn the env or shell files (and the units) of another restic setup into a profile that means the ' +
+      'same, saying what became of every key',
+    positionals: [
+      {
+        name: 'files',
+        describe: 'Env files, shell files and unit files, common ones first (a later file overrides an earlier one)',
+        array: true,
+      },
+    ],
     options: [
-      { name: 'name', type: 'string', value: 'NAME', required: true, describe: 'The profile to write (/etc/restic/<name>.conf)' },
-      { name: 'path', type: 'string', value: 'DIR', repeatable: true, describe: 'What to back up, when the files do not say' },
-      { name: 'set', type: 'string', value: 'KEY=VALUE', repeatable: true, describe: 'A key of the profile given by hand; it wins over the files, and settles what it covers' },
-      { name: 'dry-run', type: 'boolean', default: false, describe: 'Print the profile and every decision; write nothing' },
-      { name: 'force', type: 'boolean', default: false, describe: 'Replace an existing profile (the old one is kept as <name>.conf.old)' },
+      {
+        name: 'name',
+        type: 'string',
+        value: 'NAME',
+        required: true,
+        describe: 'The profile to write (/etc/restic/<name>.conf)',
+      },
+      {
+        name: 'path',
+        type: 'string',
+        value: 'DIR',
+        repeatable: true,
+        describe: 'What to back up, when the files do not say',
+      },
+      {
+        name: 'set',
+        type: 'string',
+        value: 'KEY=VALUE',
+        repeatable: true,
+        describe: 'A key of the profile given by hand; it wins over the files, and settles what it covers',
+      },
+      {
+        name: 'dry-run',
+        type: 'boolean',
+        default: false,
+        describe: 'Print the profile and every decision; write nothing',
+      },
+      {
+        name: 'force',
+        type: 'boolean',
+        default: false,
+        describe: 'Replace an existing profile (the old one is kept as <name>.conf.old)',
+      },
     ],
     examples: [
-      ['import /etc/restic/restic.conf /etc/restic/home/restic.conf --name home --dry-run', 'show what a layered layout (a common file first, then the profile\'s) becomes'],
-      ['import /etc/restic/b2_env.sh --name laptop --path /home', 'a shell file sourced by a backup script, with the path its script backed up'],
+      [
+        'import /etc/restic/restic.conf /etc/restic/home/restic.conf --name home --dry-run',
+        "show what a layered layout (a common file first, then the profile's) becomes",
+      ],
+      [
+        'import /etc/restic/b2_env.sh --name laptop --path /home',
+        'a shell file sourced by a backup script, with the path its script backed up',
+      ],
     ],
   },
   {
     command: 'render <name>',
     summary: 'Print the unit files install would write for a profile, touching nothing',
     positionals: [NAME],
-    options: [{ name: 'out', type: 'string', value: 'DIR', describe: 'Write the files into DIR instead of printing them (a folder of root\'s or yours, not writable by others)' }],
+    options: [
+      {
+        name: 'out',
+        type: 'string',
+        value: 'DIR',
+        describe:
+          "Write the files into DIR instead of printing them (a folder of root's or yours, not writable by others)",
+      },
+    ],
     examples: [
       ['render myconf', 'show the units and drop-ins of /etc/restic/myconf.conf'],
       ['render myconf --out /root/units', 'write them into /root/units'],
@@ -90,11 +175,17 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     command: 'install <names..>',
-    summary: 'Validate the profiles, write their units and the generator, reload systemd if anything changed, and enable the timers',
+    summary:
+      'Validate the profiles, write their units and the generator, reload systemd if anything changed, and ' +
+      'enable the timers',
     positionals: [NAMES],
     options: [],
     examples: [
-      ['install myconf', 'install and start restic@myconf.timer and restic-maintenance@myconf.timer (pg-backup@myconf.timer too if it has a database)'],
+      [
+        'install myconf',
+        'install and start restic@myconf.timer and restic-maintenance@myconf.timer (pg-backup@myconf.timer ' +
+          'too if it has a database)',
+      ],
       ['install myconf --root /srv/image --json', 'write into an image; prints {"changed": …}'],
     ],
   },
@@ -102,27 +193,60 @@ export const COMMANDS: CommandSpec[] = [
     command: 'uninstall <names..>',
     summary: "Disable and stop the profiles' timers and remove their drop-ins (the profiles stay)",
     positionals: [NAMES],
-    options: [{ name: 'purge', type: 'boolean', default: false, describe: 'Also remove the template units and the generator (refused while another profile uses them)' }],
+    options: [
+      {
+        name: 'purge',
+        type: 'boolean',
+        default: false,
+        describe: 'Also remove the template units and the generator (refused while another profile uses them)',
+      },
+    ],
     examples: [
       ['uninstall myconf', 'stop backing up myconf; its profile stays in /etc/restic'],
-      ['uninstall myconf --purge', 'the same, and remove restic-systemd\'s units once no profile uses them'],
+      ['uninstall myconf --purge', "the same, and remove restic-systemd's units once no profile uses them"],
     ],
   },
   {
     command: 'init <name>',
     summary: "Create the profile's repository if it does not exist yet; succeed quietly if it does",
     positionals: [NAME],
-    options: [{ name: 'generate-password', type: 'boolean', default: false, describe: 'Write a random password (mode 0600) into RESTIC_PASSWORD_FILE if that file does not exist' }],
+    options: [
+      {
+        name: 'generate-password',
+        type: 'boolean',
+        default: false,
+        describe: 'Write a random password (mode 0600) into RESTIC_PASSWORD_FILE if that file does not exist',
+      },
+    ],
     examples: [['init myconf --generate-password', 'create /etc/restic/myconf.password and the repository']],
   },
   {
     command: 'credentials <name>',
-    summary: "Move the profile's secrets into credentials systemd-creds encrypts for this machine; the units load them with LoadCredentialEncrypted=",
+    summary:
+      "Move the profile's secrets into credentials systemd-creds encrypts for this machine; the units load " +
+      'them with LoadCredentialEncrypted=',
     positionals: [NAME],
-    options: [{ name: 'with-key', type: 'string', value: 'KEY', default: 'auto', describe: "systemd-creds' key: auto (the TPM2 and the host key when there is a TPM2, else the host key), host, tpm2 or host+tpm2" }],
+    options: [
+      {
+        name: 'with-key',
+        type: 'string',
+        value: 'KEY',
+        default: 'auto',
+        describe:
+          "systemd-creds' key: auto (the TPM2 and the host key when there is a TPM2, else the host key), " +
+          'host, tpm2 or host+tpm2',
+      },
+    ],
     examples: [
-      ['credentials myconf', 'the repository password and backend keys leave /etc/restic/myconf.conf and its password file for /etc/credstore.encrypted/'],
-      ['credentials myconf --with-key=host', 'encrypt with the host key only (/var/lib/systemd/credential.secret), e.g. on a machine without a TPM2'],
+      [
+        'credentials myconf',
+        'the repository password and backend keys leave /etc/restic/myconf.conf and its password file for ' +
+          '/etc/credstore.encrypted/',
+      ],
+      [
+        'credentials myconf --with-key=host',
+        'encrypt with the host key only (/var/lib/systemd/credential.secret), e.g. on a machine without a TPM2',
+      ],
     ],
   },
   {
@@ -138,12 +262,17 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     command: 'exec <name>',
-    summary: "Run a command with the profile's environment (replaces the guide's while-read-export loop); exits with the command's code",
+    summary:
+      "Run a command with the profile's environment (replaces the guide's while-read-export loop); exits with " +
+      "the command's code",
     positionals: [NAME],
     options: [],
     examples: [
       ['exec myconf -- restic snapshots', 'list the snapshots of the repository of myconf'],
-      ['exec myconf -- restic restore latest --target /root/restore', 'restore the latest snapshot into a folder of root\'s'],
+      [
+        'exec myconf -- restic restore latest --target /root/restore',
+        "restore the latest snapshot into a folder of root's",
+      ],
     ],
   },
   {
@@ -165,7 +294,9 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     command: 'validate <names..>',
-    summary: 'Check profiles completely: model, permissions, restic and its version, the repository with its password, the units',
+    summary:
+      'Check profiles completely: model, permissions, restic and its version, the repository with its ' +
+      'password, the units',
     positionals: [NAMES],
     options: [],
     examples: [['validate myconf', 'every problem of /etc/restic/myconf.conf with the fix to apply']],
@@ -181,7 +312,7 @@ export const COMMANDS: CommandSpec[] = [
     command: 'generate <normal-dir> [early-dir] [late-dir]',
     summary: "What restic-systemd's systemd generator runs at every daemon-reload: the drop-ins of every profile",
     positionals: [
-      { name: 'normal-dir', describe: 'systemd\'s generator output folder' },
+      { name: 'normal-dir', describe: "systemd's generator output folder" },
       { name: 'early-dir', describe: 'unused', optional: true },
       { name: 'late-dir', describe: 'unused', optional: true },
     ],
@@ -191,7 +322,7 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     command: 'internal-pipeline',
-    summary: 'What restic 0.17+ runs for the database job: the dump with none of restic\'s secrets',
+    summary: "What restic 0.17+ runs for the database job: the dump with none of restic's secrets",
     positionals: [],
     options: [],
     examples: [],

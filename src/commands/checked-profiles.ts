@@ -7,7 +7,11 @@ import type { Context } from '../context.js';
 import { readProfiles, throwIfIssues, type LoadOptions, type Profile } from '../profile/load.js';
 import { checkSchedules } from '../tools/schedule-checks.js';
 
-export async function loadCheckedProfiles(context: Context, names: readonly string[], options: LoadOptions = {}): Promise<Profile[]> {
+export async function loadCheckedProfiles(
+  context: Context,
+  names: readonly string[],
+  options: LoadOptions = {},
+): Promise<Profile[]> {
   const { profiles, issues } = await readProfiles(names, context.paths, options);
   issues.push(...(await checkSchedules(profiles, context.runner)));
   throwIfIssues(issues, names, context.paths);

@@ -12,7 +12,8 @@ import { withCredentials } from '../credentials/unlock.js';
 /** Returns the command's exit code (128 + the signal number if a signal ended it). */
 export async function execCommand(context: Context, name: string, command: readonly string[]): Promise<number> {
   const [program, ...args] = command;
-  if (!program) throw new UsageError(`name the command to run after --, e.g. restic-systemd exec ${name} -- restic snapshots`);
+  if (!program)
+    throw new UsageError(`name the command to run after --, e.g. restic-systemd exec ${name} -- restic snapshots`);
   const profile = await loadProfile(name, context.paths);
   // The command shares the terminal, so Ctrl-C reaches it directly: wait for it instead of dying.
   const forward = (signal: NodeJS.Signals) => signal !== 'SIGINT' && context.runner.signalAll(signal);
@@ -20,7 +21,11 @@ export async function execCommand(context: Context, name: string, command: reado
   signals.forEach((signal) => process.on(signal, forward));
   try {
     return await withCredentials(context, profile, async (unlocked) => {
-      const result = await context.runner.run({ program }, args, { env: resticEnvironment(unlocked, context.paths), inheritEnvironment: true, attached: true });
+      const result = await context.runner.run({ program }, args, {
+        env: resticEnvironment(unlocked, context.paths),
+        inheritEnvironment: true,
+        attached: true,
+      });
       return result.signal ? 128 + (os.constants.signals[result.signal as NodeJS.Signals] ?? 0) : result.exitCode;
     });
   } finally {

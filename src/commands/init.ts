@@ -18,10 +18,17 @@ import { withCredentials } from '../credentials/unlock.js';
 async function generatePasswordFile(context: Context, profile: Profile): Promise<boolean> {
   const target = profile.env.RESTIC_PASSWORD_FILE;
   if (!target) {
-    throw new UsageError(`--generate-password needs RESTIC_PASSWORD_FILE in ${profile.file}: add RESTIC_PASSWORD_FILE=/etc/restic/${profile.name}.password`);
+    throw new UsageError(
+      `--generate-password needs RESTIC_PASSWORD_FILE in ${profile.file}: add ` +
+        `RESTIC_PASSWORD_FILE=/etc/restic/${profile.name}.password`,
+    );
   }
   if (fs.existsSync(onHost(context.paths, target))) return false;
-  writeFileSafely(context.paths.root, target, `${crypto.randomBytes(32).toString('base64url')}\n`, { mode: 0o600, createFolders: 0o700, exclusive: true });
+  writeFileSafely(context.paths.root, target, `${crypto.randomBytes(32).toString('base64url')}\n`, {
+    mode: 0o600,
+    createFolders: 0o700,
+    exclusive: true,
+  });
   return true;
 }
 
@@ -38,8 +45,16 @@ export async function initCommand(context: Context, name: string, generatePasswo
     context.print(JSON.stringify(report));
     return;
   }
-  if (report.passwordGenerated) context.print(`generated a password in ${report.passwordFile} (mode 0600): keep a copy elsewhere, without it the backups cannot be read`);
-  context.print(report.created ? `created the repository ${report.repository}` : `the repository ${report.repository} already exists: nothing to do`);
+  if (report.passwordGenerated)
+    context.print(
+      `generated a password in ${report.passwordFile} (mode 0600): keep a copy elsewhere, without it the ` +
+        `backups cannot be read`,
+    );
+  context.print(
+    report.created
+      ? `created the repository ${report.repository}`
+      : `the repository ${report.repository} already exists: nothing to do`,
+  );
 }
 
 /** Init without printing: what `init` and `setup` do. */
@@ -52,10 +67,17 @@ export async function initRepository(context: Context, name: string, generatePas
   const created = await withCredentials(context, profile, async (unlocked) => {
     const restic = await openRestic(context, unlocked);
     return withRepositoryLock(context, profile, 'init', async () => {
-      const probe = await callRestic(restic, `checking whether ${repository} exists`, ['cat', 'config'], {}, [RESTIC_EXIT.fatal, RESTIC_EXIT.noRepository]);
+      const probe = await callRestic(restic, `checking whether ${repository} exists`, ['cat', 'config'], {}, [
+        RESTIC_EXIT.fatal,
+        RESTIC_EXIT.noRepository,
+      ]);
       if (probe.exitCode === 0) return false;
       const { problem, meaning, exitCode } = classifyResticFailure(probe.exitCode, probe.stderr, profile.name);
-      if (problem !== 'no-repository') throw new JobError(`cannot tell whether ${repository} exists: ${meaning}\nrestic said:\n${probe.stderr.trim()}`, exitCode ?? ExitCode.CommandFailed);
+      if (problem !== 'no-repository')
+        throw new JobError(
+          `cannot tell whether ${repository} exists: ${meaning}\nrestic said:\n${probe.stderr.trim()}`,
+          exitCode ?? ExitCode.CommandFailed,
+        );
       await callRestic(restic, 'restic init', ['init']);
       return true;
     });

@@ -11,7 +11,15 @@ import { withInstallLock } from '../locks/install-lock.js';
 import { daemonReload, disableUnits, enableUnits, enabledUnits, unitsNotLoaded } from '../tools/systemctl.js';
 import type { Profile } from '../profile/model.js';
 import { loadCheckedProfiles } from './checked-profiles.js';
-import { existingOwnDropIns, linkedFromTimersTarget, planGenerator, planWrites, removeUnitFiles, writeGenerator, writeUnitFiles } from '../units/install.js';
+import {
+  existingOwnDropIns,
+  linkedFromTimersTarget,
+  planGenerator,
+  planWrites,
+  removeUnitFiles,
+  writeGenerator,
+  writeUnitFiles,
+} from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
 import { UNIT_JOBS, profileJobs } from '../profile/jobs.js';
 import { renderGenerator, renderUnits } from '../units/render.js';
@@ -47,8 +55,14 @@ export async function installCommand(context: Context, names: readonly string[])
  */
 function checkEntrypoint(entrypoint: Entrypoint): void {
   const modules = path.join(path.dirname(path.dirname(entrypoint.cli)), 'node_modules');
-  const problems = [entrypoint.node, entrypoint.cli, ...(fs.existsSync(modules) ? [modules] : [])].map((file) => untrusted(file, file)).filter(Boolean);
-  if (problems.length > 0) throw new EnvironmentError(`the units would run as root what another account can change; nothing was changed:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  const problems = [entrypoint.node, entrypoint.cli, ...(fs.existsSync(modules) ? [modules] : [])]
+    .map((file) => untrusted(file, file))
+    .filter(Boolean);
+  if (problems.length > 0)
+    throw new EnvironmentError(
+      `the units would run as root what another account can change; nothing was ` +
+        `changed:\n${problems.map((problem) => `  ${problem}`).join('\n')}`,
+    );
 }
 
 /** Install without printing: what `install` and `setup` do. */
@@ -73,11 +87,15 @@ async function planChecked(context: Context, profiles: readonly Profile[]) {
   const plan = await planWrites(paths, files);
   const generatorPlan = await planGenerator(paths, generator);
   if (plan.foreign.length > 0 || generatorPlan === 'foreign') {
-    const shown = [...plan.foreign.map((file) => path.posix.join(paths.unitDir, file)), ...(generatorPlan === 'foreign' ? [generator.path] : [])];
+    const shown = [
+      ...plan.foreign.map((file) => path.posix.join(paths.unitDir, file)),
+      ...(generatorPlan === 'foreign' ? [generator.path] : []),
+    ];
     throw new EnvironmentError(
       `these unit files were not written by restic-systemd and would be replaced; nothing was changed:\n` +
         shown.map((file) => `  ${file}`).join('\n') +
-        `\nMove them aside (e.g. mv ${shown[0]} /root/), then run install again; docs/migration.md explains how to carry their settings over.`,
+        (`\nMove them aside (e.g. mv ${shown[0]} /root/), then run install again; docs/migration.md explains ` +
+          `how to carry their settings over.`),
     );
   }
   return { files, generator, plan, generatorPlan };
@@ -94,7 +112,8 @@ async function installLocked(context: Context, profiles: readonly Profile[]): Pr
   for (const profile of profiles) {
     staleDropIns.push(...(await existingOwnDropIns(paths, profile.name)).filter((file) => !expectedDropIns.has(file)));
     const jobs = profileJobs(profile);
-    for (const job of UNIT_JOBS) (jobs.includes(job) ? wantedTimers : unwantedTimers).push(instanceUnit(job, 'timer', profile.name));
+    for (const job of UNIT_JOBS)
+      (jobs.includes(job) ? wantedTimers : unwantedTimers).push(instanceUnit(job, 'timer', profile.name));
   }
 
   await writeUnitFiles(paths, plan.toWrite);
@@ -102,10 +121,19 @@ async function installLocked(context: Context, profiles: readonly Profile[]): Pr
   // systemctl is-enabled costs about 2 ms a unit: only timers whose enable link is there are asked
   // whether they must be disabled, and only those without one whether they must be enabled.
   const linked = await linkedFromTimersTarget(paths);
-  const enabledStale = [...(await enabledUnits(runner, paths, unwantedTimers.filter((unit) => linked.has(unit))))];
+  const enabledStale = [
+    ...(await enabledUnits(
+      runner,
+      paths,
+      unwantedTimers.filter((unit) => linked.has(unit)),
+    )),
+  ];
   await disableUnits(runner, paths, enabledStale);
   await removeUnitFiles(paths, staleDropIns);
-  const written = [...plan.toWrite.map((file) => path.posix.join(paths.unitDir, file.relativePath)), ...(generatorPlan === 'write' ? [generator.path] : [])];
+  const written = [
+    ...plan.toWrite.map((file) => path.posix.join(paths.unitDir, file.relativePath)),
+    ...(generatorPlan === 'write' ? [generator.path] : []),
+  ];
   const removed = staleDropIns.map((file) => path.posix.join(paths.unitDir, file));
   let reloaded = false;
   if (!paths.offline && (written.length > 0 || removed.length > 0)) {
@@ -128,7 +156,8 @@ async function installLocked(context: Context, profiles: readonly Profile[]): Pr
     if (refused.length > 0) {
       throw new CommandError(
         `systemd did not load these units as they were written:\n${refused.map((unit) => `  ${unit}`).join('\n')}\n` +
-          `See systemctl status <unit> and journalctl -b -u <unit>; fix what systemd names (the profile, or a drop-in of your own) and run install again.`,
+          (`See systemctl status <unit> and journalctl -b -u <unit>; fix what systemd names (the profile, or a ` +
+            `drop-in of your own) and run install again.`),
         'systemctl show',
         undefined,
         '',

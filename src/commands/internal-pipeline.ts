@@ -27,7 +27,10 @@ export async function internalPipelineCommand(context: Context): Promise<number>
     for (const result of results) if (result.stderr.trim()) process.stderr.write(`${result.stderr.trimEnd()}\n`);
     const failed = results.find((result) => result.exitCode !== 0 || result.signal);
     if (!failed) return 0;
-    process.stderr.write(`restic-systemd: ${failed.command} failed (${failed.signal ? `signal ${failed.signal}` : `exit ${failed.exitCode}`})\n`);
+    process.stderr.write(
+      `restic-systemd: ${failed.command} failed ` +
+        `(${failed.signal ? `signal ${failed.signal}` : `exit ${failed.exitCode}`})\n`,
+    );
     return failed.signal ? 1 : failed.exitCode || 1;
   } finally {
     signals.forEach((signal) => process.off(signal, forward));

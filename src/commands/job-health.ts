@@ -23,12 +23,23 @@ export interface JobHealth {
   problem?: string;
 }
 
-async function neverRun(context: Context, unit: string, timer: TimerTimes | undefined, schedule: string | undefined, now: number): Promise<{ healthy: boolean; problem: string }> {
+async function neverRun(
+  context: Context,
+  unit: string,
+  timer: TimerTimes | undefined,
+  schedule: string | undefined,
+  now: number,
+): Promise<{ healthy: boolean; problem: string }> {
   if (!timer) return { healthy: true, problem: 'never run' };
-  if (!timer.next) return { healthy: false, problem: `never run, and ${unit} has no next run: systemctl enable --now ${unit}` };
+  if (!timer.next)
+    return { healthy: false, problem: `never run, and ${unit} has no next run: systemctl enable --now ${unit}` };
   const interval = schedule ? await calendarInterval(context.runner, schedule) : undefined;
   const since = timer.activeSince ? (now - Date.parse(timer.activeSince)) / 1000 : 0;
-  if (interval !== undefined && since > 2 * interval) return { healthy: false, problem: `never run, though its timer has been active for ${Math.round(since / 3600)} h (${schedule})` };
+  if (interval !== undefined && since > 2 * interval)
+    return {
+      healthy: false,
+      problem: `never run, though its timer has been active for ${Math.round(since / 3600)} h (${schedule})`,
+    };
   return { healthy: true, problem: 'never run' };
 }
 
@@ -39,7 +50,9 @@ export async function unitsProblem(context: Context, profile: Profile, job: Unit
   if (!installed) return `not installed: ${fix}`;
   if (!installed.settings) return `its units were made by an older restic-systemd: ${fix}`;
   const drift = settingsDrift(job, unitSettings(profile, job), installed.settings);
-  return drift.differences.length > 0 ? `the profile was changed after install (${drift.differences.join('; ')}): ${fix}` : undefined;
+  return drift.differences.length > 0
+    ? `the profile was changed after install (${drift.differences.join('; ')}): ${fix}`
+    : undefined;
 }
 
 /**
@@ -47,7 +60,12 @@ export async function unitsProblem(context: Context, profile: Profile, job: Unit
  * ran is healthy, unless its timer has no next run or has been active for longer than twice its
  * schedule without starting it.
  */
-export async function jobHealth(context: Context, profile: Profile, timers: ReadonlyMap<string, TimerTimes> = new Map(), now = Date.now()): Promise<JobHealth[]> {
+export async function jobHealth(
+  context: Context,
+  profile: Profile,
+  timers: ReadonlyMap<string, TimerTimes> = new Map(),
+  now = Date.now(),
+): Promise<JobHealth[]> {
   const health: JobHealth[] = [];
   for (const job of profileJobs(profile)) {
     const schedule = jobSchedule(profile, job);
@@ -63,13 +81,25 @@ export async function jobHealth(context: Context, profile: Profile, timers: Read
       continue;
     }
     if (status.result !== 'success') {
-      health.push({ job, schedule, status, healthy: false, problem: `last run: ${status.result} (exit ${status.exitCode})` });
+      health.push({
+        job,
+        schedule,
+        status,
+        healthy: false,
+        problem: `last run: ${status.result} (exit ${status.exitCode})`,
+      });
       continue;
     }
     const interval = schedule ? await calendarInterval(context.runner, schedule) : undefined;
     const age = (now - Date.parse(status.end)) / 1000;
     if (interval !== undefined && age > 2 * interval) {
-      health.push({ job, schedule, status, healthy: false, problem: `last run ${Math.round(age / 3600)} h ago, more than twice its schedule (${schedule})` });
+      health.push({
+        job,
+        schedule,
+        status,
+        healthy: false,
+        problem: `last run ${Math.round(age / 3600)} h ago, more than twice its schedule (${schedule})`,
+      });
       continue;
     }
     health.push({ job, schedule, status, healthy: true });

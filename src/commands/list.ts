@@ -18,18 +18,42 @@ export interface ProfileListing {
 export async function listCommand(context: Context): Promise<ProfileListing[]> {
   const installed = new Set(await installedProfiles(context.paths));
   const names = [...new Set([...(await profileNames(context, [])), ...installed])].sort();
-  const enabled = await enabledUnits(context.runner, context.paths, names.map((name) => instanceUnit('backup', 'timer', name)));
+  const enabled = await enabledUnits(
+    context.runner,
+    context.paths,
+    names.map((name) => instanceUnit('backup', 'timer', name)),
+  );
   const listings: ProfileListing[] = [];
   for (const name of names) {
     const profile = await loadForReport(context, name);
-    const problems = typeof profile === 'string' ? [profile] : (await jobHealth(context, profile)).filter((job) => !job.healthy).map((job) => `${job.job}: ${job.problem}`);
-    listings.push({ name, installed: installed.has(name), enabled: enabled.has(instanceUnit('backup', 'timer', name)), healthy: problems.length === 0, problems });
+    const problems =
+      typeof profile === 'string'
+        ? [profile]
+        : (await jobHealth(context, profile)).filter((job) => !job.healthy).map((job) => `${job.job}: ${job.problem}`);
+    listings.push({
+      name,
+      installed: installed.has(name),
+      enabled: enabled.has(instanceUnit('backup', 'timer', name)),
+      healthy: problems.length === 0,
+      problems,
+    });
   }
   if (context.json) {
     context.print(JSON.stringify(listings, null, 2));
   } else {
     const yes = (value: boolean) => (value ? 'yes' : 'no');
-    context.print(formatTable(['PROFILE', 'INSTALLED', 'ENABLED', 'HEALTHY', 'PROBLEMS'], listings.map((entry) => [entry.name, yes(entry.installed), yes(entry.enabled), yes(entry.healthy), entry.problems.join('; ')])));
+    context.print(
+      formatTable(
+        ['PROFILE', 'INSTALLED', 'ENABLED', 'HEALTHY', 'PROBLEMS'],
+        listings.map((entry) => [
+          entry.name,
+          yes(entry.installed),
+          yes(entry.enabled),
+          yes(entry.healthy),
+          entry.problems.join('; '),
+        ]),
+      ),
+    );
   }
   return listings;
 }

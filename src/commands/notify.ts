@@ -12,7 +12,8 @@ import { jobOfFamily } from '../profile/jobs.js';
 export async function notifyCommand(context: Context, unit: string): Promise<void> {
   const match = /^([\w-]+)@(.+)\.service$/.exec(unit);
   const job = match ? jobOfFamily(match[1]!) : undefined;
-  if (!match || !job) throw new UsageError(`${unit} is not a unit of restic-systemd: expected e.g. restic@myconf.service`);
+  if (!match || !job)
+    throw new UsageError(`${unit} is not a unit of restic-systemd: expected e.g. restic@myconf.service`);
   const profile = await loadProfile(match[2]!, context.paths);
   const code = await runNotifyCommand(context, profile, unit, job, readStatus(context.paths, profile.name, job));
   if (code !== 0) throw new JobError(`the notification for ${unit} failed (exit ${code})`, ExitCode.CommandFailed);

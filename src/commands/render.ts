@@ -10,13 +10,29 @@ export async function renderCommand(context: Context, name: string, out?: string
   const files = renderUnits([profile], { paths: context.paths, entrypoint: context.entrypoint() });
   if (out) {
     // An operator's folder, not under --root: it must not be one another account could change.
-    for (const file of files) writeFileSafely('/', path.resolve(out, file.relativePath), file.text, { mode: 0o644, createFolders: 0o755 });
+    for (const file of files)
+      writeFileSafely('/', path.resolve(out, file.relativePath), file.text, { mode: 0o644, createFolders: 0o755 });
   }
   if (context.json) {
-    context.print(JSON.stringify({ files: files.map((file) => ({ path: path.posix.join(context.paths.unitDir, file.relativePath), text: file.text })) }, null, 2));
+    context.print(
+      JSON.stringify(
+        {
+          files: files.map((file) => ({
+            path: path.posix.join(context.paths.unitDir, file.relativePath),
+            text: file.text,
+          })),
+        },
+        null,
+        2,
+      ),
+    );
   } else if (out) {
     files.forEach((file) => context.print(`wrote ${path.join(out, file.relativePath)}`));
   } else {
-    context.print(files.map((file) => `# ==> ${path.posix.join(context.paths.unitDir, file.relativePath)} <==\n${file.text}`).join('\n'));
+    context.print(
+      files
+        .map((file) => `# ==> ${path.posix.join(context.paths.unitDir, file.relativePath)} <==\n${file.text}`)
+        .join('\n'),
+    );
   }
 }

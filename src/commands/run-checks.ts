@@ -36,24 +36,35 @@ function unwritable(context: Context, paths: readonly string[]): string[] {
 }
 
 /** Check the units against the profile: returns what differs (logged as warnings), or throws UnitsOutdated. */
-export function checkInstalledUnits(context: Context, profile: Profile, job: UnitJob, environment: NodeJS.ProcessEnv = process.env): string[] {
+export function checkInstalledUnits(
+  context: Context,
+  profile: Profile,
+  job: UnitJob,
+  environment: NodeJS.ProcessEnv = process.env,
+): string[] {
   const expected = unitSettings(profile, job);
   const installed = decodeSettings(environment[SETTINGS_VARIABLE]);
   const fix = `run: restic-systemd install ${profile.name}`;
   const file = profileFile(context.paths, profile.name);
   const differences = installed
     ? settingsDrift(job, expected, installed).differences
-    : [`the units of ${profile.name} carry no settings of its profile: it was never installed, and systemd has not run restic-systemd's generator since it was written (systemctl daemon-reload)`];
+    : [
+        `the units of ${profile.name} carry no settings of its profile: it was never installed, and systemd ` +
+          `has not run restic-systemd's generator since it was written (systemctl daemon-reload)`,
+      ];
   const blocked = unwritable(context, expected.writablePaths);
   if (blocked.length > 0) {
     throw new JobError(
-      `the sandbox of this unit does not let the job write ${blocked.join(' ')}, which ${file} now needs; nothing was done. ` +
+      `the sandbox of this unit does not let the job write ${blocked.join(' ')}, which ${file} now needs; ` +
+        `nothing was done. ` +
         `${differences.join('; ')}. To fix it, ${fix}`,
       ExitCode.UnitsOutdated,
     );
   }
   if (differences.length === 0) return [];
-  const warning = `the units differ from ${file}: ${differences.join('; ')}. This run goes on with the profile's values where it can; ${fix}`;
+  const warning =
+    `the units differ from ${file}: ${differences.join('; ')}. This run goes on with the profile's values where ` +
+    `it can; ${fix}`;
   context.log.warn(warning);
   return [warning];
 }

@@ -8,10 +8,17 @@ import { standbyLeftPaused } from '../jobs/database/pg-marker.js';
 import type { JobOutcome } from '../jobs/job.js';
 import { JOBS, jobSchedule, type JobName, type JobSpec } from '../profile/jobs.js';
 import type { Profile } from '../profile/model.js';
-import { readStatus, writeMetrics, writeStandbyMetrics, writeStatus, type JobStatus } from '../reporting/status-file.js';
+import {
+  readStatus,
+  writeMetrics,
+  writeStandbyMetrics,
+  writeStatus,
+  type JobStatus,
+} from '../reporting/status-file.js';
 import { calendarInterval } from '../tools/systemd-analyze.js';
 
-/** The interval of the job's schedule when the profile writes metrics (undefined otherwise, or for a job without a schedule). */
+/** The interval of the job's schedule when the profile writes metrics (undefined otherwise, or for a job without a
+ * schedule). */
 export function metricsScheduleInterval(context: Context, profile: Profile, job: JobName): Promise<number | undefined> {
   const schedule = profile.values.BACKUP_METRICS_DIR ? jobSchedule(profile, job) : undefined;
   // A schedule systemd-analyze cannot read was refused at install: no interval is then the honest answer.
@@ -42,7 +49,10 @@ export async function reportRun(context: Context, run: RunRecord): Promise<JobSt
     end: end.toISOString(),
     durationSeconds: (end.getTime() - run.start.getTime()) / 1000,
     lastSuccess: outcome.result === 'success' ? end.toISOString() : (previous?.lastSuccess ?? null),
-    lastSnapshot: outcome.snapshotId && (outcome.result === 'success' || outcome.result === 'warning') ? { id: outcome.snapshotId, time: end.toISOString() } : (previous?.lastSnapshot ?? null),
+    lastSnapshot:
+      outcome.snapshotId && (outcome.result === 'success' || outcome.result === 'warning')
+        ? { id: outcome.snapshotId, time: end.toISOString() }
+        : (previous?.lastSnapshot ?? null),
   };
   try {
     writeStatus(paths, status);

@@ -21,7 +21,13 @@ import { metricsScheduleInterval, reportRun } from './run-report.js';
 import { checkInstalledUnits } from './run-checks.js';
 
 /** The job of each row of the job table: the compiler names a row without one. */
-export const RUNNABLE_JOBS = { backup: backupJob, maintenance: maintenanceJob, 'pg-backup': pgBackupJob, 'pg-cleanup': pgCleanupJob, 'pg-verify': pgVerifyJob } satisfies Record<JobName, Job>;
+export const RUNNABLE_JOBS = {
+  backup: backupJob,
+  maintenance: maintenanceJob,
+  'pg-backup': pgBackupJob,
+  'pg-cleanup': pgCleanupJob,
+  'pg-verify': pgVerifyJob,
+} satisfies Record<JobName, Job>;
 
 /**
  * Stop signals reach restic as SIGINT, on which it removes its lock and exits; the run is then
@@ -60,16 +66,27 @@ export async function runCommand(context: Context, job: JobName, name: string): 
     scheduleInterval = metricsScheduleInterval(context, profile, job);
     const url = jobPingUrl(profile, job);
     if (url) await ping(context, url, '/start');
-    outcome = spec.unlocksCredentialsItself ? await RUNNABLE_JOBS[job](context, profile) : await withCredentials(context, profile, (unlocked) => RUNNABLE_JOBS[job](context, unlocked));
+    outcome = spec.unlocksCredentialsItself
+      ? await RUNNABLE_JOBS[job](context, profile)
+      : await withCredentials(context, profile, (unlocked) => RUNNABLE_JOBS[job](context, unlocked));
   } catch (error) {
     if (!(error instanceof ToolError)) internal = error;
-    outcome = { result: 'failure', exitCode: error instanceof ToolError ? error.exitCode : ExitCode.Internal, message: error instanceof Error ? error.message : String(error) };
+    outcome = {
+      result: 'failure',
+      exitCode: error instanceof ToolError ? error.exitCode : ExitCode.Internal,
+      message: error instanceof Error ? error.message : String(error),
+    };
   } finally {
     signals.stop();
   }
   const signal = signals.received();
   if (signal && outcome.result !== 'success') {
-    outcome = { ...outcome, result: 'interrupted', exitCode: ExitCode.Interrupted, message: `stopped by ${signal} (systemctl stop, a timeout or Ctrl-C): ${outcome.message}` };
+    outcome = {
+      ...outcome,
+      result: 'interrupted',
+      exitCode: ExitCode.Interrupted,
+      message: `stopped by ${signal} (systemctl stop, a timeout or Ctrl-C): ${outcome.message}`,
+    };
   }
   const status = await reportRun(context, { name, job, profile, outcome, start, scheduleInterval });
 
@@ -87,6 +104,8 @@ export async function runCommand(context: Context, job: JobName, name: string): 
     log.warn(`${job} of ${name}: ${outcome.message}`);
     return;
   }
-  const verdict = { warning: 'finished with a warning', interrupted: 'was interrupted', failure: 'failed' }[outcome.result];
+  const verdict = { warning: 'finished with a warning', interrupted: 'was interrupted', failure: 'failed' }[
+    outcome.result
+  ];
   throw new JobError(`${job} of ${name} ${verdict}: ${outcome.message}`, outcome.exitCode);
 }

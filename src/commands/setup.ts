@@ -33,26 +33,46 @@ function cliPrefix(context: Context): string {
 
 export async function setupCommand(context: Context, name: string, options: SetupOptions): Promise<void> {
   assertProfileName(name);
-  for (const [option, value] of [['--path', options.path], ['--repository', options.repository]] as const) {
+  for (const [option, value] of [
+    ['--path', options.path],
+    ['--repository', options.repository],
+  ] as const) {
     // A newline would become a profile line of its own.
-    if (value !== undefined && /[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`${option} ${JSON.stringify(value)} holds a control character (a newline?); nothing was changed`);
+    if (value !== undefined && /[\u0000-\u001f\u007f]/.test(value))
+      throw new UsageError(
+        `${option} ${JSON.stringify(value)} holds a control character (a newline?); nothing was changed`,
+      );
   }
   const { paths } = context;
   const cli = cliPrefix(context);
   const file = profileFile(paths, name);
   const hostFile = onHost(paths, file);
   if (fs.existsSync(hostFile) && !options.force) {
-    throw new UsageError(`${file} exists already; nothing was changed. Use ${cliPrefix(context)} install ${name} and run backup ${name} for it, or --force to write a new profile (the old one is kept as ${file}.old).`);
+    throw new UsageError(
+      `${file} exists already; nothing was changed. Use ${cliPrefix(context)} install ${name} and run backup ` +
+        `${name} for it, or --force to write a new profile (the old one is kept as ${file}.old).`,
+    );
   }
   const backupPath = targetPath(context.paths, options.path ?? `/media/${name}`);
-  const repository = options.repository && !options.repository.startsWith('/') ? options.repository : targetPath(context.paths, options.repository ?? `/var/lib/restic/${name}`);
+  const repository =
+    options.repository && !options.repository.startsWith('/')
+      ? options.repository
+      : targetPath(context.paths, options.repository ?? `/var/lib/restic/${name}`);
   const passwordFile = path.posix.join(paths.configDir, `${name}.password`);
 
-  if (/\s/.test(backupPath)) throw new UsageError(`--path ${JSON.stringify(backupPath)}: BACKUP_PATHS lists paths separated by spaces, so a path with a space cannot be one; nothing was changed`);
+  if (/\s/.test(backupPath))
+    throw new UsageError(
+      `--path ${JSON.stringify(backupPath)}: BACKUP_PATHS lists paths separated by spaces, so a path with a ` +
+        `space cannot be one; nothing was changed`,
+    );
   const text = `RESTIC_REPOSITORY=${repository}\nRESTIC_PASSWORD_FILE=${passwordFile}\nBACKUP_PATHS=${backupPath}\n`;
   // Checked before it is written: a value the reader would refuse must not leave a profile behind.
   const read = parseEnvFile(new TextEncoder().encode(text), file);
-  if (read.issues.length > 0) throw new UsageError(`the profile setup would write cannot be read back: ${read.issues.map((issue) => issue.message).join('; ')}; nothing was changed`);
+  if (read.issues.length > 0)
+    throw new UsageError(
+      `the profile setup would write cannot be read back: ` +
+        `${read.issues.map((issue) => issue.message).join('; ')}; nothing was changed`,
+    );
   makeFolder(paths.root, paths.configDir, 0o700);
   // The old profile's content goes into a new file: a link planted at <name>.conf.old is replaced, never followed.
   if (fs.existsSync(hostFile)) writeFileSafely(paths.root, `${file}.old`, fs.readFileSync(hostFile), { mode: 0o600 });
@@ -60,16 +80,25 @@ export async function setupCommand(context: Context, name: string, options: Setu
   const lines = [`wrote ${file} (mode 0600): backs up ${backupPath} into ${repository}`];
 
   const init = await initRepository(context, name, true);
-  if (init.passwordGenerated) lines.push(`generated the repository password in ${passwordFile} (mode 0600): keep a copy elsewhere, without it the backups cannot be read`);
+  if (init.passwordGenerated)
+    lines.push(
+      `generated the repository password in ${passwordFile} (mode 0600): keep a copy elsewhere, without it ` +
+        `the backups cannot be read`,
+    );
   lines.push(init.created ? `created the repository ${repository}` : `the repository ${repository} exists already`);
 
   let installed: ChangeReport | null = null;
   const left: string[] = [];
   if (paths.offline || (await context.systemdBooted())) {
     installed = await installUnits(context, [name]);
-    lines.push(`installed and enabled ${installed.enabled.join(', ') || 'the timers (already enabled)'}${paths.offline ? ` under ${paths.root}` : ''}: hourly backups kept 7 days, weekly prune and check`);
+    const timers = installed.enabled.join(', ') || 'the timers (already enabled)';
+    const where = paths.offline ? ` under ${paths.root}` : '';
+    lines.push(`installed and enabled ${timers}${where}: hourly backups kept 7 days, weekly prune and check`);
   } else {
-    left.push(`install the units where systemd runs: ${cli} install ${name} (systemd is not running on this host, so nothing was installed)`);
+    left.push(
+      `install the units where systemd runs: ${cli} install ${name} (systemd is not running on this host, so ` +
+        `nothing was installed)`,
+    );
   }
 
   let firstBackup: string;
@@ -88,9 +117,32 @@ export async function setupCommand(context: Context, name: string, options: Setu
   const restore = `${cli} exec ${name} -- restic restore latest --target /root/restore-${name}`;
 
   if (context.json) {
-    context.print(JSON.stringify({ profile: file, repository, passwordFile, passwordGenerated: init.passwordGenerated, repositoryCreated: init.created, installed, firstBackup: readStatus(paths, name, 'backup') ?? null, left, restore }, null, 2));
+    context.print(
+      JSON.stringify(
+        {
+          profile: file,
+          repository,
+          passwordFile,
+          passwordGenerated: init.passwordGenerated,
+          repositoryCreated: init.created,
+          installed,
+          firstBackup: readStatus(paths, name, 'backup') ?? null,
+          left,
+          restore,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
-    context.print([...lines, ...left.map((item) => `left to do: ${item}`), `to see it: ${cli} status ${name}`, `to restore: ${restore}`].join('\n'));
+    context.print(
+      [
+        ...lines,
+        ...left.map((item) => `left to do: ${item}`),
+        `to see it: ${cli} status ${name}`,
+        `to restore: ${restore}`,
+      ].join('\n'),
+    );
   }
   if (failure) throw failure;
 }

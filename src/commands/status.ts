@@ -59,10 +59,32 @@ export async function jobReports(context: Context, names: readonly string[]): Pr
   for (const name of await profileNames(context, names)) {
     const profile = await loadForReport(context, name);
     if (typeof profile === 'string') {
-      reports.push({ profile: name, job: '-', repository: '', schedule: null, healthy: false, problem: profile, lastRun: null, result: null, exitCode: null, snapshot: null, snapshotShort: null, snapshotTime: null, bytesAdded: null, nextRun: null, lastTrigger: null });
+      reports.push({
+        profile: name,
+        job: '-',
+        repository: '',
+        schedule: null,
+        healthy: false,
+        problem: profile,
+        lastRun: null,
+        result: null,
+        exitCode: null,
+        snapshot: null,
+        snapshotShort: null,
+        snapshotTime: null,
+        bytesAdded: null,
+        nextRun: null,
+        lastTrigger: null,
+      });
       continue;
     }
-    const timers = context.paths.offline || !(await context.systemdBooted()) ? new Map() : await timerTimes(context.runner, profileJobs(profile).map((job) => instanceUnit(job, 'timer', name)));
+    const timers =
+      context.paths.offline || !(await context.systemdBooted())
+        ? new Map()
+        : await timerTimes(
+            context.runner,
+            profileJobs(profile).map((job) => instanceUnit(job, 'timer', name)),
+          );
     const health = await jobHealth(context, profile, timers);
     for (const entry of health) {
       const timer = timers.get(instanceUnit(entry.job, 'timer', name));
@@ -93,9 +115,16 @@ export async function statusCommand(context: Context, names: readonly string[]):
   const reports = await jobReports(context, names);
   const unhealthy = reports.filter((report) => !report.healthy);
   // Backups restic-systemd does not run, shown so that no one takes them for its jobs (they do not make it unhealthy).
-  const others = enabledForeignResticUnits(context.paths).map((unit) => ({ unit: unit.unit, service: unit.service, file: unit.file, repository: unit.repository ? maskSecrets(unit.repository) : null }));
+  const others = enabledForeignResticUnits(context.paths).map((unit) => ({
+    unit: unit.unit,
+    service: unit.service,
+    file: unit.file,
+    repository: unit.repository ? maskSecrets(unit.repository) : null,
+  }));
   if (context.json) {
-    context.print(JSON.stringify({ healthy: unhealthy.length === 0, jobs: reports, otherResticUnits: others }, null, 2));
+    context.print(
+      JSON.stringify({ healthy: unhealthy.length === 0, jobs: reports, otherResticUnits: others }, null, 2),
+    );
   } else if (reports.length === 0) {
     context.print(`no profiles in ${context.paths.configDir}`);
   } else {
@@ -120,9 +149,21 @@ export async function statusCommand(context: Context, names: readonly string[]):
     );
   }
   if (!context.json && others.length > 0) {
-    context.print(['', 'other units that run restic (not restic-systemd\'s):', ...others.map((other) => `  ${other.unit}: ${other.file}${other.repository ? `, into ${other.repository}` : ''}`)].join('\n'));
+    context.print(
+      [
+        '',
+        "other units that run restic (not restic-systemd's):",
+        ...others.map(
+          (other) => `  ${other.unit}: ${other.file}${other.repository ? `, into ${other.repository}` : ''}`,
+        ),
+      ].join('\n'),
+    );
   }
   if (unhealthy.length > 0) {
-    throw new JobError(`${unhealthy.length} job(s) unhealthy: ${unhealthy.map((report) => `${report.profile}/${report.job}`).join(', ')}`, ExitCode.Unhealthy);
+    throw new JobError(
+      `${unhealthy.length} job(s) unhealthy: ` +
+        `${unhealthy.map((report) => `${report.profile}/${report.job}`).join(', ')}`,
+      ExitCode.Unhealthy,
+    );
   }
 }

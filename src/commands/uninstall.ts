@@ -10,7 +10,14 @@ import { UsageError } from '../errors.js';
 import { withInstallLock } from '../locks/install-lock.js';
 import { daemonReload, disableUnits, enabledUnits, resetFailedUnits } from '../tools/systemctl.js';
 import { assertProfileName } from '../profile/name.js';
-import { existingOwnDropIns, existingOwnFiles, installedProfiles, linkedFromTimersTarget, removeGenerator, removeUnitFiles } from '../units/install.js';
+import {
+  existingOwnDropIns,
+  existingOwnFiles,
+  installedProfiles,
+  linkedFromTimersTarget,
+  removeGenerator,
+  removeUnitFiles,
+} from '../units/install.js';
 import { UNIT_JOBS } from '../profile/jobs.js';
 import { allTemplateUnits, instanceUnit, profileOfUnit, profileServices } from '../units/names.js';
 import type { ChangeReport } from './install.js';
@@ -20,7 +27,11 @@ function profilesWithEnabledTimers(linked: Set<string>): string[] {
   return [...linked].map(profileOfUnit).filter((name): name is string => name !== undefined);
 }
 
-export async function uninstallCommand(context: Context, names: readonly string[], purge: boolean): Promise<ChangeReport> {
+export async function uninstallCommand(
+  context: Context,
+  names: readonly string[],
+  purge: boolean,
+): Promise<ChangeReport> {
   names.forEach(assertProfileName);
   await assertSystemdOrOffline(context, 'uninstall');
   const report = await withInstallLock(context, () => uninstallLocked(context, names, purge));
@@ -36,12 +47,16 @@ export async function uninstallCommand(context: Context, names: readonly string[
 
 async function uninstallLocked(context: Context, names: readonly string[], purge: boolean): Promise<ChangeReport> {
   const { paths, runner } = context;
-  const users = new Set([...(await installedProfiles(paths)), ...profilesWithEnabledTimers(await linkedFromTimersTarget(paths))]);
+  const users = new Set([
+    ...(await installedProfiles(paths)),
+    ...profilesWithEnabledTimers(await linkedFromTimersTarget(paths)),
+  ]);
   const others = [...users].filter((name) => !names.includes(name)).sort();
   if (purge && others.length > 0) {
     throw new UsageError(
       `--purge would remove the template units that these profiles still use: ${others.join(', ')}; ` +
-        `nothing was changed. Uninstall them too (restic-systemd uninstall ${[...names, ...others].join(' ')} --purge), or drop --purge.`,
+        (`nothing was changed. Uninstall them too (restic-systemd uninstall ${[...names, ...others].join(' ')} ` +
+          `--purge), or drop --purge.`),
     );
   }
 

@@ -30,7 +30,8 @@ export interface Validation {
   warnings: string[];
 }
 
-/** The repository reached with the profile's password (its credentials unlocked for the check): restic's version, or null. */
+/** The repository reached with the profile's password (its credentials unlocked for the check): restic's version, or
+ * null. */
 async function checkRepository(context: Context, profile: Profile, problems: string[]): Promise<string | null> {
   const said = (error: unknown) => {
     if (!(error instanceof ToolError)) throw error;
@@ -54,13 +55,18 @@ async function checkUnits(context: Context, profile: Profile, problems: string[]
     for (const file of renderUnits([profile], { paths: context.paths, entrypoint: context.entrypoint() })) {
       writeFileSafely('/', path.join(folder, file.relativePath), file.text, { mode: 0o644, createFolders: 0o700 });
     }
-    const units = profileJobs(profile).flatMap((job) => UNIT_TYPES.map((type) => path.join(folder, instanceUnit(job, type, profile.name))));
+    const units = profileJobs(profile).flatMap((job) =>
+      UNIT_TYPES.map((type) => path.join(folder, instanceUnit(job, type, profile.name))),
+    );
     const complaints = await verifyUnits(context.runner, units);
-    if (complaints) problems.push(`systemd-analyze verify of the units:\n${complaints.replaceAll(folder, context.paths.unitDir)}`);
+    if (complaints)
+      problems.push(`systemd-analyze verify of the units:\n${complaints.replaceAll(folder, context.paths.unitDir)}`);
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }
 }
+
+const indentProblem = (problem: string) => `  ${problem.replaceAll('\n', '\n    ')}`;
 
 export async function validateCommand(context: Context, names: readonly string[]): Promise<Validation[]> {
   names.forEach(assertProfileName);
@@ -89,11 +95,22 @@ export async function validateCommand(context: Context, names: readonly string[]
     context.print(JSON.stringify(validations, null, 2));
   } else {
     for (const validation of validations) {
-      context.print(validation.valid ? `${validation.name}: valid (restic ${validation.resticVersion}, repository reachable, units verified)` : `${validation.name}: ${validation.problems.length} problem(s):\n${validation.problems.map((problem) => `  ${problem.replaceAll('\n', '\n    ')}`).join('\n')}`);
+      context.print(
+        validation.valid
+          ? `${validation.name}: valid (restic ${validation.resticVersion}, repository reachable, units verified)`
+          : [
+              `${validation.name}: ${validation.problems.length} problem(s):`,
+              ...validation.problems.map(indentProblem),
+            ].join('\n'),
+      );
       for (const warning of validation.warnings) context.print(`  warning: ${warning}`);
     }
   }
   const invalid = validations.filter((validation) => !validation.valid);
-  if (invalid.length > 0) throw new JobError(`${invalid.map((validation) => validation.name).join(', ')} did not validate: fix the problems listed above`, ExitCode.InvalidProfile);
+  if (invalid.length > 0)
+    throw new JobError(
+      `${invalid.map((validation) => validation.name).join(', ')} did not validate: fix the problems listed above`,
+      ExitCode.InvalidProfile,
+    );
   return validations;
 }

@@ -62,11 +62,18 @@ async function decryptForThisRun(context: Context, profile: Profile, keys: reado
   return folder;
 }
 
-export async function unlockCredentials(context: Context, profile: Profile, environment: NodeJS.ProcessEnv = process.env): Promise<UnlockedProfile> {
+export async function unlockCredentials(
+  context: Context,
+  profile: Profile,
+  environment: NodeJS.ProcessEnv = process.env,
+): Promise<UnlockedProfile> {
   const keys = profileCredentials(profile);
   if (keys.length === 0) return { profile, close: () => undefined };
   if (context.paths.offline) {
-    throw new EnvironmentError(`${profile.file} keeps its secrets as credentials encrypted for the machine it runs on (${CREDENTIALS_KEY}): run this on that machine, without --root`);
+    throw new EnvironmentError(
+      `${profile.file} keeps its secrets as credentials encrypted for the machine it runs on ` +
+        `(${CREDENTIALS_KEY}): run this on that machine, without --root`,
+    );
   }
   let folder: string;
   let close = () => undefined as void;
@@ -76,7 +83,12 @@ export async function unlockCredentials(context: Context, profile: Profile, envi
     const loaded = environment.CREDENTIALS_DIRECTORY;
     const missing = keys.filter((key) => !loaded || !fs.existsSync(path.join(loaded, key)));
     if (missing.length > 0) {
-      throw new JobError(`this unit does not load the encrypted credential${missing.length > 1 ? 's' : ''} ${missing.join(' ')} that ${profile.file} names (${CREDENTIALS_KEY}); nothing was done. To fix it, run: restic-systemd install ${profile.name}`, ExitCode.UnitsOutdated);
+      throw new JobError(
+        `this unit does not load the encrypted credential${missing.length > 1 ? 's' : ''} ` +
+          `${missing.join(' ')} that ${profile.file} names (${CREDENTIALS_KEY}); nothing was done. To fix it, ` +
+          `run: restic-systemd install ${profile.name}`,
+        ExitCode.UnitsOutdated,
+      );
     }
     folder = loaded!;
   } else {
@@ -94,7 +106,11 @@ export async function unlockCredentials(context: Context, profile: Profile, envi
 }
 
 /** Run `work` with the profile's credentials unlocked, and remove them afterwards. */
-export async function withCredentials<T>(context: Context, profile: Profile, work: (profile: Profile) => Promise<T>): Promise<T> {
+export async function withCredentials<T>(
+  context: Context,
+  profile: Profile,
+  work: (profile: Profile) => Promise<T>,
+): Promise<T> {
   const unlocked = await unlockCredentials(context, profile);
   try {
     return await work(unlocked.profile);

@@ -9,13 +9,17 @@ import { EXIT_CODES } from '../errors.js';
 import { FIELD_KEYS, FIELDS, OWN_PREFIXES, type Field, type FieldGroup } from '../profile/fields.js';
 
 const GROUP_TITLES: Record<FieldGroup, string> = {
-  repository: 'Repository and password (restic\'s own variables)',
+  repository: "Repository and password (restic's own variables)",
   backup: 'The restic@ backup job',
   database: 'The pg-backup@ database job',
   notify: 'Notifications',
 };
 
-const OWNERS: Record<Field<unknown>['owner'], string> = { restic: 'restic', libpq: 'libpq', 'restic-systemd': 'restic-systemd' };
+const OWNERS: Record<Field<unknown>['owner'], string> = {
+  restic: 'restic',
+  libpq: 'libpq',
+  'restic-systemd': 'restic-systemd',
+};
 
 /** Text for a table cell: no pipe or newline, and <words> outside code spans kept visible (not read as HTML). */
 function cell(text: string): string {
@@ -34,18 +38,19 @@ export function profileReference(): string {
     '<!-- Generated from src/profile/fields.ts by `npm run docs`; do not edit by hand. -->',
     '',
     'A profile is `/etc/restic/<name>.conf` (or `<config-dir>/<name>.conf`): one `KEY=VALUE` per line,',
-    'read by systemd as the units\' `EnvironmentFile=` and by restic-systemd itself. Lines starting with',
+    "read by systemd as the units' `EnvironmentFile=` and by restic-systemd itself. Lines starting with",
     '`#` or `;` are comments. A value may be quoted with `"…"` or `\'…\'` as a whole.',
     '',
-    'Refused, because systemd, `ini` and the guide\'s `while read … export` loop would read them',
+    "Refused, because systemd, `ini` and the guide's `while read … export` loop would read them",
     'differently: an unquoted `#` or `;` inside a value, backslashes, spaces around `=` or after the',
     'value, `export KEY=…`, a comment after a closing quote (`KEY="value"  # note`: systemd keeps it in',
     'the value), a value continued over lines with a trailing backslash, `[section]` headers, a key set',
     'twice, CRLF line endings, a byte-order mark, and anything that is not UTF-8 text.',
     '',
     'Variables not listed here (other `RESTIC_*` settings, backend credentials such as `AWS_*` or',
-    '`B2_*`, libpq\'s other `PG*` variables) are passed to restic and PostgreSQL untouched. A key that',
-    `starts with ${OWN_PREFIXES.map((prefix) => `\`${prefix}\``).join(' or ')} must be one of restic-systemd's own; a misspelling of one is refused`,
+    "`B2_*`, libpq's other `PG*` variables) are passed to restic and PostgreSQL untouched. A key that",
+    `starts with ${OWN_PREFIXES.map((prefix) => `\`${prefix}\``).join(' or ')} must be one of ` +
+      `restic-systemd's own; a misspelling of one is refused`,
     'with the key meant (`BACKUP_KEEP_DAYLY`: did you mean `BACKUP_KEEP_DAILY`?).',
     '',
     'Keys that other layouts use for what to back up, what to leave out and how long to keep it',
@@ -59,10 +64,16 @@ export function profileReference(): string {
     '',
     '| job | its timer | switched on when | switched off when |',
     '| --- | --- | --- | --- |',
-    '| file backup (`restic-systemd run backup`) | `restic@<name>.timer`, `BACKUP_SCHEDULE` | the profile sets `BACKUP_PATHS`, or configures no database (it then backs up `/media/<name>`, the guide\'s volume) | the profile configures a database and sets no `BACKUP_PATHS`: a database-only profile |',
-    '| maintenance (`run maintenance`: prune, check) | `restic-maintenance@<name>.timer`, `BACKUP_MAINTENANCE_SCHEDULE` | always: every profile writes to a repository | never |',
-    '| database dump (`run pg-backup`) | `pg-backup@<name>.timer`, `PG_BACKUP_SCHEDULE` | any key starting with `PG` (a libpq variable such as `PGHOST`, or a `PG_` key) | no such key |',
-    '| restore drill (`run pg-verify`) | `pg-verify@<name>.timer`, `PG_VERIFY_SCHEDULE` | `PG_VERIFY_SCHEDULE` is set (the service can always be started by hand when there is a database) | `PG_VERIFY_SCHEDULE` is absent or empty |',
+    '| file backup (`restic-systemd run backup`) | `restic@<name>.timer`, `BACKUP_SCHEDULE` | the profile ' +
+      "sets `BACKUP_PATHS`, or configures no database (it then backs up `/media/<name>`, the guide's volume) | " +
+      'the profile configures a database and sets no `BACKUP_PATHS`: a database-only profile |',
+    '| maintenance (`run maintenance`: prune, check) | `restic-maintenance@<name>.timer`, ' +
+      '`BACKUP_MAINTENANCE_SCHEDULE` | always: every profile writes to a repository | never |',
+    '| database dump (`run pg-backup`) | `pg-backup@<name>.timer`, `PG_BACKUP_SCHEDULE` | any key starting ' +
+      'with `PG` (a libpq variable such as `PGHOST`, or a `PG_` key) | no such key |',
+    '| restore drill (`run pg-verify`) | `pg-verify@<name>.timer`, `PG_VERIFY_SCHEDULE` | ' +
+      '`PG_VERIFY_SCHEDULE` is set (the service can always be started by hand when there is a database) | ' +
+      '`PG_VERIFY_SCHEDULE` is absent or empty |',
     '',
     '`restic-systemd install <name>` enables exactly the timers of the jobs that are on, and disables',
     'those of jobs that were switched off since the last install.',
@@ -103,13 +114,24 @@ export function exitCodeReference(): string {
   ].join('\n');
 }
 
+/** Whether an option's default is worth saying (a false flag is no default). */
+export function hasDefault(option: OptionSpec): boolean {
+  return option.default !== undefined && option.default !== false;
+}
+
 export function optionUsage(option: OptionSpec): string {
-  return option.type === 'boolean' ? `--${option.name}` : `--${option.name} ${option.value ?? 'VALUE'}${option.repeatable ? '…' : ''}`;
+  return option.type === 'boolean'
+    ? `--${option.name}`
+    : `--${option.name} ${option.value ?? 'VALUE'}${option.repeatable ? '…' : ''}`;
 }
 
 /** A command's usage line: its arguments, its options (optional ones in brackets). */
 export function commandUsage(spec: CommandSpec): string {
-  return [spec.command.replace(/\.\.>/g, '…>').replace(/\.\.\]/g, '…]'), ...spec.options.map((option) => (option.required ? optionUsage(option) : `[${optionUsage(option)}]`)), ...(spec.command.startsWith('exec') ? ['-- <command…>'] : [])].join(' ');
+  return [
+    spec.command.replace(/\.\.>/g, '…>').replace(/\.\.\]/g, '…]'),
+    ...spec.options.map((option) => (option.required ? optionUsage(option) : `[${optionUsage(option)}]`)),
+    ...(spec.command.startsWith('exec') ? ['-- <command…>'] : []),
+  ].join(' ');
 }
 
 /** The global options and every command's synopsis, options and examples. */
@@ -117,18 +139,31 @@ export function commandReference(): string {
   const lines = [
     '| option | default | meaning |',
     '| --- | --- | --- |',
-    ...GLOBAL_OPTIONS.map((option) => `| \`${optionUsage(option)}\` | ${option.default === undefined || option.default === false ? '' : `\`${option.default}\``} | ${cell(option.describe)}. |`),
+    ...GLOBAL_OPTIONS.map(
+      (option) =>
+        `| \`${optionUsage(option)}\` | ` +
+        `${option.default === undefined || option.default === false ? '' : `\`${option.default}\``} | ` +
+        `${cell(option.describe)}. |`,
+    ),
     '',
     '| command | what it does |',
     '| --- | --- |',
     ...VISIBLE_COMMANDS.map((spec) => {
       const usage = commandUsage(spec);
-      const options = spec.options.map((option) => ` \`${optionUsage(option)}\`: ${option.describe}${option.default !== undefined && option.default !== false ? ` (default ${option.default})` : ''}.`).join('');
-      const examples = spec.examples.map(([example, meaning]) => ` \`restic-systemd ${example}\`: ${meaning}.`).join('');
+      const options = spec.options
+        .map((option) => {
+          const fallback = hasDefault(option) ? ` (default ${option.default})` : '';
+          return ` \`${optionUsage(option)}\`: ${option.describe}${fallback}.`;
+        })
+        .join('');
+      const examples = spec.examples
+        .map(([example, meaning]) => ` \`restic-systemd ${example}\`: ${meaning}.`)
+        .join('');
       return `| \`${usage}\` | ${cell(`${spec.summary}.${options}${examples ? ` Examples:${examples}` : ''}`)} |`;
     }),
     '| `completion` | Print a bash/zsh completion script: `restic-systemd completion >> ~/.bashrc`. |',
-    '| `--help`, `--version` | Usage of the CLI or of one command (`restic-systemd install --help`), and the version. |',
+    '| `--help`, `--version` | Usage of the CLI or of one command (`restic-systemd install --help`), and the ' +
+      'version. |',
   ];
   return lines.join('\n');
 }

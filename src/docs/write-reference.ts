@@ -1,4 +1,5 @@
-/** `npm run docs`: writes the generated reference pages and man pages, and the generated parts of others, into docs/ and man/. */
+/** `npm run docs`: writes the generated reference pages and man pages, and the generated parts of others, into docs/
+ * and man/. */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

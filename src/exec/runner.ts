@@ -122,7 +122,9 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
         previous?.stdout?.destroy();
         children.push(child);
         running.add(child);
-        return collect(child, commands[index]!, last ? onStdoutLine : undefined, stage.onStderrLine).finally(() => running.delete(child));
+        return collect(child, commands[index]!, last ? onStdoutLine : undefined, stage.onStderrLine).finally(() =>
+          running.delete(child),
+        );
       });
       return Promise.all(finished);
     },
@@ -158,7 +160,10 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
       if (result.failed && result.exitCode === undefined && !result.signal && !result.isCanceled) {
         const code = (result as { code?: string }).code;
         if (code === 'ENOENT') {
-          const hint = typeof tool === 'string' ? `install it (apt-get install ${TOOLS[tool].debianPackage}) or set ${TOOLS[tool].envVar} to its path` : 'check the command name';
+          const hint =
+            typeof tool === 'string'
+              ? `install it (apt-get install ${TOOLS[tool].debianPackage}) or set ${TOOLS[tool].envVar} to its path`
+              : 'check the command name';
           throw new EnvironmentError(`${binary} was not found: ${hint}`);
         }
         throw new CommandError(`${command} could not be started: ${result.shortMessage}`, command, undefined, '');
@@ -187,7 +192,12 @@ function lineSplitter(onLine: (line: string) => void): (chunk: Buffer | string) 
 }
 
 /** Wait for a pipeline stage; keep the end of its stderr and pass its stdout and stderr lines on if asked. */
-function collect(child: ChildProcess, command: string, onStdoutLine?: (line: string) => void, onStderrLine?: (line: string) => void): Promise<RunResult> {
+function collect(
+  child: ChildProcess,
+  command: string,
+  onStdoutLine?: (line: string) => void,
+  onStderrLine?: (line: string) => void,
+): Promise<RunResult> {
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_LIMIT);
@@ -222,7 +232,8 @@ export function expectSuccess(result: RunResult, what: string): RunResult {
   if (result.exitCode !== 0) {
     const detail = result.stderr.trim() || result.stdout.trim();
     throw new CommandError(
-      `${what} failed (${result.signal ? `signal ${result.signal}` : `exit ${result.exitCode}`}): ${result.command}${detail ? `\n${detail}` : ''}`,
+      `${what} failed (${result.signal ? `signal ${result.signal}` : `exit ${result.exitCode}`}): ` +
+        `${result.command}${detail ? `\n${detail}` : ''}`,
       result.command,
       result.exitCode,
       result.stderr,

@@ -29,7 +29,18 @@ export function readStageSpec(text: string | undefined): StageSpec[] {
   const valid =
     Array.isArray(spec) &&
     spec.length > 0 &&
-    spec.every((stage: StageSpec) => typeof stage?.program === 'string' && Array.isArray(stage.args) && stage.args.every((arg) => typeof arg === 'string') && typeof stage.env === 'object' && Array.isArray(stage.keep));
-  if (!valid) throw new UsageError(`internal-pipeline is what restic runs for the database job; it needs ${STAGES_VARIABLE} and is not meant to be run by hand`);
+    spec.every(
+      (stage: StageSpec) =>
+        typeof stage?.program === 'string' &&
+        Array.isArray(stage.args) &&
+        stage.args.every((arg) => typeof arg === 'string') &&
+        typeof stage.env === 'object' &&
+        Array.isArray(stage.keep),
+    );
+  if (!valid)
+    throw new UsageError(
+      `internal-pipeline is what restic runs for the database job; it needs ${STAGES_VARIABLE} and is not ` +
+        `meant to be run by hand`,
+    );
   return spec as StageSpec[];
 }

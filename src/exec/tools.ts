@@ -56,7 +56,12 @@ export function checkedToolBinary(tool: ToolName | OtherProgram, env: NodeJS.Pro
 /** Whether a tool can be run here: its *_BIN override, or its name, is an executable file (on PATH). */
 export function toolAvailable(tool: ToolName, env: NodeJS.ProcessEnv = process.env): boolean {
   const binary = toolBinary(tool, env);
-  const candidates = binary.includes('/') ? [binary] : (env.PATH ?? '').split(':').filter(Boolean).map((folder) => path.join(folder, binary));
+  const candidates = binary.includes('/')
+    ? [binary]
+    : (env.PATH ?? '')
+        .split(':')
+        .filter(Boolean)
+        .map((folder) => path.join(folder, binary));
   return candidates.some((file) => {
     try {
       fs.accessSync(file, fs.constants.X_OK);

@@ -54,7 +54,8 @@ function distrust(stat: fs.Stats, last: boolean, trust: FolderTrust): string | u
   if (trust === 'shared') return undefined;
   const mode = (stat.mode & 0o7777).toString(8).padStart(4, '0');
   if (!trustedOwner(stat.uid)) return `it belongs to uid ${stat.uid}, not to root`;
-  if ((stat.mode & 0o022) !== 0 && (last || (stat.mode & 0o1000) === 0)) return `it is writable by group or others (mode ${mode})`;
+  if ((stat.mode & 0o022) !== 0 && (last || (stat.mode & 0o1000) === 0))
+    return `it is writable by group or others (mode ${mode})`;
   return undefined;
 }
 
@@ -73,7 +74,9 @@ export function openFolder(root: string, folder: string, options: FolderOptions 
     fail(root, `cannot open it: ${(error as Error).message}`);
   }
   // The folders open so far, from the root; ".." pops one, never above the root.
-  const stack: Array<{ fd: number; trusted: boolean; sticky: boolean; shown: string }> = [{ fd: rootFd, trusted: true, sticky: false, shown: root }];
+  const stack: Array<{ fd: number; trusted: boolean; sticky: boolean; shown: string }> = [
+    { fd: rootFd, trusted: true, sticky: false, shown: root },
+  ];
   const closeAll = () => stack.splice(0).forEach((entry) => fs.closeSync(entry.fd));
   const queue = folder.split('/');
   let links = 0;
@@ -92,7 +95,8 @@ export function openFolder(root: string, folder: string, options: FolderOptions 
       if (!stat) {
         if (options.create === undefined) fail(here, 'no such folder');
         // In a sticky folder (/tmp) a new folder cannot be taken over: what exists already is checked below.
-        if (!current.trusted && !current.sticky) fail(here, 'will not create a folder inside a folder of another account');
+        if (!current.trusted && !current.sticky)
+          fail(here, 'will not create a folder inside a folder of another account');
         try {
           fs.mkdirSync(entry, options.create);
         } catch (error) {
@@ -117,11 +121,20 @@ export function openFolder(root: string, folder: string, options: FolderOptions 
       const problem = distrust(fs.fstatSync(fd), last, trust);
       if (problem) {
         fs.closeSync(fd);
-        fail(here, `${problem}: another account could replace what restic-systemd writes there. Make it root's and not writable by others (chown root: ${here}; chmod go-w ${here})`);
+        fail(
+          here,
+          `${problem}: another account could replace what restic-systemd writes there. Make it root's and not ` +
+            `writable by others (chown root: ${here}; chmod go-w ${here})`,
+        );
       }
       const opened = fs.fstatSync(fd);
       const owned = trustedOwner(opened.uid);
-      stack.push({ fd, trusted: owned && (opened.mode & 0o022) === 0, sticky: owned && (opened.mode & 0o1000) !== 0, shown: here });
+      stack.push({
+        fd,
+        trusted: owned && (opened.mode & 0o022) === 0,
+        sticky: owned && (opened.mode & 0o1000) !== 0,
+        shown: here,
+      });
     }
     const last = stack.pop()!;
     closeAll();

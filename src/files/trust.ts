@@ -34,7 +34,10 @@ export function untrusted(hostPath: string, shown: string, root = '/'): string |
     return `${shown} cannot be checked: ${(error as Error).message}`;
   }
   const top = root !== '/' && (real === root || real.startsWith(`${root}/`)) ? root : '/';
-  const chain = [...foldersAbove(real).filter((folder) => folder === top || folder.startsWith(top === '/' ? '/' : `${top}/`)), real];
+  const chain = [
+    ...foldersAbove(real).filter((folder) => folder === top || folder.startsWith(top === '/' ? '/' : `${top}/`)),
+    real,
+  ];
   // Named as the target system sees them: under --root, without the root.
   const onTarget = (item: string) => (top !== '/' && item.startsWith(`${top}/`) ? item.slice(top.length) : item);
   for (const host of chain) {
@@ -42,20 +45,29 @@ export function untrusted(hostPath: string, shown: string, root = '/'): string |
     const item = onTarget(host);
     const named = host === real ? shown : `the folder ${item}`;
     if (!trustedOwner(stat.uid)) {
-      return `${named} belongs to uid ${stat.uid}, not to root: that account could make the job run its commands as root. Make it root's: chown root: ${item}`;
+      return (
+        `${named} belongs to uid ${stat.uid}, not to root: that account could make the job run its commands as ` +
+        `root. Make it root's: chown root: ${item}`
+      );
     }
     // A sticky folder such as /tmp above: its other users cannot rename or remove what root put in it.
     const sticky = stat.isDirectory() && (stat.mode & 0o1000) !== 0 && host !== real;
     if ((stat.mode & 0o022) !== 0 && !sticky) {
       const mode = (stat.mode & 0o7777).toString(8).padStart(4, '0');
-      return `${named} is writable by group or others (mode ${mode}), who could make the job run their commands as root: chmod go-w ${item}`;
+      return (
+        `${named} is writable by group or others (mode ${mode}), who could make the job run their commands as ` +
+        `root: chmod go-w ${item}`
+      );
     }
   }
   return undefined;
 }
 
 /** The file a command's first word runs: itself when it has a "/", else the first match on PATH. */
-export function programFile(word: string, searchPath = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): string | undefined {
+export function programFile(
+  word: string,
+  searchPath = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+): string | undefined {
   if (word.includes('/')) return word;
   for (const folder of searchPath.split(':').filter(Boolean)) {
     const candidate = path.join(folder, word);

@@ -23,7 +23,12 @@ export interface WriteOptions {
   exclusive?: boolean;
 }
 
-function withFolder<T>(root: string, folder: string, options: { createFolders?: number; trust?: FolderTrust }, work: (open: OpenFolder) => T): T {
+function withFolder<T>(
+  root: string,
+  folder: string,
+  options: { createFolders?: number; trust?: FolderTrust },
+  work: (open: OpenFolder) => T,
+): T {
   const open = openFolder(root, folder, { create: options.createFolders, trust: options.trust });
   try {
     return work(open);
@@ -116,7 +121,8 @@ export function openLockFile(root: string, file: string, createFolders: number):
   }
 }
 
-/** Create a new file (never an existing name, never through a link) with `mode`, for a writer that streams into it: a descriptor the caller closes. */
+/** Create a new file (never an existing name, never through a link) with `mode`, for a writer that streams into it: a
+ * descriptor the caller closes. */
 export function createFileExclusively(root: string, file: string, mode: number): number {
   try {
     return withFolder(root, path.posix.dirname(file), {}, (folder) => {

@@ -26,7 +26,17 @@ const COMMENTS = '#;';
 const SHELL_NEED_ESCAPE = '"\\`$';
 const VALID_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-type State = 'PRE_KEY' | 'KEY' | 'PRE_VALUE' | 'VALUE' | 'VALUE_ESCAPE' | 'SINGLE' | 'DOUBLE' | 'DOUBLE_ESCAPE' | 'COMMENT' | 'COMMENT_ESCAPE';
+type State =
+  | 'PRE_KEY'
+  | 'KEY'
+  | 'PRE_VALUE'
+  | 'VALUE'
+  | 'VALUE_ESCAPE'
+  | 'SINGLE'
+  | 'DOUBLE'
+  | 'DOUBLE_ESCAPE'
+  | 'COMMENT'
+  | 'COMMENT_ESCAPE';
 
 /**
  * `systemdMajor` matters for one construct: before 254, a comment ending in "\" takes the next
@@ -53,7 +63,13 @@ export function readEnvFile(text: string, systemdMajor = 257): EnvFileReading {
       if (index >= 0) assignments.splice(index, 1);
       assignments.push({ key: name, value, line: keyLine });
     } else {
-      ignored.push({ line: keyLine, text: name, reason: /^export\s/.test(name) ? 'systemd does not read "export NAME=…": the line is ignored' : `"${name}" is not a variable name: systemd ignores the line` });
+      ignored.push({
+        line: keyLine,
+        text: name,
+        reason: /^export\s/.test(name)
+          ? 'systemd does not read "export NAME=…": the line is ignored'
+          : `"${name}" is not a variable name: systemd ignores the line`,
+      });
     }
     key = '';
     value = '';

@@ -53,8 +53,12 @@ function readWord(cursor: Cursor, lookup: (name: string) => string | undefined, 
   let word = '';
   const expand = () => {
     cursor.next(); // $
-    if (cursor.peek() === '(' || cursor.peek() === '((') throw new Unreadable('a command substitution $(…): import runs nothing');
-    if (cursor.peek() === "'" || cursor.peek() === '"') throw new Unreadable(`$${cursor.peek()}…${cursor.peek()} quoting (escapes or translation): write the value in plain quotes`);
+    if (cursor.peek() === '(' || cursor.peek() === '((')
+      throw new Unreadable('a command substitution $(…): import runs nothing');
+    if (cursor.peek() === "'" || cursor.peek() === '"')
+      throw new Unreadable(
+        `$${cursor.peek()}…${cursor.peek()} quoting (escapes or translation): write the value in plain quotes`,
+      );
     let name: string;
     if (cursor.peek() === '{') {
       cursor.next();
@@ -77,8 +81,10 @@ function readWord(cursor: Cursor, lookup: (name: string) => string | undefined, 
     if (c === '' || c === '\n' || c === ' ' || c === '\t' || c === ';' || (inArray && c === ')')) return word;
     if (c === '`') throw new Unreadable('a command substitution `…`: import runs nothing');
     // bash expands an unquoted ~ at the start of a value (or after ":") to the home folder of whoever ran the script.
-    if (c === '~' && (word === '' || word.endsWith(':'))) throw new Unreadable('"~" is the home folder of whoever ran the script: write the path from /');
-    if (c === '|' || c === '&' || c === '<' || c === '>' || c === '(') throw new Unreadable(`"${c}" starts a command, not a value`);
+    if (c === '~' && (word === '' || word.endsWith(':')))
+      throw new Unreadable('"~" is the home folder of whoever ran the script: write the path from /');
+    if (c === '|' || c === '&' || c === '<' || c === '>' || c === '(')
+      throw new Unreadable(`"${c}" starts a command, not a value`);
     if (c === '\\') {
       cursor.next();
       const escaped = cursor.next();
@@ -162,7 +168,11 @@ export function readShellFile(text: string, known: ReadonlyMap<string, string> =
             readWord(cursor, lookup, false);
             continue;
           }
-          throw new Unreadable(any ? 'a command after the assignments: they would set its environment only' : 'not an assignment (a command, a condition or a function): import runs nothing');
+          throw new Unreadable(
+            any
+              ? 'a command after the assignments: they would set its environment only'
+              : 'not an assignment (a command, a condition or a function): import runs nothing',
+          );
         }
         for (let i = 0; i < name[0].length; i++) cursor.next();
         const key = name[1]!;
@@ -207,7 +217,11 @@ export function readShellFile(text: string, known: ReadonlyMap<string, string> =
       // Forget what this line set: it is not read at all.
       values = before;
       cursor.line = start;
-      cursor.index = text.split('\n').slice(0, start - 1).join('\n').length + (start > 1 ? 1 : 0);
+      cursor.index =
+        text
+          .split('\n')
+          .slice(0, start - 1)
+          .join('\n').length + (start > 1 ? 1 : 0);
       cursor.skipLine();
     }
   }

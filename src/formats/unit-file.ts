@@ -6,7 +6,8 @@
 /** The first line of every file restic-systemd writes; files without it are never touched. */
 export const MARKER = '# Managed by restic-systemd';
 
-/** Whether a file's text is restic-systemd's: the marker on the first line, or on the second after a #! line (the generator script). */
+/** Whether a file's text is restic-systemd's: the marker on the first line, or on the second after a #! line (the
+ * generator script). */
 export function writtenByRestic(text: string): boolean {
   return text.startsWith(MARKER) || (text.startsWith('#!') && text.split('\n')[1]?.startsWith(MARKER) === true);
 }
@@ -43,12 +44,16 @@ export function parseUnitFile(text: string): UnitSetting[] {
 }
 
 export function settingValues(settings: readonly UnitSetting[], section: string, key: string): string[] {
-  return settings.filter((setting) => setting.section === section && setting.key === key).map((setting) => setting.value);
+  return settings
+    .filter((setting) => setting.section === section && setting.key === key)
+    .map((setting) => setting.value);
 }
 
 /** systemd-escape's reverse: "\x2d" back to "-", "-" back to "/". */
 export function unescapeUnitName(text: string): string {
-  return text.replace(/-/g, '/').replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return text
+    .replace(/-/g, '/')
+    .replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 /** Expand the specifiers of a unit named `unit` (e.g. restic-backup@home.service) in a value. */
@@ -58,7 +63,15 @@ export function expandSpecifiers(value: string, unit: string): string {
   const at = name.indexOf('@');
   const prefix = at >= 0 ? name.slice(0, at) : name;
   const instance = at >= 0 ? name.slice(at + 1) : '';
-  const table: Record<string, string> = { i: instance, I: unescapeUnitName(instance), p: prefix, P: unescapeUnitName(prefix), n: unit, N: name, '%': '%' };
+  const table: Record<string, string> = {
+    i: instance,
+    I: unescapeUnitName(instance),
+    p: prefix,
+    P: unescapeUnitName(prefix),
+    n: unit,
+    N: name,
+    '%': '%',
+  };
   return value.replace(/%(.)/g, (whole, letter: string) => table[letter] ?? whole);
 }
 
@@ -68,7 +81,10 @@ export function expandSpecifiers(value: string, unit: string): string {
  * whitespace-separated words; ${NAME} inside a word is replaced by the value as it is. A variable
  * the environment lacks becomes empty, and is named in `unset`.
  */
-export function expandExecWords(words: readonly string[], environment: ReadonlyMap<string, string>): { words: string[]; unset: string[] } {
+export function expandExecWords(
+  words: readonly string[],
+  environment: ReadonlyMap<string, string>,
+): { words: string[]; unset: string[] } {
   const unset = new Set<string>();
   const value = (name: string) => {
     if (!environment.has(name)) unset.add(name);

@@ -10,10 +10,22 @@ import { onHost, type Paths } from '../paths.js';
 import type { Profile } from '../profile/model.js';
 import { readEnvFile } from '../formats/read-env-file.js';
 import { splitShellWords } from '../formats/shell-words.js';
-import { expandSpecifiers, parseUnitFile, settingValues, writtenByRestic, type UnitSetting } from '../formats/unit-file.js';
+import {
+  expandSpecifiers,
+  parseUnitFile,
+  settingValues,
+  writtenByRestic,
+  type UnitSetting,
+} from '../formats/unit-file.js';
 
 /** Where units are found, in systemd's order: the first folder holding a name wins. */
-const UNIT_FOLDERS = ['/etc/systemd/system', '/run/systemd/system', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
+const UNIT_FOLDERS = [
+  '/etc/systemd/system',
+  '/run/systemd/system',
+  '/usr/local/lib/systemd/system',
+  '/usr/lib/systemd/system',
+  '/lib/systemd/system',
+];
 const EXEC_KEYS = ['ExecStartPre', 'ExecStart', 'ExecStartPost', 'ExecStop', 'ExecStopPost'];
 
 export interface ForeignUnitFile {
@@ -53,7 +65,9 @@ function readUnitFile(paths: Paths, name: string): ForeignUnitFile | undefined {
 
 /** The file of a unit, or of its template for an instance (foo@bar.service → foo@.service). */
 function unitFileOf(paths: Paths, unit: string): ForeignUnitFile | undefined {
-  return readUnitFile(paths, unit) ?? (unit.includes('@') ? readUnitFile(paths, unit.replace(/@[^.]*\./, '@.')) : undefined);
+  return (
+    readUnitFile(paths, unit) ?? (unit.includes('@') ? readUnitFile(paths, unit.replace(/@[^.]*\./, '@.')) : undefined)
+  );
 }
 
 function isOurs(paths: Paths, unit: string): boolean {
@@ -77,7 +91,12 @@ export function resticCommands(settings: readonly UnitSetting[], unit: string): 
 }
 
 /** The repository a service uses: RESTIC_REPOSITORY of its environment, or -r/--repo on its command line. */
-function repositoryOf(paths: Paths, settings: readonly UnitSetting[], unit: string, commands: readonly string[]): string | undefined {
+function repositoryOf(
+  paths: Paths,
+  settings: readonly UnitSetting[],
+  unit: string,
+  commands: readonly string[],
+): string | undefined {
   let repository: string | undefined;
   for (const file of settingValues(settings, 'Service', 'EnvironmentFile')) {
     const target = expandSpecifiers(file.replace(/^-/, ''), unit);
@@ -116,10 +135,17 @@ export function foreignResticUnit(paths: Paths, unit: string): ForeignResticUnit
   if (!file) return undefined;
   const commands = resticCommands(file.settings, service);
   if (commands.length === 0) return undefined;
-  return { unit, service, file: file.file, repository: repositoryOf(paths, file.settings, service, commands), commands };
+  return {
+    unit,
+    service,
+    file: file.file,
+    repository: repositoryOf(paths, file.settings, service, commands),
+    commands,
+  };
 }
 
-/** Every enabled timer or service (a link in a *.wants folder of /etc/systemd/system) that runs restic and is not ours. */
+/** Every enabled timer or service (a link in a *.wants folder of /etc/systemd/system) that runs restic and is not
+ * ours. */
 export function enabledForeignResticUnits(paths: Paths): ForeignResticUnit[] {
   const base = onHost(paths, '/etc/systemd/system');
   let folders: string[];
@@ -169,16 +195,32 @@ export function foreignResticUnitFiles(paths: Paths): ForeignUnitFile[] {
 /** What to say of a foreign unit: what it runs, and the command that stops it. */
 export function describeForeignUnit(unit: ForeignResticUnit): string {
   const repository = unit.repository ? ` into ${unit.repository}` : '';
-  return `${unit.unit} (enabled, ${unit.file}) runs restic${repository}: stop it once restic-systemd's job runs instead: systemctl disable --now ${unit.unit}`;
+  return (
+    `${unit.unit} (enabled, ${unit.file}) runs restic${repository}: stop it once restic-systemd's job runs ` +
+    `instead: systemctl disable --now ${unit.unit}`
+  );
 }
 
-/** What validate and install point out without refusing: keys with no effect, and the enabled units of another setup that run restic. */
+/** What validate and install point out without refusing: keys with no effect, and the enabled units of another setup
+ * that run restic. */
 export function profileWarnings(paths: Paths, profiles: readonly Profile[]): string[] {
-  const warnings = profiles.flatMap((profile) => profile.warnings.map((warning) => `${warning.file}${warning.line ? `:${warning.line}` : ''}: ${warning.key}: ${warning.message}`));
+  const warnings = profiles.flatMap((profile) =>
+    profile.warnings.map(
+      (warning) => `${warning.file}${warning.line ? `:${warning.line}` : ''}: ${warning.key}: ${warning.message}`,
+    ),
+  );
   const repository = (value: string | undefined) => value?.replace(/\/+$/, '');
   for (const unit of enabledForeignResticUnits(paths)) {
-    const same = profiles.filter((profile) => unit.repository !== undefined && repository(unit.repository) === repository(profile.env.RESTIC_REPOSITORY));
-    warnings.push(same.length > 0 ? `${describeForeignUnit(unit)}; it backs up into the same repository as ${same.map((profile) => profile.name).join(', ')}: two schedules would run on it` : describeForeignUnit(unit));
+    const same = profiles.filter(
+      (profile) =>
+        unit.repository !== undefined && repository(unit.repository) === repository(profile.env.RESTIC_REPOSITORY),
+    );
+    warnings.push(
+      same.length > 0
+        ? `${describeForeignUnit(unit)}; it backs up into the same repository as ` +
+            `${same.map((profile) => profile.name).join(', ')}: two schedules would run on it`
+        : describeForeignUnit(unit),
+    );
   }
   return warnings;
 }

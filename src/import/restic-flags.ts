@@ -35,11 +35,47 @@ export interface ResticSettings {
 }
 
 export function emptySettings(): ResticSettings {
-  return { paths: [], excludes: [], iexcludes: [], excludeFiles: [], excludeIfPresent: [], filesFrom: [], tags: [], keep: {}, options: [], cosmetic: [], unknown: [] };
+  return {
+    paths: [],
+    excludes: [],
+    iexcludes: [],
+    excludeFiles: [],
+    excludeIfPresent: [],
+    filesFrom: [],
+    tags: [],
+    keep: {},
+    options: [],
+    cosmetic: [],
+    unknown: [],
+  };
 }
 
-const KEEP_FLAGS = new Set(['last', 'hourly', 'daily', 'weekly', 'monthly', 'yearly', 'within', 'within-hourly', 'within-daily', 'within-weekly', 'within-monthly', 'within-yearly']);
-const COSMETIC = new Set(['--verbose', '-v', '-vv', '--quiet', '-q', '--json', '--no-scan', '--dry-run', '-n', '--compact']);
+const KEEP_FLAGS = new Set([
+  'last',
+  'hourly',
+  'daily',
+  'weekly',
+  'monthly',
+  'yearly',
+  'within',
+  'within-hourly',
+  'within-daily',
+  'within-weekly',
+  'within-monthly',
+  'within-yearly',
+]);
+const COSMETIC = new Set([
+  '--verbose',
+  '-v',
+  '-vv',
+  '--quiet',
+  '-q',
+  '--json',
+  '--no-scan',
+  '--dry-run',
+  '-n',
+  '--compact',
+]);
 // Flags whose value is the next word, and what they set.
 const WITH_VALUE: Record<string, (settings: ResticSettings, value: string) => void> = {
   '--exclude': (s, v) => s.excludes.push(v),
@@ -72,7 +108,11 @@ const SWITCHES: Record<string, (settings: ResticSettings) => void> = {
  * Read restic flags (and, for `backup`, its paths) into `settings`. `words` are already split;
  * the subcommand itself (backup, forget…) is not among them.
  */
-export function readResticWords(words: readonly string[], settings: ResticSettings = emptySettings(), positional: 'paths' | 'unknown' = 'paths'): ResticSettings {
+export function readResticWords(
+  words: readonly string[],
+  settings: ResticSettings = emptySettings(),
+  positional: 'paths' | 'unknown' = 'paths',
+): ResticSettings {
   let afterDashes = false;
   for (let index = 0; index < words.length; index++) {
     const word = words[index]!;
@@ -110,6 +150,10 @@ export function readResticWords(words: readonly string[], settings: ResticSettin
 }
 
 /** The same from a string of flags, split as the shell would split it. */
-export function readResticFlags(text: string, settings: ResticSettings = emptySettings(), positional: 'paths' | 'unknown' = 'paths'): ResticSettings {
+export function readResticFlags(
+  text: string,
+  settings: ResticSettings = emptySettings(),
+  positional: 'paths' | 'unknown' = 'paths',
+): ResticSettings {
   return readResticWords(splitShellWords(text), settings, positional);
 }

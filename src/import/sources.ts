@@ -24,7 +24,12 @@ const MAX_BYTES = 1024 * 1024;
 
 /** A file is read as a shell file when it has shell syntax that systemd's reader does not take. */
 export function isShellFile(text: string): boolean {
-  return /^#!/.test(text) || /^\s*(export|declare|readonly)\s/m.test(text) || /^\s*[A-Za-z_][A-Za-z0-9_]*=\(/m.test(text) || /^\s*(source|\.)\s/m.test(text);
+  return (
+    /^#!/.test(text) ||
+    /^\s*(export|declare|readonly)\s/m.test(text) ||
+    /^\s*[A-Za-z_][A-Za-z0-9_]*=\(/m.test(text) ||
+    /^\s*(source|\.)\s/m.test(text)
+  );
 }
 
 function readText(paths: Paths, file: string): string {
@@ -33,7 +38,10 @@ function readText(paths: Paths, file: string): string {
   try {
     stat = fs.statSync(host);
   } catch (error) {
-    throw new EnvironmentError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new EnvironmentError(
+      `cannot read ${file}: ` +
+        `${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
   if (!stat.isFile()) throw new EnvironmentError(`${file} is not a regular file`);
   if (stat.size > MAX_BYTES) throw new EnvironmentError(`${file} is larger than 1 MiB: is it the right file?`);
@@ -75,18 +83,24 @@ function timerOf(paths: Paths, service: string, given: ReadonlyMap<string, strin
   const timerName = service.replace(/\.service$/, '.timer');
   const template = timerName.replace(/@[^.]*\./, '@.');
   for (const candidate of [timerName, template]) {
-    const text = given.get(candidate) ?? ['/etc/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'].map((folder) => {
-      try {
-        return fs.readFileSync(onHost(paths, path.posix.join(folder, candidate)), 'utf8');
-      } catch {
-        return undefined;
-      }
-    }).find((found) => found !== undefined);
+    const text =
+      given.get(candidate) ??
+      ['/etc/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system']
+        .map((folder) => {
+          try {
+            return fs.readFileSync(onHost(paths, path.posix.join(folder, candidate)), 'utf8');
+          } catch {
+            return undefined;
+          }
+        })
+        .find((found) => found !== undefined);
     if (text === undefined) continue;
     const settings = parseUnitFile(text);
     return {
       file: candidate,
-      onCalendar: settingValues(settings, 'Timer', 'OnCalendar').map((value) => expandSpecifiers(value, timerName)).filter(Boolean),
+      onCalendar: settingValues(settings, 'Timer', 'OnCalendar')
+        .map((value) => expandSpecifiers(value, timerName))
+        .filter(Boolean),
       randomizedDelay: settingValues(settings, 'Timer', 'RandomizedDelaySec').at(-1),
     };
   }
@@ -113,29 +127,57 @@ export function readSources(paths: Paths, files: readonly string[], name: string
         const sourced = /^\s*(?:source|\.)\s+["']?([^"'\s]+)/.exec(item.text)?.[1];
         if (sourced) {
           const given = files.find((other) => other !== file && sourced.replace(/^\$\{?\w+\}?/, '').endsWith(other));
-          decisions.push({ from: `${file}:${item.line}`, outcome: 'dropped', why: given ? `reads ${given}, which import reads too (files are layered in the order given)` : `reads another file (${sourced}): give that file to import too, before this one, or its settings are lost` });
+          decisions.push({
+            from: `${file}:${item.line}`,
+            outcome: 'dropped',
+            why: given
+              ? `reads ${given}, which import reads too (files are layered in the order given)`
+              : `reads another file (${sourced}): give that file to import too, before this one, or its ` +
+                `settings are lost`,
+          });
           continue;
         }
-        decisions.push({ from: `${file}:${item.line}`, outcome: /^(export\s+)?[A-Za-z_]\w*=/.test(item.text) ? 'blocking' : 'dropped', why: `not read (${item.reason}): ${item.text}` });
+        decisions.push({
+          from: `${file}:${item.line}`,
+          outcome: /^(export\s+)?[A-Za-z_]\w*=/.test(item.text) ? 'blocking' : 'dropped',
+          why: `not read (${item.reason}): ${item.text}`,
+        });
       }
       for (const assignment of read.assignments) variables.set(assignment.key, { ...assignment, file });
       continue;
     }
     const read = readEnvFile(text, systemdMajor);
-    for (const item of read.ignored) decisions.push({ from: `${file}:${item.line}`, outcome: 'dropped', why: `${item.reason}: ${item.text}` });
-    // Where bash would read a line otherwise (a quote followed by a comment…), the file is an EnvironmentFile=: systemd's reading is kept, and said.
+    for (const item of read.ignored)
+      decisions.push({ from: `${file}:${item.line}`, outcome: 'dropped', why: `${item.reason}: ${item.text}` });
+    // Where bash would read a line otherwise (a quote followed by a comment…), the file is an EnvironmentFile=:
+    // systemd's reading is kept, and said.
     const asShell = new Map(readShellFile(text, known).assignments.map((item) => [item.key, item.value]));
-    const otherSystemd = new Map(readEnvFile(text, systemdMajor >= 254 ? 252 : 257).assignments.map((item) => [item.key, item.value]));
+    const otherSystemd = new Map(
+      readEnvFile(text, systemdMajor >= 254 ? 252 : 257).assignments.map((item) => [item.key, item.value]),
+    );
     for (const assignment of read.assignments) {
       variables.set(assignment.key, { ...assignment, file });
       const shell = asShell.get(assignment.key);
       if (shell !== undefined && shell !== assignment.value) {
-        decisions.push({ from: `${file}:${assignment.line} ${assignment.key}`, outcome: 'translated', why: `read as systemd reads it (${JSON.stringify(assignment.value)}); a shell would read ${JSON.stringify(shell)}: check which one the old setup used` });
+        decisions.push({
+          from: `${file}:${assignment.line} ${assignment.key}`,
+          outcome: 'translated',
+          why:
+            `read as systemd reads it (${JSON.stringify(assignment.value)}); a shell would read ` +
+            `${JSON.stringify(shell)}: check which one the old setup used`,
+        });
       }
     }
     for (const [key, value] of otherSystemd) {
       if (!read.assignments.some((item) => item.key === key && item.value === value)) {
-        decisions.push({ from: `${file} ${key}`, outcome: 'translated', why: `systemd ${systemdMajor >= 254 ? 'before 254 (Debian 12)' : '254 and newer (Debian 13)'} reads ${key} otherwise (a comment ending in "\\" above it): imported as this host's systemd ${systemdMajor} reads it` });
+        decisions.push({
+          from: `${file} ${key}`,
+          outcome: 'translated',
+          why:
+            `systemd ${systemdMajor >= 254 ? 'before 254 (Debian 12)' : '254 and newer (Debian 13)'} reads ` +
+            `${key} otherwise (a comment ending in "\\" above it): imported as this host's systemd ` +
+            `${systemdMajor} reads it`,
+        });
       }
     }
   }
@@ -146,7 +188,12 @@ export function readSources(paths: Paths, files: readonly string[], name: string
   const addUnit = (unitFile: ForeignUnitFile, service: string) => {
     if (seen.has(service)) return;
     seen.add(service);
-    units.push({ service, file: unitFile.file, commands: resticCommands(unitFile.settings, service), timer: timerOf(paths, service, new Map([...givenUnits].map(([key, value]) => [key, value.text]))) });
+    units.push({
+      service,
+      file: unitFile.file,
+      commands: resticCommands(unitFile.settings, service),
+      timer: timerOf(paths, service, new Map([...givenUnits].map(([key, value]) => [key, value.text]))),
+    });
   };
   for (const [unitName, given] of givenUnits) {
     if (!unitName.endsWith('.service')) continue;

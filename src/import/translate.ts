@@ -67,21 +67,61 @@ const TOOL_KEYS: Record<string, string> = {
   BINARY: 'restic-systemd runs the restic on PATH (RESTIC_BIN overrides it for a test)',
   RESTIC_BIN: 'restic-systemd runs the restic on PATH (RESTIC_BIN overrides it for a test)',
   CACHE_DIR: 'restic-systemd gives restic a cache folder of its own (/var/cache/restic-systemd)',
-  RESTIC_PROFILE: 'the profile name is restic-systemd\'s --name',
+  RESTIC_PROFILE: "the profile name is restic-systemd's --name",
 };
 // Files named by relative paths are taken relative to the folder of the file that names them.
-const FILE_KEYS = new Set(['RESTIC_PASSWORD_FILE', 'RESTIC_REPOSITORY_FILE', 'RESTIC_CACERT', 'RESTIC_TLS_CLIENT_CERT', 'GOOGLE_APPLICATION_CREDENTIALS']);
+const FILE_KEYS = new Set([
+  'RESTIC_PASSWORD_FILE',
+  'RESTIC_REPOSITORY_FILE',
+  'RESTIC_CACERT',
+  'RESTIC_TLS_CLIENT_CERT',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+]);
 const RETENTION_KEYS: Record<string, string> = {
-  LAST: 'last', DAYS: 'daily', WEEKS: 'weekly', MONTHS: 'monthly', YEARS: 'yearly',
-  RETENTION_HOURS: 'hourly', RETENTION_DAYS: 'daily', RETENTION_WEEKS: 'weekly', RETENTION_MONTHS: 'monthly', RETENTION_YEARS: 'yearly',
+  LAST: 'last',
+  DAYS: 'daily',
+  WEEKS: 'weekly',
+  MONTHS: 'monthly',
+  YEARS: 'yearly',
+  RETENTION_HOURS: 'hourly',
+  RETENTION_DAYS: 'daily',
+  RETENTION_WEEKS: 'weekly',
+  RETENTION_MONTHS: 'monthly',
+  RETENTION_YEARS: 'yearly',
 };
 const KEEP_TO_KEY: Record<string, string> = {
-  last: 'BACKUP_KEEP_LAST', hourly: 'BACKUP_KEEP_HOURLY', daily: 'BACKUP_KEEP_DAILY', weekly: 'BACKUP_KEEP_WEEKLY', monthly: 'BACKUP_KEEP_MONTHLY', yearly: 'BACKUP_KEEP_YEARLY',
-  within: 'BACKUP_KEEP_WITHIN', 'within-hourly': 'BACKUP_KEEP_WITHIN_HOURLY', 'within-daily': 'BACKUP_KEEP_WITHIN_DAILY', 'within-weekly': 'BACKUP_KEEP_WITHIN_WEEKLY',
-  'within-monthly': 'BACKUP_KEEP_WITHIN_MONTHLY', 'within-yearly': 'BACKUP_KEEP_WITHIN_YEARLY',
+  last: 'BACKUP_KEEP_LAST',
+  hourly: 'BACKUP_KEEP_HOURLY',
+  daily: 'BACKUP_KEEP_DAILY',
+  weekly: 'BACKUP_KEEP_WEEKLY',
+  monthly: 'BACKUP_KEEP_MONTHLY',
+  yearly: 'BACKUP_KEEP_YEARLY',
+  within: 'BACKUP_KEEP_WITHIN',
+  'within-hourly': 'BACKUP_KEEP_WITHIN_HOURLY',
+  'within-daily': 'BACKUP_KEEP_WITHIN_DAILY',
+  'within-weekly': 'BACKUP_KEEP_WITHIN_WEEKLY',
+  'within-monthly': 'BACKUP_KEEP_WITHIN_MONTHLY',
+  'within-yearly': 'BACKUP_KEEP_WITHIN_YEARLY',
 };
 // restic's global flags that take a value, to find the subcommand of a command line.
-const GLOBAL_WITH_VALUE = new Set(['-r', '--repo', '--repository-file', '-p', '--password-file', '--password-command', '--cache-dir', '-o', '--option', '--key-hint', '--limit-upload', '--limit-download', '--pack-size', '--compression', '--tls-client-cert', '--cacert']);
+const GLOBAL_WITH_VALUE = new Set([
+  '-r',
+  '--repo',
+  '--repository-file',
+  '-p',
+  '--password-file',
+  '--password-command',
+  '--cache-dir',
+  '-o',
+  '--option',
+  '--key-hint',
+  '--limit-upload',
+  '--limit-download',
+  '--pack-size',
+  '--compression',
+  '--tls-client-cert',
+  '--cacert',
+]);
 
 class Translator {
   readonly out = new Map<string, { value: string; from: string }>();
@@ -116,25 +156,55 @@ function translateVariable(t: Translator, variable: SourceVariable): void {
   const from = where(variable);
   // Files named relatively were found from the folder of the file that names them.
   if (FILE_KEYS.has(key) && value !== '' && !value.startsWith('/')) {
-    return t.put(key, absoluteFile(value, variable), from, 'translated', `a relative path, taken from the folder of ${variable.file}: check it is the file the old setup read`);
+    return t.put(
+      key,
+      absoluteFile(value, variable),
+      from,
+      'translated',
+      `a relative path, taken from the folder of ${variable.file}: check it is the file the old setup read`,
+    );
   }
   const field = fieldOf(key);
   if (field) {
     const joined = variable.words ? variable.words.join(' ') : value;
     if (key === 'BACKUP_PATHS') {
       const relative = splitShellWords(joined).filter((item) => !item.startsWith('/'));
-      if (relative.length > 0) return t.decide(from, 'blocking', `${relative.join(', ')}: a backup path must be absolute (a relative one depends on the folder the old script ran in); write it from / in the file, or give --path`);
+      if (relative.length > 0)
+        return t.decide(
+          from,
+          'blocking',
+          `${relative.join(', ')}: a backup path must be absolute (a relative one depends on the folder the ` +
+            `old script ran in); write it from / in the file, or give --path`,
+        );
     }
-    const own = field.owner === 'restic' ? "restic's own variable, passed to restic as before" : field.owner === 'libpq' ? "libpq's own variable" : "restic-systemd's own key, the same meaning";
-    return t.put(key, joined, from, 'kept', variable.words ? `${own}; the shell array's words joined with spaces` : own);
+    const own =
+      field.owner === 'restic'
+        ? "restic's own variable, passed to restic as before"
+        : field.owner === 'libpq'
+          ? "libpq's own variable"
+          : "restic-systemd's own key, the same meaning";
+    return t.put(
+      key,
+      joined,
+      from,
+      'kept',
+      variable.words ? `${own}; the shell array's words joined with spaces` : own,
+    );
   }
-  if (key === 'RESTIC_HOST') return t.put('BACKUP_HOST', value, from, 'translated', 'restic-systemd passes --host itself, from BACKUP_HOST');
+  if (key === 'RESTIC_HOST')
+    return t.put('BACKUP_HOST', value, from, 'translated', 'restic-systemd passes --host itself, from BACKUP_HOST');
   if (TOOL_KEYS[key]) return t.decide(from, 'dropped', TOOL_KEYS[key]);
   if (key === 'B2_CONNECTIONS' && value !== '') {
     // restic reads no such variable: erikw's restic_backup.sh passes it as -o b2.connections=….
     const local = emptySettings();
     local.options.push(`b2.connections=${value}`);
-    return contribute(t, from, local, 'common', "restic's b2.connections option, as restic_backup.sh of erikw's layout passed it");
+    return contribute(
+      t,
+      from,
+      local,
+      'common',
+      "restic's b2.connections option, as restic_backup.sh of erikw's layout passed it",
+    );
   }
   const meaning = layoutMeaning(key);
   if (meaning) return translateLayoutKey(t, variable, meaning);
@@ -143,8 +213,15 @@ function translateVariable(t: Translator, variable: SourceVariable): void {
     return t.put(key, value, from, 'kept', "restic's own variable, passed to restic as before");
   }
   const verdict = foreignKeyVerdict(key);
-  if (verdict) return t.decide(from, 'dropped', `not read by restic or restic-systemd: ${verdict.message.split(':')[0]}`);
-  t.put(key, value, from, 'kept', 'passed to restic\'s environment as before (a backend\'s, libpq\'s or the runtime\'s variable)');
+  if (verdict)
+    return t.decide(from, 'dropped', `not read by restic or restic-systemd: ${verdict.message.split(':')[0]}`);
+  t.put(
+    key,
+    value,
+    from,
+    'kept',
+    "passed to restic's environment as before (a backend's, libpq's or the runtime's variable)",
+  );
 }
 
 type Group = 'backup' | 'forget' | 'check' | 'common';
@@ -168,14 +245,27 @@ function settingsKeys(settings: ResticSettings, group: Group): Array<[string, st
       ['BACKUP_ONE_FILE_SYSTEM', settings.oneFileSystem ? 'yes' : undefined],
     );
   }
-  if (group === 'forget') for (const [rule, value] of Object.entries(settings.keep)) keys.push([KEEP_TO_KEY[rule]!, value]);
+  if (group === 'forget')
+    for (const [rule, value] of Object.entries(settings.keep)) keys.push([KEEP_TO_KEY[rule]!, value]);
   if (group === 'check') keys.push(['BACKUP_CHECK_SUBSET', settings.checkSubset]);
   keys.push(['BACKUP_RESTIC_OPTIONS', list(settings.options)]);
   return keys.filter((entry): entry is [string, string] => entry[1] !== undefined);
 }
 
 function mergeSettings(into: ResticSettings, from: ResticSettings): void {
-  for (const key of ['paths', 'excludes', 'iexcludes', 'excludeFiles', 'excludeIfPresent', 'filesFrom', 'tags', 'options', 'cosmetic', 'unknown'] as const) into[key].push(...from[key]);
+  for (const key of [
+    'paths',
+    'excludes',
+    'iexcludes',
+    'excludeFiles',
+    'excludeIfPresent',
+    'filesFrom',
+    'tags',
+    'options',
+    'cosmetic',
+    'unknown',
+  ] as const)
+    into[key].push(...from[key]);
   Object.assign(into.keep, from.keep);
   into.excludeCaches ||= from.excludeCaches;
   into.oneFileSystem ||= from.oneFileSystem;
@@ -192,33 +282,72 @@ function contribute(t: Translator, from: string, local: ResticSettings, group: G
     const relative = local[key].filter((item) => !item.startsWith('/'));
     if (relative.length === 0) continue;
     local[key] = local[key].map((item) => (item.startsWith('/') ? item : path.posix.join(base, item)));
-    t.decide(from, 'translated', `${relative.join(', ')}: a relative file, taken from ${base}: check it is the file the old setup read`);
+    t.decide(
+      from,
+      'translated',
+      `${relative.join(', ')}: a relative file, taken from ${base}: check it is the file the old setup read`,
+    );
   }
   const relative = group === 'backup' ? local.paths.filter((item) => !item.startsWith('/')) : [];
   if (relative.length > 0) {
-    t.decide(from, 'blocking', `${relative.join(', ')}: a backup path must be absolute (a relative one depends on the folder the old script ran in); write it from / in the source, or give --path`);
+    t.decide(
+      from,
+      'blocking',
+      `${relative.join(', ')}: a backup path must be absolute (a relative one depends on the folder the old ` +
+        `script ran in); write it from / in the source, or give --path`,
+    );
     local.paths = local.paths.filter((item) => item.startsWith('/'));
   }
   const spaced = [...local.paths, ...local.excludes, ...local.iexcludes].filter((item) => /\s/.test(item));
   if (spaced.length > 0) {
-    t.decide(from, 'blocking', `${spaced.map((item) => `"${item}"`).join(', ')}: a path or pattern with a space cannot be a word of BACKUP_PATHS or BACKUP_EXCLUDE; list it in a file (BACKUP_FILES_FROM, BACKUP_EXCLUDE_FILE)`);
-    for (const key of ['paths', 'excludes', 'iexcludes'] as const) local[key] = local[key].filter((item) => !/\s/.test(item));
+    t.decide(
+      from,
+      'blocking',
+      `${spaced.map((item) => `"${item}"`).join(', ')}: a path or pattern with a space cannot be a word of ` +
+        `BACKUP_PATHS or BACKUP_EXCLUDE; list it in a file (BACKUP_FILES_FROM, BACKUP_EXCLUDE_FILE)`,
+    );
+    for (const key of ['paths', 'excludes', 'iexcludes'] as const)
+      local[key] = local[key].filter((item) => !/\s/.test(item));
   }
   const keys = settingsKeys(local, group);
   if (keys.length > 0) t.decide(from, 'translated', what, keys.map(([key, value]) => `${key}=${value}`).join(', '));
   if (local.unknown.length > 0) {
     if (group === 'forget') {
-      t.decide(from, 'blocking', `retention flags restic-systemd cannot express: ${local.unknown.join(' ')}. Without them the retention would differ (restic itself refuses an unknown flag, so such a line never ran); give the rules with --set (e.g. --set BACKUP_KEEP_YEARLY=2), and they replace these`);
+      t.decide(
+        from,
+        'blocking',
+        `retention flags restic-systemd cannot express: ${local.unknown.join(' ')}. Without them the ` +
+          `retention would differ (restic itself refuses an unknown flag, so such a line never ran); give the ` +
+          `rules with --set (e.g. --set BACKUP_KEEP_YEARLY=2), and they replace these`,
+      );
     } else {
-      t.decide(from, 'dropped', `${group === 'common' ? 'global' : group} flags restic-systemd has no key for: ${local.unknown.join(' ')}`);
+      t.decide(
+        from,
+        'dropped',
+        `${group === 'common' ? 'global' : group} flags restic-systemd has no key for: ${local.unknown.join(' ')}`,
+      );
     }
   }
-  if (local.cosmetic.length > 0) t.decide(from, 'dropped', `only change what restic prints: ${[...new Set(local.cosmetic)].join(' ')}`);
+  if (local.cosmetic.length > 0)
+    t.decide(from, 'dropped', `only change what restic prints: ${[...new Set(local.cosmetic)].join(' ')}`);
   if (group === 'forget' && (local.tags.length > 0 || local.host)) {
-    t.decide(from, 'translated', `forget selected ${[...local.tags.map((tag) => `tag ${tag}`), ...(local.host ? [`host ${local.host}`] : [])].join(', ')}; restic-systemd's retention selects this profile's own backups (tags profile:<name>,job:backup on this host)`);
+    t.decide(
+      from,
+      'translated',
+      `forget selected ${[...local.tags.map((tag) => `tag ${tag}`), ...(local.host ? [`host ${local.host}`] : [])].join(
+        ', ',
+      )}; ` +
+        "restic-systemd's retention selects this profile's own backups (tags profile:<name>,job:backup on this host)",
+    );
   }
   if (local.prune) t.decide(from, 'translated', 'forget --prune: the weekly maintenance job prunes');
-  if (local.groupBy !== undefined) t.decide(from, 'translated', `forget --group-by ${local.groupBy}: restic-systemd applies the rules to this profile's snapshots of this host as one group, which keeps the same snapshots as long as BACKUP_PATHS stays as it is`);
+  if (local.groupBy !== undefined)
+    t.decide(
+      from,
+      'translated',
+      `forget --group-by ${local.groupBy}: restic-systemd applies the rules to this profile's snapshots of ` +
+        `this host as one group, which keeps the same snapshots as long as BACKUP_PATHS stays as it is`,
+    );
   mergeSettings(t[group], { ...local, unknown: [], cosmetic: [] });
 }
 
@@ -226,16 +355,25 @@ function translateLayoutKey(t: Translator, variable: SourceVariable, meaning: La
   const { key, value } = variable;
   const from = where(variable);
   const words = wordsOf(variable);
-  if (words.length === 0) return t.decide(from, 'dropped', meaning === 'retention' ? 'empty: it set no rule' : 'empty: it set nothing');
+  if (words.length === 0)
+    return t.decide(from, 'dropped', meaning === 'retention' ? 'empty: it set no rule' : 'empty: it set nothing');
   const local = emptySettings();
   switch (meaning) {
     case 'paths':
       if (/FILES_FROM/.test(key)) {
         local.filesFrom.push(...words);
-      } else if (words.length === 1 && words[0]!.includes(':') && words[0]!.split(':').every((item) => item.startsWith('/'))) {
+      } else if (
+        words.length === 1 &&
+        words[0]!.includes(':') &&
+        words[0]!.split(':').every((item) => item.startsWith('/'))
+      ) {
         // erikw's restic_backup.sh splits RESTIC_BACKUP_PATHS on ":".
         local.paths.push(...words[0]!.split(':'));
-        t.decide(from, 'translated', 'a ":"-separated list of paths (as restic_backup.sh of erikw\'s layout reads it), split into paths');
+        t.decide(
+          from,
+          'translated',
+          'a ":"-separated list of paths (as restic_backup.sh of erikw\'s layout reads it), split into paths',
+        );
       } else {
         local.paths.push(...words);
       }
@@ -246,34 +384,58 @@ function translateLayoutKey(t: Translator, variable: SourceVariable, meaning: La
       else local.excludes.push(...words);
       return contribute(t, from, local, 'backup', 'what to leave out', path.posix.dirname(variable.file));
     case 'retention': {
-      const rule = RETENTION_KEYS[key.replace(/^RESTIC_(?=RETENTION_)/, '')] ?? /KEEP_(\w+)$/.exec(key)?.[1]?.toLowerCase().replace('_', '-');
+      const rule =
+        RETENTION_KEYS[key.replace(/^RESTIC_(?=RETENTION_)/, '')] ??
+        /KEEP_(\w+)$/.exec(key)?.[1]?.toLowerCase().replace('_', '-');
       if (rule && KEEP_TO_KEY[rule] && words.length === 1 && !words[0]!.startsWith('-')) local.keep[rule] = words[0]!;
       else readResticWords(words, local, 'unknown');
-      return contribute(t, from, local, 'forget', 'the retention (restic forget\'s --keep rules)');
+      return contribute(t, from, local, 'forget', "the retention (restic forget's --keep rules)");
     }
     case 'backup flags':
       readResticWords(words, local, 'paths');
-      return contribute(t, from, local, 'backup', 'restic backup\'s flags', path.posix.dirname(variable.file));
+      return contribute(t, from, local, 'backup', "restic backup's flags", path.posix.dirname(variable.file));
     case 'tags':
       if (words.some((word) => word.startsWith('-'))) readResticWords(words, local, 'unknown');
       else local.tags.push(...words);
       return contribute(t, from, local, 'backup', 'the tags of every snapshot');
     case 'common flags':
       readResticWords(words, local, 'unknown');
-      return contribute(t, from, local, 'common', 'restic\'s options, on every call');
+      return contribute(t, from, local, 'common', "restic's options, on every call");
     case 'check flags':
       readResticWords(words, local, 'unknown');
       return contribute(t, from, local, 'check', 'the weekly check');
     case 'prune flags':
-      return t.decide(from, 'dropped', `the weekly maintenance job prunes (restic prune, which takes no --keep rules): the retention comes from the forget rules (dropped: ${words.join(' ')})`);
+      return t.decide(
+        from,
+        'dropped',
+        `the weekly maintenance job prunes (restic prune, which takes no --keep rules): the retention comes ` +
+          `from the forget rules (dropped: ${words.join(' ')})`,
+      );
     case 'repository':
       return t.put('RESTIC_REPOSITORY', value, from, 'translated', "restic's own name for the repository");
     case 'password':
-      return t.put('RESTIC_PASSWORD_FILE', absoluteFile(value, variable), from, 'translated', "restic's own name for the password file");
+      return t.put(
+        'RESTIC_PASSWORD_FILE',
+        absoluteFile(value, variable),
+        from,
+        'translated',
+        "restic's own name for the password file",
+      );
     case 'schedule': {
       const calendar = cronToCalendar(value);
-      if (!calendar) return t.decide(from, 'dropped', `"${value}" has no exact systemd calendar equivalent: set BACKUP_SCHEDULE by hand (man systemd.time)`);
-      return t.put('BACKUP_SCHEDULE', calendar, from, 'translated', `the cron schedule "${value}" as a systemd calendar expression`);
+      if (!calendar)
+        return t.decide(
+          from,
+          'dropped',
+          `"${value}" has no exact systemd calendar equivalent: set BACKUP_SCHEDULE by hand (man systemd.time)`,
+        );
+      return t.put(
+        'BACKUP_SCHEDULE',
+        calendar,
+        from,
+        'translated',
+        `the cron schedule "${value}" as a systemd calendar expression`,
+      );
     }
     case 'host':
       return t.put('BACKUP_HOST', value, from, 'translated', 'restic-systemd passes --host itself, from BACKUP_HOST');
@@ -281,7 +443,9 @@ function translateLayoutKey(t: Translator, variable: SourceVariable, meaning: La
 }
 
 /** The restic subcommand of a command line and its words, when the line runs restic itself. */
-function resticInvocation(words: readonly string[]): { subcommand: string; words: string[]; globals: string[] } | undefined {
+function resticInvocation(
+  words: readonly string[],
+): { subcommand: string; words: string[]; globals: string[] } | undefined {
   const start = words.findIndex((word) => path.posix.basename(word) === 'restic');
   if (start < 0) return undefined;
   const globals: string[] = [];
@@ -299,13 +463,31 @@ function translateUnit(t: Translator, unit: UnitSource, environment: ReadonlyMap
     const from = `${unit.file} (${unit.service}): ${command}`;
     // Variables of the files given, as systemd substitutes them from the unit's EnvironmentFile=.
     const expanded = expandExecWords(splitShellWords(command), environment);
-    if (expanded.unset.length > 0) t.decide(from, 'dropped', `${expanded.unset.map((name) => `$${name}`).join(', ')}: not set in the files given, read as empty (as systemd would); if the unit reads another file, give it to import too`);
+    if (expanded.unset.length > 0)
+      t.decide(
+        from,
+        'dropped',
+        `${expanded.unset.map((name) => `$${name}`).join(', ')}: not set in the files given, read as empty ` +
+          `(as systemd would); if the unit reads another file, give it to import too`,
+      );
     const invocation = resticInvocation(expanded.words);
     if (!invocation) {
-      t.decide(from, 'dropped', 'runs a script or another tool, whose settings restic-systemd cannot read: carry over by hand what it passes to restic (docs/migration.md)');
+      t.decide(
+        from,
+        'dropped',
+        'runs a script or another tool, whose settings restic-systemd cannot read: carry over by hand what it ' +
+          'passes to restic (docs/migration.md)',
+      );
       continue;
     }
-    if (invocation.globals.length > 0) contribute(t, from, readResticWords(invocation.globals, emptySettings(), 'unknown'), 'common', "restic's options, on every call");
+    if (invocation.globals.length > 0)
+      contribute(
+        t,
+        from,
+        readResticWords(invocation.globals, emptySettings(), 'unknown'),
+        'common',
+        "restic's options, on every call",
+      );
     const local = emptySettings();
     switch (invocation.subcommand) {
       case 'backup':
@@ -318,7 +500,11 @@ function translateUnit(t: Translator, unit: UnitSource, environment: ReadonlyMap
         contribute(t, from, readResticWords(invocation.words, local, 'unknown'), 'check', 'the check of the unit');
         break;
       case 'prune':
-        t.decide(from, 'translated', "restic-systemd's weekly maintenance job prunes (restic-maintenance@<name>.timer)");
+        t.decide(
+          from,
+          'translated',
+          "restic-systemd's weekly maintenance job prunes (restic-maintenance@<name>.timer)",
+        );
         break;
       default:
         t.decide(from, 'dropped', `restic ${invocation.subcommand} is not a job of restic-systemd`);
@@ -326,9 +512,23 @@ function translateUnit(t: Translator, unit: UnitSource, environment: ReadonlyMap
   }
   if (unit.timer) {
     const from = `${unit.timer.file}`;
-    if (unit.timer.onCalendar.length === 1) t.put('BACKUP_SCHEDULE', unit.timer.onCalendar[0]!, from, 'translated', "the timer's OnCalendar=");
-    else if (unit.timer.onCalendar.length > 1) t.decide(from, 'dropped', `several OnCalendar= (${unit.timer.onCalendar.join('; ')}): BACKUP_SCHEDULE takes one expression; set it by hand`);
-    if (unit.timer.randomizedDelay) t.put('BACKUP_RANDOMIZED_DELAY', unit.timer.randomizedDelay, from, 'translated', "the timer's RandomizedDelaySec=");
+    if (unit.timer.onCalendar.length === 1)
+      t.put('BACKUP_SCHEDULE', unit.timer.onCalendar[0]!, from, 'translated', "the timer's OnCalendar=");
+    else if (unit.timer.onCalendar.length > 1)
+      t.decide(
+        from,
+        'dropped',
+        `several OnCalendar= (${unit.timer.onCalendar.join('; ')}): BACKUP_SCHEDULE takes one expression; set ` +
+          `it by hand`,
+      );
+    if (unit.timer.randomizedDelay)
+      t.put(
+        'BACKUP_RANDOMIZED_DELAY',
+        unit.timer.randomizedDelay,
+        from,
+        'translated',
+        "the timer's RandomizedDelaySec=",
+      );
   }
 }
 
@@ -342,7 +542,13 @@ function settleSettings(t: Translator): void {
   if (options.length > 0) set('BACKUP_RESTIC_OPTIONS', options.join(' '));
   // The default rule (7 days) must not be added to the rules imported.
   if (Object.keys(t.forget.keep).length > 0 && !('within' in t.forget.keep) && !t.out.has('BACKUP_KEEP_WITHIN')) {
-    t.put('BACKUP_KEEP_WITHIN', '', '(the retention rules above)', 'translated', 'the imported rules replace the default (keep 7 days)');
+    t.put(
+      'BACKUP_KEEP_WITHIN',
+      '',
+      '(the retention rules above)',
+      'translated',
+      'the imported rules replace the default (keep 7 days)',
+    );
   }
 }
 
@@ -352,17 +558,32 @@ function settlePassword(t: Translator, options: TranslateOptions): string | unde
   const file = t.out.get('RESTIC_PASSWORD_FILE');
   const command = t.out.get('RESTIC_PASSWORD_COMMAND');
   if (command && file) {
-    t.decide(file.from, 'blocking', 'RESTIC_PASSWORD_COMMAND and RESTIC_PASSWORD_FILE are both set, which restic refuses, so the old setup could not have run: remove one of them from the files and import again');
+    t.decide(
+      file.from,
+      'blocking',
+      'RESTIC_PASSWORD_COMMAND and RESTIC_PASSWORD_FILE are both set, which restic refuses, so the old setup ' +
+        'could not have run: remove one of them from the files and import again',
+    );
   }
   if (inline && (command || file)) {
     t.out.delete('RESTIC_PASSWORD');
-    t.decide(inline.from, 'dropped', `restic reads ${command ? 'RESTIC_PASSWORD_COMMAND' : 'RESTIC_PASSWORD_FILE'} before RESTIC_PASSWORD, so this value was never used`);
+    t.decide(
+      inline.from,
+      'dropped',
+      `restic reads ${command ? 'RESTIC_PASSWORD_COMMAND' : 'RESTIC_PASSWORD_FILE'} before RESTIC_PASSWORD, ` +
+        `so this value was never used`,
+    );
     return undefined;
   }
   if (inline) {
     t.out.delete('RESTIC_PASSWORD');
     t.out.set('RESTIC_PASSWORD_FILE', { value: options.passwordFile, from: inline.from });
-    t.decide(inline.from, 'translated', `moved into ${options.passwordFile} (mode 0600): a profile holds no password`, `RESTIC_PASSWORD_FILE=${options.passwordFile}`);
+    t.decide(
+      inline.from,
+      'translated',
+      `moved into ${options.passwordFile} (mode 0600): a profile holds no password`,
+      `RESTIC_PASSWORD_FILE=${options.passwordFile}`,
+    );
     return inline.value;
   }
   return undefined;
@@ -374,32 +595,55 @@ function ordered(out: Translator['out']): Array<[string, string]> {
     const index = FIELD_KEYS.indexOf(key as (typeof FIELD_KEYS)[number]);
     return index >= 0 ? index : FIELD_KEYS.length;
   };
-  return [...out.entries()].map(([key, entry]): [string, string] => [key, entry.value]).sort((a, b) => rank(a[0]) - rank(b[0]));
+  return [...out.entries()]
+    .map(([key, entry]): [string, string] => [key, entry.value])
+    .sort((a, b) => rank(a[0]) - rank(b[0]));
 }
 
-export function translate(variables: readonly SourceVariable[], units: readonly UnitSource[], options: TranslateOptions): Translation {
+export function translate(
+  variables: readonly SourceVariable[],
+  units: readonly UnitSource[],
+  options: TranslateOptions,
+): Translation {
   const t = new Translator();
   for (const variable of variables) translateVariable(t, variable);
-  const environment = new Map(variables.map((variable) => [variable.key, variable.words ? variable.words.join(' ') : variable.value]));
+  const environment = new Map(
+    variables.map((variable) => [variable.key, variable.words ? variable.words.join(' ') : variable.value]),
+  );
   for (const unit of units) translateUnit(t, unit, environment);
   settleSettings(t);
-  if (options.paths && options.paths.length > 0) t.put('BACKUP_PATHS', options.paths.join(' '), '--path', 'translated', 'given on the command line');
+  if (options.paths && options.paths.length > 0)
+    t.put('BACKUP_PATHS', options.paths.join(' '), '--path', 'translated', 'given on the command line');
   for (const [key, value] of options.set ?? []) {
     t.put(key, value, `--set ${key}`, 'translated', 'given on the command line');
-    const meaning = key.startsWith('BACKUP_KEEP') ? 'retention' : key === 'BACKUP_PATHS' || key === 'BACKUP_FILES_FROM' ? 'paths' : undefined;
+    const meaning = key.startsWith('BACKUP_KEEP')
+      ? 'retention'
+      : key === 'BACKUP_PATHS' || key === 'BACKUP_FILES_FROM'
+        ? 'paths'
+        : undefined;
     if (meaning) t.settled.add(meaning);
   }
   const password = settlePassword(t, options);
   const hasPaths = t.out.has('BACKUP_PATHS') || t.out.has('BACKUP_FILES_FROM');
   const hasDatabase = [...t.out.keys()].some((key) => key.startsWith('PG'));
   if (!hasPaths && !hasDatabase) {
-    t.decide('(all files)', 'blocking', `the files name nothing to back up: give --path DIR (what the old setup backed up; its script or unit may say), or import the unit that runs restic backup too`);
+    t.decide(
+      '(all files)',
+      'blocking',
+      `the files name nothing to back up: give --path DIR (what the old setup backed up; its script or unit ` +
+        `may say), or import the unit that runs restic backup too`,
+    );
   }
   // --set settles what it covers: paths given there, or retention rules given there.
   const decisions = t.decisions.map((decision) => {
     if (decision.outcome !== 'blocking') return decision;
-    const covered = (t.settled.has('retention') && /retention/.test(decision.why)) || ((t.settled.has('paths') || (options.paths?.length ?? 0) > 0) && /backup path|nothing to back up/.test(decision.why));
-    return covered ? { ...decision, outcome: 'dropped' as const, why: `${decision.why} — settled by the command line` } : decision;
+    const covered =
+      (t.settled.has('retention') && /retention/.test(decision.why)) ||
+      ((t.settled.has('paths') || (options.paths?.length ?? 0) > 0) &&
+        /backup path|nothing to back up/.test(decision.why));
+    return covered
+      ? { ...decision, outcome: 'dropped' as const, why: `${decision.why} — settled by the command line` }
+      : decision;
   });
   return { entries: ordered(t.out), decisions, ...(password !== undefined ? { password } : {}) };
 }

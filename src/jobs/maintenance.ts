@@ -16,6 +16,11 @@ export async function maintenanceJob(context: Context, profile: Profile): Promis
     await callRestic(restic, 'restic prune', ['prune']);
     const subset = profile.values.BACKUP_CHECK_SUBSET;
     await callRestic(restic, 'restic check', ['check', `--read-data-subset=${subset}`]);
-    return { result: 'success', exitCode: ExitCode.Ok, resticVersion: restic.version.text, message: `repository pruned and checked (${subset} of the data read back)` };
+    return {
+      result: 'success',
+      exitCode: ExitCode.Ok,
+      resticVersion: restic.version.text,
+      message: `repository pruned and checked (${subset} of the data read back)`,
+    };
   });
 }

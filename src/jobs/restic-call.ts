@@ -5,7 +5,16 @@
  */
 import type { Context } from '../context.js';
 import { EnvironmentError, ExitCode, JobError, type ExitCode as Code } from '../errors.js';
-import { OLDEST_SUPPORTED, atLeast, classifyResticFailure, readableResticOutput, resticEnvironment, resticVersion, type ResticProblem, type ResticVersion } from '../tools/restic.js';
+import {
+  OLDEST_SUPPORTED,
+  atLeast,
+  classifyResticFailure,
+  readableResticOutput,
+  resticEnvironment,
+  resticVersion,
+  type ResticProblem,
+  type ResticVersion,
+} from '../tools/restic.js';
 import { RetryWatchdog, type RetryExpiry } from '../tools/restic-retries.js';
 import { askSsh, sftpReasonLost } from '../tools/sftp-probe.js';
 import type { RunOptions, RunResult } from '../exec/runner.js';
@@ -44,8 +53,9 @@ export async function checkedResticVersion(context: Context): Promise<ResticVers
   const version = await askResticVersion(context);
   if (!atLeast(version, OLDEST_SUPPORTED.major, OLDEST_SUPPORTED.minor, OLDEST_SUPPORTED.patch)) {
     throw new EnvironmentError(
-      `restic ${version.text} is not supported: restic-systemd needs restic ${OLDEST_SUPPORTED.text} or newer (Debian 12's). ` +
-        'Install Debian\'s restic (apt-get install restic), or set RESTIC_BIN to a newer one.',
+      `restic ${version.text} is not supported: restic-systemd needs restic ${OLDEST_SUPPORTED.text} or newer ` +
+        `(Debian 12's). ` +
+        "Install Debian's restic (apt-get install restic), or set RESTIC_BIN to a newer one.",
     );
   }
   return version;
@@ -73,7 +83,10 @@ function tlsArgs(env: Record<string, string>, version: ResticVersion): string[] 
 export async function openRestic(context: Context, profile: Profile): Promise<Restic> {
   const version = await checkedResticVersion(context);
   const env = resticProcessEnvironment(context, profile);
-  const globalArgs = [...tlsArgs(env, version), ...(profile.values.BACKUP_RESTIC_OPTIONS ?? []).flatMap((option) => ['-o', option])];
+  const globalArgs = [
+    ...tlsArgs(env, version),
+    ...(profile.values.BACKUP_RESTIC_OPTIONS ?? []).flatMap((option) => ['-o', option]),
+  ];
   return { context, profile, env, version, globalArgs };
 }
 
@@ -94,23 +107,41 @@ function hopelessError(restic: Restic, error: string): boolean {
  * than the profile's bound, or at its first retry when the error cannot go away by waiting.
  */
 export function retryWatchdog(restic: Restic, stop: () => void): RetryWatchdog {
-  return new RetryWatchdog(networkTimeoutMs(restic.profile), stop, Date.now, (error) => hopelessError(restic, error)).start();
+  return new RetryWatchdog(networkTimeoutMs(restic.profile), stop, Date.now, (error) =>
+    hopelessError(restic, error),
+  ).start();
 }
 
 /** The failure of a restic call that the watchdog stopped. */
 export function unreachableFailure(restic: Restic, what: string, expiry: RetryExpiry): JobError {
   const { exitCode, meaning } = classifyResticFailure(1, expiry.lastError, restic.profile.name);
-  if (expiry.hopeless) return new JobError(`${what} failed: ${meaning}. restic would have retried ${expiry.request} for minutes and was stopped; its error: ${expiry.lastError}`, exitCode ?? ExitCode.ResticFailed);
+  if (expiry.hopeless)
+    return new JobError(
+      `${what} failed: ${meaning}. restic would have retried ${expiry.request} for minutes and was stopped; ` +
+        `its error: ${expiry.lastError}`,
+      exitCode ?? ExitCode.ResticFailed,
+    );
   const code = exitCode === ExitCode.HostUnknown ? ExitCode.HostUnknown : ExitCode.RepositoryUnreachable;
-  const cause = code === ExitCode.HostUnknown ? meaning : 'the repository cannot be reached: check the network and the repository server';
+  const cause =
+    code === ExitCode.HostUnknown
+      ? meaning
+      : 'the repository cannot be reached: check the network and the repository server';
   return new JobError(
-    `${what} failed: ${cause}. restic kept retrying ${expiry.request} for ${expiry.seconds} s, more than BACKUP_NETWORK_TIMEOUT=${restic.profile.values.BACKUP_NETWORK_TIMEOUT}, and was stopped; the last error: ${expiry.lastError}`,
+    `${what} failed: ${cause}. restic kept retrying ${expiry.request} for ${expiry.seconds} s, more than ` +
+      `BACKUP_NETWORK_TIMEOUT=${restic.profile.values.BACKUP_NETWORK_TIMEOUT}, and was stopped; the last error: ` +
+      `${expiry.lastError}`,
     code,
   );
 }
 
 /** Run restic; on a non-zero exit (other than those in `accept`) throw a JobError saying what it means. */
-export async function callRestic(restic: Restic, what: string, args: string[], options: Omit<RunOptions, 'env'> = {}, accept: number[] = []): Promise<RunResult> {
+export async function callRestic(
+  restic: Restic,
+  what: string,
+  args: string[],
+  options: Omit<RunOptions, 'env'> = {},
+  accept: number[] = [],
+): Promise<RunResult> {
   const cancel = new AbortController();
   const watchdog = retryWatchdog(restic, () => cancel.abort());
   let result: RunResult;
@@ -140,8 +171,16 @@ export async function withSshReason(restic: Restic, result: RunResult): Promise<
   if (!sftpReasonLost(repository, result.stderr)) return result;
   const env: Record<string, string> = {};
   for (const key of ['HOME', 'SSH_AUTH_SOCK']) if (process.env[key]) env[key] = process.env[key]!;
-  const reason = await askSsh(restic.context.runner, repository, restic.profile.values.BACKUP_RESTIC_OPTIONS ?? [], env);
-  if (reason) restic.context.log.info(`restic did not pass on why ssh ended; asked again, ${reason.split('\n').slice(-2).join('; ')}`);
+  const reason = await askSsh(
+    restic.context.runner,
+    repository,
+    restic.profile.values.BACKUP_RESTIC_OPTIONS ?? [],
+    env,
+  );
+  if (reason)
+    restic.context.log.info(
+      `restic did not pass on why ssh ended; asked again, ${reason.split('\n').slice(-2).join('; ')}`,
+    );
   return reason ? { ...result, stderr: `${reason}\n${result.stderr}` } : result;
 }
 
@@ -151,7 +190,13 @@ export async function withSshReason(restic: Restic, result: RunResult): Promise<
  * every call, this costs nothing when there is no stale lock: each restic process spends about
  * 0.7 s deriving the repository key.
  */
-export async function callResticUnlockingStale(restic: Restic, what: string, args: string[], options: Omit<RunOptions, 'env'> = {}, accept: number[] = []): Promise<RunResult> {
+export async function callResticUnlockingStale(
+  restic: Restic,
+  what: string,
+  args: string[],
+  options: Omit<RunOptions, 'env'> = {},
+  accept: number[] = [],
+): Promise<RunResult> {
   try {
     return await callRestic(restic, what, args, options, accept);
   } catch (error) {
@@ -168,7 +213,12 @@ export function removeStaleLocks(restic: Restic): Promise<RunResult> {
 }
 
 /** The JobError of a failed restic process: the code of its cause, or `otherwise`. */
-export function resticFailure(restic: Restic, result: RunResult, what: string, otherwise: Code = ExitCode.CommandFailed): JobError {
+export function resticFailure(
+  restic: Restic,
+  result: RunResult,
+  what: string,
+  otherwise: Code = ExitCode.CommandFailed,
+): JobError {
   const { meaning, exitCode } = classifyResticFailure(result.exitCode, result.stderr, restic.profile.name);
   const output = readableResticOutput(result.stderr).slice(-5).join('\n');
   return new JobError(`${what} failed: ${meaning}${output ? `\nrestic said:\n${output}` : ''}`, exitCode ?? otherwise);

@@ -19,9 +19,16 @@ export async function withInstallLock<T>(context: Context, work: () => Promise<T
   makeFolder(paths.root, paths.stateDir, 0o755);
   const fd = openLockFile(paths.root, path.posix.join(paths.stateDir, 'install.lock'), 0o755);
   try {
-    const locked = await context.runner.run('flock', ['--exclusive', '--wait', String(WAIT_SECONDS), '--conflict-exit-code', String(CONFLICT), '3'], { fd3: fd });
+    const locked = await context.runner.run(
+      'flock',
+      ['--exclusive', '--wait', String(WAIT_SECONDS), '--conflict-exit-code', String(CONFLICT), '3'],
+      { fd3: fd },
+    );
     if (locked.exitCode !== 0) {
-      throw new LockTimeoutError(`another restic-systemd install or uninstall has been running for ${WAIT_SECONDS} s; nothing was changed: try again once it has ended`);
+      throw new LockTimeoutError(
+        `another restic-systemd install or uninstall has been running for ${WAIT_SECONDS} s; nothing was ` +
+          `changed: try again once it has ended`,
+      );
     }
     return await work();
   } finally {

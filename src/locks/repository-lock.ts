@@ -19,7 +19,8 @@ const CONFLICT = 75;
 
 /** The repository a profile points at, as a stable key. */
 function repositoryKey(profile: Profile): string {
-  const repository = profile.localRepository ?? profile.env.RESTIC_REPOSITORY ?? `file:${profile.env.RESTIC_REPOSITORY_FILE}`;
+  const repository =
+    profile.localRepository ?? profile.env.RESTIC_REPOSITORY ?? `file:${profile.env.RESTIC_REPOSITORY_FILE}`;
   return crypto.createHash('sha256').update(repository).digest('hex').slice(0, 16);
 }
 
@@ -33,7 +34,12 @@ export function repositoryLockFile(paths: Paths, profile: Profile): string {
 }
 
 /** Run work while holding the lock of the profile's repository, waiting up to BACKUP_LOCK_WAIT. */
-export async function withRepositoryLock<T>(context: Context, profile: Profile, job: string, work: () => Promise<T>): Promise<T> {
+export async function withRepositoryLock<T>(
+  context: Context,
+  profile: Profile,
+  job: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const file = repositoryLockFile(context.paths, profile);
   makeFolder(context.paths.root, context.paths.stateDir, 0o755);
   const fd = openLockFile(context.paths.root, lockPath(context.paths, profile), 0o700);
@@ -42,24 +48,42 @@ export async function withRepositoryLock<T>(context: Context, profile: Profile, 
       const note = Buffer.alloc(512);
       return note.toString('utf8', 0, fs.readSync(fd, note, 0, note.length, 0)).trim() || 'another job';
     };
-    const free = await context.runner.run('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(CONFLICT), '3'], { fd3: fd });
+    const free = await context.runner.run(
+      'flock',
+      ['--exclusive', '--nonblock', '--conflict-exit-code', String(CONFLICT), '3'],
+      { fd3: fd },
+    );
     if (free.exitCode === CONFLICT) {
       const wait = profile.values.BACKUP_LOCK_WAIT;
       context.log.info(`waiting up to ${wait} for the repository lock, held by ${holder()}`);
-      const waited = await context.runner.run('flock', ['--exclusive', '--wait', String(timespanSeconds(wait)), '--conflict-exit-code', String(CONFLICT), '3'], { fd3: fd });
+      const waited = await context.runner.run(
+        'flock',
+        ['--exclusive', '--wait', String(timespanSeconds(wait)), '--conflict-exit-code', String(CONFLICT), '3'],
+        { fd3: fd },
+      );
       if (waited.exitCode === CONFLICT) {
         throw new LockTimeoutError(
           `the repository of ${profile.name} stayed locked for longer than BACKUP_LOCK_WAIT=${wait}, by ${holder()}; ` +
             'this run did nothing. Let that job finish, or raise BACKUP_LOCK_WAIT in the profile.',
         );
       }
-      if (waited.exitCode !== 0) throw new CommandError(`cannot lock ${file}: ${waited.stderr.trim()}`, waited.command, waited.exitCode, waited.stderr);
+      if (waited.exitCode !== 0)
+        throw new CommandError(
+          `cannot lock ${file}: ${waited.stderr.trim()}`,
+          waited.command,
+          waited.exitCode,
+          waited.stderr,
+        );
     } else if (free.exitCode !== 0) {
       throw new CommandError(`cannot lock ${file}: ${free.stderr.trim()}`, free.command, free.exitCode, free.stderr);
     }
     try {
       fs.ftruncateSync(fd);
-      fs.writeSync(fd, `${job} of profile ${profile.name} (pid ${process.pid}, since ${new Date().toISOString()})\n`, 0);
+      fs.writeSync(
+        fd,
+        `${job} of profile ${profile.name} (pid ${process.pid}, since ${new Date().toISOString()})\n`,
+        0,
+      );
     } catch {
       // Only a note for whoever waits next (the disk may be full): the lock itself is held.
     }

@@ -19,7 +19,10 @@ export const CREDENTIALS_KEY = 'ENCRYPTED_CREDENTIALS';
  * backends or of libpq is held under its own key and handed to the program in its environment,
  * the only place those programs read it from.
  */
-export const FILE_CREDENTIALS = { RESTIC_PASSWORD: 'RESTIC_PASSWORD_FILE', RESTIC_REPOSITORY: 'RESTIC_REPOSITORY_FILE' } as const;
+export const FILE_CREDENTIALS = {
+  RESTIC_PASSWORD: 'RESTIC_PASSWORD_FILE',
+  RESTIC_REPOSITORY: 'RESTIC_REPOSITORY_FILE',
+} as const;
 
 /** The keys a profile holds as encrypted credentials. */
 export function profileCredentials(profile: { env: Record<string, string> }): string[] {
@@ -35,8 +38,13 @@ export function credentialFile(profileName: string, key: string): string {
 export function credentialKeyProblem(key: string): string | undefined {
   if (key in FILE_CREDENTIALS) return undefined;
   if (!/^[A-Z][A-Z0-9_]*$/.test(key)) return `${JSON.stringify(key)} is not a variable name`;
-  if (fieldOf(key)?.owner === 'restic-systemd') return `${key} is restic-systemd's own key, not a secret of restic or libpq`;
-  if (!isSecretKey(key)) return `${key} is not a secret (only the repository password, a repository URL with a password, and the backends' and libpq's secrets are held encrypted)`;
+  if (fieldOf(key)?.owner === 'restic-systemd')
+    return `${key} is restic-systemd's own key, not a secret of restic or libpq`;
+  if (!isSecretKey(key))
+    return (
+      `${key} is not a secret (only the repository password, a repository URL with a password, and the ` +
+      `backends' and libpq's secrets are held encrypted)`
+    );
   return undefined;
 }
 
@@ -75,7 +83,11 @@ export function withoutUrlPassword(url: string): string {
  * What a job's programs get for the profile's credentials, `folder` holding one plaintext file per
  * key: the password and repository as files, every other secret as its value (read by `read`).
  */
-export function credentialEnvironment(keys: readonly string[], folder: string, read: (file: string) => string): { set: Record<string, string>; unset: string[] } {
+export function credentialEnvironment(
+  keys: readonly string[],
+  folder: string,
+  read: (file: string) => string,
+): { set: Record<string, string>; unset: string[] } {
   const set: Record<string, string> = {};
   const unset: string[] = [];
   for (const key of keys) {

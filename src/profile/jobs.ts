@@ -35,10 +35,17 @@ export interface JobSpec {
   unlocksCredentialsItself: boolean;
 }
 
-const DEFAULTS = { changesUser: false, reportsStandby: false, writesSpool: false, unlocksCredentialsItself: false } as const;
+const DEFAULTS = {
+  changesUser: false,
+  reportsStandby: false,
+  writesSpool: false,
+  unlocksCredentialsItself: false,
+} as const;
 
 /** A row: what it says, the defaults for the rest (kept as literal types, so that UnitJob is exact). */
-function job<const T extends Partial<JobSpec> & Pick<JobSpec, 'description' | 'scope'>>(spec: T): Omit<typeof DEFAULTS, keyof T> & T {
+function job<const T extends Partial<JobSpec> & Pick<JobSpec, 'description' | 'scope'>>(
+  spec: T,
+): Omit<typeof DEFAULTS, keyof T> & T {
   return { ...DEFAULTS, ...spec };
 }
 
@@ -54,13 +61,21 @@ export const JOBS = {
     description: 'restic prune and check',
     family: 'restic-maintenance',
     scope: 'repository',
-    keys: { schedule: 'BACKUP_MAINTENANCE_SCHEDULE', randomizedDelay: 'BACKUP_MAINTENANCE_RANDOMIZED_DELAY', timeout: 'BACKUP_MAINTENANCE_TIMEOUT' },
+    keys: {
+      schedule: 'BACKUP_MAINTENANCE_SCHEDULE',
+      randomizedDelay: 'BACKUP_MAINTENANCE_RANDOMIZED_DELAY',
+      timeout: 'BACKUP_MAINTENANCE_TIMEOUT',
+    },
   }),
   'pg-backup': job({
     description: 'PostgreSQL dump from a paused standby into restic',
     family: 'pg-backup',
     scope: 'database',
-    keys: { schedule: 'PG_BACKUP_SCHEDULE', randomizedDelay: 'PG_BACKUP_RANDOMIZED_DELAY', timeout: 'PG_BACKUP_TIMEOUT' },
+    keys: {
+      schedule: 'PG_BACKUP_SCHEDULE',
+      randomizedDelay: 'PG_BACKUP_RANDOMIZED_DELAY',
+      timeout: 'PG_BACKUP_TIMEOUT',
+    },
     pingKey: 'PG_BACKUP_PING_URL',
     changesUser: true,
     stopPost: 'pg-cleanup',
@@ -78,7 +93,11 @@ export const JOBS = {
     description: 'restore drill of the latest PostgreSQL dump',
     family: 'pg-verify',
     scope: 'database',
-    keys: { schedule: 'PG_VERIFY_SCHEDULE', randomizedDelay: 'PG_VERIFY_RANDOMIZED_DELAY', timeout: 'PG_VERIFY_TIMEOUT' },
+    keys: {
+      schedule: 'PG_VERIFY_SCHEDULE',
+      randomizedDelay: 'PG_VERIFY_RANDOMIZED_DELAY',
+      timeout: 'PG_VERIFY_TIMEOUT',
+    },
     changesUser: true,
   }),
 } as const satisfies Record<string, JobSpec>;
@@ -125,7 +144,8 @@ function inScope(profile: Profile, scope: JobScope): boolean {
   return scope === 'repository' || (scope === 'files' ? profile.fileBackup : profile.databaseConfigured);
 }
 
-/** The jobs whose service can run for a profile, by a timer or by `systemctl start` (the restore drill's whenever there is a database). */
+/** The jobs whose service can run for a profile, by a timer or by `systemctl start` (the restore drill's whenever
+ * there is a database). */
 export function profileServiceJobs(profile: Profile): UnitJob[] {
   return UNIT_JOBS.filter((name) => inScope(profile, JOBS[name].scope));
 }

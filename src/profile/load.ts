@@ -22,7 +22,11 @@ import { secretValues } from './secrets.js';
 export type { LoadOptions, Profile } from './model.js';
 
 /** Several profiles and every problem of each, without throwing: for callers that add problems of their own. */
-export async function readProfiles(names: readonly string[], paths: Paths, options: LoadOptions = {}): Promise<{ profiles: Profile[]; issues: ProfileIssue[] }> {
+export async function readProfiles(
+  names: readonly string[],
+  paths: Paths,
+  options: LoadOptions = {},
+): Promise<{ profiles: Profile[]; issues: ProfileIssue[] }> {
   names.forEach(assertProfileName);
   const issues: ProfileIssue[] = [];
   const profiles: Profile[] = [];
@@ -35,11 +39,21 @@ export async function readProfiles(names: readonly string[], paths: Paths, optio
 
 /** One ProfileError listing every problem, profile by profile, if there is any. */
 export function throwIfIssues(issues: ProfileIssue[], names: readonly string[], paths: Paths): void {
-  if (issues.length > 0) throw new ProfileError(sortIssues(issues, names.map((name) => profileFile(paths, name))));
+  if (issues.length > 0)
+    throw new ProfileError(
+      sortIssues(
+        issues,
+        names.map((name) => profileFile(paths, name)),
+      ),
+    );
 }
 
 /** Load and validate several profiles; throws one ProfileError listing every problem of all. */
-export async function loadProfiles(names: readonly string[], paths: Paths, options: LoadOptions = {}): Promise<Profile[]> {
+export async function loadProfiles(
+  names: readonly string[],
+  paths: Paths,
+  options: LoadOptions = {},
+): Promise<Profile[]> {
   const { profiles, issues } = await readProfiles(names, paths, options);
   throwIfIssues(issues, names, paths);
   return profiles;
@@ -54,7 +68,11 @@ export async function loadProfile(name: string, paths: Paths, options: LoadOptio
  * The profile of a job started by systemd, from the environment EnvironmentFile= (and any
  * Environment= of the operator's drop-ins) gave it: the same model and rules as the file.
  */
-export async function profileFromEnvironment(name: string, environment: NodeJS.ProcessEnv, paths: Paths): Promise<Profile> {
+export async function profileFromEnvironment(
+  name: string,
+  environment: NodeJS.ProcessEnv,
+  paths: Paths,
+): Promise<Profile> {
   assertProfileName(name);
   const file = `the environment of the ${name} unit (from ${profileFile(paths, name)})`;
   const env: Record<string, string> = {};
@@ -65,14 +83,19 @@ export async function profileFromEnvironment(name: string, environment: NodeJS.P
   // systemd read the profile file: it is checked again here, for a file changed after install must not run.
   const onDisk = profileFile(paths, name);
   const fileIssue = await checkProfileFile(entryOnHost(paths, onDisk), onDisk, paths);
-  issues.push(...(fileIssue ? [fileIssue] : await checkPermissions(entryOnHost(paths, onDisk), onDisk, env, {}, paths, {})));
+  issues.push(
+    ...(fileIssue ? [fileIssue] : await checkPermissions(entryOnHost(paths, onDisk), onDisk, env, {}, paths, {})),
+  );
   if (issues.length > 0) throw new ProfileError(issues);
   return profile;
 }
 
 /** True when systemd started this process with a profile in its environment. */
 export function startedBySystemdWithProfile(environment: NodeJS.ProcessEnv): boolean {
-  return Boolean(environment.INVOCATION_ID) && ('RESTIC_REPOSITORY' in environment || 'RESTIC_REPOSITORY_FILE' in environment);
+  return (
+    Boolean(environment.INVOCATION_ID) &&
+    ('RESTIC_REPOSITORY' in environment || 'RESTIC_REPOSITORY_FILE' in environment)
+  );
 }
 
 function buildProfile(
@@ -111,7 +134,11 @@ function buildProfile(
   };
 }
 
-async function readProfile(name: string, paths: Paths, options: LoadOptions): Promise<{ profile?: Profile; issues: ProfileIssue[] }> {
+async function readProfile(
+  name: string,
+  paths: Paths,
+  options: LoadOptions,
+): Promise<{ profile?: Profile; issues: ProfileIssue[] }> {
   const file = profileFile(paths, name);
   const hostFile = entryOnHost(paths, file);
   const fileIssue = await checkProfileFile(hostFile, file, paths);
@@ -123,7 +150,14 @@ async function readProfile(name: string, paths: Paths, options: LoadOptions): Pr
   const issues = [...envFile.issues];
   if (envFile.entries.size === 0 && issues.length === 0) {
     return {
-      issues: [{ file, message: `the profile is empty: write at least RESTIC_REPOSITORY=… and RESTIC_PASSWORD_FILE=… (see docs/profile.md)` }],
+      issues: [
+        {
+          file,
+          message:
+            `the profile is empty: write at least RESTIC_REPOSITORY=… and RESTIC_PASSWORD_FILE=… (see ` +
+            `docs/profile.md)`,
+        },
+      ],
     };
   }
   const { env, lines } = valuesAndLines(envFile);
@@ -144,8 +178,13 @@ function valuesAndLines(envFile: EnvFile): { env: Record<string, string>; lines:
   return { env, lines };
 }
 
-/** The problems of a profile's text before it is written (import): the reader's and the model's, no file on disk involved. */
-export function profileTextIssues(name: string, file: string, text: string): { issues: ProfileIssue[]; warnings: ProfileIssue[] } {
+/** The problems of a profile's text before it is written (import): the reader's and the model's, no file on disk
+ * involved. */
+export function profileTextIssues(
+  name: string,
+  file: string,
+  text: string,
+): { issues: ProfileIssue[]; warnings: ProfileIssue[] } {
   const envFile = parseEnvFile(new TextEncoder().encode(text), file);
   if (envFile.unreadable) return { issues: envFile.issues, warnings: [] };
   const issues = [...envFile.issues];
@@ -172,7 +211,10 @@ export function profilesInConfigFolder(paths: Paths, log: Logger): string[] {
       assertProfileName(name);
       names.push(name);
     } catch {
-      log.warn(`${path.posix.join(paths.configDir, file)} is left out: ${JSON.stringify(name)} is not an allowed profile name (letters, digits, "_", "." and "-"); rename the file`);
+      log.warn(
+        `${path.posix.join(paths.configDir, file)} is left out: ${JSON.stringify(name)} is not an allowed ` +
+          `profile name (letters, digits, "_", "." and "-"); rename the file`,
+      );
     }
   }
   return names;
@@ -180,10 +222,16 @@ export function profilesInConfigFolder(paths: Paths, log: Logger): string[] {
 
 /** Profile by profile, in file order; problems without a line (missing keys, permissions) last. */
 function sortIssues(issues: ProfileIssue[], files: string[]): ProfileIssue[] {
-  return [...issues].sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || (a.line ?? Infinity) - (b.line ?? Infinity));
+  return [...issues].sort(
+    (a, b) => files.indexOf(a.file) - files.indexOf(b.file) || (a.line ?? Infinity) - (b.line ?? Infinity),
+  );
 }
 
-function parseValues(name: string, env: Record<string, string>, issue: (key: string, message: string) => void): Partial<ProfileValues> {
+function parseValues(
+  name: string,
+  env: Record<string, string>,
+  issue: (key: string, message: string) => void,
+): Partial<ProfileValues> {
   const values: Record<string, unknown> = {};
   for (const key of FIELD_KEYS) {
     const field = FIELDS[key] as { parse: (raw: string) => unknown; default?: string };

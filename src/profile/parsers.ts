@@ -19,7 +19,8 @@ const MAX_PATH = 4096;
 
 export const absolutePath = () => (raw: string) => {
   if (!raw.startsWith('/')) throw new FieldValueError(`"${raw}" is not an absolute path: write it from /`);
-  if (raw.length > MAX_PATH) throw new FieldValueError(`is ${raw.length} characters long, longer than a path can be (${MAX_PATH})`);
+  if (raw.length > MAX_PATH)
+    throw new FieldValueError(`is ${raw.length} characters long, longer than a path can be (${MAX_PATH})`);
   return raw;
 };
 
@@ -28,16 +29,63 @@ export const absolutePath = () => (raw: string) => {
  * a system folder, or restic-systemd's own state, which the sandbox exists to protect, nor a
  * folder that holds everyone's data (a folder of its own inside one is fine, as /restic-data is).
  */
-const SHARED_FOLDERS = ['/home', '/srv', '/var', '/opt', '/mnt', '/media', '/root', '/tmp', '/var/lib', '/var/cache', '/var/tmp', '/var/log', '/var/backups'];
-const SYSTEM_FOLDERS = ['/etc', '/usr', '/boot', '/dev', '/proc', '/sys', '/run', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/var/lib/restic-systemd', '/var/cache/restic-systemd'];
+const SHARED_FOLDERS = [
+  '/home',
+  '/srv',
+  '/var',
+  '/opt',
+  '/mnt',
+  '/media',
+  '/root',
+  '/tmp',
+  '/var/lib',
+  '/var/cache',
+  '/var/tmp',
+  '/var/log',
+  '/var/backups',
+];
+const SYSTEM_FOLDERS = [
+  '/etc',
+  '/usr',
+  '/boot',
+  '/dev',
+  '/proc',
+  '/sys',
+  '/run',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib32',
+  '/lib64',
+  '/libx32',
+  '/var/lib/restic-systemd',
+  '/var/cache/restic-systemd',
+];
 
 export function sandboxProblem(folder: string, example = '/srv/restic-repo'): string | undefined {
-  const normal = folder.replace(/\/+$/, '').split('/').reduce<string[]>((parts, part) => (part === '..' ? parts.slice(0, -1) : part && part !== '.' ? [...parts, part] : parts), []);
+  const normal = folder
+    .replace(/\/+$/, '')
+    .split('/')
+    .reduce<string[]>(
+      (parts, part) => (part === '..' ? parts.slice(0, -1) : part && part !== '.' ? [...parts, part] : parts),
+      [],
+    );
   const absolute = `/${normal.join('/')}`;
-  if (normal.length === 0) return `/ is the whole file system: the job's sandbox would have to let the job write all of it; give a folder of its own, such as ${example}`;
-  if (SHARED_FOLDERS.includes(absolute)) return `${absolute} holds more than this job's files: the job's sandbox would have to let the job write all of it; give a folder of its own, such as ${example}`;
+  if (normal.length === 0)
+    return (
+      `/ is the whole file system: the job's sandbox would have to let the job write all of it; give a folder ` +
+      `of its own, such as ${example}`
+    );
+  if (SHARED_FOLDERS.includes(absolute))
+    return (
+      `${absolute} holds more than this job's files: the job's sandbox would have to let the job write all of ` +
+      `it; give a folder of its own, such as ${example}`
+    );
   const system = SYSTEM_FOLDERS.find((item) => absolute === item || absolute.startsWith(`${item}/`));
-  return system ? `${absolute} is inside ${system}, which the job's sandbox keeps read-only (and must): give a folder of its own, such as ${example}` : undefined;
+  return system
+    ? `${absolute} is inside ${system}, which the job's sandbox keeps read-only (and must): give a folder of ` +
+        `its own, such as ${example}`
+    : undefined;
 }
 
 export const writableFolder = (example: string) => (raw: string) => {
@@ -49,15 +97,25 @@ export const writableFolder = (example: string) => (raw: string) => {
 
 export const absolutePaths = () => (raw: string) => {
   const paths = raw.split(/\s+/).filter(Boolean);
-  if (paths.length === 0) throw new FieldValueError('is empty: list at least one absolute path to back up, separated by spaces');
+  if (paths.length === 0)
+    throw new FieldValueError('is empty: list at least one absolute path to back up, separated by spaces');
   const relative = paths.filter((p) => !p.startsWith('/'));
-  if (relative.length > 0) throw new FieldValueError(`${relative.map((p) => `"${p}"`).join(', ')} is not an absolute path: write every path from /`);
+  if (relative.length > 0)
+    throw new FieldValueError(
+      `${relative.map((p) => `"${p}"`).join(', ')} is not an absolute path: write every path from /`,
+    );
   return paths;
 };
 
 export const calendar = () => (raw: string) => {
-  if (raw.trim() === '') throw new FieldValueError('is empty: give a systemd calendar expression such as "hourly", "daily" or "*-*-* 02:30"');
-  if (raw.trim().startsWith('-')) throw new FieldValueError(`"${raw}" starts with "-": give a systemd calendar expression such as "hourly", "daily" or "*-*-* 02:30"`);
+  if (raw.trim() === '')
+    throw new FieldValueError(
+      'is empty: give a systemd calendar expression such as "hourly", "daily" or "*-*-* 02:30"',
+    );
+  if (raw.trim().startsWith('-'))
+    throw new FieldValueError(
+      `"${raw}" starts with "-": give a systemd calendar expression such as "hourly", "daily" or "*-*-* 02:30"`,
+    );
   return raw;
 };
 
@@ -67,9 +125,12 @@ const MAX_TIMESPAN_SECONDS = 10 * 366 * 24 * 3600;
 export const timespan = () => (raw: string) => {
   const seconds = timespanSeconds(raw);
   if (seconds === undefined) {
-    throw new FieldValueError(`"${raw}" is not a systemd time span: write it like "5min", "1h 30min" or "0" (man systemd.time)`);
+    throw new FieldValueError(
+      `"${raw}" is not a systemd time span: write it like "5min", "1h 30min" or "0" (man systemd.time)`,
+    );
   }
-  if (seconds > MAX_TIMESPAN_SECONDS) throw new FieldValueError(`"${raw}" is longer than ten years: write a time span such as "6h" or "2d"`);
+  if (seconds > MAX_TIMESPAN_SECONDS)
+    throw new FieldValueError(`"${raw}" is longer than ten years: write a time span such as "6h" or "2d"`);
   return raw.trim();
 };
 
@@ -97,20 +158,27 @@ export const tags = () => (raw: string) => {
 export const resticOptions = () => (raw: string) => {
   const list = words()(raw);
   const bad = list.find((option) => !/^[a-z0-9]+\.[A-Za-z0-9_.-]+=/.test(option));
-  if (bad) throw new FieldValueError(`"${bad}" is not a restic option: write backend.option=value, such as sftp.args=-F/etc/restic/ssh.conf`);
+  if (bad)
+    throw new FieldValueError(
+      `"${bad}" is not a restic option: write backend.option=value, such as sftp.args=-F/etc/restic/ssh.conf`,
+    );
   return list;
 };
 
 // restic's size for --exclude-larger-than: a number, optionally with k, m, g or t (powers of 1024).
 export const resticSize = () => (raw: string) => {
-  if (!/^\d+[kKmMgGtT]?$/.test(raw)) throw new FieldValueError(`"${raw}" is not a size restic takes: write it like "500M" or "1G"`);
+  if (!/^\d+[kKmMgGtT]?$/.test(raw))
+    throw new FieldValueError(`"${raw}" is not a size restic takes: write it like "500M" or "1G"`);
   return raw;
 };
 
 export const databasePatterns = () => (raw: string) => {
   const patterns = words()(raw);
   const everything = patterns.find((pattern) => /^[*?]+$/.test(pattern));
-  if (everything) throw new FieldValueError(`"${everything}" matches every database: the dump would hold none; name the databases to leave out`);
+  if (everything)
+    throw new FieldValueError(
+      `"${everything}" matches every database: the dump would hold none; name the databases to leave out`,
+    );
   return patterns;
 };
 
@@ -130,16 +198,22 @@ export const optionalResticDuration = () => (raw: string) => (raw === '' ? undef
 // restic check --read-data-subset: "5%", "1/10" (one part of ten) or "500M".
 export const dataSubset = () => (raw: string) => {
   if (!/^(\d+(\.\d+)?%|\d+\/\d+|\d+[KMGT])$/.test(raw)) {
-    throw new FieldValueError(`"${raw}" is not a restic data subset: write a share like "5%", a part like "1/10", or a size like "500M"`);
+    throw new FieldValueError(
+      `"${raw}" is not a restic data subset: write a share like "5%", a part like "1/10", or a size like "500M"`,
+    );
   }
   return raw;
 };
 
 /** An empty value means the key's documented "empty" behaviour, as if it were not set. */
-export const emptyMeansUnset = <T>(parse: (raw: string) => T) => (raw: string): T | undefined => (raw === '' ? undefined : parse(raw));
+export const emptyMeansUnset =
+  <T>(parse: (raw: string) => T) =>
+  (raw: string): T | undefined =>
+    raw === '' ? undefined : parse(raw);
 
 export const hostName = () => (raw: string) => {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(raw)) throw new FieldValueError(`"${raw}" is not a host name: use letters, digits, ".", "-" and "_"`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(raw))
+    throw new FieldValueError(`"${raw}" is not a host name: use letters, digits, ".", "-" and "_"`);
   return raw;
 };
 
@@ -150,21 +224,28 @@ export const size = () => (raw: string) => {
   return Number(match[1]) * 1024 ** ' KMGT'.indexOf(match[2] || ' ');
 };
 
-export const oneOf = <T extends string>(...choices: T[]) => (raw: string) => {
-  if (!(choices as string[]).includes(raw)) throw new FieldValueError(`"${raw}" is not one of ${choices.join(', ')}`);
-  return raw as T;
-};
+export const oneOf =
+  <T extends string>(...choices: T[]) =>
+  (raw: string) => {
+    if (!(choices as string[]).includes(raw)) throw new FieldValueError(`"${raw}" is not one of ${choices.join(', ')}`);
+    return raw as T;
+  };
 
 export const httpUrl = () => (raw: string) => {
   if (!/^https?:\/\/\S+$/.test(raw)) throw new FieldValueError(`"${raw}" is not an http(s) URL`);
   // Plain http is kept for monitors on the local network; credentials in it would cross that network in clear.
-  if (/^http:\/\/[^/]*@/.test(raw)) throw new FieldValueError('holds credentials (user:password@) in a plain http URL, which would send them in clear: use https://');
+  if (/^http:\/\/[^/]*@/.test(raw))
+    throw new FieldValueError(
+      'holds credentials (user:password@) in a plain http URL, which would send them in clear: use https://',
+    );
   return raw.replace(/\/+$/, '');
 };
 
 export const serviceName = () => (raw: string) => {
   if (raw !== '' && (!/^[A-Za-z0-9:_.@\\-]+$/.test(raw) || raw.startsWith('-'))) {
-    throw new FieldValueError(`"${raw}" is not a systemd unit name: write it like "repmgrd" or "repmgrd.service", or leave it empty`);
+    throw new FieldValueError(
+      `"${raw}" is not a systemd unit name: write it like "repmgrd" or "repmgrd.service", or leave it empty`,
+    );
   }
   return raw;
 };

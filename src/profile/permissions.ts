@@ -17,13 +17,22 @@ import { SECRET_FILE_KEYS, checkSecretFile, secretKeys } from './secrets.js';
 const MAX_PROFILE_BYTES = 1024 * 1024;
 
 /** The profile must be a regular file (or a link to one inside the config folder), readable. */
-export async function checkProfileFile(hostFile: string, file: string, paths: Paths): Promise<ProfileIssue | undefined> {
+export async function checkProfileFile(
+  hostFile: string,
+  file: string,
+  paths: Paths,
+): Promise<ProfileIssue | undefined> {
   let stat;
   try {
     stat = await fs.lstat(hostFile);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      return { file, message: `no such profile: create ${file} (see docs/profile.md), or run restic-systemd setup ${path.basename(file, '.conf')}` };
+      return {
+        file,
+        message:
+          `no such profile: create ${file} (see docs/profile.md), or run restic-systemd setup ` +
+          `${path.basename(file, '.conf')}`,
+      };
     }
     return { file, message: `cannot read the profile: ${(error as Error).message}` };
   }
@@ -33,13 +42,21 @@ export async function checkProfileFile(hostFile: string, file: string, paths: Pa
     if (!target || path.dirname(target) !== configDir) {
       return {
         file,
-        message: `the profile is a symbolic link to ${(await fs.readlink(hostFile))}, outside ${paths.configDir}: its permissions could not be vouched for; replace the link with the file itself`,
+        message:
+          `the profile is a symbolic link to ${await fs.readlink(hostFile)}, outside ${paths.configDir}: its ` +
+          `permissions could not be vouched for; replace the link with the file itself`,
       };
     }
     stat = await fs.stat(hostFile);
   }
   if (!stat.isFile()) return { file, message: 'the profile is not a regular file: replace it with a KEY=VALUE file' };
-  if (stat.size > MAX_PROFILE_BYTES) return { file, message: `the profile is ${stat.size} bytes long, more than a profile of KEY=VALUE lines can be (${MAX_PROFILE_BYTES} bytes): is it the right file?` };
+  if (stat.size > MAX_PROFILE_BYTES)
+    return {
+      file,
+      message:
+        `the profile is ${stat.size} bytes long, more than a profile of KEY=VALUE lines can be ` +
+        `(${MAX_PROFILE_BYTES} bytes): is it the right file?`,
+    };
   return undefined;
 }
 
@@ -58,7 +75,12 @@ export async function checkPermissions(
   if (notTrusted) {
     issues.push({ file, message: notTrusted });
   } else if ((mode & 0o044) !== 0 && secretKeys(env).length > 0) {
-    issues.push({ file, message: `the profile holds a secret (${secretKeys(env).join(', ')}) and is readable by group or others (mode ${octal}): run chmod 600 ${file}` });
+    issues.push({
+      file,
+      message:
+        `the profile holds a secret (${secretKeys(env).join(', ')}) and is readable by group or others (mode ` +
+        `${octal}): run chmod 600 ${file}`,
+    });
   }
   issues.push(...(await checkSecretFiles(path.basename(file, '.conf'), file, env, lines, paths, options)));
   issues.push(...checkPrograms(file, env, lines, paths));
@@ -69,10 +91,20 @@ export async function checkPermissions(
 const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /** The keys whose first word is a program restic or a job runs as root. */
-const PROGRAM_KEYS = ['RESTIC_PASSWORD_COMMAND', 'NOTIFY_COMMAND', 'PG_REPMGRD_STOP_COMMAND', 'PG_REPMGRD_START_COMMAND'];
+const PROGRAM_KEYS = [
+  'RESTIC_PASSWORD_COMMAND',
+  'NOTIFY_COMMAND',
+  'PG_REPMGRD_STOP_COMMAND',
+  'PG_REPMGRD_START_COMMAND',
+];
 
 /** Programs the profile makes root run must exist and be root's alone, like the profile. */
-function checkPrograms(file: string, env: Record<string, string>, lines: Record<string, number>, paths: Paths): ProfileIssue[] {
+function checkPrograms(
+  file: string,
+  env: Record<string, string>,
+  lines: Record<string, number>,
+  paths: Paths,
+): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
   for (const key of PROGRAM_KEYS) {
     const word = env[key]?.trim().split(/\s+/)[0];
@@ -89,15 +121,32 @@ function checkPrograms(file: string, env: Record<string, string>, lines: Record<
 }
 
 /** Files named by the profile that hold secrets must exist (the password file) and be private. */
-async function checkSecretFiles(name: string, file: string, env: Record<string, string>, lines: Record<string, number>, paths: Paths, options: LoadOptions): Promise<ProfileIssue[]> {
+async function checkSecretFiles(
+  name: string,
+  file: string,
+  env: Record<string, string>,
+  lines: Record<string, number>,
+  paths: Paths,
+  options: LoadOptions,
+): Promise<ProfileIssue[]> {
   const issues: ProfileIssue[] = [];
   for (const [key, value] of Object.entries(env)) {
     if (!(fieldOf(key)?.secretFile || SECRET_FILE_KEYS.has(key)) || !value.startsWith('/')) continue;
     const hostPath = onHost(paths, value);
-    const exists = await fs.access(hostPath).then(() => true, () => false);
+    const exists = await fs.access(hostPath).then(
+      () => true,
+      () => false,
+    );
     if (!exists) {
       if (key === 'RESTIC_PASSWORD_FILE' && options.requirePasswordFile !== false) {
-        issues.push({ file, line: lines[key], key, message: `${value} does not exist: create it (chmod 600) or run restic-systemd init ${name} --generate-password` });
+        issues.push({
+          file,
+          line: lines[key],
+          key,
+          message:
+            `${value} does not exist: create it (chmod 600) or run restic-systemd init ${name} ` +
+            `--generate-password`,
+        });
       }
       continue;
     }

@@ -16,7 +16,10 @@ export function profileLine(key: string, value: string): string | undefined {
 }
 
 /** A whole profile: comment lines (each starting with "# "), then one line per key. */
-export function profileText(comments: readonly string[], entries: ReadonlyArray<[string, string]>): { text: string; unwritable: string[] } {
+export function profileText(
+  comments: readonly string[],
+  entries: ReadonlyArray<[string, string]>,
+): { text: string; unwritable: string[] } {
   const lines = comments.map((comment) => `# ${comment}`.trimEnd().replace(/\\+$/, ''));
   const unwritable: string[] = [];
   for (const [key, value] of entries) {

@@ -25,7 +25,13 @@ export function isNotProfileKey(key: string): boolean {
  * other layouts are refused (their meaning would be lost), other keys with no effect are warnings.
  * Under systemd (`own-prefixes`) the environment holds more than the profile: only our prefixes count.
  */
-export function checkUnknownKeys(env: Record<string, string>, issue: (key: string, message: string) => void, warn: (key: string, message: string) => void, scope: 'all' | 'own-prefixes', profile: { name: string; file: string }): void {
+export function checkUnknownKeys(
+  env: Record<string, string>,
+  issue: (key: string, message: string) => void,
+  warn: (key: string, message: string) => void,
+  scope: 'all' | 'own-prefixes',
+  profile: { name: string; file: string },
+): void {
   for (const key of Object.keys(env)) {
     if (fieldOf(key)) continue;
     const ours = OWN_PREFIXES.some((prefix) => key.startsWith(prefix));
@@ -38,7 +44,11 @@ export function checkUnknownKeys(env: Record<string, string>, issue: (key: strin
     // A suggestion only where the near key means the same: a typo, not another word.
     const suggestion = nearest(key, ours ? OWN_KEYS : FIELD_KEYS, 2);
     if (ours) {
-      issue(key, `unknown key of restic-systemd${suggestion ? `: did you mean ${suggestion}?` : ''} (the keys are listed in docs/profile.md)`);
+      issue(
+        key,
+        `unknown key of restic-systemd${suggestion ? `: did you mean ${suggestion}?` : ''} (the keys are ` +
+          `listed in docs/profile.md)`,
+      );
     } else if (suggestion) {
       issue(key, `unknown key: did you mean ${suggestion}? (restic and libpq would ignore it silently)`);
     } else if (verdict && scope === 'all') {
@@ -47,12 +57,22 @@ export function checkUnknownKeys(env: Record<string, string>, issue: (key: strin
   }
 }
 
-export function checkRules(name: string, env: Record<string, string>, refusedKeys: Set<string>, issue: (key: string, message: string) => void, movingSecrets: boolean): void {
+export function checkRules(
+  name: string,
+  env: Record<string, string>,
+  refusedKeys: Set<string>,
+  issue: (key: string, message: string) => void,
+  movingSecrets: boolean,
+): void {
   // A key on a refused line is there, just unreadable: it is not reported missing as well.
   const present = (keys: FieldKey[]) => keys.filter((key) => key in env || refusedKeys.has(key));
   const repository = present(['RESTIC_REPOSITORY', 'RESTIC_REPOSITORY_FILE']);
   if (repository.length === 0) {
-    issue('RESTIC_REPOSITORY', 'is missing: add RESTIC_REPOSITORY=<where the backups go>, e.g. RESTIC_REPOSITORY=/srv/restic-repo or sftp:user@host:/srv/restic-repo');
+    issue(
+      'RESTIC_REPOSITORY',
+      'is missing: add RESTIC_REPOSITORY=<where the backups go>, e.g. RESTIC_REPOSITORY=/srv/restic-repo or ' +
+        'sftp:user@host:/srv/restic-repo',
+    );
   } else if (repository.length > 1) {
     issue(repository[1]!, `${repository.join(' and ')} are set together: keep only one`);
   }
@@ -61,14 +81,34 @@ export function checkRules(name: string, env: Record<string, string>, refusedKey
     const problem = credentialKeyProblem(key);
     if (problem) issue(CREDENTIALS_KEY, `${problem}: remove it from ${CREDENTIALS_KEY}`);
     else if (movingSecrets) continue;
-    else if (!['RESTIC_REPOSITORY', 'RESTIC_PASSWORD'].includes(key) && env[key] !== undefined) issue(key, `is also held as an encrypted credential (${CREDENTIALS_KEY}): remove this line, or run restic-systemd credentials ${name} again to replace the credential with it`);
-    else if (key === 'RESTIC_REPOSITORY' && env.RESTIC_REPOSITORY !== undefined && urlPassword(env.RESTIC_REPOSITORY) !== undefined) issue(key, `carries a password but is held as an encrypted credential (${CREDENTIALS_KEY}): run restic-systemd credentials ${name} to move the new URL, or remove its password`);
+    else if (!['RESTIC_REPOSITORY', 'RESTIC_PASSWORD'].includes(key) && env[key] !== undefined)
+      issue(
+        key,
+        `is also held as an encrypted credential (${CREDENTIALS_KEY}): remove this line, or run ` +
+          `restic-systemd credentials ${name} again to replace the credential with it`,
+      );
+    else if (
+      key === 'RESTIC_REPOSITORY' &&
+      env.RESTIC_REPOSITORY !== undefined &&
+      urlPassword(env.RESTIC_REPOSITORY) !== undefined
+    )
+      issue(
+        key,
+        `carries a password but is held as an encrypted credential (${CREDENTIALS_KEY}): run restic-systemd ` +
+          `credentials ${name} to move the new URL, or remove its password`,
+      );
   }
   const plain = present(['RESTIC_PASSWORD_FILE', 'RESTIC_PASSWORD', 'RESTIC_PASSWORD_COMMAND']);
-  const held = credentials.includes('RESTIC_PASSWORD') && !(movingSecrets && plain.length > 0) ? ['RESTIC_PASSWORD (encrypted credential)'] : [];
+  const held =
+    credentials.includes('RESTIC_PASSWORD') && !(movingSecrets && plain.length > 0)
+      ? ['RESTIC_PASSWORD (encrypted credential)']
+      : [];
   const password = [...held, ...plain];
   if (password.length === 0) {
-    issue('RESTIC_PASSWORD_FILE', 'is missing: add RESTIC_PASSWORD_FILE=/etc/restic/<name>.password (a chmod 600 file holding the password)');
+    issue(
+      'RESTIC_PASSWORD_FILE',
+      'is missing: add RESTIC_PASSWORD_FILE=/etc/restic/<name>.password (a chmod 600 file holding the password)',
+    );
   } else if (password.length > 1) {
     issue(password[1]!.split(' ')[0]!, `${password.join(' and ')} are set together: keep exactly one`);
   }

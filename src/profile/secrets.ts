@@ -10,7 +10,15 @@ const SECRET_KEY = /(PASSWORD|PASSPHRASE|SECRET|TOKEN|_KEY|ACCOUNT_SAS|_PASS)$/;
 const NOT_SECRET = new Set(['RESTIC_KEY_HINT']);
 
 /** Variables of restic's backends and of libpq (not in the field table) that name a file holding a key. */
-export const SECRET_FILE_KEYS = new Set(['RESTIC_TLS_CLIENT_CERT', 'GOOGLE_APPLICATION_CREDENTIALS', 'AWS_SHARED_CREDENTIALS_FILE', 'PGSSLKEY', 'RESTIC_PASSWORD_FILE', 'RESTIC_REPOSITORY_FILE', 'PGPASSFILE']);
+export const SECRET_FILE_KEYS = new Set([
+  'RESTIC_TLS_CLIENT_CERT',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'PGSSLKEY',
+  'RESTIC_PASSWORD_FILE',
+  'RESTIC_REPOSITORY_FILE',
+  'PGPASSFILE',
+]);
 
 export function isSecretKey(key: string): boolean {
   const field = fieldOf(key);
@@ -26,7 +34,9 @@ export function urlPassword(value: string): string | undefined {
 
 /** The keys of a profile whose values are, or contain, secrets. */
 export function secretKeys(env: Record<string, string>): string[] {
-  return Object.keys(env).filter((key) => env[key] !== '' && (isSecretKey(key) || urlPassword(env[key]!) !== undefined));
+  return Object.keys(env).filter(
+    (key) => env[key] !== '' && (isSecretKey(key) || urlPassword(env[key]!) !== undefined),
+  );
 }
 
 /** The secret values of a profile's variables (for masking, and to decide its permissions). */

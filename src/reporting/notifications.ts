@@ -13,15 +13,28 @@ const PING_TIMEOUT_MS = 10_000;
 /** Ping <url><suffix>; a failure is a warning only. */
 export async function ping(context: Context, url: string, suffix: '/start' | '' | '/fail', body = ''): Promise<void> {
   try {
-    const response = await fetch(`${url}${suffix}`, { method: 'POST', body: maskSecrets(body), signal: AbortSignal.timeout(PING_TIMEOUT_MS) });
+    const response = await fetch(`${url}${suffix}`, {
+      method: 'POST',
+      body: maskSecrets(body),
+      signal: AbortSignal.timeout(PING_TIMEOUT_MS),
+    });
     if (!response.ok) context.log.warn(`the monitoring ping ${suffix || '(success)'} was answered ${response.status}`);
   } catch (error) {
-    context.log.warn(`the monitoring ping ${suffix || '(success)'} failed: ${(error as Error).message}; the job's result is not affected`);
+    context.log.warn(
+      `the monitoring ping ${suffix || '(success)'} failed: ${(error as Error).message}; the job's result is ` +
+        `not affected`,
+    );
   }
 }
 
 /** Run NOTIFY_COMMAND for a failed unit; returns its exit code (0 when there is none). */
-export async function runNotifyCommand(context: Context, profile: Profile, unit: string, job: string, status: JobStatus | undefined): Promise<number> {
+export async function runNotifyCommand(
+  context: Context,
+  profile: Profile,
+  unit: string,
+  job: string,
+  status: JobStatus | undefined,
+): Promise<number> {
   const command = profile.values.NOTIFY_COMMAND;
   if (!command || command.length === 0) {
     context.log.info(`${unit} failed; NOTIFY_COMMAND is not set in ${profile.file}, so nobody else is told`);
@@ -38,6 +51,7 @@ export async function runNotifyCommand(context: Context, profile: Profile, unit:
       RESTIC_SYSTEMD_MESSAGE: maskSecrets(status?.message ?? `${unit} failed before writing its status`),
     },
   });
-  if (result.exitCode !== 0) context.log.error(`NOTIFY_COMMAND failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  if (result.exitCode !== 0)
+    context.log.error(`NOTIFY_COMMAND failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
   return result.exitCode;
 }

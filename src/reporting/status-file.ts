@@ -10,7 +10,8 @@ import { onHost, type Paths } from '../paths.js';
 import { writeFileSafely } from '../files/write.js';
 import { maskSecrets } from '../log.js';
 
-/** success; warning: it ran but not everything was saved (or, PG_ON_PRIMARY=skip, nothing); interrupted: stopped by a signal. */
+/** success; warning: it ran but not everything was saved (or, PG_ON_PRIMARY=skip, nothing); interrupted: stopped by a
+ * signal. */
 export type JobResult = 'success' | 'warning' | 'failure' | 'interrupted';
 
 /** What a run reports about its snapshot, when it made one. */
@@ -58,7 +59,12 @@ export function readStatus(paths: Paths, profile: string, job: string): JobStatu
 
 export function writeStatus(paths: Paths, status: JobStatus): void {
   // Masked, and not readable by others: a message can quote restic (file names) and the profile.
-  writeFileSafely(paths.root, statusPath(paths, status.profile, status.job), maskSecrets(`${JSON.stringify(status, null, 2)}\n`), { mode: 0o640, createFolders: 0o755 });
+  writeFileSafely(
+    paths.root,
+    statusPath(paths, status.profile, status.job),
+    maskSecrets(`${JSON.stringify(status, null, 2)}\n`),
+    { mode: 0o640, createFolders: 0o755 },
+  );
 }
 
 function metricLine(name: string, status: JobStatus, value: number): string {
@@ -79,18 +85,34 @@ export function renderMetrics(status: JobStatus, extra: MetricsContext = {}): st
   const seconds = (iso: string | null) => (iso ? Date.parse(iso) / 1000 : 0);
   const metrics: Array<[string, string, number]> = [
     ['restic_systemd_last_run_timestamp_seconds', 'End of the last run, success or not.', seconds(status.end)],
-    ['restic_systemd_last_success_timestamp_seconds', 'End of the last fully successful run (0: never).', seconds(status.lastSuccess)],
-    ['restic_systemd_last_exit_code', 'Exit code of the last run (0 success, 6 warning, others failure).', status.exitCode],
+    [
+      'restic_systemd_last_success_timestamp_seconds',
+      'End of the last fully successful run (0: never).',
+      seconds(status.lastSuccess),
+    ],
+    [
+      'restic_systemd_last_exit_code',
+      'Exit code of the last run (0 success, 6 warning, others failure).',
+      status.exitCode,
+    ],
     ['restic_systemd_last_duration_seconds', 'Duration of the last run.', status.durationSeconds],
     ['restic_systemd_last_bytes_added', 'Bytes the last run added to the repository.', status.bytesAdded ?? 0],
-    ['restic_systemd_schedule_interval_seconds', 'Time between two runs of the job\'s timer (0: no schedule); the last success is late after twice this.', extra.scheduleIntervalSeconds ?? 0],
+    [
+      'restic_systemd_schedule_interval_seconds',
+      "Time between two runs of the job's timer (0: no schedule); the last success is late after twice this.",
+      extra.scheduleIntervalSeconds ?? 0,
+    ],
   ];
   return metrics.map(([name, help, value]) => metricBlock(name, help, metricLine(name, status, value))).join('');
 }
 
 /** The textfile folder belongs to node_exporter's account: written into without following anything in it. */
 function writeMetricsFile(paths: Paths, folder: string, name: string, text: string): void {
-  writeFileSafely(paths.root, path.posix.join(folder, name), text, { mode: 0o644, trust: 'shared', createFolders: 0o755 });
+  writeFileSafely(paths.root, path.posix.join(folder, name), text, {
+    mode: 0o644,
+    trust: 'shared',
+    createFolders: 0o755,
+  });
 }
 
 export function writeMetrics(paths: Paths, folder: string, status: JobStatus, extra: MetricsContext = {}): void {
@@ -104,7 +126,11 @@ export function writeMetrics(paths: Paths, folder: string, status: JobStatus, ex
  */
 export function renderStandbyMetrics(profile: string, leftPaused: boolean): string {
   const name = 'restic_systemd_replay_left_paused';
-  return metricBlock(name, 'A database run left the standby\'s replay paused or repmgrd stopped, and nothing has restored it yet (1).', `${name}{profile="${profile}"} ${leftPaused ? 1 : 0}`);
+  return metricBlock(
+    name,
+    "A database run left the standby's replay paused or repmgrd stopped, and nothing has restored it yet (1).",
+    `${name}{profile="${profile}"} ${leftPaused ? 1 : 0}`,
+  );
 }
 
 export function writeStandbyMetrics(paths: Paths, folder: string, profile: string, leftPaused: boolean): void {

@@ -19,7 +19,11 @@ export function libpqEnvironment(profile: Profile): Record<string, string> {
 }
 
 /** A PostgreSQL program run as PG_OS_USER (through runuser) when the profile names one. */
-export function asDatabaseUser(profile: Profile, tool: ToolName, args: readonly string[]): { tool: ToolName; args: string[] } {
+export function asDatabaseUser(
+  profile: Profile,
+  tool: ToolName,
+  args: readonly string[],
+): { tool: ToolName; args: string[] } {
   const user = profile.values.PG_OS_USER;
   return user ? { tool: 'runuser', args: ['-u', user, '--', toolBinary(tool), ...args] } : { tool, args: [...args] };
 }
@@ -31,13 +35,21 @@ export class QueryError extends Error {
 }
 
 /** Run one SQL statement as an OS user (or this process's) with these libpq variables; rows of fields. */
-export async function querySql(runner: Runner, osUser: string | undefined, env: Record<string, string>, sql: string): Promise<string[][]> {
+export async function querySql(
+  runner: Runner,
+  osUser: string | undefined,
+  env: Record<string, string>,
+  sql: string,
+): Promise<string[][]> {
   const args = ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-c', sql];
   const result = osUser
     ? await runner.run('runuser', ['-u', osUser, '--', toolBinary('psql'), ...args], { env })
     : await runner.run('psql', args, { env });
   if (result.exitCode !== 0) throw new QueryError(result);
-  return result.stdout.split('\n').filter((line) => line !== '').map((line) => line.split('\t'));
+  return result.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('\t'));
 }
 
 /** Run one SQL statement on the profile's server; rows of tab-separated fields. */
@@ -91,11 +103,20 @@ export async function pauseReplay(runner: Runner, profile: Profile): Promise<voi
 
 /** Resume replay on a node still in recovery, in one call (pg_wal_replay_resume() fails on a promoted node). */
 export async function resumeReplayIfStandby(runner: Runner, profile: Profile): Promise<void> {
-  await query(runner, profile, "SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT 'resumed' FROM pg_wal_replay_resume()) ELSE 'not in recovery' END");
+  await query(
+    runner,
+    profile,
+    "SELECT CASE WHEN pg_is_in_recovery() THEN (SELECT 'resumed' FROM pg_wal_replay_resume()) ELSE 'not in " +
+      "recovery' END",
+  );
 }
 
 export async function replayPauseState(runner: Runner, profile: Profile): Promise<string> {
-  const [row = []] = await query(runner, profile, "SELECT CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not in recovery' END");
+  const [row = []] = await query(
+    runner,
+    profile,
+    "SELECT CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not in recovery' END",
+  );
   return row[0] ?? '';
 }
 
@@ -145,7 +166,13 @@ function dumpStage(profile: Profile): PipelineStage {
 function compressorStages(profile: Profile, options: { parallelGzip: boolean }): PipelineStage[] {
   const compressor = COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].stage;
   if (!compressor) return [];
-  return [{ tool: compressor.tool === 'gzip' && options.parallelGzip ? 'pigz' : compressor.tool, args: [...compressor.args], env: baseEnvironment() }];
+  return [
+    {
+      tool: compressor.tool === 'gzip' && options.parallelGzip ? 'pigz' : compressor.tool,
+      args: [...compressor.args],
+      env: baseEnvironment(),
+    },
+  ];
 }
 
 /** The dump and its optional compressor, as pipeline stages feeding restic. */
@@ -156,10 +183,16 @@ export function dumpStages(profile: Profile, options: { parallelGzip: boolean })
 /** How each PG_SPOOL_COMPRESSION writes the spool (after pg_dumpall) and reads it back into SQL. */
 export const SPOOL_FORMATS = {
   none: { suffix: '.sql', label: 'uncompressed', write: undefined, read: { tool: 'cat', args: ['--'] } },
-  zstd: { suffix: '.sql.zst', label: 'zstd', write: { tool: 'zstd', args: ['-1', '-T0', '-q', '-c'] }, read: { tool: 'zstd', args: ['-d', '-q', '-c', '--'] } },
+  zstd: {
+    suffix: '.sql.zst',
+    label: 'zstd',
+    write: { tool: 'zstd', args: ['-1', '-T0', '-q', '-c'] },
+    read: { tool: 'zstd', args: ['-d', '-q', '-c', '--'] },
+  },
 } as const;
 
-/** The dump into a spool file: pg_dumpall alone, or into zstd -1 on every core (fast: the pause lasts as long as pg_dumpall). */
+/** The dump into a spool file: pg_dumpall alone, or into zstd -1 on every core (fast: the pause lasts as long as
+ * pg_dumpall). */
 export function spoolStages(profile: Profile): PipelineStage[] {
   const { write } = SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION];
   return [dumpStage(profile), ...(write ? [{ tool: write.tool, args: [...write.args], env: baseEnvironment() }] : [])];
@@ -168,5 +201,8 @@ export function spoolStages(profile: Profile): PipelineStage[] {
 /** The spool back into SQL, then the profile's compression: what restic stores is the same as when streaming. */
 export function unspoolStages(profile: Profile, hostFile: string, options: { parallelGzip: boolean }): PipelineStage[] {
   const { read } = SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION];
-  return [{ tool: read.tool, args: [...read.args, hostFile], env: baseEnvironment() }, ...compressorStages(profile, options)];
+  return [
+    { tool: read.tool, args: [...read.args, hostFile], env: baseEnvironment() },
+    ...compressorStages(profile, options),
+  ];
 }

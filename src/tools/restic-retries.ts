@@ -16,7 +16,7 @@ const RECOVERY_GRACE_MS = 60_000;
 
 /** Milliseconds of a Go duration such as "552.3ms", "1.05s" or "1m2.5s". */
 export function goDurationMs(text: string): number {
-  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, 'µs': 0.001, ns: 0.000001 };
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 };
   let total = 0;
   for (const match of text.matchAll(/([0-9.]+)(h|ms|m|s|µs|us|ns)/g)) total += Number(match[1]) * units[match[2]!]!;
   return total;
@@ -56,7 +56,10 @@ export class RetryWatchdog {
     if (retrying) {
       const request = retrying[1]!;
       const now = this.now();
-      this.failing.set(request, { since: this.failing.get(request)?.since ?? now, nextTry: now + goDurationMs(retrying[2]!) });
+      this.failing.set(request, {
+        since: this.failing.get(request)?.since ?? now,
+        nextTry: now + goDurationMs(retrying[2]!),
+      });
       this.lastError = retrying[3]!;
       if (this.hopeless(this.lastError)) this.expire(request, 0, true);
       else this.check();

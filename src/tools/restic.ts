@@ -17,7 +17,12 @@ export function jobTags(profile: string, job: string): string[] {
  * `onHost` maps the profile's own paths (files it names, patterns anchored at /) to this host's:
  * under --root they are the target system's.
  */
-export function backupArgs(profile: Profile, host: string, paths: readonly string[], onHost: (target: string) => string = (target) => target): string[] {
+export function backupArgs(
+  profile: Profile,
+  host: string,
+  paths: readonly string[],
+  onHost: (target: string) => string = (target) => target,
+): string[] {
   const values = profile.values;
   const anchored = (pattern: string) => (pattern.startsWith('/') ? onHost(pattern) : pattern);
   const args = ['backup', '--json', '--host', host];
@@ -55,12 +60,26 @@ export interface Retention {
  */
 export function forgetArgs(host: string, tags: readonly string[], retention: Retention): string[] {
   const args = ['forget', '--json', '--host', host, '--tag', tags.join(','), '--group-by', 'host'];
-  const durations = { within: '--keep-within', withinHourly: '--keep-within-hourly', withinDaily: '--keep-within-daily', withinWeekly: '--keep-within-weekly', withinMonthly: '--keep-within-monthly', withinYearly: '--keep-within-yearly' } as const;
+  const durations = {
+    within: '--keep-within',
+    withinHourly: '--keep-within-hourly',
+    withinDaily: '--keep-within-daily',
+    withinWeekly: '--keep-within-weekly',
+    withinMonthly: '--keep-within-monthly',
+    withinYearly: '--keep-within-yearly',
+  } as const;
   for (const [key, flag] of Object.entries(durations)) {
     const value = retention[key as keyof typeof durations];
     if (value) args.push(flag, value);
   }
-  const counts = { last: '--keep-last', hourly: '--keep-hourly', daily: '--keep-daily', weekly: '--keep-weekly', monthly: '--keep-monthly', yearly: '--keep-yearly' } as const;
+  const counts = {
+    last: '--keep-last',
+    hourly: '--keep-hourly',
+    daily: '--keep-daily',
+    weekly: '--keep-weekly',
+    monthly: '--keep-monthly',
+    yearly: '--keep-yearly',
+  } as const;
   for (const [key, flag] of Object.entries(counts)) {
     const value = retention[key as keyof typeof counts];
     if (value !== undefined) args.push(flag, String(value));
@@ -80,7 +99,14 @@ export function snapshotHost(profile: Profile): string {
 export function resticEnvironment(profile: Profile, paths: Paths): Record<string, string> {
   const env: Record<string, string> = { ...profile.env };
   if (paths.root !== '/') {
-    for (const key of ['RESTIC_PASSWORD_FILE', 'RESTIC_REPOSITORY_FILE', 'RESTIC_CACHE_DIR', 'RESTIC_CACERT', 'RESTIC_TLS_CLIENT_CERT', 'PGPASSFILE']) {
+    for (const key of [
+      'RESTIC_PASSWORD_FILE',
+      'RESTIC_REPOSITORY_FILE',
+      'RESTIC_CACHE_DIR',
+      'RESTIC_CACERT',
+      'RESTIC_TLS_CLIENT_CERT',
+      'PGPASSFILE',
+    ]) {
       if (env[key]?.startsWith('/')) env[key] = onHost(paths, env[key]!);
     }
     if (profile.localRepository) env.RESTIC_REPOSITORY = onHost(paths, profile.localRepository);
@@ -104,11 +130,20 @@ export async function resticVersion(runner: Runner): Promise<ResticVersion> {
 export function parseResticVersion(output: string): ResticVersion {
   const match = /restic (\d+)\.(\d+)\.(\d+)/.exec(output);
   if (!match) return { major: 0, minor: 0, patch: 0, text: output.trim() || 'unknown' };
-  return { major: Number(match[1]), minor: Number(match[2]), patch: Number(match[3]), text: `${match[1]}.${match[2]}.${match[3]}` };
+  return {
+    major: Number(match[1]),
+    minor: Number(match[2]),
+    patch: Number(match[3]),
+    text: `${match[1]}.${match[2]}.${match[3]}`,
+  };
 }
 
 export function atLeast(version: ResticVersion, major: number, minor: number, patch = 0): boolean {
-  return version.major !== major ? version.major > major : version.minor !== minor ? version.minor > minor : version.patch >= patch;
+  return version.major !== major
+    ? version.major > major
+    : version.minor !== minor
+      ? version.minor > minor
+      : version.patch >= patch;
 }
 
 /** The oldest restic restic-systemd supports: Debian 12's. */
@@ -136,7 +171,65 @@ export const RESTIC_EXIT = {
   interrupted: 130,
 } as const;
 
-export type ResticProblem = 'wrong-password' | 'access-denied' | 'no-repository' | 'locked' | 'interrupted' | 'unreachable' | 'host-unknown' | 'host-key' | 'other';
+/** One expression matching any of these (lower-case) messages of restic and its backends. */
+const anyOf = (...patterns: string[]) => new RegExp(patterns.join('|'));
+
+const HOST_KEY_CHANGED = anyOf(
+  'host key verification failed',
+  'remote host identification has changed',
+  String.raw`no \S+ host key is known for`,
+  String.raw`host key for \S+ has changed`,
+);
+const CERTIFICATE_UNTRUSTED = anyOf(
+  'x509: ',
+  'tls: failed to verify certificate',
+  'certificate signed by unknown authority',
+  'certificate is valid for',
+);
+const NAME_UNRESOLVED = anyOf(
+  'no such host',
+  'could not resolve hostname',
+  'name or service not known',
+  'temporary failure in name resolution',
+  'server misbehaving',
+);
+const CREDENTIALS_REFUSED = anyOf(
+  String.raw`permission denied \(publickey`,
+  String.raw`unexpected http response \(401\)`,
+  String.raw`unexpected http response \(403\)`,
+  'access denied',
+  'invalidaccesskeyid',
+  'signaturedoesnotmatch',
+  String.raw`\b401 unauthorized`,
+  String.raw`\b403 forbidden`,
+  'authentication failed',
+  'bad_auth_token',
+  'unauthorized',
+);
+const CONNECTION_FAILED = anyOf(
+  'connection refused',
+  'i/o timeout',
+  'network is unreachable',
+  'no route to host',
+  'dial tcp',
+  'connection reset',
+  'connection timed out',
+  'connection closed',
+  'unexpected eof',
+  'broken pipe',
+  'did not answer within',
+);
+
+export type ResticProblem =
+  | 'wrong-password'
+  | 'access-denied'
+  | 'no-repository'
+  | 'locked'
+  | 'interrupted'
+  | 'unreachable'
+  | 'host-unknown'
+  | 'host-key'
+  | 'other';
 
 export interface ResticFailure {
   problem: ResticProblem;
@@ -145,7 +238,11 @@ export interface ResticFailure {
   exitCode?: ExitCode;
 }
 
-const INTERRUPTED: ResticFailure = { problem: 'interrupted', exitCode: ExitCode.Interrupted, meaning: 'restic was interrupted' };
+const INTERRUPTED: ResticFailure = {
+  problem: 'interrupted',
+  exitCode: ExitCode.Interrupted,
+  meaning: 'restic was interrupted',
+};
 
 /**
  * What a failed restic call means. restic 0.17 and newer say some of it with exit codes (10 no
@@ -155,28 +252,64 @@ const INTERRUPTED: ResticFailure = { problem: 'interrupted', exitCode: ExitCode.
 export function classifyResticFailure(exitCode: number, stderr: string, profile = '<name>'): ResticFailure {
   const text = stderr.toLowerCase();
   if (exitCode === RESTIC_EXIT.wrongPassword || text.includes('wrong password')) {
-    return { problem: 'wrong-password', exitCode: ExitCode.AccessDenied, meaning: 'wrong password or no key found: check RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD) against the repository' };
+    return {
+      problem: 'wrong-password',
+      exitCode: ExitCode.AccessDenied,
+      meaning: 'wrong password or no key found: check RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD) against the repository',
+    };
   }
   if (exitCode === RESTIC_EXIT.interrupted) return INTERRUPTED;
-  if (/host key verification failed|remote host identification has changed|no \S+ host key is known for|host key for \S+ has changed/.test(text)) {
-    return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the SFTP server's host key is not the one in known_hosts (or none is known): check that it is the right server, then pin its key in known_hosts" };
+  if (HOST_KEY_CHANGED.test(text)) {
+    return {
+      problem: 'host-key',
+      exitCode: ExitCode.HostKeyMismatch,
+      meaning:
+        "the SFTP server's host key is not the one in known_hosts (or none is known): check that it is the " +
+        'right server, then pin its key in known_hosts',
+    };
   }
   // restic 0.17+ may exit before it has relayed more of ssh's warning than its first line, a row of "@".
   if (/subprocess ssh: @{20,}/.test(text)) {
-    return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "ssh refused with its warning banner: most likely the SFTP server's host key is not the one in known_hosts (check the server, then known_hosts); the same banner warns of a private key file others can read (chmod 600 it)" };
+    return {
+      problem: 'host-key',
+      exitCode: ExitCode.HostKeyMismatch,
+      meaning:
+        "ssh refused with its warning banner: most likely the SFTP server's host key is not the one in " +
+        'known_hosts (check the server, then known_hosts); the same banner warns of a private key file others ' +
+        'can read (chmod 600 it)',
+    };
   }
-  if (/x509: |tls: failed to verify certificate|certificate signed by unknown authority|certificate is valid for/.test(text)) {
-    return { problem: 'host-key', exitCode: ExitCode.HostKeyMismatch, meaning: "the server's TLS certificate is not trusted (or is not for this host name): check that it is the right server; a certificate of your own CA needs RESTIC_CACERT=<the CA's file> in the profile" };
+  if (CERTIFICATE_UNTRUSTED.test(text)) {
+    return {
+      problem: 'host-key',
+      exitCode: ExitCode.HostKeyMismatch,
+      meaning:
+        "the server's TLS certificate is not trusted (or is not for this host name): check that it is the " +
+        "right server; a certificate of your own CA needs RESTIC_CACERT=<the CA's file> in the profile",
+    };
   }
-  if (/no such host|could not resolve hostname|name or service not known|temporary failure in name resolution|server misbehaving/.test(text)) {
-    return { problem: 'host-unknown', exitCode: ExitCode.HostUnknown, meaning: "the repository's host name does not resolve: check RESTIC_REPOSITORY and DNS" };
+  if (NAME_UNRESOLVED.test(text)) {
+    return {
+      problem: 'host-unknown',
+      exitCode: ExitCode.HostUnknown,
+      meaning: "the repository's host name does not resolve: check RESTIC_REPOSITORY and DNS",
+    };
   }
-  if (/permission denied \(publickey|unexpected http response \(401\)|unexpected http response \(403\)|access denied|invalidaccesskeyid|signaturedoesnotmatch|\b401 unauthorized|\b403 forbidden|authentication failed|bad_auth_token|unauthorized/.test(text)) {
-    return { problem: 'access-denied', exitCode: ExitCode.AccessDenied, meaning: "the repository's server refused the credentials: check the backend's user, password or keys in the profile" };
+  if (CREDENTIALS_REFUSED.test(text)) {
+    return {
+      problem: 'access-denied',
+      exitCode: ExitCode.AccessDenied,
+      meaning:
+        "the repository's server refused the credentials: check the backend's user, password or keys in the profile",
+    };
   }
   // Checked before "no repository": restic 0.14 also asks "Is there a repository…?" when the server is down.
-  if (/connection refused|i\/o timeout|network is unreachable|no route to host|dial tcp|connection reset|connection timed out|connection closed|unexpected eof|broken pipe|did not answer within/.test(text)) {
-    return { problem: 'unreachable', exitCode: ExitCode.RepositoryUnreachable, meaning: 'the repository cannot be reached: check the network and the repository server' };
+  if (CONNECTION_FAILED.test(text)) {
+    return {
+      problem: 'unreachable',
+      exitCode: ExitCode.RepositoryUnreachable,
+      meaning: 'the repository cannot be reached: check the network and the repository server',
+    };
   }
   // ssh ended before the SFTP session began, and restic lost ssh's own reason (its relay of ssh's
   // stderr can lose the race with its exit): most often the server is down or cannot be reached.
@@ -184,7 +317,10 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
     return {
       problem: 'unreachable',
       exitCode: ExitCode.RepositoryUnreachable,
-      meaning: "ssh ended before the SFTP session began and restic passed on no reason: most likely the SFTP server is down or cannot be reached; if it is up, see why with ssh -v <user>@<host> as root (a refused key, an unknown host key)",
+      meaning:
+        'ssh ended before the SFTP session began and restic passed on no reason: most likely the SFTP server ' +
+        'is down or cannot be reached; if it is up, see why with ssh -v <user>@<host> as root (a refused key, ' +
+        'an unknown host key)',
     };
   }
   // The rclone that restic started ended or never answered; rclone's own reason may be missing
@@ -193,16 +329,35 @@ export function classifyResticFailure(exitCode: number, stderr: string, profile 
     return {
       problem: 'unreachable',
       exitCode: ExitCode.RepositoryUnreachable,
-      meaning: "restic could not talk to the rclone it started: most likely rclone cannot reach its remote (server down, network); if it is up, see why with rclone lsd <remote>: as root (its config, its credentials)",
+      meaning:
+        'restic could not talk to the rclone it started: most likely rclone cannot reach its remote (server ' +
+        'down, network); if it is up, see why with rclone lsd <remote>: as root (its config, its credentials)',
     };
   }
   // Read after the backends' errors: restic 0.14 also cancels its own context when rclone fails to connect.
   if (text.includes('context canceled')) return INTERRUPTED;
-  if (exitCode === RESTIC_EXIT.noRepository || text.includes('is there a repository at the following location') || text.includes('unable to open config file') || text.includes('repository does not exist')) {
-    return { problem: 'no-repository', exitCode: ExitCode.RepositoryMissing, meaning: `there is no repository at RESTIC_REPOSITORY: create it with restic-systemd init ${profile}, or fix the location` };
+  if (
+    exitCode === RESTIC_EXIT.noRepository ||
+    text.includes('is there a repository at the following location') ||
+    text.includes('unable to open config file') ||
+    text.includes('repository does not exist')
+  ) {
+    return {
+      problem: 'no-repository',
+      exitCode: ExitCode.RepositoryMissing,
+      meaning:
+        `there is no repository at RESTIC_REPOSITORY: create it with restic-systemd init ${profile}, or fix the ` +
+        `location`,
+    };
   }
   if (exitCode === RESTIC_EXIT.locked || text.includes('repository is already locked')) {
-    return { problem: 'locked', exitCode: ExitCode.RepositoryLocked, meaning: `the repository is locked by another restic process: wait for it, or remove a stale lock with restic-systemd exec ${profile} -- restic unlock` };
+    return {
+      problem: 'locked',
+      exitCode: ExitCode.RepositoryLocked,
+      meaning:
+        `the repository is locked by another restic process: wait for it, or remove a stale lock with ` +
+        `restic-systemd exec ${profile} -- restic unlock`,
+    };
   }
   return { problem: 'other', meaning: `restic failed with exit code ${exitCode}` };
 }
@@ -228,7 +383,8 @@ export function readableResticOutput(stderr: string): string[] {
       lines.push(line);
       continue;
     }
-    if (message.message_type === 'error') lines.push(`${message.item ? `${message.item}: ` : ''}${message.error?.message ?? 'error'}`);
+    if (message.message_type === 'error')
+      lines.push(`${message.item ? `${message.item}: ` : ''}${message.error?.message ?? 'error'}`);
     else if (message.message_type === 'exit_error' && message.message) lines.push(message.message.split('\n')[0]!);
   }
   return lines;

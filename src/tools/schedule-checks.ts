@@ -25,7 +25,9 @@ export async function checkSchedules(profiles: readonly Profile[], runner: Runne
           file: profile.file,
           line: profile.lines[key],
           key,
-          message: `${JSON.stringify(expression)} is not a valid systemd calendar expression (${problem}): write it like "hourly", "daily" or "Mon..Fri *-*-* 02:30" (man systemd.time)`,
+          message:
+            `${JSON.stringify(expression)} is not a valid systemd calendar expression (${problem}): write it ` +
+            `like "hourly", "daily" or "Mon..Fri *-*-* 02:30" (man systemd.time)`,
         });
       }
     }

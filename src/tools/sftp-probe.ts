@@ -26,7 +26,11 @@ export function sftpLocation(repository: string): SftpLocation | undefined {
   if (repository.startsWith('sftp://')) {
     try {
       const url = new URL(repository);
-      return { user: url.username ? decodeURIComponent(url.username) : undefined, host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined };
+      return {
+        user: url.username ? decodeURIComponent(url.username) : undefined,
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || undefined,
+      };
     } catch {
       return undefined;
     }
@@ -36,8 +40,12 @@ export function sftpLocation(repository: string): SftpLocation | undefined {
 }
 
 /** The command restic runs for an SFTP repository with these -o options; never interactive. */
-export function sshCommand(repository: string, options: readonly string[]): { program: string; args: string[] } | undefined {
-  const option = (name: string) => options.find((item) => item.startsWith(`sftp.${name}=`))?.slice(`sftp.${name}=`.length);
+export function sshCommand(
+  repository: string,
+  options: readonly string[],
+): { program: string; args: string[] } | undefined {
+  const option = (name: string) =>
+    options.find((item) => item.startsWith(`sftp.${name}=`))?.slice(`sftp.${name}=`.length);
   const command = option('command');
   if (command) {
     const [program, ...args] = command.split(/\s+/).filter(Boolean);
@@ -58,7 +66,12 @@ export function sshCommand(repository: string, options: readonly string[]): { pr
  * ssh's own reason, as restic relays it ("subprocess ssh: <line>"), or nothing when ssh cannot be
  * asked or connects fine. Runs only after restic failed this way: it costs one connection.
  */
-export async function askSsh(runner: Runner, repository: string, options: readonly string[], env: Record<string, string>): Promise<string> {
+export async function askSsh(
+  runner: Runner,
+  repository: string,
+  options: readonly string[],
+  env: Record<string, string>,
+): Promise<string> {
   const command = sshCommand(repository, options);
   if (!command) return '';
   const cancel = new AbortController();
@@ -68,7 +81,12 @@ export async function askSsh(runner: Runner, repository: string, options: readon
     const result = await runner.run(tool, command.args, { env, input: '', cancel: cancel.signal });
     if (result.exitCode === 0) return '';
     // ssh ends its warnings' lines with CR LF.
-    return result.stderr.split(/\r?\n/).map((line) => line.replace(/\r/g, '').trimEnd()).filter(Boolean).map((line) => `subprocess ssh: ${line}`).join('\n');
+    return result.stderr
+      .split(/\r?\n/)
+      .map((line) => line.replace(/\r/g, '').trimEnd())
+      .filter(Boolean)
+      .map((line) => `subprocess ssh: ${line}`)
+      .join('\n');
   } catch {
     return '';
   } finally {

@@ -41,13 +41,28 @@ export async function disableUnits(runner: Runner, paths: Paths, units: readonly
   expectSuccess(await runner.run('systemctl', withRoot(paths, args)), `systemctl ${args.join(' ')}`);
 }
 
-/** Clear the failed state of those of these units that systemd lists as failed: a removed profile leaves no failed unit behind. */
+/** Clear the failed state of those of these units that systemd lists as failed: a removed profile leaves no failed
+ * unit behind. */
 export async function resetFailedUnits(runner: Runner, units: readonly string[]): Promise<void> {
   if (units.length === 0) return;
-  const listed = await runner.run('systemctl', ['list-units', '--state=failed', '--plain', '--no-legend', '--full', ...units]);
-  const failed = listed.stdout.split('\n').map((line) => line.trim().split(/\s+/)[0]!).filter((unit) => units.includes(unit));
+  const listed = await runner.run('systemctl', [
+    'list-units',
+    '--state=failed',
+    '--plain',
+    '--no-legend',
+    '--full',
+    ...units,
+  ]);
+  const failed = listed.stdout
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/)[0]!)
+    .filter((unit) => units.includes(unit));
   // reset-failed exits 1 for a unit systemd has not loaded, so only the listed ones are named.
-  if (failed.length > 0) expectSuccess(await runner.run('systemctl', ['reset-failed', ...failed]), `systemctl reset-failed ${failed.join(' ')}`);
+  if (failed.length > 0)
+    expectSuccess(
+      await runner.run('systemctl', ['reset-failed', ...failed]),
+      `systemctl reset-failed ${failed.join(' ')}`,
+    );
 }
 
 export interface TimerTimes {
@@ -61,14 +76,40 @@ export interface TimerTimes {
 export async function timerTimes(runner: Runner, units: readonly string[]): Promise<Map<string, TimerTimes>> {
   const times = new Map<string, TimerTimes>();
   if (units.length === 0) return times;
-  const result = await runner.run('systemctl', ['show', '-p', 'Id', '-p', 'NextElapseUSecRealtime', '-p', 'LastTriggerUSec', '-p', 'ActiveEnterTimestamp', '--', ...units], { env: { TZ: 'UTC' } });
+  const result = await runner.run(
+    'systemctl',
+    [
+      'show',
+      '-p',
+      'Id',
+      '-p',
+      'NextElapseUSecRealtime',
+      '-p',
+      'LastTriggerUSec',
+      '-p',
+      'ActiveEnterTimestamp',
+      '--',
+      ...units,
+    ],
+    { env: { TZ: 'UTC' } },
+  );
   const iso = (text: string | undefined) => {
     const match = /(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC/.exec(text ?? '');
     return match ? `${match[1]}T${match[2]}Z` : undefined;
   };
   for (const block of result.stdout.split('\n\n')) {
-    const fields = Object.fromEntries(block.split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-    if (fields.Id) times.set(fields.Id, { next: iso(fields.NextElapseUSecRealtime), last: iso(fields.LastTriggerUSec), activeSince: iso(fields.ActiveEnterTimestamp) });
+    const fields = Object.fromEntries(
+      block
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    if (fields.Id)
+      times.set(fields.Id, {
+        next: iso(fields.NextElapseUSecRealtime),
+        last: iso(fields.LastTriggerUSec),
+        activeSince: iso(fields.ActiveEnterTimestamp),
+      });
   }
   return times;
 }
@@ -76,11 +117,27 @@ export async function timerTimes(runner: Runner, units: readonly string[]): Prom
 /** The units systemd could not load as they are (a setting it refused), each with systemd's reason. */
 export async function unitsNotLoaded(runner: Runner, units: readonly string[]): Promise<string[]> {
   if (units.length === 0) return [];
-  const result = await runner.run('systemctl', ['show', '-p', 'Id', '-p', 'LoadState', '-p', 'LoadError', '--', ...units]);
+  const result = await runner.run('systemctl', [
+    'show',
+    '-p',
+    'Id',
+    '-p',
+    'LoadState',
+    '-p',
+    'LoadError',
+    '--',
+    ...units,
+  ]);
   const refused: string[] = [];
   for (const block of result.stdout.split('\n\n')) {
-    const fields = Object.fromEntries(block.split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-    if (fields.Id && fields.LoadState && fields.LoadState !== 'loaded') refused.push(`${fields.Id}: ${fields.LoadState}${fields.LoadError ? ` (${fields.LoadError})` : ''}`);
+    const fields = Object.fromEntries(
+      block
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    if (fields.Id && fields.LoadState && fields.LoadState !== 'loaded')
+      refused.push(`${fields.Id}: ${fields.LoadState}${fields.LoadError ? ` (${fields.LoadError})` : ''}`);
   }
   return refused;
 }
@@ -89,6 +146,7 @@ export async function unitsNotLoaded(runner: Runner, units: readonly string[]): 
 export async function systemdVersion(runner: Runner): Promise<number> {
   const result = await runner.run('systemctl', ['--version']);
   const major = /^systemd (\d+)/.exec(result.stdout)?.[1];
-  if (result.exitCode !== 0 || !major) throw new Error(`systemctl --version: ${result.stderr.trim() || result.stdout.trim()}`);
+  if (result.exitCode !== 0 || !major)
+    throw new Error(`systemctl --version: ${result.stderr.trim() || result.stdout.trim()}`);
   return Number(major);
 }

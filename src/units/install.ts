@@ -52,7 +52,11 @@ function checkUnitFolderIsNoLink(paths: Paths): void {
     }
   }
   if (resolved !== expected) {
-    throw new EnvironmentError(`${expected} leads to ${resolved.slice(paths.root === '/' ? 0 : paths.root.length)} through a symbolic link: systemd loads no unit from a unit folder reached through a link; make ${paths.unitDir} a folder. Nothing was changed`);
+    throw new EnvironmentError(
+      `${expected} leads to ${resolved.slice(paths.root === '/' ? 0 : paths.root.length)} through a symbolic ` +
+        `link: systemd loads no unit from a unit folder reached through a link; make ${paths.unitDir} a folder. ` +
+        `Nothing was changed`,
+    );
   }
 }
 
@@ -73,7 +77,11 @@ export async function planWrites(paths: Paths, files: readonly UnitFile[]): Prom
 }
 
 export async function writeUnitFiles(paths: Paths, files: readonly UnitFile[]): Promise<void> {
-  for (const file of files) writeFileSafely(paths.root, path.posix.join(paths.unitDir, file.relativePath), file.text, { mode: UNIT_MODE, createFolders: 0o755 });
+  for (const file of files)
+    writeFileSafely(paths.root, path.posix.join(paths.unitDir, file.relativePath), file.text, {
+      mode: UNIT_MODE,
+      createFolders: 0o755,
+    });
 }
 
 /** Our files among these candidates (relative paths) that exist. */
@@ -93,10 +101,14 @@ export function existingOwnDropIns(paths: Paths, profile: string): Promise<strin
 
 /** Remove files (relative paths) and the drop-in folders they leave empty. */
 export async function removeUnitFiles(paths: Paths, files: readonly string[]): Promise<void> {
-  for (const file of files) removeFileSafely(paths.root, path.posix.join(paths.unitDir, file), { removeEmptyFolder: path.posix.dirname(file) !== '.' });
+  for (const file of files)
+    removeFileSafely(paths.root, path.posix.join(paths.unitDir, file), {
+      removeEmptyFolder: path.posix.dirname(file) !== '.',
+    });
 }
 
-/** The units linked from timers.target.wants/: the links `systemctl enable` makes for our timers (WantedBy=timers.target). */
+/** The units linked from timers.target.wants/: the links `systemctl enable` makes for our timers
+ * (WantedBy=timers.target). */
 export async function linkedFromTimersTarget(paths: Paths): Promise<Set<string>> {
   return new Set(await fs.readdir(path.join(unitFolder(paths), 'timers.target.wants')).catch(() => [] as string[]));
 }
@@ -149,7 +161,10 @@ export interface InstalledUnit {
 
 /** The settings a unit's drop-in was made from, where systemd would take it from (install's first). */
 export async function installedUnit(paths: Paths, unit: string): Promise<InstalledUnit | undefined> {
-  const places: Array<[string, InstalledUnit['source']]> = [[paths.unitDir, 'install'], [GENERATOR_OUTPUT_DIR, 'generator']];
+  const places: Array<[string, InstalledUnit['source']]> = [
+    [paths.unitDir, 'install'],
+    [GENERATOR_OUTPUT_DIR, 'generator'],
+  ];
   for (const [folder, source] of places) {
     const existing = await readIfExists(onHost(paths, path.posix.join(folder, dropInFile(unit))));
     if (!existing || !writtenByRestic(existing.text)) continue;

@@ -10,8 +10,24 @@ import { profileFile, type Paths } from '../paths.js';
 import { fieldOf } from '../profile/fields.js';
 import type { Profile } from '../profile/model.js';
 import type { Entrypoint } from '../context.js';
-import { GENERATOR_NAME, NOTIFY_TEMPLATE, UNIT_TYPES, dropInFile, instanceUnit, templateUnit, type UnitType } from './names.js';
-import { JOBS, UNIT_JOBS, jobKeys, profileJobs, profileServiceJobs, type JobSpec, type UnitJob } from '../profile/jobs.js';
+import {
+  GENERATOR_NAME,
+  NOTIFY_TEMPLATE,
+  UNIT_TYPES,
+  dropInFile,
+  instanceUnit,
+  templateUnit,
+  type UnitType,
+} from './names.js';
+import {
+  JOBS,
+  UNIT_JOBS,
+  jobKeys,
+  profileJobs,
+  profileServiceJobs,
+  type JobSpec,
+  type UnitJob,
+} from '../profile/jobs.js';
 import { credentialFile } from '../profile/credentials.js';
 import { SETTINGS_VARIABLE, encodeSettings, unitSettings } from './settings.js';
 import { escapeSpecifiers, execWord, pathListItem, shellWord } from '../formats/systemd-escape.js';
@@ -42,7 +58,10 @@ function template(name: string): HandlebarsTemplateDelegate {
   if (!compiledTemplate) {
     if (compiled.size === 0) {
       for (const partial of fs.readdirSync(path.join(TEMPLATE_DIR, 'partials'))) {
-        handlebars.registerPartial(path.basename(partial, '.hbs'), fs.readFileSync(path.join(TEMPLATE_DIR, 'partials', partial), 'utf8'));
+        handlebars.registerPartial(
+          path.basename(partial, '.hbs'),
+          fs.readFileSync(path.join(TEMPLATE_DIR, 'partials', partial), 'utf8'),
+        );
       }
     }
     const source = fs.readFileSync(path.join(TEMPLATE_DIR, `${name}.hbs`), 'utf8');
@@ -62,7 +81,14 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
   const { paths, entrypoint } = context;
   const entry = [entrypoint.node, entrypoint.cli].map(execWord).join(' ');
   const configDirOption = `--config-dir ${execWord(paths.configDir)}`;
-  const notify = { relativePath: NOTIFY_TEMPLATE, text: template(NOTIFY_TEMPLATE)({ unit: NOTIFY_TEMPLATE, entrypoint: `${entry} ${configDirOption}`, capabilities: '' }) };
+  const notify = {
+    relativePath: NOTIFY_TEMPLATE,
+    text: template(NOTIFY_TEMPLATE)({
+      unit: NOTIFY_TEMPLATE,
+      entrypoint: `${entry} ${configDirOption}`,
+      capabilities: '',
+    }),
+  };
   const jobUnits = UNIT_JOBS.flatMap((job) =>
     UNIT_TYPES.map((type) => {
       const unit = templateUnit(job, type);
@@ -98,12 +124,16 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
 export function renderProfileDropIns(profile: Profile, context: RenderContext): UnitFile[] {
   const timers = profileJobs(profile);
   const units: Array<[UnitJob, UnitType]> = profileServiceJobs(profile).flatMap((job) =>
-    UNIT_TYPES.filter((type) => type === 'service' || timers.includes(job)).map((type): [UnitJob, UnitType] => [job, type]),
+    UNIT_TYPES.filter((type) => type === 'service' || timers.includes(job)).map((type): [UnitJob, UnitType] => [
+      job,
+      type,
+    ]),
   );
   return units.map(([job, type]) => {
     const unit = instanceUnit(job, type, profile.name);
     const settings = unitSettings(profile, job);
-    // "-": a path that is missing (a repository before init) must not fail the unit's namespace set-up (226/NAMESPACE); restic then says what is missing.
+    // "-": a path that is missing (a repository before init) must not fail the unit's namespace set-up
+    // (226/NAMESPACE); restic then says what is missing.
     const readWritePaths = settings.writablePaths.map((item) => pathListItem(`-${item}`));
     return {
       relativePath: dropInFile(unit),
@@ -128,7 +158,11 @@ export function renderGenerator(context: RenderContext): GeneratorFile {
   const command = [entrypoint.node, entrypoint.cli, '--config-dir', paths.configDir].map(shellWord).join(' ');
   return {
     path: path.posix.join(paths.generatorDir, GENERATOR_NAME),
-    text: template('restic-systemd-generator')({ entrypoint: command, configDir: paths.configDir, normalDir: '/run/systemd/generator' }),
+    text: template('restic-systemd-generator')({
+      entrypoint: command,
+      configDir: paths.configDir,
+      normalDir: '/run/systemd/generator',
+    }),
   };
 }
 

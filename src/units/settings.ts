@@ -33,7 +33,11 @@ export function unitSettings(profile: Profile, job: UnitJob): UnitSettings {
     timeout: values[keys.timeout] as string,
     // Only when there are any: the settings of a profile without credentials stay as they were.
     ...(credentials.length > 0 ? { credentials } : {}),
-    writablePaths: [profile.localRepository, profile.values.BACKUP_METRICS_DIR, ...(JOBS[job].writesSpool && profile.values.PG_DUMP_MODE !== 'stream' ? [profile.values.PG_SPOOL_DIR] : [])].filter((item): item is string => item !== undefined),
+    writablePaths: [
+      profile.localRepository,
+      profile.values.BACKUP_METRICS_DIR,
+      ...(JOBS[job].writesSpool && profile.values.PG_DUMP_MODE !== 'stream' ? [profile.values.PG_SPOOL_DIR] : []),
+    ].filter((item): item is string => item !== undefined),
   };
 }
 
@@ -64,14 +68,25 @@ export function settingsDrift(job: UnitJob, expected: UnitSettings, installed: U
   const keys = jobKeys(job);
   const differences: string[] = [];
   const changed = (key: string, now: string | undefined, then: string | undefined) => {
-    if (now !== then) differences.push(`${key} is ${now === undefined ? 'not set' : JSON.stringify(now)} in the profile, but the units run with ${then === undefined ? 'none' : JSON.stringify(then)}`);
+    if (now !== then)
+      differences.push(
+        `${key} is ${now === undefined ? 'not set' : JSON.stringify(now)} in the profile, but the units run ` +
+          `with ${then === undefined ? 'none' : JSON.stringify(then)}`,
+      );
   };
   changed(keys.schedule, expected.schedule, installed.schedule);
   changed(keys.randomizedDelay, expected.randomizedDelay, installed.randomizedDelay);
   changed(keys.timeout, expected.timeout, installed.timeout);
   const missing = expected.writablePaths.filter((item) => !installed.writablePaths.includes(item));
-  if (missing.length > 0) differences.push(`the sandbox does not let the job write ${missing.join(' ')} (it allows ${installed.writablePaths.join(' ') || 'none of the profile\'s paths'})`);
+  if (missing.length > 0)
+    differences.push(
+      `the sandbox does not let the job write ${missing.join(' ')} (it allows ` +
+        `${installed.writablePaths.join(' ') || "none of the profile's paths"})`,
+    );
   const unloaded = (expected.credentials ?? []).filter((key) => !(installed.credentials ?? []).includes(key));
-  if (unloaded.length > 0) differences.push(`the units do not load the encrypted credential${unloaded.length > 1 ? 's' : ''} ${unloaded.join(' ')}`);
+  if (unloaded.length > 0)
+    differences.push(
+      `the units do not load the encrypted credential${unloaded.length > 1 ? 's' : ''} ${unloaded.join(' ')}`,
+    );
   return { differences, blocking: missing.length > 0 || unloaded.length > 0 };
 }

@@ -16,7 +16,9 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   let container: Container;
 
   function standbySql(sql: string): string {
-    return container.run(['runuser', '-u', 'postgres', '--', 'psql', '-X', '-At', '-h', '/run/postgresql', '-p', '5433', '-c', sql]).stdout.trim();
+    return container
+      .run(['runuser', '-u', 'postgres', '--', 'psql', '-X', '-At', '-h', '/run/postgresql', '-p', '5433', '-c', sql])
+      .stdout.trim();
   }
 
   function replayState(): string {
@@ -28,13 +30,26 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   }
 
   function dumpSnapshots(): Array<{ id: string; tags: string[] }> {
-    return JSON.parse(container.run(['restic-systemd', 'exec', 'db', '--', 'restic', 'snapshots', '--json', '--tag', 'job:pg-backup']).stdout);
+    return JSON.parse(
+      container.run(['restic-systemd', 'exec', 'db', '--', 'restic', 'snapshots', '--json', '--tag', 'job:pg-backup'])
+        .stdout,
+    );
   }
 
   beforeAll(async () => {
     container = await Container.boot(release);
     container.run(['sh', `${PROJECT_IN_CONTAINER}/test/e2e/container/pg-cluster.sh`]);
-    container.writeProfile('db', ['RESTIC_REPOSITORY=/var/lib/restic/db', 'PGHOST=/run/postgresql', 'PGPORT=5433', 'PGUSER=postgres', 'PG_OS_USER=postgres'], 'e2e-password-db');
+    container.writeProfile(
+      'db',
+      [
+        'RESTIC_REPOSITORY=/var/lib/restic/db',
+        'PGHOST=/run/postgresql',
+        'PGPORT=5433',
+        'PGUSER=postgres',
+        'PG_OS_USER=postgres',
+      ],
+      'e2e-password-db',
+    );
     container.run(['restic-systemd', 'init', 'db']);
     container.run(['restic-systemd', 'install', 'db']);
   }, 600_000);
@@ -43,66 +58,146 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
     await container?.stop();
   }, 60_000);
 
-  test('pg-backup@db.service dumps the paused standby into restic, then replay resumes and repmgrd runs again', () =>
-    container.scenario(async () => {
-      expect(container.run(['systemctl', 'is-enabled', 'pg-backup@db.timer']).stdout.trim()).toBe('enabled');
-      // A database-only profile: no hourly file backup of /media/db that could only fail.
-      expect(container.run(['systemctl', 'is-enabled', 'restic@db.timer'], { allowFailure: true }).stdout.trim()).not.toBe('enabled');
-      expect([replayState(), repmgrdState()]).toEqual(['not paused', 'active']);
-      expectSucceeded(container, UNIT, startUnit(container, UNIT));
-      // A healthy run's journal holds no warning (pg_dump's advice about repmgr's own table is known harmless).
-      expect(container.run(['journalctl', '--no-pager', '-o', 'cat', '-u', UNIT]).stdout).not.toMatch(/warning/i);
+  test(
+    'pg-backup@db.service dumps the paused standby into restic, then replay resumes and repmgrd runs again',
+    () =>
+      container.scenario(async () => {
+        expect(container.run(['systemctl', 'is-enabled', 'pg-backup@db.timer']).stdout.trim()).toBe('enabled');
+        // A database-only profile: no hourly file backup of /media/db that could only fail.
+        expect(
+          container.run(['systemctl', 'is-enabled', 'restic@db.timer'], { allowFailure: true }).stdout.trim(),
+        ).not.toBe('enabled');
+        expect([replayState(), repmgrdState()]).toEqual(['not paused', 'active']);
+        expectSucceeded(container, UNIT, startUnit(container, UNIT));
+        // A healthy run's journal holds no warning (pg_dump's advice about repmgr's own table is known harmless).
+        expect(container.run(['journalctl', '--no-pager', '-o', 'cat', '-u', UNIT]).stdout).not.toMatch(/warning/i);
 
-      const [snapshot] = dumpSnapshots();
-      expect(snapshot!.tags).toEqual(expect.arrayContaining([expect.stringMatching(/^lsn:/), expect.stringMatching(/^run:/)]));
-      const host = container.run(['hostname']).stdout.trim();
-      const dump = container.run(['restic-systemd', 'exec', 'db', '--', 'restic', 'dump', 'latest', `/postgres-${host}.sql`]).stdout;
-      expect(dump).toContain('COPY public.items (id, label) FROM stdin;');
-      expect(dump).toContain('5000\titem 5000');
-      expect(dump).toContain('PostgreSQL database cluster dump complete');
+        const [snapshot] = dumpSnapshots();
+        expect(snapshot!.tags).toEqual(
+          expect.arrayContaining([expect.stringMatching(/^lsn:/), expect.stringMatching(/^run:/)]),
+        );
+        const host = container.run(['hostname']).stdout.trim();
+        const dump = container.run([
+          'restic-systemd',
+          'exec',
+          'db',
+          '--',
+          'restic',
+          'dump',
+          'latest',
+          `/postgres-${host}.sql`,
+        ]).stdout;
+        expect(dump).toContain('COPY public.items (id, label) FROM stdin;');
+        expect(dump).toContain('5000\titem 5000');
+        expect(dump).toContain('PostgreSQL database cluster dump complete');
 
-      // The job stopped repmgrd for the dump and started it again.
-      const repmgrdJournal = container.run(['journalctl', '--no-pager', '-o', 'cat', '-u', 'repmgrd']).stdout;
-      expect(repmgrdJournal).toMatch(/Stopped repmgrd\.service[\s\S]*Started repmgrd\.service/);
-      expect([replayState(), repmgrdState()]).toEqual(['not paused', 'active']);
-      // Replay really goes on: a row written on the primary reaches the standby.
-      container.run(['runuser', '-u', 'postgres', '--', 'psql', '-X', '-q', '-h', '/run/postgresql', '-p', '5432', '-d', 'app', '-c', "INSERT INTO items VALUES (5001, 'after the backup')"]);
-      await waitFor('the new row on the standby', () => (standbySql("SELECT count(*) FROM pg_database WHERE datname = 'app'") === '1' &&
-        container.run(['runuser', '-u', 'postgres', '--', 'psql', '-X', '-At', '-h', '/run/postgresql', '-p', '5433', '-d', 'app', '-c', 'SELECT label FROM items WHERE id = 5001']).stdout.trim() === 'after the backup' ? true : undefined));
-    }), 120_000);
+        // The job stopped repmgrd for the dump and started it again.
+        const repmgrdJournal = container.run(['journalctl', '--no-pager', '-o', 'cat', '-u', 'repmgrd']).stdout;
+        expect(repmgrdJournal).toMatch(/Stopped repmgrd\.service[\s\S]*Started repmgrd\.service/);
+        expect([replayState(), repmgrdState()]).toEqual(['not paused', 'active']);
+        // Replay really goes on: a row written on the primary reaches the standby.
+        container.run([
+          'runuser',
+          '-u',
+          'postgres',
+          '--',
+          'psql',
+          '-X',
+          '-q',
+          '-h',
+          '/run/postgresql',
+          '-p',
+          '5432',
+          '-d',
+          'app',
+          '-c',
+          "INSERT INTO items VALUES (5001, 'after the backup')",
+        ]);
+        await waitFor('the new row on the standby', () =>
+          standbySql("SELECT count(*) FROM pg_database WHERE datname = 'app'") === '1' &&
+          container
+            .run([
+              'runuser',
+              '-u',
+              'postgres',
+              '--',
+              'psql',
+              '-X',
+              '-At',
+              '-h',
+              '/run/postgresql',
+              '-p',
+              '5433',
+              '-d',
+              'app',
+              '-c',
+              'SELECT label FROM items WHERE id = 5001',
+            ])
+            .stdout.trim() === 'after the backup'
+            ? true
+            : undefined,
+        );
+      }),
+    120_000,
+  );
 
-  test('pg-verify@db.service restores the latest dump into a scratch cluster inside its sandbox', () =>
-    container.scenario(() => {
-      expectSucceeded(container, 'pg-verify@db.service', startUnit(container, 'pg-verify@db.service'));
-      // Into a scratch cluster of the dumped server's major version, found without PG_BINDIR.
-      expect(container.journal({ unit: 'pg-verify@db.service' })).toMatch(new RegExp(`restores into PostgreSQL ${release.postgresMajor}: \\d+ databases, \\d+ tables, \\d+ rows`));
-    }), 120_000);
+  test(
+    'pg-verify@db.service restores the latest dump into a scratch cluster inside its sandbox',
+    () =>
+      container.scenario(() => {
+        expectSucceeded(container, 'pg-verify@db.service', startUnit(container, 'pg-verify@db.service'));
+        // Into a scratch cluster of the dumped server's major version, found without PG_BINDIR.
+        expect(container.journal({ unit: 'pg-verify@db.service' })).toMatch(
+          new RegExp(`restores into PostgreSQL ${release.postgresMajor}: \\d+ databases, \\d+ tables, \\d+ rows`),
+        );
+      }),
+    120_000,
+  );
 
-  test('the main process killed with SIGKILL mid-dump: ExecStopPost resumes replay, starts repmgrd, and no snapshot of the run remains', () =>
-    container.scenario(async () => {
-      const before = dumpSnapshots().map((snapshot) => snapshot.id);
-      // Fault injection: a pg_dumpall that stops half-way through the dump and hangs there.
-      container.writeFile('/usr/local/bin/e2e-hanging-pg_dumpall', '#!/bin/sh\n/usr/bin/pg_dumpall "$@" | head -c 100000\nexec sleep 601\n', 0o755);
-      container.writeFile(`/etc/systemd/system/${UNIT}.d/zz-e2e.conf`, '[Service]\nEnvironment=PG_DUMPALL_BIN=/usr/local/bin/e2e-hanging-pg_dumpall\n');
-      container.run(['systemctl', 'daemon-reload']);
-      container.run(['systemctl', 'start', '--no-block', UNIT]);
+  test(
+    'the main process killed with SIGKILL mid-dump: ExecStopPost resumes replay, starts repmgrd, and no ' +
+      'snapshot of the run remains',
+    () =>
+      container.scenario(async () => {
+        const before = dumpSnapshots().map((snapshot) => snapshot.id);
+        // Fault injection: a pg_dumpall that stops half-way through the dump and hangs there.
+        container.writeFile(
+          '/usr/local/bin/e2e-hanging-pg_dumpall',
+          '#!/bin/sh\n/usr/bin/pg_dumpall "$@" | head -c 100000\nexec sleep 601\n',
+          0o755,
+        );
+        container.writeFile(
+          `/etc/systemd/system/${UNIT}.d/zz-e2e.conf`,
+          '[Service]\nEnvironment=PG_DUMPALL_BIN=/usr/local/bin/e2e-hanging-pg_dumpall\n',
+        );
+        container.run(['systemctl', 'daemon-reload']);
+        container.run(['systemctl', 'start', '--no-block', UNIT]);
 
-      await waitFor('the run to hang mid-dump with replay paused and repmgrd stopped', () =>
-        container.run(['pgrep', '-f', 'sleep 601'], { allowFailure: true }).exitCode === 0 && replayState() === 'paused' && repmgrdState() !== 'active' ? true : undefined);
-      expect(container.unitProperty(UNIT, 'ActiveState')).toBe('activating');
-      container.run(['systemctl', 'kill', '--kill-whom=main', '--signal=KILL', UNIT]);
-      await waitFor(`${UNIT} to end`, () => settledState(container, UNIT));
+        await waitFor('the run to hang mid-dump with replay paused and repmgrd stopped', () =>
+          container.run(['pgrep', '-f', 'sleep 601'], { allowFailure: true }).exitCode === 0 &&
+          replayState() === 'paused' &&
+          repmgrdState() !== 'active'
+            ? true
+            : undefined,
+        );
+        expect(container.unitProperty(UNIT, 'ActiveState')).toBe('activating');
+        container.run(['systemctl', 'kill', '--kill-whom=main', '--signal=KILL', UNIT]);
+        await waitFor(`${UNIT} to end`, () => settledState(container, UNIT));
 
-      expect(container.unitProperty(UNIT, 'Result')).toBe('signal');
-      expect(container.journal({ unit: UNIT })).toContain('did not finish (SERVICE_RESULT=signal): undoing what it changed');
-      expect([replayState(), repmgrdState()]).toEqual(['not paused', 'active']);
-      expect(dumpSnapshots().map((snapshot) => snapshot.id)).toEqual(before);
-      expect(container.run(['pgrep', '-f', 'sleep 601'], { allowFailure: true }).stdout).toBe('');
+        expect(container.unitProperty(UNIT, 'Result')).toBe('signal');
+        expect(container.journal({ unit: UNIT })).toContain(
+          'did not finish (SERVICE_RESULT=signal): undoing what it changed',
+        );
+        expect([replayState(), repmgrdState()]).toEqual(['not paused', 'active']);
+        expect(dumpSnapshots().map((snapshot) => snapshot.id)).toEqual(before);
+        expect(container.run(['pgrep', '-f', 'sleep 601'], { allowFailure: true }).stdout).toBe('');
 
-      container.run(['rm', `/etc/systemd/system/${UNIT}.d/zz-e2e.conf`]);
-      container.run(['systemctl', 'daemon-reload']);
-      // The next run is a normal one: the killed restic's stale lock is no obstacle.
-      expectSucceeded(container, UNIT, startUnit(container, UNIT));
-      expect(dumpSnapshots()).toHaveLength(before.length + 1);
-    }), 180_000);
+        container.run(['rm', `/etc/systemd/system/${UNIT}.d/zz-e2e.conf`]);
+        container.run(['systemctl', 'daemon-reload']);
+        // The next run is a normal one: the killed restic's stale lock is no obstacle.
+        expectSucceeded(container, UNIT, startUnit(container, UNIT));
+        expect(dumpSnapshots()).toHaveLength(before.length + 1);
+      }),
+    180_000,
+  );
 });

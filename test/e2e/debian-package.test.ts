@@ -34,11 +34,15 @@ function nodePackages(suite: string): string[] {
   return [`${DEBS}/${path.basename(file)}`];
 }
 
-/** A container of the release that sees the built packages in DEBS (NodeSource's nodejs too on Debian 12), and those extra packages' paths. */
+/** A container of the release that sees the built packages in DEBS (NodeSource's nodejs too on Debian 12), and those
+ * extra packages' paths. */
 async function bootWithPackages(release: DebianRelease): Promise<{ container: Container; nodeDebs: string[] }> {
   // Before the boot: the folder the container sees must already hold the files.
   const nodeDebs = nodePackages(release.suite);
-  return { container: await Container.boot(release, { node: 'debian', linkCli: false, binds: [[folder, DEBS]] }), nodeDebs };
+  return {
+    container: await Container.boot(release, { node: 'debian', linkCli: false, binds: [[folder, DEBS]] }),
+    nodeDebs,
+  };
 }
 
 /** apt-get in the container, never asking. */
@@ -48,7 +52,9 @@ function apt(container: Container, args: string[]) {
 
 /** Every file under the folders install writes to, with its content hash and modification time. */
 function unitTree(container: Container): string {
-  return container.sh('find /etc/systemd/system /etc/systemd/system-generators -type f -printf "%p %T@ " -exec sha256sum {} \\; | sort').stdout;
+  return container.sh(
+    'find /etc/systemd/system /etc/systemd/system-generators -type f -printf "%p %T@ " -exec sha256sum {} \\; | sort',
+  ).stdout;
 }
 
 describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
@@ -58,7 +64,13 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
     const booted = await bootWithPackages(release);
     container = booted.container;
     // No network: apt resolves the package's dependencies from what the image has.
-    const installed = apt(container, ['install', '-y', '--no-install-recommends', ...booted.nodeDebs, `${DEBS}/restic-systemd_${VERSION}_all.deb`]);
+    const installed = apt(container, [
+      'install',
+      '-y',
+      '--no-install-recommends',
+      ...booted.nodeDebs,
+      `${DEBS}/restic-systemd_${VERSION}_all.deb`,
+    ]);
     expect(installed.stdout).toMatch(/Setting up restic-systemd/);
   }, 600_000);
 
@@ -75,38 +87,62 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       expect(page).toContain('EXIT STATUS');
       expect(container.run(['man', '-P', 'cat', '5', 'restic-systemd.conf']).stdout).toContain('BACKUP_PATHS');
       // Where bash-completion's loader looks for a command's completion; yargs' function asks the CLI.
-      const completion = container.run(['bash', '-c', '. /usr/share/bash-completion/completions/restic-systemd; COMP_WORDS=(restic-systemd ins); COMP_CWORD=1; _restic-systemd_yargs_completions; printf "%s\\n" "${COMPREPLY[@]}"']).stdout;
+      const completion = container.run([
+        'bash',
+        '-c',
+        '. /usr/share/bash-completion/completions/restic-systemd; COMP_WORDS=(restic-systemd ins); ' +
+          'COMP_CWORD=1; _restic-systemd_yargs_completions; printf "%s\\n" "${COMPREPLY[@]}"',
+      ]).stdout;
       expect(completion.split('\n')).toContain('install');
     }));
 
-  test("the guide's flow from the package: profile, init, install, systemctl enable --now, a run; node_exporter shows its metrics", () =>
-    container.scenario(async () => {
-      container.run(['mkdir', '-p', '/media/myconf']);
-      container.writeFile('/media/myconf/file.txt', 'data of the guide\n');
-      container.writeProfile('myconf', ['RESTIC_REPOSITORY=/var/lib/restic/myconf', 'BACKUP_METRICS_DIR=/var/lib/prometheus/node-exporter'], 'pw-of-the-package-test');
-      container.run(['restic-systemd', 'init', 'myconf']);
-      container.run(['restic-systemd', 'install', 'myconf']);
-      container.run(['systemctl', 'enable', '--now', 'restic@myconf.timer']);
-      // The units run the package's own files, by absolute paths.
-      expect(container.unitProperty('restic@myconf.service', 'ExecStart')).toMatch(/path=\/usr\/bin\/node(js)? ; argv\[\]=\/usr\/bin\/node(js)? \/usr\/lib\/restic-systemd\/dist\/cli\.js --config-dir \/etc\/restic run backup myconf/);
-      expectSucceeded(container, 'restic@myconf.service', startUnit(container, 'restic@myconf.service'));
-      expect(container.run(['restic-systemd', 'exec', 'myconf', '--', 'restic', 'ls', 'latest']).stdout).toContain('/media/myconf/file.txt');
+  test(
+    "the guide's flow from the package: profile, init, install, systemctl enable --now, a run; node_exporter " +
+      'shows its metrics',
+    () =>
+      container.scenario(async () => {
+        container.run(['mkdir', '-p', '/media/myconf']);
+        container.writeFile('/media/myconf/file.txt', 'data of the guide\n');
+        container.writeProfile(
+          'myconf',
+          ['RESTIC_REPOSITORY=/var/lib/restic/myconf', 'BACKUP_METRICS_DIR=/var/lib/prometheus/node-exporter'],
+          'pw-of-the-package-test',
+        );
+        container.run(['restic-systemd', 'init', 'myconf']);
+        container.run(['restic-systemd', 'install', 'myconf']);
+        container.run(['systemctl', 'enable', '--now', 'restic@myconf.timer']);
+        // The units run the package's own files, by absolute paths.
+        expect(container.unitProperty('restic@myconf.service', 'ExecStart')).toMatch(
+          new RegExp(
+            String.raw`path=/usr/bin/node(js)? ; argv\[\]=/usr/bin/node(js)? ` +
+              String.raw`/usr/lib/restic-systemd/dist/cli\.js --config-dir /etc/restic run backup myconf`,
+          ),
+        );
+        expectSucceeded(container, 'restic@myconf.service', startUnit(container, 'restic@myconf.service'));
+        expect(container.run(['restic-systemd', 'exec', 'myconf', '--', 'restic', 'ls', 'latest']).stdout).toContain(
+          '/media/myconf/file.txt',
+        );
 
-      // Debian's node_exporter reads its textfile folder, where the run wrote its metrics.
-      container.run(['systemctl', 'start', 'prometheus-node-exporter.service']);
-      const scrape = "fetch('http://127.0.0.1:9100/metrics').then((r) => r.text()).then((t) => process.stdout.write(t), () => process.exit(1))";
-      const metrics = await waitFor('node_exporter to answer', () => {
-        const answer = container.run(['node', '-e', scrape], { allowFailure: true });
-        return answer.exitCode === 0 ? answer.stdout : undefined;
-      });
-      expect(metrics).toMatch(/^restic_systemd_last_exit_code\{profile="myconf",task="backup"\} 0$/m);
-      expect(metrics).toMatch(/^restic_systemd_schedule_interval_seconds\{profile="myconf",task="backup"\} 3600$/m);
-      expect(metrics).toMatch(/^restic_systemd_last_success_timestamp_seconds\{profile="myconf",task="backup"\} \d/m);
-      // Read without complaint: node_exporter reports a textfile it cannot parse as an error.
-      expect(metrics).toMatch(/^node_textfile_scrape_error 0$/m);
-      // The shipped alert rules are where the docs say.
-      expect(container.run(['test', '-f', '/usr/share/restic-systemd/prometheus/restic-systemd.rules.yml']).exitCode).toBe(0);
-    }));
+        // Debian's node_exporter reads its textfile folder, where the run wrote its metrics.
+        container.run(['systemctl', 'start', 'prometheus-node-exporter.service']);
+        const scrape =
+          "fetch('http://127.0.0.1:9100/metrics').then((r) => r.text()).then((t) => process.stdout.write(t), () " +
+          '=> process.exit(1))';
+        const metrics = await waitFor('node_exporter to answer', () => {
+          const answer = container.run(['node', '-e', scrape], { allowFailure: true });
+          return answer.exitCode === 0 ? answer.stdout : undefined;
+        });
+        expect(metrics).toMatch(/^restic_systemd_last_exit_code\{profile="myconf",task="backup"\} 0$/m);
+        expect(metrics).toMatch(/^restic_systemd_schedule_interval_seconds\{profile="myconf",task="backup"\} 3600$/m);
+        expect(metrics).toMatch(/^restic_systemd_last_success_timestamp_seconds\{profile="myconf",task="backup"\} \d/m);
+        // Read without complaint: node_exporter reports a textfile it cannot parse as an error.
+        expect(metrics).toMatch(/^node_textfile_scrape_error 0$/m);
+        // The shipped alert rules are where the docs say.
+        expect(
+          container.run(['test', '-f', '/usr/share/restic-systemd/prometheus/restic-systemd.rules.yml']).exitCode,
+        ).toBe(0);
+      }),
+  );
 
   test('an upgrade changes no installed unit, keeps the timers, and the next run uses the new version', () =>
     container.scenario(() => {
@@ -122,20 +158,36 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       expect(JSON.parse(container.run(['restic-systemd', '--json', 'install', 'myconf']).stdout).changed).toBe(false);
     }));
 
-  test('removing the package leaves profiles, passwords, repositories and the units, and says how to remove those', () =>
-    container.scenario(() => {
-      const removed = apt(container, ['remove', '-y', 'restic-systemd']);
-      expect(`${removed.stdout}${removed.stderr}`).toMatch(/^restic-systemd: to remove them, install the package again and run: restic-systemd uninstall --purge myconf$/m);
-      expect(container.run(['test', '-e', '/usr/bin/restic-systemd'], { allowFailure: true }).exitCode).not.toBe(0);
-      for (const file of ['/etc/restic/myconf.conf', '/etc/restic/myconf.password', '/var/lib/restic/myconf/config', '/etc/systemd/system/restic@.service']) {
-        expect([file, container.run(['test', '-f', file], { allowFailure: true }).exitCode]).toEqual([file, 0]);
-      }
-      // Back, and the units go as the message says; the profile stays.
-      apt(container, ['install', '-y', `${DEBS}/restic-systemd_${UPGRADE}_all.deb`]);
-      container.run(['restic-systemd', 'uninstall', '--purge', 'myconf']);
-      expect(container.run(['test', '-e', '/etc/systemd/system/restic@.service'], { allowFailure: true }).exitCode).not.toBe(0);
-      expect(container.run(['test', '-f', '/etc/restic/myconf.conf']).exitCode).toBe(0);
-    }));
+  test(
+    'removing the package leaves profiles, passwords, repositories and the units, and says how to ' + 'remove those',
+    () =>
+      container.scenario(() => {
+        const removed = apt(container, ['remove', '-y', 'restic-systemd']);
+        expect(`${removed.stdout}${removed.stderr}`).toMatch(
+          new RegExp(
+            '^restic-systemd: to remove them, install the package again and run: ' +
+              'restic-systemd uninstall --purge myconf$',
+            'm',
+          ),
+        );
+        expect(container.run(['test', '-e', '/usr/bin/restic-systemd'], { allowFailure: true }).exitCode).not.toBe(0);
+        for (const file of [
+          '/etc/restic/myconf.conf',
+          '/etc/restic/myconf.password',
+          '/var/lib/restic/myconf/config',
+          '/etc/systemd/system/restic@.service',
+        ]) {
+          expect([file, container.run(['test', '-f', file], { allowFailure: true }).exitCode]).toEqual([file, 0]);
+        }
+        // Back, and the units go as the message says; the profile stays.
+        apt(container, ['install', '-y', `${DEBS}/restic-systemd_${UPGRADE}_all.deb`]);
+        container.run(['restic-systemd', 'uninstall', '--purge', 'myconf']);
+        expect(
+          container.run(['test', '-e', '/etc/systemd/system/restic@.service'], { allowFailure: true }).exitCode,
+        ).not.toBe(0);
+        expect(container.run(['test', '-f', '/etc/restic/myconf.conf']).exitCode).toBe(0);
+      }),
+  );
 });
 
 /** PLAY RECAP's counts for the one host. */
@@ -158,37 +210,72 @@ describe.each(RELEASE_MATRIX)('%s, the Ansible role', (_name, release) => {
     await container?.stop();
   }, 60_000);
 
-  test('the example playbook with its passwords from the vault converges on the first run and changes nothing on the second', () =>
-    container.scenario(() => {
-      // The operator's copy of contrib/ansible, an inventory, and the vault the playbook reads.
-      container.run(['cp', '-r', '/opt/restic-systemd/contrib/ansible', '/root/ansible']);
-      container.writeFile('/root/ansible/inventory', 'backup_hosts:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ansible_python_interpreter: /usr/bin/python3\n');
-      container.writeFile('/root/vault-password', 'vault-secret-of-the-test\n', 0o600);
-      container.writeFile('/root/ansible/vault.yml', 'restic_passwords:\n  system: pw-from-the-vault-1234\n', 0o600);
-      container.run(['ansible-vault', 'encrypt', '--vault-password-file', '/root/vault-password', '/root/ansible/vault.yml']);
-      expect(container.readFile('/root/ansible/vault.yml')).toMatch(/^\$ANSIBLE_VAULT/);
-      // On Debian 12 the operator's NodeSource repository provides nodejs; here, its package file.
-      if (nodeDebs.length > 0) apt(container, ['install', '-y', ...nodeDebs]);
-      const play = () =>
-        container.run(['sh', '-c', 'cd /root/ansible && exec "$@"', 'sh', 'ansible-playbook', '-i', 'inventory', '--vault-password-file', '/root/vault-password', '-e', `restic_systemd_deb=${DEBS}/restic-systemd_${VERSION}_all.deb`, 'site.yml'], {
-          env: { ANSIBLE_NOCOLOR: '1', DEBIAN_FRONTEND: 'noninteractive' },
-          allowFailure: true,
-        });
-      const inFolder = (result: ReturnType<typeof play>) => {
-        if (result.exitCode !== 0) throw new Error(`ansible-playbook exited ${result.exitCode}:\n${result.stdout}${result.stderr}`);
-        return result.stdout;
-      };
-      const first = recap(inFolder(play()));
-      expect(first.failed).toBe(0);
-      expect(first.changed).toBeGreaterThanOrEqual(5);
-      const second = inFolder(play());
-      expect(recap(second)).toMatchObject({ changed: 0, failed: 0 });
-      // What it made: the profile and password 0600, the repository, the timers enabled; no secret in its output.
-      expect(container.run(['stat', '-c', '%a %U', '/etc/restic/system.conf', '/etc/restic/system.password']).stdout).toBe('600 root\n600 root\n');
-      expect(container.readFile('/etc/restic/system.password')).toBe('pw-from-the-vault-1234\n');
-      expect(container.run(['systemctl', 'is-enabled', 'restic@system.timer', 'restic-maintenance@system.timer']).stdout).toBe('enabled\nenabled\n');
-      expect(container.run(['test', '-f', '/var/lib/restic/system/config']).exitCode).toBe(0);
-      expect(second).not.toContain('pw-from-the-vault-1234');
-      expectSucceeded(container, 'restic@system.service', startUnit(container, 'restic@system.service'));
-    }));
+  test(
+    'the example playbook with its passwords from the vault converges on the first run and changes nothing on ' +
+      'the second',
+    () =>
+      container.scenario(() => {
+        // The operator's copy of contrib/ansible, an inventory, and the vault the playbook reads.
+        container.run(['cp', '-r', '/opt/restic-systemd/contrib/ansible', '/root/ansible']);
+        container.writeFile(
+          '/root/ansible/inventory',
+          'backup_hosts:\n  hosts:\n    localhost:\n      ansible_connection: local\n      ' +
+            'ansible_python_interpreter: /usr/bin/python3\n',
+        );
+        container.writeFile('/root/vault-password', 'vault-secret-of-the-test\n', 0o600);
+        container.writeFile('/root/ansible/vault.yml', 'restic_passwords:\n  system: pw-from-the-vault-1234\n', 0o600);
+        container.run([
+          'ansible-vault',
+          'encrypt',
+          '--vault-password-file',
+          '/root/vault-password',
+          '/root/ansible/vault.yml',
+        ]);
+        expect(container.readFile('/root/ansible/vault.yml')).toMatch(/^\$ANSIBLE_VAULT/);
+        // On Debian 12 the operator's NodeSource repository provides nodejs; here, its package file.
+        if (nodeDebs.length > 0) apt(container, ['install', '-y', ...nodeDebs]);
+        const play = () =>
+          container.run(
+            [
+              'sh',
+              '-c',
+              'cd /root/ansible && exec "$@"',
+              'sh',
+              'ansible-playbook',
+              '-i',
+              'inventory',
+              '--vault-password-file',
+              '/root/vault-password',
+              '-e',
+              `restic_systemd_deb=${DEBS}/restic-systemd_${VERSION}_all.deb`,
+              'site.yml',
+            ],
+            {
+              env: { ANSIBLE_NOCOLOR: '1', DEBIAN_FRONTEND: 'noninteractive' },
+              allowFailure: true,
+            },
+          );
+        const inFolder = (result: ReturnType<typeof play>) => {
+          if (result.exitCode !== 0)
+            throw new Error(`ansible-playbook exited ${result.exitCode}:\n${result.stdout}${result.stderr}`);
+          return result.stdout;
+        };
+        const first = recap(inFolder(play()));
+        expect(first.failed).toBe(0);
+        expect(first.changed).toBeGreaterThanOrEqual(5);
+        const second = inFolder(play());
+        expect(recap(second)).toMatchObject({ changed: 0, failed: 0 });
+        // What it made: the profile and password 0600, the repository, the timers enabled; no secret in its output.
+        expect(
+          container.run(['stat', '-c', '%a %U', '/etc/restic/system.conf', '/etc/restic/system.password']).stdout,
+        ).toBe('600 root\n600 root\n');
+        expect(container.readFile('/etc/restic/system.password')).toBe('pw-from-the-vault-1234\n');
+        expect(
+          container.run(['systemctl', 'is-enabled', 'restic@system.timer', 'restic-maintenance@system.timer']).stdout,
+        ).toBe('enabled\nenabled\n');
+        expect(container.run(['test', '-f', '/var/lib/restic/system/config']).exitCode).toBe(0);
+        expect(second).not.toContain('pw-from-the-vault-1234');
+        expectSucceeded(container, 'restic@system.service', startUnit(container, 'restic@system.service'));
+      }),
+  );
 });

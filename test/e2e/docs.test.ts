@@ -20,16 +20,31 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
     const steps = runnableBlocks(page, release);
     expect(steps.length).toBeGreaterThan(0);
     for (const step of steps) {
-      const run = container.run(['bash', '-c', `set -euo pipefail\ncd ${folder}\n${step.code}`], { allowFailure: true });
-      if (run.exitCode !== 0) throw new Error(`${step.where} exited ${run.exitCode}:\n${step.code}\n---- output ----\n${run.stdout}${run.stderr}`);
+      const run = container.run(['bash', '-c', `set -euo pipefail\ncd ${folder}\n${step.code}`], {
+        allowFailure: true,
+      });
+      if (run.exitCode !== 0)
+        throw new Error(
+          `${step.where} exited ${run.exitCode}:\n${step.code}\n---- output ----\n${run.stdout}${run.stderr}`,
+        );
     }
   }
 
   beforeAll(async () => {
     // Debian 13's own Node.js is new enough; Debian 12 gets this host's, as one from NodeSource would be.
-    container = await Container.boot(release, { hostNetwork: true, node: release.suite === 'trixie' ? 'debian' : 'host', linkCli: false, npmCache: true });
+    container = await Container.boot(release, {
+      hostNetwork: true,
+      node: release.suite === 'trixie' ? 'debian' : 'host',
+      linkCli: false,
+      npmCache: true,
+    });
     // Given: a clone of this repository (its working tree, without what npm install and the build make).
-    container.run(['sh', '-euc', `mkdir ${CLONE} && tar -C ${PROJECT_IN_CONTAINER} --exclude=./node_modules --exclude=./dist --exclude=./build --exclude=./.git -cf - . | tar -C ${CLONE} -xf -`]);
+    container.run([
+      'sh',
+      '-euc',
+      `mkdir ${CLONE} && tar -C ${PROJECT_IN_CONTAINER} --exclude=./node_modules --exclude=./dist ` +
+        `--exclude=./build --exclude=./.git -cf - . | tar -C ${CLONE} -xf -`,
+    ]);
     // Given: the volume of the user guide, and a standby managed by repmgr (primary on 5432, standby on 5433).
     container.sh('mkdir -p /media/photos/2026 && echo "a photo" > /media/photos/2026/beach.jpg');
     container.run(['sh', `${PROJECT_IN_CONTAINER}/test/e2e/container/pg-cluster.sh`]);
@@ -39,27 +54,62 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
     await container?.stop();
   }, 60_000);
 
-  test('README.md: the Quickstart sets up and runs the first backup; then status, exec and validate work', () =>
-    container.scenario(() => {
-      runPage('README.md', CLONE);
-      const status = container.run(['restic-systemd', 'status', 'myconf', '--json']);
-      expect(JSON.parse(status.stdout).jobs[0]).toMatchObject({ job: 'backup', result: 'success', healthy: true });
-      // Debian 13: the Debian package built from the clone; Debian 12: npm's install of the packed clone.
-      const installed = release.suite === 'trixie' ? ['/usr/bin/restic-systemd', '/usr/lib/restic-systemd/dist/cli.js'] : ['/usr/local/bin/restic-systemd', '/node_modules/restic-systemd/dist/cli.js'];
-      expect(container.run(['readlink', '-f', installed[0]!]).stdout).toContain(installed[1]);
-    }), 900_000);
+  test(
+    'README.md: the Quickstart sets up and runs the first backup; then status, exec and validate work',
+    () =>
+      container.scenario(() => {
+        runPage('README.md', CLONE);
+        const status = container.run(['restic-systemd', 'status', 'myconf', '--json']);
+        expect(JSON.parse(status.stdout).jobs[0]).toMatchObject({ job: 'backup', result: 'success', healthy: true });
+        // Debian 13: the Debian package built from the clone; Debian 12: npm's install of the packed clone.
+        const installed =
+          release.suite === 'trixie'
+            ? ['/usr/bin/restic-systemd', '/usr/lib/restic-systemd/dist/cli.js']
+            : ['/usr/local/bin/restic-systemd', '/node_modules/restic-systemd/dist/cli.js'];
+        expect(container.run(['readlink', '-f', installed[0]!]).stdout).toContain(installed[1]);
+      }),
+    900_000,
+  );
 
-  test('docs/user-guide.md, every block in order', () =>
-    container.scenario(() => {
-      runPage('docs/user-guide.md', '/root');
-      expect(container.run(['cat', '/root/restore/media/photos/2026/beach.jpg']).stdout).toBe('a photo\n');
-    }), 600_000);
+  test(
+    'docs/user-guide.md, every block in order',
+    () =>
+      container.scenario(() => {
+        runPage('docs/user-guide.md', '/root');
+        expect(container.run(['cat', '/root/restore/media/photos/2026/beach.jpg']).stdout).toBe('a photo\n');
+      }),
+    600_000,
+  );
 
-  test('docs/database-job.md: the restore by hand, of all databases into a new cluster and of one into the running primary', () =>
-    container.scenario(() => {
-      runPage('docs/database-job.md', '/');
-      // Every row is back: in the new cluster (all databases) and in the primary (one database).
-      const rows = (port: number) => container.run(['runuser', '-u', 'postgres', '--', 'psql', '-X', '-At', '-h', '/run/postgresql', '-p', String(port), '-d', 'app', '-c', 'SELECT count(*) FROM items']).stdout.trim();
-      expect([rows(5434), rows(5432)]).toEqual(['5000', '5000']);
-    }), 600_000);
+  test(
+    'docs/database-job.md: the restore by hand, of all databases into a new cluster and of one into the ' +
+      'running primary',
+    () =>
+      container.scenario(() => {
+        runPage('docs/database-job.md', '/');
+        // Every row is back: in the new cluster (all databases) and in the primary (one database).
+        const rows = (port: number) =>
+          container
+            .run([
+              'runuser',
+              '-u',
+              'postgres',
+              '--',
+              'psql',
+              '-X',
+              '-At',
+              '-h',
+              '/run/postgresql',
+              '-p',
+              String(port),
+              '-d',
+              'app',
+              '-c',
+              'SELECT count(*) FROM items',
+            ])
+            .stdout.trim();
+        expect([rows(5434), rows(5432)]).toEqual(['5000', '5000']);
+      }),
+    600_000,
+  );
 });

@@ -74,13 +74,15 @@ function importInputs(): Input[] {
   const found: Input[] = [];
   for (const layout of fs.readdirSync(fixtures)) {
     const expected = path.join(fixtures, layout, 'expected.conf');
-    if (fs.existsSync(expected)) found.push({ name: `import/${layout}/expected.conf`, bytes: fs.readFileSync(expected) });
+    if (fs.existsSync(expected))
+      found.push({ name: `import/${layout}/expected.conf`, bytes: fs.readFileSync(expected) });
     const root = path.join(fixtures, layout, 'root');
     for (const entry of fs.readdirSync(root, { recursive: true, encoding: 'utf8' })) {
       const file = path.join(root, entry);
       if (!fs.lstatSync(file).isFile() || /\.(service|timer)$/.test(entry)) continue;
       const text = fs.readFileSync(file, 'utf8');
-      if (!isShellFile(text) && /^[A-Za-z_][A-Za-z0-9_]*=/m.test(text)) found.push({ name: `import/${layout}/${entry}`, bytes: Buffer.from(text) });
+      if (!isShellFile(text) && /^[A-Za-z_][A-Za-z0-9_]*=/m.test(text))
+        found.push({ name: `import/${layout}/${entry}`, bytes: Buffer.from(text) });
     }
   }
   return found;
@@ -90,12 +92,15 @@ function importInputs(): Input[] {
 function inputs(): Input[] {
   const fixtures = path.join(PROJECT, 'fixtures/profiles');
   const found: Input[] = importInputs();
-  for (const file of fs.readdirSync(path.join(fixtures, 'valid'))) found.push({ name: `valid/${file}`, bytes: fs.readFileSync(path.join(fixtures, 'valid', file)) });
+  for (const file of fs.readdirSync(path.join(fixtures, 'valid')))
+    found.push({ name: `valid/${file}`, bytes: fs.readFileSync(path.join(fixtures, 'valid', file)) });
   for (const name of fs.readdirSync(path.join(fixtures, 'invalid'))) {
     const file = path.join(fixtures, 'invalid', name, 'profile.conf');
     if (fs.existsSync(file)) found.push({ name: `invalid/${name}`, bytes: fs.readFileSync(file) });
   }
-  TRICKY_LINES.forEach((line, index) => found.push({ name: `line ${index}: ${JSON.stringify(line)}`, bytes: Buffer.from(`${line}\n`) }));
+  TRICKY_LINES.forEach((line, index) =>
+    found.push({ name: `line ${index}: ${JSON.stringify(line)}`, bytes: Buffer.from(`${line}\n`) }),
+  );
   return found;
 }
 
@@ -109,7 +114,8 @@ function readerAccepts(bytes: Buffer): Record<string, string> | undefined {
 /** The file without the lines the reader refused (blanked, so line numbers stay), when it refused only lines. */
 function withoutRefusedLines(bytes: Buffer): Buffer | undefined {
   const read = parseEnvFile(bytes, 'profile');
-  if (read.unreadable || read.issues.length === 0 || read.issues.some((issue) => issue.line === undefined)) return undefined;
+  if (read.unreadable || read.issues.length === 0 || read.issues.some((issue) => issue.line === undefined))
+    return undefined;
   const refused = new Set(read.issues.map((issue) => issue.line));
   const lines = bytes.toString('utf8').split('\n');
   // A refused line continued with "\\" takes its continuation lines along.
@@ -137,108 +143,182 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       run() { systemd-run --wait --pipe --quiet --collect -p "EnvironmentFile=$1" /usr/bin/env -0; }
       : > /root/envfiles/empty
       run /root/envfiles/empty; printf '\\001end baseline\\001'
-      i=0; while [ $i -lt ${files.length} ]; do run /root/envfiles/$i.env || printf '\\001failed\\001'; printf '\\001end\\001'; i=$((i + 1)); done`;
+      i=0
+      while [ $i -lt ${files.length} ]; do
+        run /root/envfiles/$i.env || printf '\\001failed\\001'; printf '\\001end\\001'; i=$((i + 1))
+      done`;
     const output = container.sh(script).stdout;
     const [baselineText, rest] = output.split('\u0001end baseline\u0001') as [string, string];
-    const parse = (text: string) => Object.fromEntries(text.split('\0').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+    const parse = (text: string) =>
+      Object.fromEntries(
+        text
+          .split('\0')
+          .filter(Boolean)
+          .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+      );
     const baseline = parse(baselineText);
-    return rest.split('\u0001end\u0001').slice(0, files.length).map((text, index) => {
-      if (text.includes('\u0001failed\u0001')) return undefined;
-      const source = files[index]!.toString('utf8');
-      // The service's own variables (INVOCATION_ID, PATH…) are left out, unless the file sets them.
-      return Object.fromEntries(Object.entries(parse(text)).filter(([key, value]) => !(key in baseline) || (baseline[key] !== value && new RegExp(`^\\s*${key}\\s*=`, 'm').test(source))));
-    });
+    return rest
+      .split('\u0001end\u0001')
+      .slice(0, files.length)
+      .map((text, index) => {
+        if (text.includes('\u0001failed\u0001')) return undefined;
+        const source = files[index]!.toString('utf8');
+        // The service's own variables (INVOCATION_ID, PATH…) are left out, unless the file sets them.
+        return Object.fromEntries(
+          Object.entries(parse(text)).filter(
+            ([key, value]) =>
+              !(key in baseline) || (baseline[key] !== value && new RegExp(`^\\s*${key}\\s*=`, 'm').test(source)),
+          ),
+        );
+      });
   }
 
-  test('F2: wherever the reader accepts a file, or what is left of it once its refused lines are taken out, systemd reads the same variables and values', () =>
-    container.scenario(() => {
-      const all = inputs();
-      const checked: Array<{ name: string; bytes: Buffer; ours: Record<string, string> }> = [];
-      for (const input of all) {
-        const ours = readerAccepts(input.bytes);
-        if (ours) checked.push({ name: input.name, bytes: input.bytes, ours });
-        const rest = withoutRefusedLines(input.bytes);
-        if (rest) {
-          const oursOfRest = readerAccepts(rest);
-          expect({ name: input.name, leftAfterRefusedLines: oursOfRest !== undefined }).toEqual({ name: input.name, leftAfterRefusedLines: true });
-          checked.push({ name: `${input.name} without its refused lines`, bytes: rest, ours: oursOfRest! });
+  test(
+    'F2: wherever the reader accepts a file, or what is left of it once its refused lines are taken out, ' +
+      'systemd reads the same variables and values',
+    () =>
+      container.scenario(() => {
+        const all = inputs();
+        const checked: Array<{ name: string; bytes: Buffer; ours: Record<string, string> }> = [];
+        for (const input of all) {
+          const ours = readerAccepts(input.bytes);
+          if (ours) checked.push({ name: input.name, bytes: input.bytes, ours });
+          const rest = withoutRefusedLines(input.bytes);
+          if (rest) {
+            const oursOfRest = readerAccepts(rest);
+            expect({ name: input.name, leftAfterRefusedLines: oursOfRest !== undefined }).toEqual({
+              name: input.name,
+              leftAfterRefusedLines: true,
+            });
+            checked.push({ name: `${input.name} without its refused lines`, bytes: rest, ours: oursOfRest! });
+          }
         }
-      }
-      expect(checked.length).toBeGreaterThan(60);
-      const theirs = systemdReads(checked.map((item) => item.bytes));
-      for (const [index, item] of checked.entries()) expect({ name: item.name, values: theirs[index] }).toEqual({ name: item.name, values: item.ours });
-    }));
+        expect(checked.length).toBeGreaterThan(60);
+        const theirs = systemdReads(checked.map((item) => item.bytes));
+        for (const [index, item] of checked.entries())
+          expect({ name: item.name, values: theirs[index] }).toEqual({ name: item.name, values: item.ours });
+      }),
+  );
 
-  test('import reads every env file exactly as this systemd does, key by key: every fixture, every import fixture, every tricky line', () =>
-    container.scenario(() => {
-      const systemdMajor = Number(/^systemd (\d+)/.exec(container.run(['systemctl', '--version']).stdout)![1]);
-      // Files no reader takes as text (binary, not UTF-8, a byte-order mark) are the profile reader's to refuse, not import's.
-      const isText = (bytes: Buffer) => !bytes.includes(0) && Buffer.from(bytes.toString('utf8')).equals(bytes) && !bytes.toString('utf8').startsWith('\uFEFF');
-      const all = inputs().filter((input) => isText(input.bytes));
-      expect(all.length).toBeGreaterThan(100);
-      const theirs = systemdReads(all.map((input) => input.bytes));
-      for (const [index, input] of all.entries()) {
-        if (theirs[index] === undefined) continue;
-        const ours = Object.fromEntries(readEnvFile(input.bytes.toString('utf8'), systemdMajor).assignments.map((item) => [item.key, item.value]));
-        expect({ name: input.name, values: ours }).toEqual({ name: input.name, values: theirs[index] });
-      }
-    }));
+  test(
+    'import reads every env file exactly as this systemd does, key by key: every fixture, every import fixture, ' +
+      'every tricky line',
+    () =>
+      container.scenario(() => {
+        const systemdMajor = Number(/^systemd (\d+)/.exec(container.run(['systemctl', '--version']).stdout)![1]);
+        // Files no reader takes as text (binary, not UTF-8, a byte-order mark) are the profile reader's to refuse, not
+        // import's.
+        const isText = (bytes: Buffer) =>
+          !bytes.includes(0) &&
+          Buffer.from(bytes.toString('utf8')).equals(bytes) &&
+          !bytes.toString('utf8').startsWith('\uFEFF');
+        const all = inputs().filter((input) => isText(input.bytes));
+        expect(all.length).toBeGreaterThan(100);
+        const theirs = systemdReads(all.map((input) => input.bytes));
+        for (const [index, input] of all.entries()) {
+          if (theirs[index] === undefined) continue;
+          const ours = Object.fromEntries(
+            readEnvFile(input.bytes.toString('utf8'), systemdMajor).assignments.map((item) => [item.key, item.value]),
+          );
+          expect({ name: input.name, values: ours }).toEqual({ name: input.name, values: theirs[index] });
+        }
+      }),
+  );
 
-  test('F2: a comment ending in "\\" hides the next line from systemd 252 (refused, so no profile can rely on either reading)', () =>
-    container.scenario(() => {
-      const bytes = fs.readFileSync(path.join(PROJECT, 'fixtures/profiles/invalid/comment-ending-in-backslash/profile.conf'));
-      const [theirs] = systemdReads([bytes]);
-      expect(readerAccepts(bytes)).toBeUndefined();
-      const systemdMajor = Number(/^systemd (\d+)/.exec(container.run(['systemctl', '--version']).stdout)![1]);
-      expect(theirs!.BACKUP_KEEP_WITHIN).toBe(systemdMajor < 254 ? undefined : '30d');
-    }));
+  test(
+    'F2: a comment ending in "\\" hides the next line from systemd 252 (refused, so no profile can rely on ' +
+      'either reading)',
+    () =>
+      container.scenario(() => {
+        const bytes = fs.readFileSync(
+          path.join(PROJECT, 'fixtures/profiles/invalid/comment-ending-in-backslash/profile.conf'),
+        );
+        const [theirs] = systemdReads([bytes]);
+        expect(readerAccepts(bytes)).toBeUndefined();
+        const systemdMajor = Number(/^systemd (\d+)/.exec(container.run(['systemctl', '--version']).stdout)![1]);
+        expect(theirs!.BACKUP_KEEP_WITHIN).toBe(systemdMajor < 254 ? undefined : '30d');
+      }),
+  );
 
-  test('F4: a profile given to another account after install is refused by its unit (exit 3) before anything runs', () =>
-    container.scenario(() => {
-      container.writeFile('/usr/local/sbin/restic-password', '#!/bin/sh\ntouch /run/password-command-ran\necho e2e-password-f4\n', 0o755);
-      container.writeFile('/etc/restic/f4.conf', 'RESTIC_REPOSITORY=/var/lib/restic/f4\nRESTIC_PASSWORD_COMMAND=/usr/local/sbin/restic-password\nBACKUP_PATHS=/etc/hostname\n', 0o600);
-      container.run(['restic-systemd', 'init', 'f4']);
-      container.run(['restic-systemd', 'install', 'f4']);
-      container.run(['rm', '-f', '/run/password-command-ran']);
-      for (const change of [['chown', 'nobody', '/etc/restic/f4.conf'], ['chmod', '0666', '/etc/restic/f4.conf']]) {
-        container.run(change);
-        const run = startUnit(container, 'restic@f4.service');
-        expect({ change: change.join(' '), ...run }).toEqual({ change: change.join(' '), result: 'exit-code', exitStatus: '3' });
-        expect(container.run(['test', '-e', '/run/password-command-ran'], { allowFailure: true }).exitCode).toBe(1);
-        container.run(['chown', 'root:root', '/etc/restic/f4.conf']);
-        container.run(['chmod', '0600', '/etc/restic/f4.conf']);
-      }
-      expect(container.journal({ unit: 'restic@f4.service' })).toContain('belongs to uid 65534, not to root');
-      container.run(['restic-systemd', 'uninstall', 'f4']);
-    }));
+  test(
+    'F4: a profile given to another account after install is refused by its unit (exit 3) before ' + 'anything runs',
+    () =>
+      container.scenario(() => {
+        container.writeFile(
+          '/usr/local/sbin/restic-password',
+          '#!/bin/sh\ntouch /run/password-command-ran\necho e2e-password-f4\n',
+          0o755,
+        );
+        container.writeFile(
+          '/etc/restic/f4.conf',
+          'RESTIC_REPOSITORY=/var/lib/restic/f4\n' +
+            'RESTIC_PASSWORD_COMMAND=/usr/local/sbin/restic-password\nBACKUP_PATHS=/etc/hostname\n',
+          0o600,
+        );
+        container.run(['restic-systemd', 'init', 'f4']);
+        container.run(['restic-systemd', 'install', 'f4']);
+        container.run(['rm', '-f', '/run/password-command-ran']);
+        for (const change of [
+          ['chown', 'nobody', '/etc/restic/f4.conf'],
+          ['chmod', '0666', '/etc/restic/f4.conf'],
+        ]) {
+          container.run(change);
+          const run = startUnit(container, 'restic@f4.service');
+          expect({ change: change.join(' '), ...run }).toEqual({
+            change: change.join(' '),
+            result: 'exit-code',
+            exitStatus: '3',
+          });
+          expect(container.run(['test', '-e', '/run/password-command-ran'], { allowFailure: true }).exitCode).toBe(1);
+          container.run(['chown', 'root:root', '/etc/restic/f4.conf']);
+          container.run(['chmod', '0600', '/etc/restic/f4.conf']);
+        }
+        expect(container.journal({ unit: 'restic@f4.service' })).toContain('belongs to uid 65534, not to root');
+        container.run(['restic-systemd', 'uninstall', 'f4']);
+      }),
+  );
 
-  test('F8: install fails (exit 5) when systemd refuses a unit it installed; status flags a timer that will never start its job', () =>
-    container.scenario(() => {
-      container.writeProfile('f8', ['RESTIC_REPOSITORY=/var/lib/restic/f8', 'BACKUP_PATHS=/etc/hostname'], 'e2e-password-f8');
-      container.run(['restic-systemd', 'init', 'f8']);
-      // An operator's drop-in that empties the timer's calendar: systemd refuses such a timer.
-      const badDropIn = '/etc/systemd/system/restic@f8.timer.d/99-local.conf';
-      container.writeFile(badDropIn, '[Timer]\nOnCalendar=\n');
-      const fresh = container.run(['restic-systemd', 'install', 'f8'], { allowFailure: true });
-      expect(fresh.exitCode).toBe(5);
-      expect(fresh.stderr).toContain('restic@f8.timer has a bad unit file setting');
-      // Installed and enabled already, then changed: no enable to fail, install asks systemd what it loaded.
-      container.run(['rm', badDropIn]);
-      container.run(['restic-systemd', 'install', 'f8']);
-      container.writeFile(badDropIn, '[Timer]\nOnCalendar=\n');
-      container.writeProfile('f8', ['RESTIC_REPOSITORY=/var/lib/restic/f8', 'BACKUP_PATHS=/etc/hostname', 'BACKUP_SCHEDULE=daily'], 'e2e-password-f8');
-      const changed = container.run(['restic-systemd', 'install', 'f8'], { allowFailure: true });
-      expect(changed.exitCode).toBe(5);
-      expect(changed.stderr).toContain('restic@f8.timer: bad-setting');
-      container.run(['rm', badDropIn]);
-      container.run(['systemctl', 'daemon-reload']);
-      container.run(['systemctl', 'restart', 'restic@f8.timer']);
-      // Never run, timer waiting: healthy. Timer stopped: it never will run, which status says.
-      expect(container.run(['restic-systemd', 'status', 'f8'], { allowFailure: true }).exitCode).toBe(0);
-      container.run(['systemctl', 'stop', 'restic@f8.timer']);
-      const status = container.run(['restic-systemd', 'status', 'f8'], { allowFailure: true });
-      expect(status.exitCode).toBe(8);
-      expect(status.stdout + status.stderr).toContain('never run, and restic@f8.timer has no next run: systemctl enable --now restic@f8.timer');
-      container.run(['restic-systemd', 'uninstall', 'f8']);
-    }));
+  test(
+    'F8: install fails (exit 5) when systemd refuses a unit it installed; status flags a timer that will never ' +
+      'start its job',
+    () =>
+      container.scenario(() => {
+        container.writeProfile(
+          'f8',
+          ['RESTIC_REPOSITORY=/var/lib/restic/f8', 'BACKUP_PATHS=/etc/hostname'],
+          'e2e-password-f8',
+        );
+        container.run(['restic-systemd', 'init', 'f8']);
+        // An operator's drop-in that empties the timer's calendar: systemd refuses such a timer.
+        const badDropIn = '/etc/systemd/system/restic@f8.timer.d/99-local.conf';
+        container.writeFile(badDropIn, '[Timer]\nOnCalendar=\n');
+        const fresh = container.run(['restic-systemd', 'install', 'f8'], { allowFailure: true });
+        expect(fresh.exitCode).toBe(5);
+        expect(fresh.stderr).toContain('restic@f8.timer has a bad unit file setting');
+        // Installed and enabled already, then changed: no enable to fail, install asks systemd what it loaded.
+        container.run(['rm', badDropIn]);
+        container.run(['restic-systemd', 'install', 'f8']);
+        container.writeFile(badDropIn, '[Timer]\nOnCalendar=\n');
+        container.writeProfile(
+          'f8',
+          ['RESTIC_REPOSITORY=/var/lib/restic/f8', 'BACKUP_PATHS=/etc/hostname', 'BACKUP_SCHEDULE=daily'],
+          'e2e-password-f8',
+        );
+        const changed = container.run(['restic-systemd', 'install', 'f8'], { allowFailure: true });
+        expect(changed.exitCode).toBe(5);
+        expect(changed.stderr).toContain('restic@f8.timer: bad-setting');
+        container.run(['rm', badDropIn]);
+        container.run(['systemctl', 'daemon-reload']);
+        container.run(['systemctl', 'restart', 'restic@f8.timer']);
+        // Never run, timer waiting: healthy. Timer stopped: it never will run, which status says.
+        expect(container.run(['restic-systemd', 'status', 'f8'], { allowFailure: true }).exitCode).toBe(0);
+        container.run(['systemctl', 'stop', 'restic@f8.timer']);
+        const status = container.run(['restic-systemd', 'status', 'f8'], { allowFailure: true });
+        expect(status.exitCode).toBe(8);
+        expect(status.stdout + status.stderr).toContain(
+          'never run, and restic@f8.timer has no next run: systemctl enable --now restic@f8.timer',
+        );
+        container.run(['restic-systemd', 'uninstall', 'f8']);
+      }),
+  );
 });

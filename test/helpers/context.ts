@@ -20,7 +20,9 @@ export function testContext(root: string, options: { online?: boolean; systemdBo
   const paths: Paths = { ...createPaths({ root }), offline: !options.online };
   const calls: string[] = [];
   const output: string[] = [];
-  const runner: Runner = options.online ? recordingSystemctl(realRunner, root, calls) : recordingRunner(realRunner, calls);
+  const runner: Runner = options.online
+    ? recordingSystemctl(realRunner, root, calls)
+    : recordingRunner(realRunner, calls);
   return {
     paths,
     runner,
@@ -53,7 +55,8 @@ export function recordingSystemctl(inner: Runner, root: string, calls: string[])
     async run(tool, args, options): Promise<RunResult> {
       if (tool !== 'systemctl') return inner.run(tool, args, options);
       calls.push(['systemctl', ...args].join(' '));
-      if (args[0] === 'daemon-reload') return { command: 'systemctl daemon-reload', exitCode: 0, stdout: '', stderr: '' };
+      if (args[0] === 'daemon-reload')
+        return { command: 'systemctl daemon-reload', exitCode: 0, stdout: '', stderr: '' };
       // What a running systemd has loaded: it answers for the units it knows; none are known here.
       if (args[0] === 'show') return { command: `systemctl ${args.join(' ')}`, exitCode: 0, stdout: '', stderr: '' };
       return inner.run('systemctl', [`--root=${root}`, ...args.filter((arg) => arg !== '--now')], options);

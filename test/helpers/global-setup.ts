@@ -78,7 +78,10 @@ function aptInstall(packages: string[]): void {
   process.stderr.write(`\ninstalling the test tools' packages: ${packages.join(' ')}\n`);
   try {
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   } catch {
     // reported by the caller with the exact command to run
   }
@@ -86,11 +89,17 @@ function aptInstall(packages: string[]): void {
 
 /** The PostgreSQL major version of this host's Debian release (15 on Debian 12, 17 on Debian 13). */
 export function hostPostgresMajor(): number {
-  const installed = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').filter((entry) => fs.existsSync(`/usr/lib/postgresql/${entry}/bin/repmgr`)) : [];
+  const installed = fs.existsSync('/usr/lib/postgresql')
+    ? fs.readdirSync('/usr/lib/postgresql').filter((entry) => fs.existsSync(`/usr/lib/postgresql/${entry}/bin/repmgr`))
+    : [];
   if (installed.length > 0) return Math.max(...installed.map(Number));
   const depends = spawnSync('apt-cache', ['depends', 'postgresql'], { encoding: 'utf8' }).stdout;
   const major = /Depends: postgresql-(\d+)\b/.exec(depends)?.[1];
-  if (!major) throw new Error('cannot tell which PostgreSQL this Debian release has (apt-cache depends postgresql): run apt-get update, then npm test again');
+  if (!major)
+    throw new Error(
+      'cannot tell which PostgreSQL this Debian release has (apt-cache depends postgresql): run apt-get ' +
+        'update, then npm test again',
+    );
   return Number(major);
 }
 
@@ -111,7 +120,10 @@ function ensureTools(): void {
   }
   if (missing.length > 0) {
     const packages = [...new Set(missing.map((tool) => tool.debianPackage))].join(' ');
-    throw new Error(`the tests need ${missing.map((tool) => tool.binary).join(', ')}: run apt-get install -y ${packages} (as root), then npm test again`);
+    throw new Error(
+      `the tests need ${missing.map((tool) => tool.binary).join(', ')}: run apt-get install -y ${packages} ` +
+        `(as root), then npm test again`,
+    );
   }
 }
 
@@ -123,7 +135,9 @@ function ensureTools(): void {
 export function ensureResticReleases(): ResticRelease[] {
   const folder = path.join(testCacheDir(), 'restic');
   const indexFile = path.join(folder, 'index.json');
-  const cached = fs.existsSync(indexFile) ? (JSON.parse(fs.readFileSync(indexFile, 'utf8')) as ResticRelease[]) : undefined;
+  const cached = fs.existsSync(indexFile)
+    ? (JSON.parse(fs.readFileSync(indexFile, 'utf8')) as ResticRelease[])
+    : undefined;
   const usable = cached?.every((release) => fs.existsSync(release.binary)) ? cached : undefined;
   if (usable && Date.now() - fs.statSync(indexFile).mtimeMs < RESTIC_REFRESH_MS) return usable;
   try {
@@ -132,7 +146,10 @@ export function ensureResticReleases(): ResticRelease[] {
     return releases;
   } catch (error) {
     if (!usable) throw error;
-    process.stderr.write(`\nwarning: could not refresh the restic releases (${(error as Error).message.split('\n')[0]}); testing the cached ones\n`);
+    process.stderr.write(
+      `\nwarning: could not refresh the restic releases (${(error as Error).message.split('\n')[0]}); testing ` +
+        `the cached ones\n`,
+    );
     return usable;
   }
 }
@@ -145,11 +162,20 @@ function withPrivateApt<T>(suites: readonly string[], use: (download: (spec: str
   if (!fs.existsSync(KEYRING)) throw new Error(`${KEYRING} is missing: apt-get install -y debian-archive-keyring`);
   const apt = fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-apt-'));
   try {
-    for (const sub of ['state/lists/partial', 'cache/archives/partial', 'preferences.d', 'download']) fs.mkdirSync(path.join(apt, sub), { recursive: true });
-    fs.writeFileSync(path.join(apt, 'sources.list'), suites.map((suite) => `deb [signed-by=${KEYRING}] http://deb.debian.org/debian ${suite} main\n`).join(''));
+    for (const sub of ['state/lists/partial', 'cache/archives/partial', 'preferences.d', 'download'])
+      fs.mkdirSync(path.join(apt, sub), { recursive: true });
+    fs.writeFileSync(
+      path.join(apt, 'sources.list'),
+      suites.map((suite) => `deb [signed-by=${KEYRING}] http://deb.debian.org/debian ${suite} main\n`).join(''),
+    );
     const options = [
-      `Dir::State=${apt}/state`, 'Dir::State::status=/dev/null', `Dir::Cache=${apt}/cache`, `Dir::Etc::SourceList=${apt}/sources.list`,
-      'Dir::Etc::SourceParts=/nonexistent', 'Dir::Etc::Preferences=/dev/null', `Dir::Etc::PreferencesParts=${apt}/preferences.d`,
+      `Dir::State=${apt}/state`,
+      'Dir::State::status=/dev/null',
+      `Dir::Cache=${apt}/cache`,
+      `Dir::Etc::SourceList=${apt}/sources.list`,
+      'Dir::Etc::SourceParts=/nonexistent',
+      'Dir::Etc::Preferences=/dev/null',
+      `Dir::Etc::PreferencesParts=${apt}/preferences.d`,
       // apt's sandbox user cannot read this root-only folder; the archive's signatures are still checked.
       'APT::Sandbox::User=root',
     ].flatMap((option) => ['-o', option]);
@@ -219,9 +245,18 @@ export interface DebianRelease {
  * started at boot: only its test starts it), and ansible-core with python3-apt for the Ansible
  * role; python3 and ca-certificates are what NodeSource's nodejs package depends on.
  */
-const PACKAGE_TEST_PACKAGES = ['man-db', 'bash-completion', 'prometheus-node-exporter', 'ansible-core', 'python3-apt', 'python3', 'ca-certificates'];
+const PACKAGE_TEST_PACKAGES = [
+  'man-db',
+  'bash-completion',
+  'prometheus-node-exporter',
+  'ansible-core',
+  'python3-apt',
+  'python3',
+  'ca-certificates',
+];
 
-/** The Debian releases the end-to-end tier boots. Debian 13 has its own Node.js (20.19) and npm, for the README's quickstart. */
+/** The Debian releases the end-to-end tier boots. Debian 13 has its own Node.js (20.19) and npm, for the README's
+ * quickstart. */
 export const DEBIAN_RELEASES: readonly DebianRelease[] = [
   { name: 'Debian 12', suite: 'bookworm', postgresMajor: 15, laterPackages: PACKAGE_TEST_PACKAGES },
   { name: 'Debian 13', suite: 'trixie', postgresMajor: 17, laterPackages: ['nodejs', 'npm', ...PACKAGE_TEST_PACKAGES] },
@@ -230,7 +265,20 @@ export const DEBIAN_RELEASES: readonly DebianRelease[] = [
 export function rootfsPackages(release: DebianRelease): string[] {
   const pg = release.postgresMajor;
   // rclone, openssl and OpenSSH: the remote repositories' servers run inside the container.
-  return ['systemd', 'systemd-sysv', 'dbus', 'restic', 'procps', `postgresql-${pg}`, `postgresql-${pg}-repmgr`, 'repmgr-common', 'rclone', 'openssl', 'openssh-server', 'openssh-client'];
+  return [
+    'systemd',
+    'systemd-sysv',
+    'dbus',
+    'restic',
+    'procps',
+    `postgresql-${pg}`,
+    `postgresql-${pg}-repmgr`,
+    'repmgr-common',
+    'rclone',
+    'openssl',
+    'openssh-server',
+    'openssh-client',
+  ];
 }
 
 // Change when the steps below change, so that a cached rootfs made by older steps is not reused.
@@ -238,7 +286,12 @@ const RECIPE_VERSION = 4;
 
 /** Where a release's rootfs is cached, keyed by its suite, packages and recipe. */
 export function rootfsPath(release: DebianRelease): string {
-  const recipe = { suite: release.suite, packages: rootfsPackages(release), later: release.laterPackages, RECIPE_VERSION };
+  const recipe = {
+    suite: release.suite,
+    packages: rootfsPackages(release),
+    later: release.laterPackages,
+    RECIPE_VERSION,
+  };
   const key = crypto.createHash('sha256').update(JSON.stringify(recipe)).digest('hex').slice(0, 12);
   return path.join(testCacheDir(), `rootfs-${release.suite}-${key}`);
 }
@@ -248,7 +301,8 @@ function removeStaleRootfs(): void {
   const current = new Set(DEBIAN_RELEASES.map((release) => path.basename(rootfsPath(release))));
   if (!fs.existsSync(testCacheDir())) return;
   for (const entry of fs.readdirSync(testCacheDir())) {
-    if (entry.startsWith('rootfs-') && !current.has(entry)) fs.rmSync(path.join(testCacheDir(), entry), { recursive: true, force: true });
+    if (entry.startsWith('rootfs-') && !current.has(entry))
+      fs.rmSync(path.join(testCacheDir(), entry), { recursive: true, force: true });
   }
 }
 
@@ -259,7 +313,9 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
   const building = `${target}.building`;
   fs.rmSync(building, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  process.stderr.write(`building the end-to-end rootfs of ${release.name} in ${target} (debootstrap ${release.suite}, about a minute)\n`);
+  process.stderr.write(
+    `building the end-to-end rootfs of ${release.name} in ${target} (debootstrap ${release.suite}, about a minute)\n`,
+  );
   const started = Date.now();
   const run = (command: string, args: string[]) =>
     new Promise<void>((resolve, reject) => {
@@ -267,14 +323,36 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
       let stderr = '';
       child.stderr.on('data', (chunk) => (stderr += chunk));
       child.on('error', reject);
-      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${stderr}`))));
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${stderr}`)),
+      );
     });
   try {
     // No mirror argument: debootstrap uses its default mirror.
-    await run('debootstrap', ['--variant=minbase', `--include=${rootfsPackages(release).join(',')}`, release.suite, building]);
+    await run('debootstrap', [
+      '--variant=minbase',
+      `--include=${rootfsPackages(release).join(',')}`,
+      release.suite,
+      building,
+    ]);
     if (release.laterPackages.length > 0) {
       // In a container of its own (no boot): /proc and /dev for the packages' scripts, and the host's network.
-      await run('systemd-nspawn', ['-q', '--register=no', '--keep-unit', '-D', building, '--pipe', '-E', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...release.laterPackages]);
+      await run('systemd-nspawn', [
+        '-q',
+        '--register=no',
+        '--keep-unit',
+        '-D',
+        building,
+        '--pipe',
+        '-E',
+        'DEBIAN_FRONTEND=noninteractive',
+        'apt-get',
+        'install',
+        '-y',
+        '-q',
+        '--no-install-recommends',
+        ...release.laterPackages,
+      ]);
       await run('systemd-nspawn', ['-q', '--register=no', '--keep-unit', '-D', building, '--pipe', 'apt-get', 'clean']);
       await run('chroot', [building, 'systemctl', 'disable', 'prometheus-node-exporter.service']);
     }
@@ -286,7 +364,10 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
     const logFile = path.join(building, 'debootstrap/debootstrap.log');
     const detail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
     fs.rmSync(building, { recursive: true, force: true });
-    throw new Error(`building the end-to-end rootfs of ${release.name} failed: ${(error as Error).message}\n${detail}`, { cause: error });
+    throw new Error(
+      `building the end-to-end rootfs of ${release.name} failed: ${(error as Error).message}\n${detail}`,
+      { cause: error },
+    );
   }
   fs.rmSync(target, { recursive: true, force: true });
   fs.renameSync(building, target);
@@ -295,14 +376,20 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
 
 /** What the benchmark needs too: root, the tools, the restic releases. */
 export function prepareTools(): ResticRelease[] {
-  if (process.getuid?.() !== 0) throw new Error('the tests and the benchmark need root (they run PostgreSQL as its own user and boot a container with systemd-nspawn): run them as root');
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      'the tests and the benchmark need root (they run PostgreSQL as its own user and boot a container with ' +
+        'systemd-nspawn): run them as root',
+    );
   ensureTools();
   return ensureResticReleases();
 }
 
 export default async function globalSetup(): Promise<void> {
   const releases = prepareTools();
-  process.stderr.write(`\nrestic releases under test: ${releases.map((release) => `${release.version} (${release.suite})`).join(', ')}\n`);
+  process.stderr.write(
+    `\nrestic releases under test: ${releases.map((release) => `${release.version} (${release.suite})`).join(', ')}\n`,
+  );
   ensurePromtool();
   removeStaleRootfs();
   await Promise.all(DEBIAN_RELEASES.map(buildRootfs));

@@ -37,16 +37,30 @@ function asPostgres(args: string[], options: { allowFailure?: boolean } = {}): s
  * port inside it can be held, at the moment a server binds it, by any outgoing connection of the run.
  */
 function assertOutsideEphemeralRange(port: number): void {
-  const [low = 32768, high = 60999] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-  if (port >= low && port <= high) throw new Error(`port ${port} lies in this machine's ephemeral range ${low}-${high} (net.ipv4.ip_local_port_range): pick a test port outside it`);
+  const [low = 32768, high = 60999] = fs
+    .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  if (port >= low && port <= high)
+    throw new Error(
+      `port ${port} lies in this machine's ephemeral range ${low}-${high} (net.ipv4.ip_local_port_range): ` +
+        `pick a test port outside it`,
+    );
 }
 
 /** Start a node; when it does not come up, say why with the end of its own log. */
 export function startNode(data: string, log: string): void {
-  const result = spawnSync('runuser', ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', data, '-l', log, '-w', 'start'], { encoding: 'utf8' });
+  const result = spawnSync(
+    'runuser',
+    ['-u', 'postgres', '--', `${PG_BIN}/pg_ctl`, '-D', data, '-l', log, '-w', 'start'],
+    { encoding: 'utf8' },
+  );
   if (result.status === 0) return;
   const tail = fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').slice(-15).join('\n') : '(no log)';
-  throw new Error(`pg_ctl start of ${data} failed (${result.status}):\n${result.stdout}${result.stderr}\n${log}:\n${tail}`);
+  throw new Error(
+    `pg_ctl start of ${data} failed (${result.status}):\n${result.stdout}${result.stderr}\n${log}:\n${tail}`,
+  );
 }
 
 export function startCluster(primaryPort = 25632): PgCluster {
@@ -54,7 +68,10 @@ export function startCluster(primaryPort = 25632): PgCluster {
   [primaryPort, standbyPort].forEach(assertOutsideEphemeralRange);
   const listening = spawnSync('ss', ['-Hltn'], { encoding: 'utf8' }).stdout;
   for (const port of [primaryPort, standbyPort]) {
-    if (new RegExp(`:${port}\\s`).test(listening)) throw new Error(`port ${port} is taken (another test run, or a server left over?): stop it, then run the tests again`);
+    if (new RegExp(`:${port}\\s`).test(listening))
+      throw new Error(
+        `port ${port} is taken (another test run, or a server left over?): stop it, then run the tests again`,
+      );
   }
   const base = fs.mkdtempSync('/tmp/restic-systemd-pg-');
   execFileSync('chown', ['postgres:postgres', base]);
@@ -65,8 +82,10 @@ export function startCluster(primaryPort = 25632): PgCluster {
   asPostgres([`${PG_BIN}/initdb`, '-D', `${base}/node1`, '-U', 'postgres', '-A', 'trust', '--no-instructions']);
   fs.appendFileSync(
     `${base}/node1/postgresql.conf`,
-    `listen_addresses = '127.0.0.1'\nport = ${primaryPort}\nunix_socket_directories = '${base}'\nwal_level = replica\nmax_wal_senders = 10\n` +
-      `max_replication_slots = 10\nhot_standby = on\nwal_log_hints = on\nshared_preload_libraries = 'repmgr'\nfsync = off\n`,
+    `listen_addresses = '127.0.0.1'\nport = ${primaryPort}\nunix_socket_directories = '${base}'\nwal_level = ` +
+      `replica\nmax_wal_senders = 10\n` +
+      (`max_replication_slots = 10\nhot_standby = on\nwal_log_hints = on\nshared_preload_libraries = ` +
+        `'repmgr'\nfsync = off\n`),
   );
   startNode(`${base}/node1`, `${base}/node1.log`);
   asPostgres([`${PG_BIN}/createuser`, '-h', base, '-p', String(primaryPort), '-s', 'repmgr']);
@@ -98,7 +117,22 @@ export function startCluster(primaryPort = 25632): PgCluster {
     execFileSync('chown', ['postgres:postgres', conf(node)]);
   }
   asPostgres([`${PG_BIN}/repmgr`, '-f', conf(1), 'primary', 'register']);
-  asPostgres([`${PG_BIN}/repmgr`, '-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'repmgr', '-d', 'repmgr', '-f', conf(2), 'standby', 'clone', '--fast-checkpoint']);
+  asPostgres([
+    `${PG_BIN}/repmgr`,
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(primaryPort),
+    '-U',
+    'repmgr',
+    '-d',
+    'repmgr',
+    '-f',
+    conf(2),
+    'standby',
+    'clone',
+    '--fast-checkpoint',
+  ]);
   fs.appendFileSync(`${base}/node2/postgresql.conf`, `port = ${standbyPort}\n`);
   startNode(`${base}/node2`, `${base}/node2.log`);
   asPostgres([`${PG_BIN}/repmgr`, '-f', conf(2), 'standby', 'register', '--wait-sync=30']);
@@ -120,7 +154,24 @@ export function startCluster(primaryPort = 25632): PgCluster {
     base,
     primaryPort,
     standbyPort,
-    sql: (port, sql, database = 'postgres') => asPostgres([`${PG_BIN}/psql`, '-X', '-A', '-t', '-q', '-h', base, '-p', String(port), '-d', database, '-v', 'ON_ERROR_STOP=1', '-c', sql]).trim(),
+    sql: (port, sql, database = 'postgres') =>
+      asPostgres([
+        `${PG_BIN}/psql`,
+        '-X',
+        '-A',
+        '-t',
+        '-q',
+        '-h',
+        base,
+        '-p',
+        String(port),
+        '-d',
+        database,
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        sql,
+      ]).trim(),
     repmgrd: {
       start: () => {
         asPostgres([`${PG_BIN}/repmgrd`, '-f', conf(2)]);
@@ -134,13 +185,27 @@ export function startCluster(primaryPort = 25632): PgCluster {
       stopCommand: `runuser -u postgres -- ${PG_BIN}/repmgr -f ${conf(2)} daemon stop`,
       startCommand: `runuser -u postgres -- ${PG_BIN}/repmgr -f ${conf(2)} daemon start`,
     },
-    restartStandby: () => asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node2`, '-l', `${base}/node2.log`, '-m', 'fast', '-w', 'restart']) && undefined,
+    restartStandby: () =>
+      asPostgres([
+        `${PG_BIN}/pg_ctl`,
+        '-D',
+        `${base}/node2`,
+        '-l',
+        `${base}/node2.log`,
+        '-m',
+        'fast',
+        '-w',
+        'restart',
+      ]) && undefined,
     promoteStandby: () => asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node2`, '-w', 'promote']) && undefined,
     stop: () => {
       if (stopped.length > 0) return;
       stopped.push('yes');
       if (repmgrdRunning()) cluster.repmgrd.stop();
-      for (const node of [2, 1]) asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node${node}`, '-m', 'immediate', '-w', 'stop'], { allowFailure: true });
+      for (const node of [2, 1])
+        asPostgres([`${PG_BIN}/pg_ctl`, '-D', `${base}/node${node}`, '-m', 'immediate', '-w', 'stop'], {
+          allowFailure: true,
+        });
       fs.rmSync(base, { recursive: true, force: true });
     },
   };

@@ -22,7 +22,9 @@ export async function freePort(): Promise<number> {
 
 async function listening(port: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => resolve(socket.end() !== undefined)).on('error', () => resolve(false));
+    const socket = net
+      .connect(port, '127.0.0.1', () => resolve(socket.end() !== undefined))
+      .on('error', () => resolve(false));
   });
 }
 
@@ -76,7 +78,23 @@ function openssl(args: string[]): void {
 export function selfSignedCertificate(folder: string, name = 'server'): { cert: string; key: string } {
   const cert = path.join(folder, `${name}.cert.pem`);
   const key = path.join(folder, `${name}.key.pem`);
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
+  openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
   return { cert, key };
 }
 
@@ -94,7 +112,10 @@ export async function restServer(options: RestServerOptions): Promise<LoopbackSe
   if (options.tls) extra.push('--cert', options.tls.cert, '--key', options.tls.key);
   if (options.users) {
     const htpasswd = `${options.folder}.htpasswd`;
-    const lines = Object.entries(options.users).map(([user, password]) => `${user}:${execFileSync('openssl', ['passwd', '-apr1', password], { encoding: 'utf8' }).trim()}\n`);
+    const lines = Object.entries(options.users).map(
+      ([user, password]) =>
+        `${user}:${execFileSync('openssl', ['passwd', '-apr1', password], { encoding: 'utf8' }).trim()}\n`,
+    );
     fs.writeFileSync(htpasswd, lines.join(''), { mode: 0o600 });
     extra.push('--htpasswd', htpasswd);
   }

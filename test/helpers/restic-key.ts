@@ -58,7 +58,14 @@ export function cheapenRepositoryKey(repository: string, password: string, newPa
   const aes = crypto.createCipheriv('aes-128-ecb', fresh.subarray(32, 48), null).setAutoPadding(false);
   const s = Buffer.concat([aes.update(nonce), aes.final()]);
   const mac = poly1305(sealed, fresh.subarray(48, 64), s);
-  const text = JSON.stringify({ ...key, N: 1024, r: 8, p: 1, salt: salt.toString('base64'), data: Buffer.concat([nonce, sealed, mac]).toString('base64') });
+  const text = JSON.stringify({
+    ...key,
+    N: 1024,
+    r: 8,
+    p: 1,
+    salt: salt.toString('base64'),
+    data: Buffer.concat([nonce, sealed, mac]).toString('base64'),
+  });
   // restic names a key file by the SHA-256 of its content.
   const id = crypto.createHash('sha256').update(text).digest('hex');
   fs.writeFileSync(path.join(keys, id), text, { mode: 0o400 });

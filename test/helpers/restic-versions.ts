@@ -8,14 +8,20 @@ import { testCacheDir, type ResticRelease } from './global-setup.js';
 
 function readReleases(): ResticRelease[] {
   const index = path.join(testCacheDir(), 'restic', 'index.json');
-  if (!fs.existsSync(index)) throw new Error(`${index} is missing: the test set-up (test/helpers/global-setup.ts) writes it; run the tests with npm test`);
+  if (!fs.existsSync(index))
+    throw new Error(
+      `${index} is missing: the test set-up (test/helpers/global-setup.ts) writes it; run the tests with npm test`,
+    );
   return JSON.parse(fs.readFileSync(index, 'utf8')) as ResticRelease[];
 }
 
 export const RESTIC_RELEASES: readonly ResticRelease[] = readReleases();
 
 /** For describe.each: [label, release], e.g. ["0.18.0 (trixie)", …]. */
-export const RESTIC_MATRIX: ReadonlyArray<[string, ResticRelease]> = RESTIC_RELEASES.map((release) => [`${release.version} (${release.suite})`, release]);
+export const RESTIC_MATRIX: ReadonlyArray<[string, ResticRelease]> = RESTIC_RELEASES.map((release) => [
+  `${release.version} (${release.suite})`,
+  release,
+]);
 
 /** True when the release is at least major.minor. */
 export function resticAtLeast(release: ResticRelease, major: number, minor: number): boolean {

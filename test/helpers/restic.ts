@@ -41,7 +41,15 @@ function templateRepository(release: ResticRelease): string {
     const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-template-'));
     process.on('exit', () => fs.rmSync(folder, { recursive: true, force: true }));
     repository = path.join(folder, 'repo');
-    const init = spawnSync(release.binary, ['init', '-q'], { encoding: 'utf8', env: { PATH: process.env.PATH, RESTIC_REPOSITORY: repository, RESTIC_PASSWORD: TEMPLATE_PASSWORD, RESTIC_CACHE_DIR: path.join(folder, 'cache') } });
+    const init = spawnSync(release.binary, ['init', '-q'], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        RESTIC_REPOSITORY: repository,
+        RESTIC_PASSWORD: TEMPLATE_PASSWORD,
+        RESTIC_CACHE_DIR: path.join(folder, 'cache'),
+      },
+    });
     if (init.status !== 0) throw new Error(`restic ${release.version} init failed: ${init.stderr}`);
     templates.set(release.binary, repository);
   }
@@ -58,20 +66,28 @@ export function createRepository(release: ResticRelease, repository: string, pas
 export function recordingRestic(folder: string, release: ResticRelease): { wrapper: string; argvLog: string } {
   const argvLog = path.join(folder, 'restic-argv.log');
   const wrapper = path.join(folder, 'restic-recorder');
-  fs.writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec '${release.binary}' "$@"\n`, { mode: 0o755 });
+  fs.writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec '${release.binary}' "$@"\n`, {
+    mode: 0o755,
+  });
   return { wrapper, argvLog };
 }
 
 /** A profile `name` under root: repository /srv/repo, password file /etc/restic/<name>.password, BACKUP_PATHS=/data. */
-export function resticSetup(root: string, options: { name?: string; extra?: string; password?: string; inlinePassword?: boolean; release?: ResticRelease } = {}): ResticSetup {
+export function resticSetup(
+  root: string,
+  options: { name?: string; extra?: string; password?: string; inlinePassword?: boolean; release?: ResticRelease } = {},
+): ResticSetup {
   const name = options.name ?? 'myconf';
   const release = options.release ?? RESTIC_RELEASES[0]!;
   const password = options.password ?? `pw-${Math.random().toString(36).slice(2)}-secret`;
   const data = path.join(root, 'data');
   fs.mkdirSync(data, { recursive: true });
   fs.writeFileSync(path.join(data, 'hello.txt'), 'hello\n');
-  const passwordLine = options.inlinePassword ? `RESTIC_PASSWORD=${password}` : `RESTIC_PASSWORD_FILE=/etc/restic/${name}.password`;
-  if (!options.inlinePassword) fs.writeFileSync(path.join(root, 'etc/restic', `${name}.password`), `${password}\n`, { mode: 0o600 });
+  const passwordLine = options.inlinePassword
+    ? `RESTIC_PASSWORD=${password}`
+    : `RESTIC_PASSWORD_FILE=/etc/restic/${name}.password`;
+  if (!options.inlinePassword)
+    fs.writeFileSync(path.join(root, 'etc/restic', `${name}.password`), `${password}\n`, { mode: 0o600 });
   writeProfile(root, name, `RESTIC_REPOSITORY=/srv/repo\n${passwordLine}\nBACKUP_PATHS=/data\n${options.extra ?? ''}`);
   const { wrapper, argvLog } = recordingRestic(root, release);
   const env = { RESTIC_BIN: wrapper };

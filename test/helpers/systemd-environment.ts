@@ -13,7 +13,9 @@ const GENERATOR = '/usr/lib/systemd/user-environment-generators/30-systemd-envir
 
 /** Undo the generator's shell quoting of a value ("…" with backslash escapes). */
 export function unquoteGeneratorValue(value: string): string {
-  return value.length >= 2 && value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1).replace(/\\(.)/g, '$1') : value;
+  return value.length >= 2 && value.startsWith('"') && value.endsWith('"')
+    ? value.slice(1, -1).replace(/\\(.)/g, '$1')
+    : value;
 }
 
 /** Parse the generator's KEY=VALUE lines. */
@@ -26,11 +28,15 @@ export function parseGeneratorOutput(text: string): Record<string, string> {
   return env;
 }
 
-/** What this host's systemd reads from an env file (the variables of environment.d files already on the host left out). */
+/** What this host's systemd reads from an env file (the variables of environment.d files already on the host left
+ * out). */
 export function systemdReads(file: string): Record<string, string> {
   if (!fs.existsSync(GENERATOR)) throw new Error(`${GENERATOR} is missing: apt-get install systemd`);
   const run = (folder: string) => {
-    const result = spawnSync(GENERATOR, [], { encoding: 'utf8', env: { XDG_CONFIG_HOME: folder, HOME: '/nonexistent' } });
+    const result = spawnSync(GENERATOR, [], {
+      encoding: 'utf8',
+      env: { XDG_CONFIG_HOME: folder, HOME: '/nonexistent' },
+    });
     if (result.status !== 0) throw new Error(`the environment.d generator failed: ${result.stderr}`);
     return parseGeneratorOutput(result.stdout);
   };
@@ -48,5 +54,9 @@ export function systemdReads(file: string): Record<string, string> {
 
 /** The environment of a unit started by systemd with this profile as its EnvironmentFile=. */
 export function unitEnvironment(profileFile: string): NodeJS.ProcessEnv {
-  return { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', INVOCATION_ID: '0123456789abcdef0123456789abcdef', ...systemdReads(profileFile) };
+  return {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    INVOCATION_ID: '0123456789abcdef0123456789abcdef',
+    ...systemdReads(profileFile),
+  };
 }

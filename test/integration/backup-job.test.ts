@@ -16,10 +16,12 @@ import { allFileText, removeTempRoots, tempRoot } from '../helpers/temp-root.js'
 
 afterAll(removeTempRoots);
 
-const status = (root: string, name: string, job = 'backup') => JSON.parse(fs.readFileSync(path.join(root, 'var/lib/restic-systemd', `${name}.${job}.json`), 'utf8'));
+const status = (root: string, name: string, job = 'backup') =>
+  JSON.parse(fs.readFileSync(path.join(root, 'var/lib/restic-systemd', `${name}.${job}.json`), 'utf8'));
 
 describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
-  const setupFor = (root: string, options: Parameters<typeof resticSetup>[1] = {}) => resticSetup(root, { ...options, release });
+  const setupFor = (root: string, options: Parameters<typeof resticSetup>[1] = {}) =>
+    resticSetup(root, { ...options, release });
 
   describe('as a new user would: a local repository with a 0600 password file', () => {
     const setup = setupFor(tempRoot());
@@ -37,28 +39,48 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       const second = record(setup.cli('init', setup.name));
       expect(second.exitCode).toBe(0);
       expect(second.stdout).toContain('already exists');
-      const inits = fs.readFileSync(setup.argvLog, 'utf8').split('\n').filter((line) => line === 'init');
+      const inits = fs
+        .readFileSync(setup.argvLog, 'utf8')
+        .split('\n')
+        .filter((line) => line === 'init');
       expect(inits).toHaveLength(1);
     });
 
-    test('two backups give two snapshots of this host, tagged with the profile and job; with no stale lock there is no unlock', () => {
-      fs.writeFileSync(setup.argvLog, '');
-      expect(record(setup.cli('run', 'backup', setup.name)).exitCode).toBe(0);
-      // Every restic process derives the key (~0.7 s): a run makes no call it does not need.
-      expect(fs.readFileSync(setup.argvLog, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' ')[0])).toEqual(['version', 'backup', 'forget']);
-      fs.writeFileSync(path.join(setup.data, 'second.txt'), 'more\n');
-      expect(record(setup.cli('run', 'backup', setup.name)).exitCode).toBe(0);
-      const list = snapshots(setup);
-      expect(list).toHaveLength(2);
-      for (const snapshot of list) {
-        expect(snapshot.hostname).toBe(THIS_HOST);
-        expect(snapshot.tags).toEqual(['profile:myconf', 'job:backup']);
-      }
-    });
+    test(
+      'two backups give two snapshots of this host, tagged with the profile and job; with no stale lock there ' +
+        'is no unlock',
+      () => {
+        fs.writeFileSync(setup.argvLog, '');
+        expect(record(setup.cli('run', 'backup', setup.name)).exitCode).toBe(0);
+        // Every restic process derives the key (~0.7 s): a run makes no call it does not need.
+        expect(
+          fs
+            .readFileSync(setup.argvLog, 'utf8')
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => line.split(' ')[0]),
+        ).toEqual(['version', 'backup', 'forget']);
+        fs.writeFileSync(path.join(setup.data, 'second.txt'), 'more\n');
+        expect(record(setup.cli('run', 'backup', setup.name)).exitCode).toBe(0);
+        const list = snapshots(setup);
+        expect(list).toHaveLength(2);
+        for (const snapshot of list) {
+          expect(snapshot.hostname).toBe(THIS_HOST);
+          expect(snapshot.tags).toEqual(['profile:myconf', 'job:backup']);
+        }
+      },
+    );
 
     test('the status file tells the last run: success, snapshot, files, bytes, duration', () => {
       const last = status(setup.root, setup.name);
-      expect(last).toMatchObject({ profile: 'myconf', job: 'backup', result: 'success', exitCode: 0, filesNew: 1, resticVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+      expect(last).toMatchObject({
+        profile: 'myconf',
+        job: 'backup',
+        result: 'success',
+        exitCode: 0,
+        filesNew: 1,
+        resticVersion: expect.stringMatching(/^\d+\.\d+\.\d+$/),
+      });
       // The full ID (restic 0.14 prints only the short one: the job finds the full one).
       expect(last.snapshotId).toBe(snapshots(setup)[1]!.id);
       expect(last.snapshotId).toMatch(/^[0-9a-f]{64}$/);
@@ -66,7 +88,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       expect(last.bytesAdded).toBeGreaterThan(0);
     });
 
-    test('a wrong password exits 12 with restic\'s meaning; neither password shows anywhere', () => {
+    test("a wrong password exits 12 with restic's meaning; neither password shows anywhere", () => {
       const wrong = 'wrong-password-77aa';
       fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), `${wrong}\n`);
       const result = record(setup.cli('run', 'backup', setup.name, '--verbose'));
@@ -75,7 +97,11 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       const failed = status(setup.root, setup.name);
       expect(failed).toMatchObject({ result: 'failure', exitCode: 12 });
       expect(failed.lastSuccess).not.toBeNull();
-      const everything = [...outputs, fs.readFileSync(setup.argvLog, 'utf8'), allFileText(path.join(setup.root, 'var'))].join('\n');
+      const everything = [
+        ...outputs,
+        fs.readFileSync(setup.argvLog, 'utf8'),
+        allFileText(path.join(setup.root, 'var')),
+      ].join('\n');
       expect(everything).not.toContain(setup.password);
       expect(everything).not.toContain(wrong);
     });
@@ -84,14 +110,23 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
   test('a password written into the profile never reaches argv, logs, status files or metrics', () => {
     const root = tempRoot();
     const setup = setupFor(root, { inlinePassword: true, extra: 'BACKUP_METRICS_DIR=/srv/metrics\n' });
-    const results = [setup.cli('init', setup.name, '--verbose'), setup.cli('run', 'backup', setup.name, '--verbose', '--json'), setup.cli('render', setup.name)];
+    const results = [
+      setup.cli('init', setup.name, '--verbose'),
+      setup.cli('run', 'backup', setup.name, '--verbose', '--json'),
+      setup.cli('render', setup.name),
+    ];
     for (const result of results) expect(result.exitCode).toBe(0);
-    const texts = [...results.flatMap((result) => [result.stdout, result.stderr]), fs.readFileSync(setup.argvLog, 'utf8'), allFileText(path.join(root, 'var')), allFileText(path.join(root, 'srv/metrics'))];
+    const texts = [
+      ...results.flatMap((result) => [result.stdout, result.stderr]),
+      fs.readFileSync(setup.argvLog, 'utf8'),
+      allFileText(path.join(root, 'var')),
+      allFileText(path.join(root, 'srv/metrics')),
+    ];
     expect(texts.join('\n')).not.toContain(setup.password);
     expect(results[1]!.stderr).toContain('restic');
   });
 
-  test('retention forgets only this host\'s snapshots of this profile\'s backup job', () => {
+  test("retention forgets only this host's snapshots of this profile's backup job", () => {
     const setup = setupFor(tempRoot(), { extra: 'BACKUP_KEEP_WITHIN=\nBACKUP_KEEP_LAST=1\n' });
     setup.createRepository();
     const restic = (...args: string[]) => runCli(['exec', setup.name, '--root', setup.root, '--', 'restic', ...args]);
@@ -100,7 +135,9 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     expect(restic('backup', '--host', THIS_HOST, '--tag', 'profile:myconf,job:pg-backup', setup.data).exitCode).toBe(0);
     for (let run = 0; run < 3; run++) expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
     const list = snapshots(setup);
-    const ours = list.filter((snapshot) => snapshot.hostname === THIS_HOST && snapshot.tags?.join(',') === 'profile:myconf,job:backup');
+    const ours = list.filter(
+      (snapshot) => snapshot.hostname === THIS_HOST && snapshot.tags?.join(',') === 'profile:myconf,job:backup',
+    );
     expect(ours).toHaveLength(1);
     expect(list).toHaveLength(4);
   });
@@ -113,16 +150,38 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       fs.chmodSync(root, 0o755);
       const setup = setupFor(root, { extra });
       fs.writeFileSync(path.join(setup.data, 'secret-of-root.txt'), 'no\n', { mode: 0o600 });
-      for (const folder of ['var/lib/restic-systemd', 'var/cache/restic-systemd', 'srv']) fs.mkdirSync(path.join(root, folder), { recursive: true });
+      for (const folder of ['var/lib/restic-systemd', 'var/cache/restic-systemd', 'srv'])
+        fs.mkdirSync(path.join(root, folder), { recursive: true });
       setup.createRepository();
-      spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, path.join(root, 'etc'), path.join(root, 'var'), path.join(root, 'srv')]);
+      spawnSync('chown', [
+        '-R',
+        `${NOBODY}:${NOBODY}`,
+        path.join(root, 'etc'),
+        path.join(root, 'var'),
+        path.join(root, 'srv'),
+      ]);
       fs.writeFileSync(setup.argvLog, '');
       spawnSync('chown', [`${NOBODY}:${NOBODY}`, setup.data, path.join(setup.data, 'hello.txt'), setup.argvLog]);
       const asNobody = (...args: string[]) =>
-        spawnSync('setpriv', ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups', process.execPath, path.resolve('dist/cli.js'), ...args, '--root', root], {
-          encoding: 'utf8',
-          env: { ...process.env, ...setup.env, HOME: '/nonexistent' },
-        });
+        spawnSync(
+          'setpriv',
+          [
+            '--reuid',
+            String(NOBODY),
+            '--regid',
+            String(NOBODY),
+            '--clear-groups',
+            process.execPath,
+            path.resolve('dist/cli.js'),
+            ...args,
+            '--root',
+            root,
+          ],
+          {
+            encoding: 'utf8',
+            env: { ...process.env, ...setup.env, HOME: '/nonexistent' },
+          },
+        );
       return { setup, asNobody };
     }
 
@@ -150,8 +209,15 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
   });
 
   test('a BACKUP_PATHS entry that does not exist is a warning, not a silent success', () => {
-    const setup = setupFor(tempRoot(), { extra: 'BACKUP_PATHS=/data /media/not-mounted\n'.replace('BACKUP_PATHS', 'BACKUP_EXCLUDE=*.tmp\nBACKUP_PATHS') });
-    fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.conf'), `RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\nBACKUP_PATHS=/data /media/not-mounted\n`, { mode: 0o600 });
+    const setup = setupFor(tempRoot(), {
+      extra: 'BACKUP_PATHS=/data /media/not-mounted\n'.replace('BACKUP_PATHS', 'BACKUP_EXCLUDE=*.tmp\nBACKUP_PATHS'),
+    });
+    fs.writeFileSync(
+      path.join(setup.root, 'etc/restic/myconf.conf'),
+      `RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/myconf.password\nBACKUP_PATHS=/data ` +
+        `/media/not-mounted\n`,
+      { mode: 0o600 },
+    );
     setup.createRepository();
     const result = setup.cli('run', 'backup', setup.name);
     expect(result.exitCode).toBe(6);
@@ -164,7 +230,12 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     setup.createRepository();
     const locks = path.join(setup.root, 'srv/repo/locks');
     const restic: ChildProcess = spawn(release.binary, ['backup', '--stdin'], {
-      env: { ...process.env, RESTIC_REPOSITORY: path.join(setup.root, 'srv/repo'), RESTIC_PASSWORD: setup.password, RESTIC_CACHE_DIR: path.join(setup.root, 'cache') },
+      env: {
+        ...process.env,
+        RESTIC_REPOSITORY: path.join(setup.root, 'srv/repo'),
+        RESTIC_PASSWORD: setup.password,
+        RESTIC_CACHE_DIR: path.join(setup.root, 'cache'),
+      },
       stdio: ['pipe', 'ignore', 'ignore'],
     });
     // Killed only once its lock is written: a lock file killed half-written cannot be read, and restic ignores those.
@@ -183,51 +254,69 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     expect(fs.readdirSync(locks)).toHaveLength(0);
   });
 
-  test('a backup and a maintenance of the same repository started together both succeed, one after the other', async () => {
-    const setup = setupFor(tempRoot());
-    setup.createRepository();
-    const start = (job: string) =>
-      new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ['dist/cli.js', 'run', job, setup.name, '--root', setup.root], { env: { ...process.env, ...setup.env } });
-        let stderr = '';
-        child.stderr.on('data', (chunk) => (stderr += chunk));
-        child.on('exit', (code) => resolve({ code, stderr }));
-      });
-    const [backup, maintenance] = await Promise.all([start('backup'), start('maintenance')]);
-    expect([backup.code, maintenance.code]).toEqual([0, 0]);
-    expect(backup.stderr + maintenance.stderr).toContain('waiting up to 1h for the repository lock');
-    expect(status(setup.root, setup.name, 'maintenance')).toMatchObject({ result: 'success' });
-  });
+  test(
+    'a backup and a maintenance of the same repository started together both succeed, one after ' + 'the other',
+    async () => {
+      const setup = setupFor(tempRoot());
+      setup.createRepository();
+      const start = (job: string) =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, ['dist/cli.js', 'run', job, setup.name, '--root', setup.root], {
+            env: { ...process.env, ...setup.env },
+          });
+          let stderr = '';
+          child.stderr.on('data', (chunk) => (stderr += chunk));
+          child.on('exit', (code) => resolve({ code, stderr }));
+        });
+      const [backup, maintenance] = await Promise.all([start('backup'), start('maintenance')]);
+      expect([backup.code, maintenance.code]).toEqual([0, 0]);
+      expect(backup.stderr + maintenance.stderr).toContain('waiting up to 1h for the repository lock');
+      expect(status(setup.root, setup.name, 'maintenance')).toMatchObject({ result: 'success' });
+    },
+  );
 
-  test('stopped with SIGTERM (systemctl stop), the job stops restic cleanly and records the run as interrupted (130), whatever restic exits with', async () => {
-    const setup = setupFor(tempRoot());
-    setup.createRepository();
-    // Enough incompressible data that the backup is still running when the signal comes.
-    spawnSync('dd', ['if=/dev/urandom', `of=${path.join(setup.data, 'big.bin')}`, 'bs=1M', 'count=400'], { stdio: 'ignore' });
-    const locks = path.join(setup.root, 'srv/repo/locks');
-    const job = spawn(process.execPath, ['dist/cli.js', '--root', setup.root, 'run', 'backup', setup.name], { env: { ...process.env, ...setup.env } });
-    let stderr = '';
-    job.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => job.on('exit', (code) => resolve(code)));
-    const backupStarted = () => fs.existsSync(setup.argvLog) && /^backup/m.test(fs.readFileSync(setup.argvLog, 'utf8')) && fs.readdirSync(locks).length > 0;
-    for (let tries = 0; tries < 200 && !backupStarted(); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(backupStarted()).toBe(true);
-    // restic cannot remove a lock file it has written but not yet registered: signal mid-backup.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    job.kill('SIGTERM');
-    const code = await exited;
-    expect(code).toBe(130);
-    expect(stderr).toContain('received SIGTERM');
-    expect(stderr).toContain('was interrupted: stopped by SIGTERM');
-    expect(fs.readdirSync(locks)).toHaveLength(0);
-    expect(status(setup.root, setup.name)).toMatchObject({ result: 'interrupted', exitCode: 130 });
-  });
+  test(
+    'stopped with SIGTERM (systemctl stop), the job stops restic cleanly and records the run as interrupted ' +
+      '(130), whatever restic exits with',
+    async () => {
+      const setup = setupFor(tempRoot());
+      setup.createRepository();
+      // Enough incompressible data that the backup is still running when the signal comes.
+      spawnSync('dd', ['if=/dev/urandom', `of=${path.join(setup.data, 'big.bin')}`, 'bs=1M', 'count=400'], {
+        stdio: 'ignore',
+      });
+      const locks = path.join(setup.root, 'srv/repo/locks');
+      const job = spawn(process.execPath, ['dist/cli.js', '--root', setup.root, 'run', 'backup', setup.name], {
+        env: { ...process.env, ...setup.env },
+      });
+      let stderr = '';
+      job.stderr.on('data', (chunk) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => job.on('exit', (code) => resolve(code)));
+      const backupStarted = () =>
+        fs.existsSync(setup.argvLog) &&
+        /^backup/m.test(fs.readFileSync(setup.argvLog, 'utf8')) &&
+        fs.readdirSync(locks).length > 0;
+      for (let tries = 0; tries < 200 && !backupStarted(); tries++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(backupStarted()).toBe(true);
+      // restic cannot remove a lock file it has written but not yet registered: signal mid-backup.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      job.kill('SIGTERM');
+      const code = await exited;
+      expect(code).toBe(130);
+      expect(stderr).toContain('received SIGTERM');
+      expect(stderr).toContain('was interrupted: stopped by SIGTERM');
+      expect(fs.readdirSync(locks)).toHaveLength(0);
+      expect(status(setup.root, setup.name)).toMatchObject({ result: 'interrupted', exitCode: 130 });
+    },
+  );
 });
 
 /** restic-systemd's own behaviour around restic (its lock, files, environment): once, with Debian 13's restic. */
-describe('with Debian 13\'s restic', () => {
+describe("with Debian 13's restic", () => {
   const release = RESTIC_RELEASES.find((candidate) => candidate.suite === 'trixie')!;
-  const setupFor = (root: string, options: Parameters<typeof resticSetup>[1] = {}) => resticSetup(root, { ...options, release });
+  const setupFor = (root: string, options: Parameters<typeof resticSetup>[1] = {}) =>
+    resticSetup(root, { ...options, release });
 
   test('a job that cannot get the repository lock in BACKUP_LOCK_WAIT exits 7 and does nothing', async () => {
     const setup = setupFor(tempRoot(), { extra: 'BACKUP_LOCK_WAIT=1s\n' });
@@ -237,7 +326,8 @@ describe('with Debian 13\'s restic', () => {
     fs.mkdirSync(path.dirname(lockFile), { recursive: true, mode: 0o700 });
     const holder = spawn('flock', ['--exclusive', lockFile, 'sleep', '30']);
     try {
-      for (let tries = 0; tries < 50 && !fs.existsSync(lockFile); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let tries = 0; tries < 50 && !fs.existsSync(lockFile); tries++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
       await new Promise((resolve) => setTimeout(resolve, 200));
       const result = setup.cli('run', 'backup', setup.name);
       expect(result.exitCode).toBe(7);
@@ -274,7 +364,12 @@ describe('with Debian 13\'s restic', () => {
     setup.createRepository();
     expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
     const file = path.join(setup.root, 'metrics/restic-systemd_myconf_backup.prom');
-    const read = (name: string) => Number(new RegExp(`^${name}\\{profile="myconf",task="backup"\\} (\\S+)$`, 'm').exec(fs.readFileSync(file, 'utf8'))?.[1]);
+    const read = (name: string) =>
+      Number(
+        new RegExp(`^${name}\\{profile="myconf",task="backup"\\} (\\S+)$`, 'm').exec(
+          fs.readFileSync(file, 'utf8'),
+        )?.[1],
+      );
     const success = read('restic_systemd_last_success_timestamp_seconds');
     expect(success).toBeGreaterThan(Date.now() / 1000 - 120);
     expect(read('restic_systemd_last_exit_code')).toBe(0);
@@ -286,7 +381,7 @@ describe('with Debian 13\'s restic', () => {
     expect(read('restic_systemd_last_success_timestamp_seconds')).toBe(success);
   });
 
-  test('exec runs a command with the profile\'s environment, its arguments verbatim, and exits with its code', () => {
+  test("exec runs a command with the profile's environment, its arguments verbatim, and exits with its code", () => {
     const setup = setupFor(tempRoot());
     const printed = setup.cli('exec', setup.name, '--', 'sh', '-c', 'echo "$RESTIC_REPOSITORY"; exit 42');
     expect(printed.exitCode).toBe(42);
@@ -294,7 +389,9 @@ describe('with Debian 13\'s restic', () => {
     // Arguments reach the command as given: not taken for numbers, the cache folder under the root once.
     const verbatim = setup.cli('exec', setup.name, '--', 'printf', '%s|', '-0', '0x1f', '1e3', '007', '--', '-x');
     expect(verbatim.stdout).toBe('-0|0x1f|1e3|007|--|-x|');
-    expect(setup.cli('exec', setup.name, '--', 'sh', '-c', 'echo "$RESTIC_CACHE_DIR"').stdout.trim()).toBe(path.join(setup.root, 'var/cache/restic-systemd'));
+    expect(setup.cli('exec', setup.name, '--', 'sh', '-c', 'echo "$RESTIC_CACHE_DIR"').stdout.trim()).toBe(
+      path.join(setup.root, 'var/cache/restic-systemd'),
+    );
     const noCommand = setup.cli('exec', setup.name);
     expect(noCommand.exitCode).toBe(2);
     expect(noCommand.stderr).toContain('name the command to run after --');
@@ -316,21 +413,25 @@ describe('with Debian 13\'s restic', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(generated);
   });
 
-  test('started by systemd, the job reads its profile from the environment, drop-ins included, and ignores systemd\'s own variables', () => {
-    const setup = setupFor(tempRoot());
-    setup.createRepository();
-    fs.mkdirSync(path.join(setup.root, 'other'));
-    fs.writeFileSync(path.join(setup.root, 'other/file.txt'), 'from the drop-in\n');
-    const result = runCli(['run', 'backup', setup.name, '--root', setup.root], {
-      INVOCATION_ID: 'test-invocation',
-      RESTIC_REPOSITORY: '/srv/repo',
-      RESTIC_PASSWORD_FILE: '/etc/restic/myconf.password',
-      BACKUP_PATHS: '/other',
-      // Set by systemd (NotifyAccess=) and by an operator's drop-in: not profile keys despite their prefixes.
-      NOTIFY_SOCKET: '/run/systemd/notify',
-      PG_DUMPALL_BIN: '/usr/bin/pg_dumpall',
-    });
-    expect(result.exitCode).toBe(0);
-    expect(snapshots(setup)[0]!.paths).toEqual([path.join(setup.root, 'other')]);
-  });
+  test(
+    'started by systemd, the job reads its profile from the environment, drop-ins included, and ignores ' +
+      "systemd's own variables",
+    () => {
+      const setup = setupFor(tempRoot());
+      setup.createRepository();
+      fs.mkdirSync(path.join(setup.root, 'other'));
+      fs.writeFileSync(path.join(setup.root, 'other/file.txt'), 'from the drop-in\n');
+      const result = runCli(['run', 'backup', setup.name, '--root', setup.root], {
+        INVOCATION_ID: 'test-invocation',
+        RESTIC_REPOSITORY: '/srv/repo',
+        RESTIC_PASSWORD_FILE: '/etc/restic/myconf.password',
+        BACKUP_PATHS: '/other',
+        // Set by systemd (NotifyAccess=) and by an operator's drop-in: not profile keys despite their prefixes.
+        NOTIFY_SOCKET: '/run/systemd/notify',
+        PG_DUMPALL_BIN: '/usr/bin/pg_dumpall',
+      });
+      expect(result.exitCode).toBe(0);
+      expect(snapshots(setup)[0]!.paths).toEqual([path.join(setup.root, 'other')]);
+    },
+  );
 });

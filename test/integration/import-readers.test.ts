@@ -54,23 +54,36 @@ before=" $(compgen -v | tr '\\n' ' ') "
 for v in $(compgen -v); do
   case "$before" in *" $v "*) continue;; esac
   case "$v" in before|v|w|_|PIPESTATUS) continue;; esac
-  if [[ "$(declare -p "$v" 2>/dev/null)" == "declare -a"* ]]; then eval "w=(\\"\\\${$v[@]}\\")"; printf '%s\\0a' "$v"; printf '\\0%s' "\${w[@]}"; else printf '%s\\0s\\0%s' "$v" "\${!v}"; fi
+  if [[ "$(declare -p "$v" 2>/dev/null)" == "declare -a"* ]]; then
+    eval "w=(\\"\\\${$v[@]}\\")"; printf '%s\\0a' "$v"; printf '\\0%s' "\${w[@]}"
+  else
+    printf '%s\\0s\\0%s' "$v" "\${!v}"
+  fi
   printf '\\1'
 done`;
 
 function bashSets(file: string): Record<string, string | string[]> {
-  const result = spawnSync('bash', ['--noprofile', '--norc', '-c', DUMP, 'bash', file], { encoding: 'utf8', env: { HOME: '/root', PATH: '/usr/bin:/bin' } });
+  const result = spawnSync('bash', ['--noprofile', '--norc', '-c', DUMP, 'bash', file], {
+    encoding: 'utf8',
+    env: { HOME: '/root', PATH: '/usr/bin:/bin' },
+  });
   if (result.error) throw new Error(`bash is missing: apt-get install bash (${result.error.message})`);
   return Object.fromEntries(
-    result.stdout.split('\u0001').filter(Boolean).map((entry) => {
-      const [name, kind, ...rest] = entry.split('\0');
-      return [name!, kind === 'a' ? rest : rest[0] ?? ''];
-    }),
+    result.stdout
+      .split('\u0001')
+      .filter(Boolean)
+      .map((entry) => {
+        const [name, kind, ...rest] = entry.split('\0');
+        return [name!, kind === 'a' ? rest : (rest[0] ?? '')];
+      }),
   );
 }
 
 function shellInputs(): Array<{ name: string; text: string }> {
-  const inputs = TRICKY_SHELL.map((text, index) => ({ name: `line ${index}: ${JSON.stringify(text)}`, text: `${text}\n` }));
+  const inputs = TRICKY_SHELL.map((text, index) => ({
+    name: `line ${index}: ${JSON.stringify(text)}`,
+    text: `${text}\n`,
+  }));
   const fixtures = path.join(PROJECT, 'fixtures/import');
   for (const layout of fs.readdirSync(fixtures)) {
     const root = path.join(fixtures, layout, 'root');
@@ -88,18 +101,22 @@ test('the fixtures include shell files', () => {
   expect(shellInputs().filter((input) => !input.name.startsWith('line ')).length).toBeGreaterThanOrEqual(2);
 });
 
-test.each(shellInputs().map((input) => [input.name, input.text]))('%s: what import takes, bash sets alike; what bash sets and import does not take, import names', (_name, text) => {
-  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-shell-'));
-  try {
-    const file = path.join(folder, 'input.sh');
-    fs.writeFileSync(file, text);
-    const bash = bashSets(file);
-    const ours = readShellFile(text);
-    const taken = Object.fromEntries(ours.assignments.map((item) => [item.key, item.words ?? item.value]));
-    for (const [key, value] of Object.entries(taken)) expect({ key, value }).toEqual({ key, value: bash[key] });
-    const ignoredText = ours.ignored.map((item) => item.text).join('\n');
-    for (const key of Object.keys(bash).filter((name) => !(name in taken))) expect({ key, named: ignoredText.includes(key) }).toEqual({ key, named: true });
-  } finally {
-    fs.rmSync(folder, { recursive: true, force: true });
-  }
-});
+test.each(shellInputs().map((input) => [input.name, input.text]))(
+  '%s: what import takes, bash sets alike; what bash sets and import does not take, import names',
+  (_name, text) => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-shell-'));
+    try {
+      const file = path.join(folder, 'input.sh');
+      fs.writeFileSync(file, text);
+      const bash = bashSets(file);
+      const ours = readShellFile(text);
+      const taken = Object.fromEntries(ours.assignments.map((item) => [item.key, item.words ?? item.value]));
+      for (const [key, value] of Object.entries(taken)) expect({ key, value }).toEqual({ key, value: bash[key] });
+      const ignoredText = ours.ignored.map((item) => item.text).join('\n');
+      for (const key of Object.keys(bash).filter((name) => !(name in taken)))
+        expect({ key, named: ignoredText.includes(key) }).toEqual({ key, named: true });
+    } finally {
+      fs.rmSync(folder, { recursive: true, force: true });
+    }
+  },
+);

@@ -62,7 +62,14 @@ function rootWith(layout: string): string {
 }
 
 test('every layout of docs/migration.md has a fixture', () => {
-  expect(LAYOUTS).toEqual(['ansible-role', 'erikw-env-sh', 'fedora-magazine', 'layered-global', 'quickvm-conf', 'unit-flags']);
+  expect(LAYOUTS).toEqual([
+    'ansible-role',
+    'erikw-env-sh',
+    'fedora-magazine',
+    'layered-global',
+    'quickvm-conf',
+    'unit-flags',
+  ]);
 });
 
 describe.each(LAYOUTS)('%s', (layout) => {
@@ -76,7 +83,9 @@ describe.each(LAYOUTS)('%s', (layout) => {
   if (spec.blockedWithout) {
     test('without the settling arguments the import blocks: exit 3, BLOCKING named, nothing written', () => {
       const args = [...spec.args];
-      const at = args.findIndex((_, index) => spec.blockedWithout!.every((item, offset) => args[index + offset] === item));
+      const at = args.findIndex((_, index) =>
+        spec.blockedWithout!.every((item, offset) => args[index + offset] === item),
+      );
       args.splice(at, spec.blockedWithout!.length);
       const before = snapshotTree(root);
       const result = cli('import', ...args);
@@ -97,26 +106,32 @@ describe.each(LAYOUTS)('%s', (layout) => {
     expect(snapshotTree(root)).toEqual(before);
   });
 
-  test('the import writes a 0600 profile equal to expected.conf, the password out of it, and says what to do next', () => {
-    const result = cli('import', ...spec.args);
-    expect(result.stderr).toBe('');
-    expect(result.exitCode).toBe(0);
-    expect(result.stdout).not.toContain(spec.password);
-    const text = fs.readFileSync(profile, 'utf8');
-    const expected = path.join(FIXTURES, layout, 'expected.conf');
-    if (process.env.UPDATE_FIXTURES === '1') fs.writeFileSync(expected, text);
-    expect(text).toBe(fs.readFileSync(expected, 'utf8'));
-    expect(fs.statSync(profile).mode & 0o777).toBe(0o600);
-    expect(text).not.toContain(spec.password);
-    if (spec.passwordFile) {
-      const file = path.join(root, spec.passwordFile);
-      expect(fs.readFileSync(file, 'utf8')).toBe(`${spec.password}\n`);
-      expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    }
-    for (const step of spec.expect.next ?? []) expect(result.stdout).toContain(`  ${step}\n`);
-    if (spec.expect.schedule) expect(text).toContain(`BACKUP_SCHEDULE=${spec.expect.schedule}\n`);
-    if (spec.expect.keptAsOld) expect(fs.readFileSync(path.join(root, spec.expect.keptAsOld), 'utf8')).toBe(fs.readFileSync(path.join(FIXTURES, layout, 'root', spec.expect.keptAsOld.replace(/\.old$/, '')), 'utf8'));
-  });
+  test(
+    'the import writes a 0600 profile equal to expected.conf, the password out of it, and says what ' + 'to do next',
+    () => {
+      const result = cli('import', ...spec.args);
+      expect(result.stderr).toBe('');
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).not.toContain(spec.password);
+      const text = fs.readFileSync(profile, 'utf8');
+      const expected = path.join(FIXTURES, layout, 'expected.conf');
+      if (process.env.UPDATE_FIXTURES === '1') fs.writeFileSync(expected, text);
+      expect(text).toBe(fs.readFileSync(expected, 'utf8'));
+      expect(fs.statSync(profile).mode & 0o777).toBe(0o600);
+      expect(text).not.toContain(spec.password);
+      if (spec.passwordFile) {
+        const file = path.join(root, spec.passwordFile);
+        expect(fs.readFileSync(file, 'utf8')).toBe(`${spec.password}\n`);
+        expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+      }
+      for (const step of spec.expect.next ?? []) expect(result.stdout).toContain(`  ${step}\n`);
+      if (spec.expect.schedule) expect(text).toContain(`BACKUP_SCHEDULE=${spec.expect.schedule}\n`);
+      if (spec.expect.keptAsOld)
+        expect(fs.readFileSync(path.join(root, spec.expect.keptAsOld), 'utf8')).toBe(
+          fs.readFileSync(path.join(FIXTURES, layout, 'root', spec.expect.keptAsOld.replace(/\.old$/, '')), 'utf8'),
+        );
+    },
+  );
 
   test('the imported profile validates against the repository, and install names the old timer before enabling', () => {
     createRepository(release, path.join(root, spec.repository), spec.password);
@@ -127,47 +142,66 @@ describe.each(LAYOUTS)('%s', (layout) => {
       // stdout and stderr into one file, to see what is said before what.
       const outputFile = path.join(root, 'install-output');
       const fd = fs.openSync(outputFile, 'w');
-      const install = spawnSync(process.execPath, [CLI, '--root', root, 'install', name], { stdio: ['ignore', fd, fd], env: { ...process.env, RESTIC_BIN: wrapper } });
+      const install = spawnSync(process.execPath, [CLI, '--root', root, 'install', name], {
+        stdio: ['ignore', fd, fd],
+        env: { ...process.env, RESTIC_BIN: wrapper },
+      });
       fs.closeSync(fd);
       const output = fs.readFileSync(outputFile, 'utf8');
       expect(install.status).toBe(0);
-      expect(output).toMatch(new RegExp(`warning: ${spec.expect.installWarns.replace(/[.@]/g, '\\$&')} \\(enabled[^\n]*into the same repository`));
+      expect(output).toMatch(
+        new RegExp(
+          `warning: ${spec.expect.installWarns.replace(/[.@]/g, '\\$&')} \\(enabled[^\n]*into the same repository`,
+        ),
+      );
       expect(output.indexOf(spec.expect.installWarns)).toBeLessThan(output.indexOf('enabled restic@'));
-      const status = JSON.parse(cli('status', name, '--json').stdout) as { otherResticUnits: Array<{ unit: string; repository: string }> };
-      expect(status.otherResticUnits).toEqual([expect.objectContaining({ unit: spec.expect.installWarns, repository: spec.repository })]);
+      const status = JSON.parse(cli('status', name, '--json').stdout) as {
+        otherResticUnits: Array<{ unit: string; repository: string }>;
+      };
+      expect(status.otherResticUnits).toEqual([
+        expect.objectContaining({ unit: spec.expect.installWarns, repository: spec.repository }),
+      ]);
       expect(cli('validate', name).stdout).toContain(`  warning: ${spec.expect.installWarns} (enabled`);
     }
   });
 
-  test('its job backs up what the old setup meant with real restic: the paths, without the excluded files, with the tags; forget keeps by the same rules', () => {
-    for (const [target, content] of Object.entries(spec.data)) {
-      fs.mkdirSync(path.dirname(path.join(root, target)), { recursive: true });
-      fs.writeFileSync(path.join(root, target), content);
-    }
-    for (const [file, listed] of Object.entries(spec.filesFrom ?? {})) fs.writeFileSync(path.join(root, file), listed.map((item) => path.join(root, item)).join('\n') + '\n', { mode: 0o600 });
-    for (const folder of ['var/lib/restic-systemd', 'var/cache/restic-systemd']) fs.mkdirSync(path.join(root, folder), { recursive: true });
-    fs.writeFileSync(argvLog, '');
-    const run = cli('run', 'backup', name);
-    expect({ exitCode: run.exitCode, stderr: run.stderr }).toMatchObject({ exitCode: 0 });
+  test(
+    'its job backs up what the old setup meant with real restic: the paths, without the excluded files, with ' +
+      'the tags; forget keeps by the same rules',
+    () => {
+      for (const [target, content] of Object.entries(spec.data)) {
+        fs.mkdirSync(path.dirname(path.join(root, target)), { recursive: true });
+        fs.writeFileSync(path.join(root, target), content);
+      }
+      for (const [file, listed] of Object.entries(spec.filesFrom ?? {}))
+        fs.writeFileSync(path.join(root, file), listed.map((item) => path.join(root, item)).join('\n') + '\n', {
+          mode: 0o600,
+        });
+      for (const folder of ['var/lib/restic-systemd', 'var/cache/restic-systemd'])
+        fs.mkdirSync(path.join(root, folder), { recursive: true });
+      fs.writeFileSync(argvLog, '');
+      const run = cli('run', 'backup', name);
+      expect({ exitCode: run.exitCode, stderr: run.stderr }).toMatchObject({ exitCode: 0 });
 
-    const exec = (...args: string[]) => runCli(['--root', root, 'exec', name, '--', release.binary, ...args]);
-    const [snapshot] = JSON.parse(exec('snapshots', '--json').stdout) as Array<{ paths: string[]; tags: string[] }>;
-    expect(snapshot!.paths.sort()).toEqual(spec.expect.paths.map((item) => path.join(root, item)).sort());
-    for (const tag of spec.expect.tags ?? []) expect(snapshot!.tags).toContain(tag);
-    const listed = exec('ls', 'latest').stdout.split('\n');
-    for (const item of spec.expect.present) expect(listed).toContain(path.join(root, item));
-    for (const item of spec.expect.absent) expect(listed).not.toContain(path.join(root, item));
+      const exec = (...args: string[]) => runCli(['--root', root, 'exec', name, '--', release.binary, ...args]);
+      const [snapshot] = JSON.parse(exec('snapshots', '--json').stdout) as Array<{ paths: string[]; tags: string[] }>;
+      expect(snapshot!.paths.sort()).toEqual(spec.expect.paths.map((item) => path.join(root, item)).sort());
+      for (const tag of spec.expect.tags ?? []) expect(snapshot!.tags).toContain(tag);
+      const listed = exec('ls', 'latest').stdout.split('\n');
+      for (const item of spec.expect.present) expect(listed).toContain(path.join(root, item));
+      for (const item of spec.expect.absent) expect(listed).not.toContain(path.join(root, item));
 
-    const calls = fs.readFileSync(argvLog, 'utf8').split('\n');
-    const forget = calls.find((line) => / forget |^forget /.test(line));
-    expect(forget).toBeDefined();
-    for (const rule of spec.expect.forget) expect(`${forget} `).toContain(` ${rule} `);
-    for (const absent of spec.expect.notInForget ?? []) expect(forget).not.toContain(absent);
-    const backup = calls.find((line) => / backup |^backup /.test(line))!;
-    for (const flag of spec.expect.backup ?? []) expect(backup).toContain(flag);
-    for (const flag of spec.expect.resticArgs ?? []) {
-      expect(backup).toContain(flag);
-      expect(forget).toContain(flag);
-    }
-  });
+      const calls = fs.readFileSync(argvLog, 'utf8').split('\n');
+      const forget = calls.find((line) => / forget |^forget /.test(line));
+      expect(forget).toBeDefined();
+      for (const rule of spec.expect.forget) expect(`${forget} `).toContain(` ${rule} `);
+      for (const absent of spec.expect.notInForget ?? []) expect(forget).not.toContain(absent);
+      const backup = calls.find((line) => / backup |^backup /.test(line))!;
+      for (const flag of spec.expect.backup ?? []) expect(backup).toContain(flag);
+      for (const flag of spec.expect.resticArgs ?? []) {
+        expect(backup).toContain(flag);
+        expect(forget).toContain(flag);
+      }
+    },
+  );
 });

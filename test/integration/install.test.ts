@@ -18,7 +18,17 @@ import { allFileText, removeTempRoots, snapshotTree, tempRoot, writeProfile } fr
 const PASSWORD = 'guide-password-4c1d';
 const GUIDE_PROFILE = `RESTIC_REPOSITORY=/srv/restic-repo\nRESTIC_PASSWORD=${PASSWORD}\n`;
 const DB_PROFILE = `RESTIC_REPOSITORY=/srv/restic-repo\nRESTIC_PASSWORD=${PASSWORD}\nPGHOST=/var/run/postgresql\n`;
-const TEMPLATES = ['pg-backup@.service', 'pg-backup@.timer', 'pg-verify@.service', 'pg-verify@.timer', 'restic-maintenance@.service', 'restic-maintenance@.timer', 'restic-notify@.service', 'restic@.service', 'restic@.timer'];
+const TEMPLATES = [
+  'pg-backup@.service',
+  'pg-backup@.timer',
+  'pg-verify@.service',
+  'pg-verify@.timer',
+  'restic-maintenance@.service',
+  'restic-maintenance@.timer',
+  'restic-notify@.service',
+  'restic@.service',
+  'restic@.timer',
+];
 
 const unitDir = (root: string) => path.join(root, 'etc/systemd/system');
 const exists = (root: string, relative: string) => fs.existsSync(path.join(unitDir(root), relative));
@@ -31,11 +41,12 @@ const isLink = (root: string, relative: string) => {
 };
 
 /** The systemctl calls that change something (is-enabled and show only ask). */
-const changingCalls = (calls: readonly string[]) => calls.filter((call) => !call.includes('is-enabled') && !call.startsWith('systemctl show'));
+const changingCalls = (calls: readonly string[]) =>
+  calls.filter((call) => !call.includes('is-enabled') && !call.startsWith('systemctl show'));
 
 afterAll(removeTempRoots);
 
-describe('the guide\'s profile installed with --root, as a new user would', () => {
+describe("the guide's profile installed with --root, as a new user would", () => {
   const root = tempRoot();
   writeProfile(root, 'myconf', GUIDE_PROFILE);
   let first: ReturnType<typeof runCli>;
@@ -56,12 +67,16 @@ describe('the guide\'s profile installed with --root, as a new user would', () =
         '/etc/systemd/system/restic-maintenance@myconf.timer.d/50-restic-systemd.conf',
         '/etc/systemd/system/restic@myconf.service.d/50-restic-systemd.conf',
         '/etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf',
-      ].sort().concat('/etc/systemd/system-generators/restic-systemd'),
+      ]
+        .sort()
+        .concat('/etc/systemd/system-generators/restic-systemd'),
       removed: [],
       enabled: ['restic@myconf.timer', 'restic-maintenance@myconf.timer'],
       disabled: [],
     });
-    expect(fs.readlinkSync(path.join(unitDir(root), 'timers.target.wants/restic@myconf.timer'))).toBe('/etc/systemd/system/restic@.timer');
+    expect(fs.readlinkSync(path.join(unitDir(root), 'timers.target.wants/restic@myconf.timer'))).toBe(
+      '/etc/systemd/system/restic@.timer',
+    );
     expect(exists(root, 'pg-backup@myconf.timer.d')).toBe(false);
   });
 
@@ -71,8 +86,14 @@ describe('the guide\'s profile installed with --root, as a new user would', () =
   });
 
   test('every unit passes systemd-analyze verify without a word', async () => {
-    const units = ['restic', 'restic-maintenance', 'pg-backup'].flatMap((family) => [`${family}@myconf.service`, `${family}@myconf.timer`]);
-    const complaints = await verifyUnits(createRunner(memoryLogger()), units.map((unit) => path.join(unitDir(root), unit)));
+    const units = ['restic', 'restic-maintenance', 'pg-backup'].flatMap((family) => [
+      `${family}@myconf.service`,
+      `${family}@myconf.timer`,
+    ]);
+    const complaints = await verifyUnits(
+      createRunner(memoryLogger()),
+      units.map((unit) => path.join(unitDir(root), unit)),
+    );
     expect(complaints).toBe('');
   });
 
@@ -84,36 +105,55 @@ describe('the guide\'s profile installed with --root, as a new user would', () =
     expect(snapshotTree(root)).toEqual(before);
   });
 
-  test('the generator is an executable of ours that runs this CLI\'s generate with the config folder', () => {
+  test("the generator is an executable of ours that runs this CLI's generate with the config folder", () => {
     const generator = path.join(root, 'etc/systemd/system-generators/restic-systemd');
     expect(fs.statSync(generator).mode & 0o777).toBe(0o755);
-    expect(fs.readFileSync(generator, 'utf8')).toMatch(/^#!\/bin\/sh\n# Managed by restic-systemd[^\n]*\n[\s\S]*\nexec \S+node \S+cli\.js --config-dir \/etc\/restic generate "\$@"\n$/);
+    expect(fs.readFileSync(generator, 'utf8')).toMatch(
+      new RegExp(
+        String.raw`^#!/bin/sh\n# Managed by restic-systemd[^\n]*\n[\s\S]*\n` +
+          String.raw`exec \S+node \S+cli\.js --config-dir /etc/restic generate "\$@"\n$`,
+      ),
+    );
   });
 
   test('uninstall --purge leaves no unit, link, drop-in or generator behind, and keeps the profile', () => {
     const result = runCli(['uninstall', 'myconf', '--purge', '--root', root, '--json']);
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ changed: true, disabled: ['restic@myconf.timer', 'restic-maintenance@myconf.timer'] });
-    const left = fs.readdirSync(path.join(root, 'etc/systemd'), { recursive: true, encoding: 'utf8' }).filter((entry) => !fs.statSync(path.join(root, 'etc/systemd', entry)).isDirectory());
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      changed: true,
+      disabled: ['restic@myconf.timer', 'restic-maintenance@myconf.timer'],
+    });
+    const left = fs
+      .readdirSync(path.join(root, 'etc/systemd'), { recursive: true, encoding: 'utf8' })
+      .filter((entry) => !fs.statSync(path.join(root, 'etc/systemd', entry)).isDirectory());
     expect(left).toEqual([]);
     expect(fs.existsSync(path.join(root, 'etc/restic/myconf.conf'))).toBe(true);
   });
 });
 
-test('a database profile without BACKUP_PATHS gets the pg-backup@ and maintenance timers and no file backup that could only fail; they verify silently', async () => {
-  const root = tempRoot();
-  writeProfile(root, 'db', DB_PROFILE);
-  const context = testContext(root);
-  const report = await installCommand(context, ['db']);
-  expect(report.enabled.sort()).toEqual(['pg-backup@db.timer', 'restic-maintenance@db.timer']);
-  expect(isLink(root, 'timers.target.wants/pg-backup@db.timer')).toBe(true);
-  expect(isLink(root, 'timers.target.wants/restic@db.timer')).toBe(false);
-  expect(fs.existsSync(path.join(unitDir(root), 'restic@db.timer.d'))).toBe(false);
-  const units = ['restic-maintenance', 'pg-backup'].flatMap((family) => ['service', 'timer'].map((type) => path.join(unitDir(root), `${family}@db.${type}`)));
-  expect(await verifyUnits(context.runner, units)).toBe('');
-  const serviceDropIn = fs.readFileSync(path.join(unitDir(root), 'pg-backup@db.service.d/50-restic-systemd.conf'), 'utf8');
-  expect(serviceDropIn).toContain('ReadWritePaths=-/srv/restic-repo');
-});
+test(
+  'a database profile without BACKUP_PATHS gets the pg-backup@ and maintenance timers and no file backup that ' +
+    'could only fail; they verify silently',
+  async () => {
+    const root = tempRoot();
+    writeProfile(root, 'db', DB_PROFILE);
+    const context = testContext(root);
+    const report = await installCommand(context, ['db']);
+    expect(report.enabled.sort()).toEqual(['pg-backup@db.timer', 'restic-maintenance@db.timer']);
+    expect(isLink(root, 'timers.target.wants/pg-backup@db.timer')).toBe(true);
+    expect(isLink(root, 'timers.target.wants/restic@db.timer')).toBe(false);
+    expect(fs.existsSync(path.join(unitDir(root), 'restic@db.timer.d'))).toBe(false);
+    const units = ['restic-maintenance', 'pg-backup'].flatMap((family) =>
+      ['service', 'timer'].map((type) => path.join(unitDir(root), `${family}@db.${type}`)),
+    );
+    expect(await verifyUnits(context.runner, units)).toBe('');
+    const serviceDropIn = fs.readFileSync(
+      path.join(unitDir(root), 'pg-backup@db.service.d/50-restic-systemd.conf'),
+      'utf8',
+    );
+    expect(serviceDropIn).toContain('ReadWritePaths=-/srv/restic-repo');
+  },
+);
 
 test('the same database profile with BACKUP_PATHS also gets the file backup timer', async () => {
   const root = tempRoot();
@@ -127,8 +167,15 @@ test('the restore drill timer is installed only when the profile sets PG_VERIFY_
   writeProfile(root, 'db', `${DB_PROFILE}PG_VERIFY_SCHEDULE=Sun 04:00\n`);
   const report = await installCommand(testContext(root), ['db']);
   expect(report.enabled).toContain('pg-verify@db.timer');
-  expect(fs.readFileSync(path.join(unitDir(root), 'pg-verify@db.timer.d/50-restic-systemd.conf'), 'utf8')).toContain('OnCalendar=Sun 04:00\n');
-  expect(await verifyUnits(testContext(root).runner, ['service', 'timer'].map((type) => path.join(unitDir(root), `pg-verify@db.${type}`)))).toBe('');
+  expect(fs.readFileSync(path.join(unitDir(root), 'pg-verify@db.timer.d/50-restic-systemd.conf'), 'utf8')).toContain(
+    'OnCalendar=Sun 04:00\n',
+  );
+  expect(
+    await verifyUnits(
+      testContext(root).runner,
+      ['service', 'timer'].map((type) => path.join(unitDir(root), `pg-verify@db.${type}`)),
+    ),
+  ).toBe('');
 });
 
 describe('on a host where systemd runs (recorded daemon-reload and --now)', () => {
@@ -137,7 +184,10 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     writeProfile(root, 'myconf', GUIDE_PROFILE);
     const context = testContext(root, { online: true });
     await installCommand(context, ['myconf']);
-    expect(changingCalls(context.calls)).toEqual(['systemctl daemon-reload', 'systemctl enable --now restic@myconf.timer restic-maintenance@myconf.timer']);
+    expect(changingCalls(context.calls)).toEqual([
+      'systemctl daemon-reload',
+      'systemctl enable --now restic@myconf.timer restic-maintenance@myconf.timer',
+    ]);
     expect(isLink(root, 'timers.target.wants/restic@myconf.timer')).toBe(true);
   });
 
@@ -151,35 +201,47 @@ describe('on a host where systemd runs (recorded daemon-reload and --now)', () =
     expect(changingCalls(context.calls)).toEqual([]);
   });
 
-  test('a changed schedule rewrites only that job\'s drop-ins (the timer\'s, and the settings its service records), then reloads', async () => {
-    const root = tempRoot();
-    writeProfile(root, 'myconf', GUIDE_PROFILE);
-    await installCommand(testContext(root, { online: true }), ['myconf']);
-    writeProfile(root, 'myconf', `${GUIDE_PROFILE}BACKUP_SCHEDULE=*:0/15\n`);
-    const context = testContext(root, { online: true });
-    const report = await installCommand(context, ['myconf']);
-    expect(report.written).toEqual(['/etc/systemd/system/restic@myconf.service.d/50-restic-systemd.conf', '/etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf']);
-    expect(changingCalls(context.calls)).toEqual(['systemctl daemon-reload']);
-    expect(fs.readFileSync(path.join(unitDir(root), 'restic@myconf.timer.d/50-restic-systemd.conf'), 'utf8')).toContain('OnCalendar=*:0/15\n');
-  });
+  test(
+    "a changed schedule rewrites only that job's drop-ins (the timer's, and the settings its service records), " +
+      'then reloads',
+    async () => {
+      const root = tempRoot();
+      writeProfile(root, 'myconf', GUIDE_PROFILE);
+      await installCommand(testContext(root, { online: true }), ['myconf']);
+      writeProfile(root, 'myconf', `${GUIDE_PROFILE}BACKUP_SCHEDULE=*:0/15\n`);
+      const context = testContext(root, { online: true });
+      const report = await installCommand(context, ['myconf']);
+      expect(report.written).toEqual([
+        '/etc/systemd/system/restic@myconf.service.d/50-restic-systemd.conf',
+        '/etc/systemd/system/restic@myconf.timer.d/50-restic-systemd.conf',
+      ]);
+      expect(changingCalls(context.calls)).toEqual(['systemctl daemon-reload']);
+      expect(
+        fs.readFileSync(path.join(unitDir(root), 'restic@myconf.timer.d/50-restic-systemd.conf'), 'utf8'),
+      ).toContain('OnCalendar=*:0/15\n');
+    },
+  );
 
-  test('a profile that no longer has a database loses its pg-backup@ and pg-verify@ drop-ins and its timer', async () => {
-    const root = tempRoot();
-    writeProfile(root, 'db', DB_PROFILE);
-    await installCommand(testContext(root, { online: true }), ['db']);
-    writeProfile(root, 'db', GUIDE_PROFILE);
-    const context = testContext(root, { online: true });
-    const report = await installCommand(context, ['db']);
-    expect(report.removed.sort()).toEqual([
-      '/etc/systemd/system/pg-backup@db.service.d/50-restic-systemd.conf',
-      '/etc/systemd/system/pg-backup@db.timer.d/50-restic-systemd.conf',
-      '/etc/systemd/system/pg-verify@db.service.d/50-restic-systemd.conf',
-    ]);
-    expect(report.disabled).toEqual(['pg-backup@db.timer']);
-    expect(context.calls).toContain('systemctl disable --now pg-backup@db.timer');
-    expect(exists(root, 'pg-backup@db.timer.d')).toBe(false);
-    expect(isLink(root, 'timers.target.wants/pg-backup@db.timer')).toBe(false);
-  });
+  test(
+    'a profile that no longer has a database loses its pg-backup@ and pg-verify@ drop-ins and ' + 'its timer',
+    async () => {
+      const root = tempRoot();
+      writeProfile(root, 'db', DB_PROFILE);
+      await installCommand(testContext(root, { online: true }), ['db']);
+      writeProfile(root, 'db', GUIDE_PROFILE);
+      const context = testContext(root, { online: true });
+      const report = await installCommand(context, ['db']);
+      expect(report.removed.sort()).toEqual([
+        '/etc/systemd/system/pg-backup@db.service.d/50-restic-systemd.conf',
+        '/etc/systemd/system/pg-backup@db.timer.d/50-restic-systemd.conf',
+        '/etc/systemd/system/pg-verify@db.service.d/50-restic-systemd.conf',
+      ]);
+      expect(report.disabled).toEqual(['pg-backup@db.timer']);
+      expect(context.calls).toContain('systemctl disable --now pg-backup@db.timer');
+      expect(exists(root, 'pg-backup@db.timer.d')).toBe(false);
+      expect(isLink(root, 'timers.target.wants/pg-backup@db.timer')).toBe(false);
+    },
+  );
 
   test('uninstall disables and stops the timer and reloads', async () => {
     const root = tempRoot();
@@ -208,7 +270,8 @@ test('without --root on a host where systemd is not running, install refuses bef
 
 test('the real CLI without --root on this host (no systemd running) exits 4 and writes nothing', () => {
   const result = runCli(['install', 'myconf', '--config-dir', '/nonexistent']);
-  if (fs.existsSync('/run/systemd/system')) throw new Error('this test expects a host whose PID 1 is not systemd (CI and developer machines)');
+  if (fs.existsSync('/run/systemd/system'))
+    throw new Error('this test expects a host whose PID 1 is not systemd (CI and developer machines)');
   expect(result.exitCode).toBe(4);
   expect(result.stderr).toContain('systemd is not running on this host');
 });
@@ -237,31 +300,43 @@ test('a unit file that restic-systemd did not write is never replaced', async ()
   expect(snapshotTree(root)).toEqual(before);
 });
 
-test('uninstall keeps the templates and the generator for the other profiles; --purge removes them, and is refused while another profile uses them', async () => {
-  const root = tempRoot();
-  writeProfile(root, 'one', GUIDE_PROFILE);
-  writeProfile(root, 'two', GUIDE_PROFILE);
-  await installCommand(testContext(root), ['one', 'two']);
-  await expect(uninstallCommand(testContext(root), ['one'], true)).rejects.toThrow(UsageError);
-  const report = await uninstallCommand(testContext(root), ['one'], false);
-  expect(report.removed.sort()).toEqual([
-    '/etc/systemd/system/restic-maintenance@one.service.d/50-restic-systemd.conf',
-    '/etc/systemd/system/restic-maintenance@one.timer.d/50-restic-systemd.conf',
-    '/etc/systemd/system/restic@one.service.d/50-restic-systemd.conf',
-    '/etc/systemd/system/restic@one.timer.d/50-restic-systemd.conf',
-  ]);
-  for (const unit of TEMPLATES) expect(exists(root, unit)).toBe(true);
-  expect(isLink(root, 'timers.target.wants/restic@two.timer')).toBe(true);
-  // A profile whose timer was enabled by hand (the guide's flow) also uses the templates.
-  fs.symlinkSync('/etc/systemd/system/restic@.timer', path.join(unitDir(root), 'timers.target.wants/restic@guide.timer'));
-  await expect(uninstallCommand(testContext(root), ['two'], true)).rejects.toThrow(/these profiles still use: guide/);
-  fs.rmSync(path.join(unitDir(root), 'timers.target.wants/restic@guide.timer'));
-  const last = await uninstallCommand(testContext(root), ['two'], false);
-  for (const unit of TEMPLATES) expect(exists(root, unit)).toBe(true);
-  const purged = await uninstallCommand(testContext(root), ['two'], true);
-  expect(purged.removed.sort()).toEqual([...TEMPLATES.map((unit) => `/etc/systemd/system/${unit}`), '/etc/systemd/system-generators/restic-systemd'].sort());
-  expect(last.removed).toHaveLength(4);
-});
+test(
+  'uninstall keeps the templates and the generator for the other profiles; --purge removes them, and is refused ' +
+    'while another profile uses them',
+  async () => {
+    const root = tempRoot();
+    writeProfile(root, 'one', GUIDE_PROFILE);
+    writeProfile(root, 'two', GUIDE_PROFILE);
+    await installCommand(testContext(root), ['one', 'two']);
+    await expect(uninstallCommand(testContext(root), ['one'], true)).rejects.toThrow(UsageError);
+    const report = await uninstallCommand(testContext(root), ['one'], false);
+    expect(report.removed.sort()).toEqual([
+      '/etc/systemd/system/restic-maintenance@one.service.d/50-restic-systemd.conf',
+      '/etc/systemd/system/restic-maintenance@one.timer.d/50-restic-systemd.conf',
+      '/etc/systemd/system/restic@one.service.d/50-restic-systemd.conf',
+      '/etc/systemd/system/restic@one.timer.d/50-restic-systemd.conf',
+    ]);
+    for (const unit of TEMPLATES) expect(exists(root, unit)).toBe(true);
+    expect(isLink(root, 'timers.target.wants/restic@two.timer')).toBe(true);
+    // A profile whose timer was enabled by hand (the guide's flow) also uses the templates.
+    fs.symlinkSync(
+      '/etc/systemd/system/restic@.timer',
+      path.join(unitDir(root), 'timers.target.wants/restic@guide.timer'),
+    );
+    await expect(uninstallCommand(testContext(root), ['two'], true)).rejects.toThrow(/these profiles still use: guide/);
+    fs.rmSync(path.join(unitDir(root), 'timers.target.wants/restic@guide.timer'));
+    const last = await uninstallCommand(testContext(root), ['two'], false);
+    for (const unit of TEMPLATES) expect(exists(root, unit)).toBe(true);
+    const purged = await uninstallCommand(testContext(root), ['two'], true);
+    expect(purged.removed.sort()).toEqual(
+      [
+        ...TEMPLATES.map((unit) => `/etc/systemd/system/${unit}`),
+        '/etc/systemd/system-generators/restic-systemd',
+      ].sort(),
+    );
+    expect(last.removed).toHaveLength(4);
+  },
+);
 
 test('uninstall never touches files it did not write, even in its own drop-in folders', async () => {
   const root = tempRoot();
@@ -298,7 +373,15 @@ test('render --out writes the files into the folder given', () => {
   const out = path.join(tempRoot(), 'units');
   const result = runCli(['render', 'myconf', '--root', root, '--out', out]);
   expect(result.exitCode).toBe(0);
-  expect(fs.readdirSync(out).sort()).toEqual([...TEMPLATES, 'restic-maintenance@myconf.service.d', 'restic-maintenance@myconf.timer.d', 'restic@myconf.service.d', 'restic@myconf.timer.d'].sort());
+  expect(fs.readdirSync(out).sort()).toEqual(
+    [
+      ...TEMPLATES,
+      'restic-maintenance@myconf.service.d',
+      'restic-maintenance@myconf.timer.d',
+      'restic@myconf.service.d',
+      'restic@myconf.timer.d',
+    ].sort(),
+  );
 });
 
 test('an unknown command or a missing argument exits 2 with usage help', () => {

@@ -9,7 +9,11 @@ import { removeTempRoots, tempRoot } from '../helpers/temp-root.js';
 
 afterAll(removeTempRoots);
 
-async function pingServer(): Promise<{ url: string; requests: Array<{ path: string; body: string }>; close: () => void }> {
+async function pingServer(): Promise<{
+  url: string;
+  requests: Array<{ path: string; body: string }>;
+  close: () => void;
+}> {
   const requests: Array<{ path: string; body: string }> = [];
   const server = http.createServer((request, response) => {
     let body = '';
@@ -24,23 +28,26 @@ async function pingServer(): Promise<{ url: string; requests: Array<{ path: stri
   return { url: `http://127.0.0.1:${port}/ping/abc`, requests, close: () => server.close() };
 }
 
-test('a successful backup pings /start then the check; a failed one pings /start then /fail with the message', async () => {
-  const server = await pingServer();
-  try {
-    const setup = resticSetup(tempRoot(), { extra: `BACKUP_PING_URL=${server.url}\n` });
-    expect(setup.cli('init', 'myconf').exitCode).toBe(0);
-    const ok = await runCliAsync(['--root', setup.root, 'run', 'backup', 'myconf']);
-    expect(ok.exitCode).toBe(0);
-    expect(server.requests.map((request) => request.path)).toEqual(['/ping/abc/start', '/ping/abc']);
-    fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), 'wrong\n');
-    const failed = await runCliAsync(['--root', setup.root, 'run', 'backup', 'myconf']);
-    expect(failed.exitCode).toBe(12);
-    expect(server.requests.slice(2).map((request) => request.path)).toEqual(['/ping/abc/start', '/ping/abc/fail']);
-    expect(server.requests[3]!.body).toContain('wrong password');
-  } finally {
-    server.close();
-  }
-});
+test(
+  'a successful backup pings /start then the check; a failed one pings /start then /fail with ' + 'the message',
+  async () => {
+    const server = await pingServer();
+    try {
+      const setup = resticSetup(tempRoot(), { extra: `BACKUP_PING_URL=${server.url}\n` });
+      expect(setup.cli('init', 'myconf').exitCode).toBe(0);
+      const ok = await runCliAsync(['--root', setup.root, 'run', 'backup', 'myconf']);
+      expect(ok.exitCode).toBe(0);
+      expect(server.requests.map((request) => request.path)).toEqual(['/ping/abc/start', '/ping/abc']);
+      fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), 'wrong\n');
+      const failed = await runCliAsync(['--root', setup.root, 'run', 'backup', 'myconf']);
+      expect(failed.exitCode).toBe(12);
+      expect(server.requests.slice(2).map((request) => request.path)).toEqual(['/ping/abc/start', '/ping/abc/fail']);
+      expect(server.requests[3]!.body).toContain('wrong password');
+    } finally {
+      server.close();
+    }
+  },
+);
 
 test('a monitoring server that is down never fails the backup', async () => {
   const server = await pingServer();
@@ -49,7 +56,7 @@ test('a monitoring server that is down never fails the backup', async () => {
   expect(setup.cli('init', 'myconf').exitCode).toBe(0);
   const result = await runCliAsync(['--root', setup.root, 'run', 'backup', 'myconf']);
   expect(result.exitCode).toBe(0);
-  expect(result.stderr).toContain("the monitoring ping /start failed");
+  expect(result.stderr).toContain('the monitoring ping /start failed');
   expect(result.stderr).toContain("the job's result is not affected");
 });
 
@@ -75,13 +82,28 @@ test('notify runs NOTIFY_COMMAND with the failed unit, profile, job, result and 
 test('under systemd, a running backup reports its progress as STATUS= on the notify socket', async () => {
   const setup = resticSetup(tempRoot());
   expect(setup.cli('init', 'myconf').exitCode).toBe(0);
-  spawnSync('dd', ['if=/dev/urandom', `of=${path.join(setup.data, 'big.bin')}`, 'bs=1M', 'count=300'], { stdio: 'ignore' });
+  spawnSync('dd', ['if=/dev/urandom', `of=${path.join(setup.data, 'big.bin')}`, 'bs=1M', 'count=300'], {
+    stdio: 'ignore',
+  });
   const socket = path.join(setup.root, 'notify.sock');
   const received = path.join(setup.root, 'notify.log');
   // A datagram socket like systemd's NOTIFY_SOCKET, writing every message it gets to a file.
-  const listener = spawn('python3', ['-c', `import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nf=open(sys.argv[2],'a')\nwhile True:\n  f.write(s.recv(4096).decode()+'\\n'); f.flush()`, socket, received]);
+  const listener = spawn('python3', [
+    '-c',
+    [
+      'import socket,sys',
+      's=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)',
+      's.bind(sys.argv[1])',
+      "f=open(sys.argv[2],'a')",
+      'while True:',
+      "  f.write(s.recv(4096).decode()+'\\n'); f.flush()",
+    ].join('\n'),
+    socket,
+    received,
+  ]);
   try {
-    for (let tries = 0; tries < 50 && !fs.existsSync(socket); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let tries = 0; tries < 50 && !fs.existsSync(socket); tries++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     const result = await runCliAsync(['--root', setup.root, 'run', 'backup', 'myconf'], { NOTIFY_SOCKET: socket });
     expect(result.exitCode).toBe(0);
     expect(fs.readFileSync(received, 'utf8')).toMatch(/STATUS=backup of myconf: \d+% \([\d.]+ \w+ of 300\.0 MiB\)/);
@@ -94,8 +116,19 @@ test('the rendered services send failures to restic-notify@%n.service, and it ve
   const setup = resticSetup(tempRoot());
   expect(setup.cli('install', 'myconf').exitCode).toBe(0);
   const folder = path.join(setup.root, 'etc/systemd/system');
-  expect(fs.readFileSync(path.join(folder, 'restic@.service'), 'utf8')).toContain('OnFailure=restic-notify@%n.service\n');
-  const verify = spawnSync('systemd-analyze', ['verify', '--man=no', path.join(folder, 'restic@myconf.service'), path.join(folder, 'restic-notify@restic@myconf.service.service')], { encoding: 'utf8' });
+  expect(fs.readFileSync(path.join(folder, 'restic@.service'), 'utf8')).toContain(
+    'OnFailure=restic-notify@%n.service\n',
+  );
+  const verify = spawnSync(
+    'systemd-analyze',
+    [
+      'verify',
+      '--man=no',
+      path.join(folder, 'restic@myconf.service'),
+      path.join(folder, 'restic-notify@restic@myconf.service.service'),
+    ],
+    { encoding: 'utf8' },
+  );
   expect(verify.stderr + verify.stdout).toBe('');
   expect(runCli(['--root', setup.root, 'uninstall', 'myconf', '--purge']).exitCode).toBe(0);
   expect(fs.existsSync(path.join(folder, 'restic-notify@.service'))).toBe(false);

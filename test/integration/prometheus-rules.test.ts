@@ -28,7 +28,9 @@ function promtoolRun(...args: string[]) {
 function shapes(text: string, pattern: RegExp): Map<string, string> {
   const found = new Map<string, string>();
   for (const match of text.matchAll(pattern)) {
-    const labels = [...match[2]!.matchAll(/(\w+)="/g)].map((label) => label[1]!).filter((label) => label !== 'instance' && label !== 'job');
+    const labels = [...match[2]!.matchAll(/(\w+)="/g)]
+      .map((label) => label[1]!)
+      .filter((label) => label !== 'instance' && label !== 'job');
     found.set(match[1]!, labels.sort().join(','));
   }
   return found;
@@ -51,26 +53,37 @@ test('the test series have the names and labels of the metrics a real run writes
   setup.createRepository();
   expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
   const metricsFolder = path.join(setup.root, 'metrics');
-  const written = [...fs.readdirSync(metricsFolder).map((file) => fs.readFileSync(path.join(metricsFolder, file), 'utf8')), renderStandbyMetrics('db', false)].join('');
+  const written = [
+    ...fs.readdirSync(metricsFolder).map((file) => fs.readFileSync(path.join(metricsFolder, file), 'utf8')),
+    renderStandbyMetrics('db', false),
+  ].join('');
   const real = shapes(written, /^(restic_systemd_\w+)\{([^}]*)\}/gm);
-  const tested = shapes(fs.readFileSync(path.join(RULES, 'restic-systemd.rules.test.yml'), 'utf8'), /series: '(restic_systemd_\w+)\{([^}]*)\}'/g);
+  const tested = shapes(
+    fs.readFileSync(path.join(RULES, 'restic-systemd.rules.test.yml'), 'utf8'),
+    /series: '(restic_systemd_\w+)\{([^}]*)\}'/g,
+  );
   expect(tested.size).toBeGreaterThan(0);
   for (const [name, labels] of tested) expect([name, real.get(name)]).toEqual([name, labels]);
   // Every metric the rules use is one a run writes.
-  const used = new Set(fs.readFileSync(path.join(RULES, 'restic-systemd.rules.yml'), 'utf8').match(/restic_systemd_\w+/g));
+  const used = new Set(
+    fs.readFileSync(path.join(RULES, 'restic-systemd.rules.yml'), 'utf8').match(/restic_systemd_\w+/g),
+  );
   for (const name of used) expect([name, real.has(name)]).toEqual([name, true]);
 });
 
-test('the standby metric is 1 while a database run\'s marker says replay is paused or repmgrd stopped, 0 otherwise', () => {
-  const paths = createPaths({ root: tempRoot() });
-  expect(standbyLeftPaused(paths, 'db')).toBe(false);
-  const marker = { runId: 'r1', pid: 1, start: new Date().toISOString(), repmgrdStopped: false, replayPaused: true };
-  writeMarker(paths, 'db', marker);
-  expect(standbyLeftPaused(paths, 'db')).toBe(true);
-  writeMarker(paths, 'db', { ...marker, replayPaused: false, repmgrdStopped: true });
-  expect(standbyLeftPaused(paths, 'db')).toBe(true);
-  // A marker that only names a spool (replay already resumed) is not a pause left behind.
-  writeMarker(paths, 'db', { ...marker, replayPaused: false, spool: '/var/spool/x' });
-  expect(standbyLeftPaused(paths, 'db')).toBe(false);
-  expect(renderStandbyMetrics('db', true)).toContain('restic_systemd_replay_left_paused{profile="db"} 1');
-});
+test(
+  "the standby metric is 1 while a database run's marker says replay is paused or repmgrd stopped, 0 " + 'otherwise',
+  () => {
+    const paths = createPaths({ root: tempRoot() });
+    expect(standbyLeftPaused(paths, 'db')).toBe(false);
+    const marker = { runId: 'r1', pid: 1, start: new Date().toISOString(), repmgrdStopped: false, replayPaused: true };
+    writeMarker(paths, 'db', marker);
+    expect(standbyLeftPaused(paths, 'db')).toBe(true);
+    writeMarker(paths, 'db', { ...marker, replayPaused: false, repmgrdStopped: true });
+    expect(standbyLeftPaused(paths, 'db')).toBe(true);
+    // A marker that only names a spool (replay already resumed) is not a pause left behind.
+    writeMarker(paths, 'db', { ...marker, replayPaused: false, spool: '/var/spool/x' });
+    expect(standbyLeftPaused(paths, 'db')).toBe(false);
+    expect(renderStandbyMetrics('db', true)).toContain('restic_systemd_replay_left_paused{profile="db"} 1');
+  },
+);

@@ -26,7 +26,9 @@ describe('a profile installed under --root, as a new user would', () => {
   test('list --json shows it installed, enabled and healthy', () => {
     const result = setup.cli('list', '--json');
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual([{ name: 'demo', installed: true, enabled: true, healthy: true, problems: [] }]);
+    expect(JSON.parse(result.stdout)).toEqual([
+      { name: 'demo', installed: true, enabled: true, healthy: true, problems: [] },
+    ]);
   });
 
   test('after run backup, status --json shows the successful last run and its snapshot', () => {
@@ -35,7 +37,14 @@ describe('a profile installed under --root, as a new user would', () => {
     expect(result.exitCode).toBe(0);
     const report = JSON.parse(result.stdout);
     const backup = report.jobs.find((job: { job: string }) => job.job === 'backup');
-    expect(backup).toMatchObject({ profile: 'demo', healthy: true, result: 'success', exitCode: 0, repository: '/srv/repo', schedule: 'hourly' });
+    expect(backup).toMatchObject({
+      profile: 'demo',
+      healthy: true,
+      result: 'success',
+      exitCode: 0,
+      repository: '/srv/repo',
+      schedule: 'hourly',
+    });
     // The full ID, and the short one tables print.
     expect(backup.snapshot).toBe(snapshots(setup)[0]!.id);
     expect(backup.snapshotShort).toBe(snapshots(setup)[0]!.short_id);
@@ -71,7 +80,21 @@ test('a last success older than twice the schedule makes status fail', () => {
   const state = path.join(setup.root, 'var/lib/restic-systemd');
   fs.mkdirSync(state, { recursive: true });
   const threeHoursAgo = new Date(Date.now() - 3 * 3600 * 1000).toISOString();
-  fs.writeFileSync(path.join(state, 'old.backup.json'), JSON.stringify({ profile: 'old', job: 'backup', result: 'success', exitCode: 0, message: '', start: threeHoursAgo, end: threeHoursAgo, durationSeconds: 1, lastSuccess: threeHoursAgo, lastSnapshot: null }));
+  fs.writeFileSync(
+    path.join(state, 'old.backup.json'),
+    JSON.stringify({
+      profile: 'old',
+      job: 'backup',
+      result: 'success',
+      exitCode: 0,
+      message: '',
+      start: threeHoursAgo,
+      end: threeHoursAgo,
+      durationSeconds: 1,
+      lastSuccess: threeHoursAgo,
+      lastSnapshot: null,
+    }),
+  );
   const result = setup.cli('status', 'old');
   expect(result.exitCode).toBe(8);
   expect(result.stdout).toContain('more than twice its schedule (hourly)');
@@ -79,25 +102,36 @@ test('a last success older than twice the schedule makes status fail', () => {
 
 test('validate rejects an empty repository and an invalid schedule, naming the schedule', () => {
   const root = tempRoot();
-  writeProfile(root, 'broken', 'RESTIC_REPOSITORY=\nRESTIC_PASSWORD=some-password-1\nBACKUP_SCHEDULE=every full moon\n');
+  writeProfile(
+    root,
+    'broken',
+    'RESTIC_REPOSITORY=\nRESTIC_PASSWORD=some-password-1\nBACKUP_SCHEDULE=every full moon\n',
+  );
   const result = resticSetup(root, { name: 'unused' }).cli('validate', 'broken');
   expect(result.exitCode).toBe(3);
   expect(result.stdout).toContain('RESTIC_REPOSITORY: is empty');
   expect(result.stdout).toContain('BACKUP_SCHEDULE: "every full moon" is not a valid systemd calendar expression');
 });
 
-test('validate and every job refuse a restic older than the oldest supported release (Debian 12\'s 0.14), naming it', () => {
-  const setup = resticSetup(tempRoot(), { name: 'ancient' });
-  setup.createRepository();
-  const fake = path.join(setup.root, 'restic-0.9.6');
-  fs.writeFileSync(fake, '#!/bin/sh\n[ "$1" = version ] && { echo "restic 0.9.6 compiled with go1.13 on linux/amd64"; exit 0; }\nexit 1\n', { mode: 0o755 });
-  const validate = runCli(['--root', setup.root, 'validate', 'ancient'], { RESTIC_BIN: fake });
-  expect(validate.exitCode).toBe(3);
-  expect(validate.stdout).toContain('restic 0.9.6 is not supported: restic-systemd needs restic 0.14.0 or newer');
-  const run = runCli(['--root', setup.root, 'run', 'backup', 'ancient'], { RESTIC_BIN: fake });
-  expect(run.exitCode).toBe(4);
-  expect(run.stderr).toContain('restic 0.9.6 is not supported');
-});
+test(
+  "validate and every job refuse a restic older than the oldest supported release (Debian 12's 0.14), " + 'naming it',
+  () => {
+    const setup = resticSetup(tempRoot(), { name: 'ancient' });
+    setup.createRepository();
+    const fake = path.join(setup.root, 'restic-0.9.6');
+    fs.writeFileSync(
+      fake,
+      '#!/bin/sh\n[ "$1" = version ] && { echo "restic 0.9.6 compiled with go1.13 on linux/amd64"; exit 0; }\nexit 1\n',
+      { mode: 0o755 },
+    );
+    const validate = runCli(['--root', setup.root, 'validate', 'ancient'], { RESTIC_BIN: fake });
+    expect(validate.exitCode).toBe(3);
+    expect(validate.stdout).toContain('restic 0.9.6 is not supported: restic-systemd needs restic 0.14.0 or newer');
+    const run = runCli(['--root', setup.root, 'run', 'backup', 'ancient'], { RESTIC_BIN: fake });
+    expect(run.exitCode).toBe(4);
+    expect(run.stderr).toContain('restic 0.9.6 is not supported');
+  },
+);
 
 describe('setup, as a new user would', () => {
   const root = tempRoot();
@@ -109,19 +143,27 @@ describe('setup, as a new user would', () => {
     const result = run('setup', 'demo', '--path', path.join(root, 'data'));
     expect(result.stderr).not.toContain('error');
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain(`to restore: restic-systemd --root ${root} exec demo -- restic restore latest --target /root/restore-demo`);
+    expect(result.stdout).toContain(
+      `to restore: restic-systemd --root ${root} exec demo -- restic restore latest --target /root/restore-demo`,
+    );
     const profile = path.join(root, 'etc/restic/demo.conf');
     expect(fs.statSync(profile).mode & 0o777).toBe(0o600);
-    expect(fs.readFileSync(profile, 'utf8')).toBe('RESTIC_REPOSITORY=/var/lib/restic/demo\nRESTIC_PASSWORD_FILE=/etc/restic/demo.password\nBACKUP_PATHS=/data\n');
+    expect(fs.readFileSync(profile, 'utf8')).toBe(
+      'RESTIC_REPOSITORY=/var/lib/restic/demo\nRESTIC_PASSWORD_FILE=/etc/restic/demo.password\nBACKUP_PATHS=/data\n',
+    );
     expect(fs.statSync(path.join(root, 'etc/restic/demo.password')).mode & 0o777).toBe(0o600);
-    expect(fs.readlinkSync(path.join(root, 'etc/systemd/system/timers.target.wants/restic@demo.timer'))).toBe('/etc/systemd/system/restic@.timer');
+    expect(fs.readlinkSync(path.join(root, 'etc/systemd/system/timers.target.wants/restic@demo.timer'))).toBe(
+      '/etc/systemd/system/restic@.timer',
+    );
     const listed = JSON.parse(run('exec', 'demo', '--', 'restic', 'snapshots', '--json').stdout);
     expect(listed).toHaveLength(1);
     expect(listed[0].paths).toEqual([path.join(root, 'data')]);
   });
 
   test('then list shows demo, validate accepts it, and status shows the run', () => {
-    expect(JSON.parse(run('list', '--json').stdout)).toEqual([{ name: 'demo', installed: true, enabled: true, healthy: true, problems: [] }]);
+    expect(JSON.parse(run('list', '--json').stdout)).toEqual([
+      { name: 'demo', installed: true, enabled: true, healthy: true, problems: [] },
+    ]);
     expect(run('validate', 'demo').exitCode).toBe(0);
     expect(run('run', 'backup', 'demo').exitCode).toBe(0);
     const status = JSON.parse(run('status', 'demo', '--json').stdout);

@@ -18,68 +18,99 @@ afterAll(removeTempRoots);
 const nobodyUid = () => Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
 
 describe('F3: secrets never leave the process unmasked', () => {
-  test('the review\'s four profiles: validate, status, list, install and run (text and --json) show none of their secrets, nor does any file they write', () => {
-    const root = tempRoot();
-    fs.writeFileSync(path.join(root, 'etc/restic/pw'), 'correct-horse-battery-staple\n', { mode: 0o600 });
-    fs.mkdirSync(path.join(root, 'srv/data'), { recursive: true });
-    const secrets = ['20241231', 'PingPassw0rd', 'Db-Pass-Word', 'RestPassw0rd', 'correct-horse-battery-staple'];
-    writeProfile(root, 'a', "RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD='20241231'\nBACKUP_PATHS=/srv/data\n");
-    writeProfile(root, 'b', 'RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/pw\nBACKUP_PING_URL=https://ops:PingPassw0rd@hc.example.com/uuid x\n');
-    writeProfile(root, 'c', "RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/pw\nPGPASSWORD 'Db-Pass-Word'\n");
-    writeProfile(root, 'd', 'RESTIC_REPOSITORY=rest:https://u:RestPassw0rd@h.example/\nRESTIC_PASSWORD_FILE=/etc/restic/pw\nBACKUP_TIMEOUT=RestPassw0rd\n');
-    const outputs: string[] = [];
-    const run = (...args: string[]) => {
-      for (const json of [[], ['--json']]) {
-        const result = runCli(['--root', root, ...args, ...json]);
-        outputs.push(result.stdout, result.stderr);
+  test(
+    "the review's four profiles: validate, status, list, install and run (text and --json) show none of their " +
+      'secrets, nor does any file they write',
+    () => {
+      const root = tempRoot();
+      fs.writeFileSync(path.join(root, 'etc/restic/pw'), 'correct-horse-battery-staple\n', { mode: 0o600 });
+      fs.mkdirSync(path.join(root, 'srv/data'), { recursive: true });
+      const secrets = ['20241231', 'PingPassw0rd', 'Db-Pass-Word', 'RestPassw0rd', 'correct-horse-battery-staple'];
+      writeProfile(root, 'a', "RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD='20241231'\nBACKUP_PATHS=/srv/data\n");
+      writeProfile(
+        root,
+        'b',
+        'RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/pw\nBACKUP_PING_URL=https://ops:PingPassw0rd@hc.example.com/uuid x\n',
+      );
+      writeProfile(
+        root,
+        'c',
+        "RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/pw\nPGPASSWORD 'Db-Pass-Word'\n",
+      );
+      writeProfile(
+        root,
+        'd',
+        'RESTIC_REPOSITORY=rest:https://u:RestPassw0rd@h.example/\nRESTIC_PASSWORD_FILE=/etc/restic/pw\nBACKUP_TIMEOUT=RestPassw0rd\n',
+      );
+      const outputs: string[] = [];
+      const run = (...args: string[]) => {
+        for (const json of [[], ['--json']]) {
+          const result = runCli(['--root', root, ...args, ...json]);
+          outputs.push(result.stdout, result.stderr);
+        }
+      };
+      for (const name of ['a', 'b', 'c', 'd']) {
+        run('validate', name);
+        run('install', name);
+        run('run', 'backup', name);
+        run('render', name);
       }
-    };
-    for (const name of ['a', 'b', 'c', 'd']) {
-      run('validate', name);
-      run('install', name);
-      run('run', 'backup', name);
-      run('render', name);
-    }
-    run('status');
-    run('list');
-    const text = outputs.join('\n');
-    // The runs happened, and said why they failed.
-    expect(text).toContain('RESTIC_PASSWORD');
-    expect(text).toContain('BACKUP_TIMEOUT');
-    const files = [allFileText(path.join(root, 'var')), allFileText(path.join(root, 'etc/systemd'))].join('\n');
-    for (const secret of secrets) {
-      expect({ secret, inOutput: text.includes(secret) }).toEqual({ secret, inOutput: false });
-      expect({ secret, inFiles: files.includes(secret) }).toEqual({ secret, inFiles: false });
-    }
-    const statusFiles = fs.readdirSync(path.join(root, 'var/lib/restic-systemd')).filter((file) => file.endsWith('.json'));
-    expect(statusFiles.length).toBeGreaterThan(0);
-    for (const file of statusFiles) expect(fs.statSync(path.join(root, 'var/lib/restic-systemd', file)).mode & 0o777).toBe(0o640);
-  });
+      run('status');
+      run('list');
+      const text = outputs.join('\n');
+      // The runs happened, and said why they failed.
+      expect(text).toContain('RESTIC_PASSWORD');
+      expect(text).toContain('BACKUP_TIMEOUT');
+      const files = [allFileText(path.join(root, 'var')), allFileText(path.join(root, 'etc/systemd'))].join('\n');
+      for (const secret of secrets) {
+        expect({ secret, inOutput: text.includes(secret) }).toEqual({ secret, inOutput: false });
+        expect({ secret, inFiles: files.includes(secret) }).toEqual({ secret, inFiles: false });
+      }
+      const statusFiles = fs
+        .readdirSync(path.join(root, 'var/lib/restic-systemd'))
+        .filter((file) => file.endsWith('.json'));
+      expect(statusFiles.length).toBeGreaterThan(0);
+      for (const file of statusFiles)
+        expect(fs.statSync(path.join(root, 'var/lib/restic-systemd', file)).mode & 0o777).toBe(0o640);
+    },
+  );
 
-  test('a failed run\'s message reaches the status file, the metrics and NOTIFY_COMMAND masked', () => {
+  test("a failed run's message reaches the status file, the metrics and NOTIFY_COMMAND masked", () => {
     const root = tempRoot();
     const recorded = path.join(root, 'notified.env');
     const script = path.join(root, 'notify.sh');
     fs.writeFileSync(script, `#!/bin/sh\nenv > '${recorded}'\n`, { mode: 0o755 });
     fs.mkdirSync(path.join(root, 'srv/data'), { recursive: true });
-    writeProfile(root, 'e', [
-      'RESTIC_REPOSITORY=rest:http://backup:UrlSecret99@127.0.0.1:1/',
-      'RESTIC_PASSWORD=InlinePw-7788',
-      'AWS_SECRET_ACCESS_KEY=AwsSecretKey333',
-      'BACKUP_PATHS=/srv/data',
-      'BACKUP_NETWORK_TIMEOUT=5s',
-      'BACKUP_METRICS_DIR=/var/lib/node-exporter',
-      `NOTIFY_COMMAND=${script}`,
-      '',
-    ].join('\n'));
+    writeProfile(
+      root,
+      'e',
+      [
+        'RESTIC_REPOSITORY=rest:http://backup:UrlSecret99@127.0.0.1:1/',
+        'RESTIC_PASSWORD=InlinePw-7788',
+        'AWS_SECRET_ACCESS_KEY=AwsSecretKey333',
+        'BACKUP_PATHS=/srv/data',
+        'BACKUP_NETWORK_TIMEOUT=5s',
+        'BACKUP_METRICS_DIR=/var/lib/node-exporter',
+        `NOTIFY_COMMAND=${script}`,
+        '',
+      ].join('\n'),
+    );
     const backup = runCli(['--root', root, 'run', 'backup', 'e', '--verbose']);
     expect(backup.exitCode).toBe(13);
     const notify = runCli(['--root', root, 'notify', 'restic@e.service']);
     expect(notify.exitCode).toBe(0);
     const notified = fs.readFileSync(recorded, 'utf8');
     expect(notified).toMatch(/RESTIC_SYSTEMD_MESSAGE=[^]*127\.0\.0\.1/);
-    const everything = [backup.stdout, backup.stderr, notify.stdout, notify.stderr, notified, allFileText(path.join(root, 'var'))].join('\n');
-    for (const secret of ['UrlSecret99', 'InlinePw-7788', 'AwsSecretKey333']) expect({ secret, found: everything.includes(secret) }).toEqual({ secret, found: false });
+    const everything = [
+      backup.stdout,
+      backup.stderr,
+      notify.stdout,
+      notify.stderr,
+      notified,
+      allFileText(path.join(root, 'var')),
+    ].join('\n');
+    for (const secret of ['UrlSecret99', 'InlinePw-7788', 'AwsSecretKey333'])
+      expect({ secret, found: everything.includes(secret) }).toEqual({ secret, found: false });
   });
 });
 
@@ -98,28 +129,44 @@ describe('F4: only root may influence what a root job runs', () => {
     return { root, setup, mark, command, profile };
   }
 
-  test('a profile given to another account after install, who points it at its own program: the job started by systemd refuses it (exit 3) before anything runs', () => {
-    const { root, setup, mark, command, profile } = installed();
-    fs.chownSync(command, nobodyUid(), 0);
-    fs.writeFileSync(profile, `RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_COMMAND=${command}\nBACKUP_PATHS=/data\n`);
-    fs.chownSync(profile, nobodyUid(), 0);
-    const result = runCliWithEnvironment(['--root', root, 'run', 'backup', 'myconf'], { ...unitEnvironment(profile), ...setup.env });
-    expect(result.exitCode).toBe(3);
-    expect(result.stderr).toContain(`/etc/restic/myconf.conf belongs to uid ${nobodyUid()}, not to root`);
-    expect(fs.existsSync(mark)).toBe(false);
-  });
+  test(
+    'a profile given to another account after install, who points it at its own program: the job started by ' +
+      'systemd refuses it (exit 3) before anything runs',
+    () => {
+      const { root, setup, mark, command, profile } = installed();
+      fs.chownSync(command, nobodyUid(), 0);
+      fs.writeFileSync(
+        profile,
+        `RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_COMMAND=${command}\nBACKUP_PATHS=/data\n`,
+      );
+      fs.chownSync(profile, nobodyUid(), 0);
+      const result = runCliWithEnvironment(['--root', root, 'run', 'backup', 'myconf'], {
+        ...unitEnvironment(profile),
+        ...setup.env,
+      });
+      expect(result.exitCode).toBe(3);
+      expect(result.stderr).toContain(`/etc/restic/myconf.conf belongs to uid ${nobodyUid()}, not to root`);
+      expect(fs.existsSync(mark)).toBe(false);
+    },
+  );
 
   test('a profile made writable by others after install: the job started by systemd refuses it (exit 3)', () => {
     const { root, setup, mark, command, profile } = installed();
     fs.writeFileSync(profile, `RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_COMMAND=${command}\nBACKUP_PATHS=/data\n`);
     fs.chmodSync(profile, 0o666);
-    const result = runCliWithEnvironment(['--root', root, 'run', 'backup', 'myconf'], { ...unitEnvironment(profile), ...setup.env });
+    const result = runCliWithEnvironment(['--root', root, 'run', 'backup', 'myconf'], {
+      ...unitEnvironment(profile),
+      ...setup.env,
+    });
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toContain('is writable by group or others (mode 0666)');
     expect(fs.existsSync(mark)).toBe(false);
     // Made root's alone again, the same start runs the program and backs up.
     fs.chmodSync(profile, 0o600);
-    expect(runCliWithEnvironment(['--root', root, 'run', 'backup', 'myconf'], { ...unitEnvironment(profile), ...setup.env }).exitCode).toBe(0);
+    expect(
+      runCliWithEnvironment(['--root', root, 'run', 'backup', 'myconf'], { ...unitEnvironment(profile), ...setup.env })
+        .exitCode,
+    ).toBe(0);
     expect(fs.existsSync(mark)).toBe(true);
   });
 

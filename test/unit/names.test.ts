@@ -6,12 +6,22 @@ test.each(['myconf', 'db-1', 'host.example_2', 'a'.repeat(64)])('accepts the pro
   expect(() => assertProfileName(name)).not.toThrow();
 });
 
-test.each(['', '..', '.hidden', '-flag', 'a/b', '../x', 'a..b', 'my@conf', 'my conf', 'a'.repeat(65), 'tab\tname', 'ünï'])(
-  'refuses the profile name %j',
-  (name) => {
-    expect(() => assertProfileName(name)).toThrow(/is not allowed/);
-  },
-);
+test.each([
+  '',
+  '..',
+  '.hidden',
+  '-flag',
+  'a/b',
+  '../x',
+  'a..b',
+  'my@conf',
+  'my conf',
+  'a'.repeat(65),
+  'tab\tname',
+  'ünï',
+])('refuses the profile name %j', (name) => {
+  expect(() => assertProfileName(name)).toThrow(/is not allowed/);
+});
 
 test('finds the profile of each of our drop-in folders and nothing else', () => {
   for (const dropIn of allDropIns('my.conf-1')) expect(profileOfDropInFolder(dropIn.split('/')[0]!)).toBe('my.conf-1');

@@ -4,7 +4,12 @@ import { RetryWatchdog, goDurationMs, type RetryExpiry } from '../../src/tools/r
 function watchdog() {
   let now = 1_000_000;
   const expiries: RetryExpiry[] = [];
-  const dog = new RetryWatchdog(5000, (expiry) => expiries.push(expiry), () => now, (error) => error.includes('x509'));
+  const dog = new RetryWatchdog(
+    5000,
+    (expiry) => expiries.push(expiry),
+    () => now,
+    (error) => error.includes('x509'),
+  );
   return { dog, expiries, advance: (ms: number) => (now += ms) };
 }
 
@@ -15,14 +20,33 @@ test('Go durations as restic prints them', () => {
 
 test('a request failing for longer than the bound expires once, naming the request and the last error', () => {
   const { dog, expiries, advance } = watchdog();
-  dog.onStderrLine('Load(<config/0000000000>, 0, 0) returned error, retrying after 720.9ms: dial tcp 127.0.0.1:8000: connect: connection refused');
+  dog.onStderrLine(
+    'Load(<config/0000000000>, 0, 0) returned error, retrying after 720.9ms: dial tcp 127.0.0.1:8000: ' +
+      'connect: connection refused',
+  );
   advance(3000);
-  dog.onStderrLine('Load(<config/0000000000>, 0, 0) returned error, retrying after 1.5s: dial tcp 127.0.0.1:8000: connect: connection refused');
+  dog.onStderrLine(
+    'Load(<config/0000000000>, 0, 0) returned error, retrying after 1.5s: dial tcp 127.0.0.1:8000: connect: ' +
+      'connection refused',
+  );
   expect(expiries).toEqual([]);
   advance(2500);
-  dog.onStderrLine('Load(<config/0000000000>, 0, 0) returned error, retrying after 3s: dial tcp 127.0.0.1:8000: connect: connection refused');
-  dog.onStderrLine('Load(<config/0000000000>, 0, 0) returned error, retrying after 3s: dial tcp 127.0.0.1:8000: connect: connection refused');
-  expect(expiries).toEqual([{ request: 'Load(<config/0000000000>, 0, 0)', seconds: 6, lastError: 'dial tcp 127.0.0.1:8000: connect: connection refused', hopeless: false }]);
+  dog.onStderrLine(
+    'Load(<config/0000000000>, 0, 0) returned error, retrying after 3s: dial tcp 127.0.0.1:8000: connect: ' +
+      'connection refused',
+  );
+  dog.onStderrLine(
+    'Load(<config/0000000000>, 0, 0) returned error, retrying after 3s: dial tcp 127.0.0.1:8000: connect: ' +
+      'connection refused',
+  );
+  expect(expiries).toEqual([
+    {
+      request: 'Load(<config/0000000000>, 0, 0)',
+      seconds: 6,
+      lastError: 'dial tcp 127.0.0.1:8000: connect: connection refused',
+      hopeless: false,
+    },
+  ]);
 });
 
 test('a request restic says recovered, or that was not retried long after its delay, does not expire', () => {
@@ -39,9 +63,15 @@ test('a request restic says recovered, or that was not retried long after its de
 
 test('an error waiting cannot cure (an untrusted certificate) expires at the first retry', () => {
   const { dog, expiries } = watchdog();
-  dog.onStderrLine('Load(<config/0000000000>, 0, 0) returned error, retrying after 577.6ms: Head "https://127.0.0.1:8443/config": tls: failed to verify certificate: x509: certificate signed by unknown authority');
+  dog.onStderrLine(
+    'Load(<config/0000000000>, 0, 0) returned error, retrying after 577.6ms: Head ' +
+      '"https://127.0.0.1:8443/config": tls: failed to verify certificate: x509: certificate signed by unknown ' +
+      'authority',
+  );
   expect(expiries).toHaveLength(1);
   expect(expiries[0]).toMatchObject({ seconds: 0, hopeless: true });
-  dog.onStderrLine('Load(<config/0000000000>, 0, 0) returned error, retrying after 1s: x509: certificate signed by unknown authority');
+  dog.onStderrLine(
+    'Load(<config/0000000000>, 0, 0) returned error, retrying after 1s: x509: certificate signed by unknown authority',
+  );
   expect(expiries).toHaveLength(1);
 });

@@ -9,7 +9,14 @@
 import { STAGES_VARIABLE, type StageSpec } from '../../exec/stage-spec.js';
 import { ExitCode, type ExitCode as Code } from '../../errors.js';
 import { dumpStderrWorthShowing } from '../../tools/postgres.js';
-import { RESTIC_EXIT, classifyResticFailure, parseBackupLine, readableResticOutput, resticFeatures, type BackupSummary } from '../../tools/restic.js';
+import {
+  RESTIC_EXIT,
+  classifyResticFailure,
+  parseBackupLine,
+  readableResticOutput,
+  resticFeatures,
+  type BackupSummary,
+} from '../../tools/restic.js';
 import { baseEnvironment, type PipelineStage, type RunResult } from '../../exec/runner.js';
 import { checkedToolBinary } from '../../exec/tools.js';
 import { retryWatchdog, unreachableFailure, withSshReason, type Restic } from '../restic-call.js';
@@ -35,17 +42,34 @@ function tail(text: string, lines = 5): string {
   return readableResticOutput(text).slice(-lines).join('\n');
 }
 
-
 function backupArgs(target: DumpTarget): string[] {
-  return ['backup', '--json', '--host', target.host, ...target.tags.flatMap((tag) => ['--tag', tag]), '--stdin-filename', target.fileName];
+  return [
+    'backup',
+    '--json',
+    '--host',
+    target.host,
+    ...target.tags.flatMap((tag) => ['--tag', tag]),
+    '--stdin-filename',
+    target.fileName,
+  ];
 }
 
-export async function dumpIntoRestic(restic: Restic, stages: readonly PipelineStage[], target: DumpTarget): Promise<DumpOutcome> {
-  return resticFeatures(restic.version).stdinFromCommand ? resticRunsTheDump(restic, stages, target) : dumpThroughPipe(restic, stages, target);
+export async function dumpIntoRestic(
+  restic: Restic,
+  stages: readonly PipelineStage[],
+  target: DumpTarget,
+): Promise<DumpOutcome> {
+  return resticFeatures(restic.version).stdinFromCommand
+    ? resticRunsTheDump(restic, stages, target)
+    : dumpThroughPipe(restic, stages, target);
 }
 
 /** restic ≥ 0.17: `restic backup --stdin-from-command -- <this CLI> internal-pipeline`. */
-async function resticRunsTheDump(restic: Restic, stages: readonly PipelineStage[], target: DumpTarget): Promise<DumpOutcome> {
+async function resticRunsTheDump(
+  restic: Restic,
+  stages: readonly PipelineStage[],
+  target: DumpTarget,
+): Promise<DumpOutcome> {
   const { context } = restic;
   // libpq's variables (PGPASSWORD among them) are named, not copied: the stage takes them from restic's environment.
   const isLibpq = (key: string) => /^PG[A-Z]+$/.test(key);
@@ -62,33 +86,66 @@ async function resticRunsTheDump(restic: Restic, stages: readonly PipelineStage[
   const watchdog = retryWatchdog(restic, () => cancel.abort());
   let result: RunResult;
   try {
-    result = await context.runner.run('restic', [...restic.globalArgs, ...backupArgs(target), '--stdin-from-command', '--', entrypoint.node, entrypoint.cli, 'internal-pipeline'], {
-      env: { ...restic.env, [STAGES_VARIABLE]: JSON.stringify(spec) },
-      onStdoutLine: (line) => (summary = parseBackupLine(line) ?? summary),
-      onStderrLine: watchdog.onStderrLine,
-      cancel: cancel.signal,
-      killSignal: 'SIGINT',
-    });
+    result = await context.runner.run(
+      'restic',
+      [
+        ...restic.globalArgs,
+        ...backupArgs(target),
+        '--stdin-from-command',
+        '--',
+        entrypoint.node,
+        entrypoint.cli,
+        'internal-pipeline',
+      ],
+      {
+        env: { ...restic.env, [STAGES_VARIABLE]: JSON.stringify(spec) },
+        onStdoutLine: (line) => (summary = parseBackupLine(line) ?? summary),
+        onStderrLine: watchdog.onStderrLine,
+        cancel: cancel.signal,
+        killSignal: 'SIGINT',
+      },
+    );
   } finally {
     watchdog.stop();
   }
   // restic relays the command's stderr as "subprocess <program>: <line>".
-  const dumpLines = result.stderr.split('\n').filter((line) => line.startsWith('subprocess ')).map((line) => line.replace(/^subprocess [^:]*: /, ''));
+  const dumpLines = result.stderr
+    .split('\n')
+    .filter((line) => line.startsWith('subprocess '))
+    .map((line) => line.replace(/^subprocess [^:]*: /, ''));
   const warnings = dumpStderrWorthShowing(dumpLines).filter((line) => !line.startsWith('restic-systemd: '));
   if (watchdog.expired) {
     const failure = unreachableFailure(restic, 'restic backup', watchdog.expired);
     return { failure: { message: failure.message, exitCode: failure.exitCode }, warnings };
   }
   if (result.exitCode !== 0 && /command failed/.test(result.stderr)) {
-    return { failure: { message: `the dump failed; restic saved no snapshot:\n${tail(dumpLines.join('\n')) || tail(result.stderr)}`, exitCode: ExitCode.DumpFailed }, warnings };
+    return {
+      failure: {
+        message: `the dump failed; restic saved no snapshot:\n${tail(dumpLines.join('\n')) || tail(result.stderr)}`,
+        exitCode: ExitCode.DumpFailed,
+      },
+      warnings,
+    };
   }
-  if (result.exitCode !== 0) return { failure: resticFailed(restic, await withSshReason(restic, result)), summary, warnings };
-  if (!summary?.snapshotId) return { failure: { message: 'restic backup exited 0 without a summary: the snapshot cannot be vouched for', exitCode: ExitCode.ResticFailed }, warnings };
+  if (result.exitCode !== 0)
+    return { failure: resticFailed(restic, await withSshReason(restic, result)), summary, warnings };
+  if (!summary?.snapshotId)
+    return {
+      failure: {
+        message: 'restic backup exited 0 without a summary: the snapshot cannot be vouched for',
+        exitCode: ExitCode.ResticFailed,
+      },
+      warnings,
+    };
   return { summary, warnings };
 }
 
 /** restic < 0.17: dump [| compressor] | restic backup --stdin. */
-async function dumpThroughPipe(restic: Restic, stages: readonly PipelineStage[], target: DumpTarget): Promise<DumpOutcome> {
+async function dumpThroughPipe(
+  restic: Restic,
+  stages: readonly PipelineStage[],
+  target: DumpTarget,
+): Promise<DumpOutcome> {
   let summary: BackupSummary | undefined;
   const cancel = new AbortController();
   target.cancel?.addEventListener('abort', () => cancel.abort());
@@ -103,7 +160,9 @@ async function dumpThroughPipe(restic: Restic, stages: readonly PipelineStage[],
       cancel: cancel.signal,
       killSignal: 'SIGINT',
     };
-    results = await restic.context.runner.pipeline([...stages, resticStage], { onStdoutLine: (line) => (summary = parseBackupLine(line) ?? summary) });
+    results = await restic.context.runner.pipeline([...stages, resticStage], {
+      onStdoutLine: (line) => (summary = parseBackupLine(line) ?? summary),
+    });
   } finally {
     watchdog.stop();
   }
@@ -116,17 +175,42 @@ async function dumpThroughPipe(restic: Restic, stages: readonly PipelineStage[],
   }
   // restic first: when restic fails the dump loses its reader and fails too (broken pipe), while a
   // failed dump leaves restic to store the truncated stream and exit 0.
-  if (resticResult.exitCode !== 0) return { failure: resticFailed(restic, await withSshReason(restic, resticResult)), summary, warnings };
+  if (resticResult.exitCode !== 0)
+    return { failure: resticFailed(restic, await withSshReason(restic, resticResult)), summary, warnings };
   const failed = dumpResults.find((result) => result.exitCode !== 0 || result.signal);
   if (failed) {
-    return { failure: { message: `${failed.command} failed (exit ${failed.exitCode}${failed.signal ? `, ${failed.signal}` : ''}):\n${tail(failed.stderr)}`, exitCode: ExitCode.DumpFailed }, summary, warnings };
+    return {
+      failure: {
+        message:
+          `${failed.command} failed (exit ` +
+          `${failed.exitCode}${failed.signal ? `, ${failed.signal}` : ''}):\n${tail(failed.stderr)}`,
+        exitCode: ExitCode.DumpFailed,
+      },
+      summary,
+      warnings,
+    };
   }
-  if (!summary?.snapshotId) return { failure: { message: 'restic backup --stdin exited 0 without a summary: the snapshot cannot be vouched for', exitCode: ExitCode.ResticFailed }, warnings };
+  if (!summary?.snapshotId)
+    return {
+      failure: {
+        message: 'restic backup --stdin exited 0 without a summary: the snapshot cannot be vouched for',
+        exitCode: ExitCode.ResticFailed,
+      },
+      warnings,
+    };
   return { summary, warnings };
 }
 
 function resticFailed(restic: Restic, result: RunResult): { message: string; exitCode: Code } {
-  if (result.exitCode === RESTIC_EXIT.incomplete) return { message: `restic saved an incomplete snapshot (exit 3): the dump was empty or unreadable:\n${tail(result.stderr)}`, exitCode: ExitCode.DumpFailed };
+  if (result.exitCode === RESTIC_EXIT.incomplete)
+    return {
+      message:
+        `restic saved an incomplete snapshot (exit 3): the dump was empty or ` + `unreadable:\n${tail(result.stderr)}`,
+      exitCode: ExitCode.DumpFailed,
+    };
   const { meaning, exitCode } = classifyResticFailure(result.exitCode, result.stderr, restic.profile.name);
-  return { message: `restic backup failed: ${meaning}\n${tail(result.stderr)}`, exitCode: exitCode ?? ExitCode.ResticFailed };
+  return {
+    message: `restic backup failed: ${meaning}\n${tail(result.stderr)}`,
+    exitCode: exitCode ?? ExitCode.ResticFailed,
+  };
 }

@@ -9,7 +9,18 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError, ToolError } from '../../errors.js';
-import { COMPRESSORS, QueryError, SPOOL_FORMATS, dumpStages, dumpStderrWorthShowing, pauseReplay, spoolStages, standbyState, unspoolStages, type StandbyState } from '../../tools/postgres.js';
+import {
+  COMPRESSORS,
+  QueryError,
+  SPOOL_FORMATS,
+  dumpStages,
+  dumpStderrWorthShowing,
+  pauseReplay,
+  spoolStages,
+  standbyState,
+  unspoolStages,
+  type StandbyState,
+} from '../../tools/postgres.js';
 import { stopRepmgrd } from './repmgrd.js';
 import { forgetArgs, jobTags, snapshotHost } from '../../tools/restic.js';
 import { toolAvailable } from '../../exec/tools.js';
@@ -28,14 +39,22 @@ import { chooseSpool, createSpoolFile, removeSpoolFile, spoolBytes, spoolFile } 
 import { DumpFailure, failure, pointInTimeLost, preflight, waitUntilPaused } from './standby-checks.js';
 
 /** Run `work`, stopping every program it started once replay has been paused for PG_MAX_PAUSE. */
-async function withinPause<T>(context: Context, profile: Profile, pausedAt: number, work: () => Promise<T>): Promise<T & { pauseExceeded: boolean }> {
+async function withinPause<T>(
+  context: Context,
+  profile: Profile,
+  pausedAt: number,
+  work: () => Promise<T>,
+): Promise<T & { pauseExceeded: boolean }> {
   let pauseExceeded = false;
   const remaining = timespanSeconds(profile.values.PG_MAX_PAUSE)! * 1000 - (Date.now() - pausedAt);
-  const watchdog = setTimeout(() => {
-    pauseExceeded = true;
-    context.log.error(`replay has been paused for PG_MAX_PAUSE=${profile.values.PG_MAX_PAUSE}: stopping the dump`);
-    context.runner.signalAll('SIGTERM');
-  }, Math.max(remaining, 0));
+  const watchdog = setTimeout(
+    () => {
+      pauseExceeded = true;
+      context.log.error(`replay has been paused for PG_MAX_PAUSE=${profile.values.PG_MAX_PAUSE}: stopping the dump`);
+      context.runner.signalAll('SIGTERM');
+    },
+    Math.max(remaining, 0),
+  );
   try {
     return { ...(await work()), pauseExceeded };
   } finally {
@@ -43,16 +62,33 @@ async function withinPause<T>(context: Context, profile: Profile, pausedAt: numb
   }
 }
 
-const dumpFileName = (profile: Profile, host: string) => `postgres-${host}${COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].suffix}`;
+const dumpFileName = (profile: Profile, host: string) =>
+  `postgres-${host}${COMPRESSORS[profile.values.PG_DUMP_COMPRESSION].suffix}`;
 
 /** The dump into restic, stopped if replay has been paused for PG_MAX_PAUSE by then. */
-function dumpWithinPause(restic: Restic, tags: string[], host: string, pausedAt: number): Promise<DumpOutcome & { pauseExceeded: boolean }> {
+function dumpWithinPause(
+  restic: Restic,
+  tags: string[],
+  host: string,
+  pausedAt: number,
+): Promise<DumpOutcome & { pauseExceeded: boolean }> {
   const { context, profile } = restic;
-  return withinPause(context, profile, pausedAt, () => dumpIntoRestic(restic, dumpStages(profile, { parallelGzip: toolAvailable('pigz') }), { fileName: dumpFileName(profile, host), host, tags }));
+  return withinPause(context, profile, pausedAt, () =>
+    dumpIntoRestic(restic, dumpStages(profile, { parallelGzip: toolAvailable('pigz') }), {
+      fileName: dumpFileName(profile, host),
+      host,
+      tags,
+    }),
+  );
 }
 
 /** The dump into the spool file (PG_DUMP_MODE=spool): as long as pg_dumpall runs, not as long as restic takes. */
-function spoolWithinPause(context: Context, profile: Profile, file: string, pausedAt: number): Promise<DumpOutcome & { pauseExceeded: boolean }> {
+function spoolWithinPause(
+  context: Context,
+  profile: Profile,
+  file: string,
+  pausedAt: number,
+): Promise<DumpOutcome & { pauseExceeded: boolean }> {
   return withinPause(context, profile, pausedAt, async (): Promise<DumpOutcome> => {
     const fd = createSpoolFile(context.paths, file);
     let results;
@@ -66,7 +102,15 @@ function spoolWithinPause(context: Context, profile: Profile, file: string, paus
     const failed = results.filter((result) => result.exitCode !== 0 || result.signal).at(-1);
     if (!failed) return { warnings };
     const said = failed.stderr.trim().split('\n').slice(-5).join('\n');
-    return { warnings, failure: { message: `${failed.command} failed while spooling (exit ${failed.exitCode}${failed.signal ? `, ${failed.signal}` : ''})${said ? `:\n${said}` : ''}`, exitCode: ExitCode.DumpFailed } };
+    return {
+      warnings,
+      failure: {
+        message:
+          `${failed.command} failed while spooling (exit ` +
+          `${failed.exitCode}${failed.signal ? `, ${failed.signal}` : ''})${said ? `:\n${said}` : ''}`,
+        exitCode: ExitCode.DumpFailed,
+      },
+    };
   });
 }
 
@@ -78,7 +122,9 @@ async function forgetFailedRun(restic: Restic, runId: string): Promise<void> {
   try {
     await forgetRunSnapshots(restic, runId);
   } catch (error) {
-    restic.context.log.error(`could not look for a snapshot of the failed run (tag run:${runId}) to forget: ${(error as Error).message}`);
+    restic.context.log.error(
+      `could not look for a snapshot of the failed run (tag run:${runId}) to forget: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -89,7 +135,8 @@ async function recoverEarlierRun(restic: Restic): Promise<void> {
   if (!earlier || processAlive(earlier.pid)) return;
   context.log.warn(`an earlier run (pid ${earlier.pid}, ${earlier.start}) did not finish: undoing what it changed`);
   const problems = await resumeStandby(context, profile, earlier);
-  if (problems.length > 0) throw failure(`could not undo an earlier run's changes: ${problems.join('; ')}`, ExitCode.CommandFailed);
+  if (problems.length > 0)
+    throw failure(`could not undo an earlier run's changes: ${problems.join('; ')}`, ExitCode.CommandFailed);
   await forgetRunSnapshots(restic, earlier.runId);
   removeSpoolFile(context.paths, earlier.spool);
   removeMarker(context.paths, profile.name);
@@ -108,15 +155,28 @@ function pointTags(state: StandbyState): string[] {
  * checks run and the standby is restored. (Read while still being written, restic would take the
  * cores pg_dumpall needs and make the pause longer: measured in docs/benchmarks.md.)
  */
-async function dumpPausedStandby(restic: Restic, tags: string[], host: string, runId: string, spool: boolean): Promise<DumpOutcome> {
+async function dumpPausedStandby(
+  restic: Restic,
+  tags: string[],
+  host: string,
+  runId: string,
+  spool: boolean,
+): Promise<DumpOutcome> {
   const { context, profile } = restic;
   const { paths, log } = context;
-  const marker: PgRunMarker = { runId, pid: process.pid, start: new Date().toISOString(), repmgrdStopped: false, replayPaused: false, ...(spool ? { spool: spoolFile(paths, profile, runId) } : {}) };
+  const marker: PgRunMarker = {
+    runId,
+    pid: process.pid,
+    start: new Date().toISOString(),
+    repmgrdStopped: false,
+    replayPaused: false,
+    ...(spool ? { spool: spoolFile(paths, profile, runId) } : {}),
+  };
   let verdict: DumpFailure | undefined;
   let outcome: DumpOutcome = { warnings: [] };
   let pausedAt = Date.now();
-  let restored = false;
-  let dumpTags = tags;
+  let restored: boolean;
+  let dumpTags: string[];
   let reading: Promise<DumpOutcome> | undefined;
   const stopReading = new AbortController();
   try {
@@ -129,27 +189,47 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
     pausedAt = Date.now();
     const at = await waitUntilPaused(context, profile);
     dumpTags = [...tags, ...pointTags(at), `pg-major:${at.serverMajor}`];
-    const dumped = marker.spool ? await spoolWithinPause(context, profile, marker.spool, pausedAt) : await dumpWithinPause(restic, dumpTags, host, pausedAt);
+    const dumped = marker.spool
+      ? await spoolWithinPause(context, profile, marker.spool, pausedAt)
+      : await dumpWithinPause(restic, dumpTags, host, pausedAt);
     outcome = dumped;
     const after = await standbyState(context.runner, profile).catch((error: Error) => error);
-    if (dumped.pauseExceeded) verdict = failure(`the dump did not finish within PG_MAX_PAUSE=${profile.values.PG_MAX_PAUSE}`, ExitCode.ConsistencyLost);
+    if (dumped.pauseExceeded)
+      verdict = failure(
+        `the dump did not finish within PG_MAX_PAUSE=${profile.values.PG_MAX_PAUSE}`,
+        ExitCode.ConsistencyLost,
+      );
     else if (dumped.failure) verdict = failure(dumped.failure.message, dumped.failure.exitCode);
     else verdict = pointInTimeLost(at, after);
     if (marker.spool && !verdict) {
       // While replay is resumed: restic's start-up (its key, the index) overlaps the end of the pause, not the checks.
-      reading = dumpIntoRestic(restic, unspoolStages(profile, onHost(paths, marker.spool), { parallelGzip: toolAvailable('pigz') }), { fileName: dumpFileName(profile, host), host, tags: dumpTags, cancel: stopReading.signal });
+      reading = dumpIntoRestic(
+        restic,
+        unspoolStages(profile, onHost(paths, marker.spool), { parallelGzip: toolAvailable('pigz') }),
+        { fileName: dumpFileName(profile, host), host, tags: dumpTags, cancel: stopReading.signal },
+      );
       // Awaited once the standby is restored; a rejection must not go unhandled meanwhile.
       reading.catch(() => undefined);
     }
   } catch (error) {
     if (!(error instanceof ToolError) && !(error instanceof QueryError)) throw error;
-    verdict = error instanceof DumpFailure ? error : failure(error.message, error instanceof QueryError ? ExitCode.ConsistencyLost : (error as ToolError).exitCode);
+    verdict =
+      error instanceof DumpFailure
+        ? error
+        : failure(
+            error.message,
+            error instanceof QueryError ? ExitCode.ConsistencyLost : (error as ToolError).exitCode,
+          );
   } finally {
     let resumedAt: number | undefined;
     const problems = await resumeStandby(context, profile, marker, () => (resumedAt = Date.now()));
     log.info(`replay was paused for ${(((resumedAt ?? Date.now()) - pausedAt) / 1000).toFixed(2)} s`);
     restored = problems.length === 0;
-    if (problems.length > 0 && !verdict) verdict = failure(`the dump is good but the standby was not fully restored: ${problems.join('; ')}`, ExitCode.CommandFailed);
+    if (problems.length > 0 && !verdict)
+      verdict = failure(
+        `the dump is good but the standby was not fully restored: ${problems.join('; ')}`,
+        ExitCode.CommandFailed,
+      );
     else if (problems.length > 0) log.error(problems.join('; '));
   }
   // The marker stays while the standby is not restored, so that pg-cleanup or the next run retries.
@@ -165,7 +245,11 @@ async function dumpPausedStandby(restic: Restic, tags: string[], host: string, r
   if (marker.spool) {
     // The standby is back; the marker now only names the spool and the run, for a kill while restic reads.
     writeMarker(paths, profile.name, { ...marker, repmgrdStopped: false, replayPaused: false });
-    log.info(`spooled ${spoolBytes(paths, marker.spool)} bytes (${SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION].label}); replay is resumed, restic reads the spool`);
+    log.info(
+      `spooled ${spoolBytes(paths, marker.spool)} bytes ` +
+        `(${SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION].label}); replay is resumed, restic reads the ` +
+        `spool`,
+    );
     try {
       if (!reading) throw new Error('the spool was written but its reader never started');
       const stored = await reading;
@@ -195,16 +279,30 @@ export async function pgBackupJob(context: Context, profile: Profile): Promise<J
     // Before anything is paused: a repository restic cannot use (wrong password, server down)
     // fails the run here, within BACKUP_NETWORK_TIMEOUT.
     await removeStaleLocks(restic).catch((error: unknown) => {
-      throw error instanceof JobError && error.exitCode === ExitCode.CommandFailed ? failure(error.message, ExitCode.ResticFailed) : error;
+      throw error instanceof JobError && error.exitCode === ExitCode.CommandFailed
+        ? failure(error.message, ExitCode.ResticFailed)
+        : error;
     });
     await recoverEarlierRun(restic);
     const before = await preflight(context, profile);
     let outcome: DumpOutcome;
     if (!before.inRecovery) {
       const policy = profile.values.PG_ON_PRIMARY;
-      const message = `${profile.env.PGHOST ?? 'the server'}${profile.env.PGPORT ? `:${profile.env.PGPORT}` : ''} is a primary, not a standby (after a failover?)`;
-      if (policy === 'fail') throw failure(`${message}: nothing was dumped (PG_ON_PRIMARY=fail). Point the profile at a standby.`, ExitCode.NotStandby);
-      if (policy === 'skip') return { ...base, result: 'warning', exitCode: ExitCode.Ok, message: `${message}: no dump was taken (PG_ON_PRIMARY=skip)` };
+      const message =
+        `${profile.env.PGHOST ?? 'the server'}${profile.env.PGPORT ? `:${profile.env.PGPORT}` : ''} is a ` +
+        `primary, not a standby (after a failover?)`;
+      if (policy === 'fail')
+        throw failure(
+          `${message}: nothing was dumped (PG_ON_PRIMARY=fail). Point the profile at a standby.`,
+          ExitCode.NotStandby,
+        );
+      if (policy === 'skip')
+        return {
+          ...base,
+          result: 'warning',
+          exitCode: ExitCode.Ok,
+          message: `${message}: no dump was taken (PG_ON_PRIMARY=skip)`,
+        };
       log.warn(`${message}: dumping from it without a pause (PG_ON_PRIMARY=dump)`);
       outcome = await dumpIntoRestic(restic, dumpStages(profile, { parallelGzip: toolAvailable('pigz') }), {
         fileName: dumpFileName(profile, host),
@@ -220,7 +318,11 @@ export async function pgBackupJob(context: Context, profile: Profile): Promise<J
     }
     outcome.warnings.forEach((line) => log.warn(`the dump said: ${line}`));
 
-    const forget = await callRestic(restic, 'retention (restic forget)', forgetArgs(host, jobTags(profile.name, 'pg-backup'), { within: profile.values.PG_BACKUP_KEEP_WITHIN }));
+    const forget = await callRestic(
+      restic,
+      'retention (restic forget)',
+      forgetArgs(host, jobTags(profile.name, 'pg-backup'), { within: profile.values.PG_BACKUP_KEEP_WITHIN }),
+    );
     const summary = outcome.summary!;
     const snapshotId = fullSnapshotId(summary.snapshotId!, forget.stdout);
     return {
@@ -229,7 +331,10 @@ export async function pgBackupJob(context: Context, profile: Profile): Promise<J
       exitCode: ExitCode.Ok,
       snapshotId,
       bytesAdded: summary.bytesAdded,
-      message: `dump saved as snapshot ${snapshotId.slice(0, 8)} (${summary.bytesProcessed} bytes of ${profile.values.PG_DUMP_COMPRESSION === 'none' ? 'SQL' : profile.values.PG_DUMP_COMPRESSION}, ${summary.bytesAdded} added); retention applied`,
+      message:
+        `dump saved as snapshot ${snapshotId.slice(0, 8)} (${summary.bytesProcessed} bytes of ` +
+        `${profile.values.PG_DUMP_COMPRESSION === 'none' ? 'SQL' : profile.values.PG_DUMP_COMPRESSION}, ` +
+        `${summary.bytesAdded} added); retention applied`,
     };
   });
 }

@@ -19,7 +19,13 @@ import { forgetRunSnapshots, resumeStandby } from './resume-standby.js';
 import { removeSpoolFile } from './spool.js';
 
 /** The status of the run that was ended from outside: failed, with what the clean-up did. */
-function recordEndedRun(context: Context, profile: Profile, marker: PgRunMarker, serviceResult: string | undefined, forgotten: number): void {
+function recordEndedRun(
+  context: Context,
+  profile: Profile,
+  marker: PgRunMarker,
+  serviceResult: string | undefined,
+  forgotten: number,
+): void {
   const previous = readStatus(context.paths, profile.name, 'pg-backup');
   const now = new Date().toISOString();
   try {
@@ -28,7 +34,9 @@ function recordEndedRun(context: Context, profile: Profile, marker: PgRunMarker,
       job: 'pg-backup',
       result: 'failure',
       exitCode: ExitCode.CommandFailed,
-      message: `the run that started ${marker.start} was ended from outside (${serviceResult ?? 'no SERVICE_RESULT'}); pg-cleanup restored the standby and forgot ${forgotten} snapshot(s)`,
+      message:
+        `the run that started ${marker.start} was ended from outside (${serviceResult ?? 'no SERVICE_RESULT'}); ` +
+        `pg-cleanup restored the standby and forgot ${forgotten} snapshot(s)`,
       start: marker.start,
       end: now,
       durationSeconds: (Date.parse(now) - Date.parse(marker.start)) / 1000,
@@ -43,26 +51,40 @@ function recordEndedRun(context: Context, profile: Profile, marker: PgRunMarker,
 export async function pgCleanupJob(context: Context, profile: Profile): Promise<JobOutcome> {
   const { paths, log } = context;
   const marker = readMarker(paths, profile.name);
-  if (!marker) return { result: 'success', exitCode: ExitCode.Ok, message: 'nothing to clean up: the last run finished cleanly' };
+  if (!marker)
+    return { result: 'success', exitCode: ExitCode.Ok, message: 'nothing to clean up: the last run finished cleanly' };
   if (processAlive(marker.pid) && marker.pid !== process.pid) {
     throw new JobError(`the pg-backup run ${marker.pid} is still running: nothing was touched`, ExitCode.CommandFailed);
   }
   const serviceResult = process.env.SERVICE_RESULT;
-  log.warn(`the pg-backup run of ${marker.start} (pid ${marker.pid}) did not finish${serviceResult ? ` (SERVICE_RESULT=${serviceResult})` : ''}: undoing what it changed`);
+  log.warn(
+    `the pg-backup run of ${marker.start} (pid ${marker.pid}) did not ` +
+      `finish${serviceResult ? ` (SERVICE_RESULT=${serviceResult})` : ''}: undoing what it changed`,
+  );
   return withRepositoryLock(context, profile, 'pg-cleanup', async () => {
     const problems = await resumeStandby(context, profile, marker);
     // The spool holds every row: it goes whatever else happens.
     removeSpoolFile(paths, marker.spool);
     // What is undone is no longer the marker's to name, should forgetting below fail.
-    if (problems.length === 0) writeMarker(paths, profile.name, { ...marker, repmgrdStopped: false, replayPaused: false, spool: undefined });
+    if (problems.length === 0)
+      writeMarker(paths, profile.name, { ...marker, repmgrdStopped: false, replayPaused: false, spool: undefined });
     let forgotten: string[] = [];
     if (serviceResult !== 'success') {
       // The credentials only now: a profile whose secrets cannot be decrypted still gets its standby back.
-      forgotten = await withCredentials(context, profile, async (unlocked) => forgetRunSnapshots(await openRestic(context, unlocked), marker.runId));
+      forgotten = await withCredentials(context, profile, async (unlocked) =>
+        forgetRunSnapshots(await openRestic(context, unlocked), marker.runId),
+      );
       recordEndedRun(context, profile, marker, serviceResult, forgotten.length);
     }
-    if (problems.length > 0) throw new JobError(`the standby is not fully restored: ${problems.join('; ')}`, ExitCode.CommandFailed);
+    if (problems.length > 0)
+      throw new JobError(`the standby is not fully restored: ${problems.join('; ')}`, ExitCode.CommandFailed);
     removeMarker(paths, profile.name);
-    return { result: 'success', exitCode: ExitCode.Ok, message: `standby restored${forgotten.length > 0 ? `, ${forgotten.length} snapshot(s) of the failed run forgotten` : ''}` };
+    return {
+      result: 'success',
+      exitCode: ExitCode.Ok,
+      message:
+        'standby restored' +
+        (forgotten.length > 0 ? `, ${forgotten.length} snapshot(s) of the failed run forgotten` : ''),
+    };
   });
 }

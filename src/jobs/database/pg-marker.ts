@@ -31,7 +31,10 @@ export function readMarker(paths: Paths, profile: string): PgRunMarker | undefin
 }
 
 export function writeMarker(paths: Paths, profile: string, marker: PgRunMarker): void {
-  writeFileSafely(paths.root, markerPath(paths, profile), `${JSON.stringify(marker)}\n`, { mode: 0o600, createFolders: 0o755 });
+  writeFileSafely(paths.root, markerPath(paths, profile), `${JSON.stringify(marker)}\n`, {
+    mode: 0o600,
+    createFolders: 0o755,
+  });
 }
 
 /** True while a database run's marker says replay is paused or repmgrd stopped by it. */
@@ -43,4 +46,3 @@ export function standbyLeftPaused(paths: Paths, profile: string): boolean {
 export function removeMarker(paths: Paths, profile: string): void {
   removeFileSafely(paths.root, markerPath(paths, profile));
 }
-

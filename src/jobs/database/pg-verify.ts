@@ -22,8 +22,11 @@ const DECOMPRESSORS: Record<string, { tool: 'gzip' | 'zstd'; args: string[] } | 
 };
 
 // Exact row counts of every table of a database, in one query.
-const COUNT_ROWS = `SELECT count(*), coalesce(sum((xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text::bigint), 0)
-  FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`;
+const COUNT_ROWS = `SELECT count(*), coalesce(sum((xpath('/row/c/text()', query_to_xml(
+      format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text::bigint), 0)
+  FROM information_schema.tables
+  WHERE table_type = 'BASE TABLE'
+    AND table_schema NOT IN ('pg_catalog', 'information_schema')`;
 
 interface DumpSnapshot {
   id: string;
@@ -40,9 +43,15 @@ async function bindirFor(restic: Restic, snapshot: DumpSnapshot): Promise<string
   const { context, profile } = restic;
   if (profile.values.PG_BINDIR) return profile.values.PG_BINDIR;
   const tagged = snapshot.tags?.find((tag) => tag.startsWith('pg-major:'))?.slice('pg-major:'.length);
-  const major = tagged ? Number(tagged) : await serverMajor(context.runner, profile).catch((error: Error) => {
-    throw new JobError(`cannot tell which PostgreSQL the dump is of: it has no pg-major tag and the server does not answer (${error.message}). Set PG_BINDIR in ${profile.file}`, ExitCode.CommandFailed);
-  });
+  const major = tagged
+    ? Number(tagged)
+    : await serverMajor(context.runner, profile).catch((error: Error) => {
+        throw new JobError(
+          `cannot tell which PostgreSQL the dump is of: it has no pg-major tag and the server does not answer ` +
+            `(${error.message}). Set PG_BINDIR in ${profile.file}`,
+          ExitCode.CommandFailed,
+        );
+      });
   return `/usr/lib/postgresql/${major}/bin`;
 }
 
@@ -51,36 +60,91 @@ export async function pgVerifyJob(context: Context, profile: Profile): Promise<J
   const host = snapshotHost(profile);
   const base = { host, resticVersion: restic.version.text };
   const latest = await withRepositoryLock(context, profile, 'pg-verify', async () => {
-    const listed = await callRestic(restic, 'finding the latest dump', ['snapshots', '--json', '--latest', '1', '--host', host, '--tag', jobTags(profile.name, 'pg-backup').join(',')]);
+    const listed = await callRestic(restic, 'finding the latest dump', [
+      'snapshots',
+      '--json',
+      '--latest',
+      '1',
+      '--host',
+      host,
+      '--tag',
+      jobTags(profile.name, 'pg-backup').join(','),
+    ]);
     return (JSON.parse(listed.stdout || '[]') as DumpSnapshot[]).at(-1);
   });
-  if (!latest) throw new JobError(`there is no database dump of ${profile.name} from ${host} to verify: run restic-systemd run pg-backup ${profile.name} first`, ExitCode.CommandFailed);
+  if (!latest)
+    throw new JobError(
+      `there is no database dump of ${profile.name} from ${host} to verify: run restic-systemd run pg-backup ` +
+        `${profile.name} first`,
+      ExitCode.CommandFailed,
+    );
   const file = latest.paths[0]!;
   const decompressor = DECOMPRESSORS[path.extname(file)];
 
-  const scratch = await startScratchCluster(context, profile.values.PG_OS_USER ?? 'postgres', await bindirFor(restic, latest));
+  const scratch = await startScratchCluster(
+    context,
+    profile.values.PG_OS_USER ?? 'postgres',
+    await bindirFor(restic, latest),
+  );
   try {
-    const resticStage: PipelineStage = { tool: 'restic', args: [...restic.globalArgs, 'dump', '--', latest.id, file], env: { ...baseEnvironment(), ...restic.env } };
-    const psqlStage: PipelineStage = { tool: 'runuser', args: ['-u', scratch.user, '--', toolBinary('psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'], env: scratch.env };
+    const resticStage: PipelineStage = {
+      tool: 'restic',
+      args: [...restic.globalArgs, 'dump', '--', latest.id, file],
+      env: { ...baseEnvironment(), ...restic.env },
+    };
+    const psqlStage: PipelineStage = {
+      tool: 'runuser',
+      args: ['-u', scratch.user, '--', toolBinary('psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'],
+      env: scratch.env,
+    };
     const stages = [resticStage, ...(decompressor ? [{ ...decompressor, env: baseEnvironment() }] : []), psqlStage];
     const results = await context.runner.pipeline(stages);
     const failed = results.find((result) => result.exitCode !== 0);
     if (failed) {
-      throw new JobError(`restoring snapshot ${latest.short_id} failed at ${failed.command} (exit ${failed.exitCode}):\n${failed.stderr.trim().split('\n').slice(-5).join('\n')}`, ExitCode.CommandFailed);
+      throw new JobError(
+        `restoring snapshot ${latest.short_id} failed at ${failed.command} (exit ` +
+          `${failed.exitCode}):\n${failed.stderr.trim().split('\n').slice(-5).join('\n')}`,
+        ExitCode.CommandFailed,
+      );
     }
-    const [[major = '?'] = []] = await querySql(context.runner, scratch.user, scratch.env, "SELECT current_setting('server_version_num')::int / 10000");
-    const databases = (await querySql(context.runner, scratch.user, scratch.env, 'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1')).map((row) => row[0]!);
+    const [[major = '?'] = []] = await querySql(
+      context.runner,
+      scratch.user,
+      scratch.env,
+      "SELECT current_setting('server_version_num')::int / 10000",
+    );
+    const databases = (
+      await querySql(
+        context.runner,
+        scratch.user,
+        scratch.env,
+        'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1',
+      )
+    ).map((row) => row[0]!);
     const report: string[] = [];
     let tables = 0;
     let rows = 0;
     for (const database of databases) {
-      const [counts = ['0', '0']] = await querySql(context.runner, scratch.user, { ...scratch.env, PGDATABASE: database }, COUNT_ROWS);
+      const [counts = ['0', '0']] = await querySql(
+        context.runner,
+        scratch.user,
+        { ...scratch.env, PGDATABASE: database },
+        COUNT_ROWS,
+      );
       tables += Number(counts[0]);
       rows += Number(counts[1]);
       report.push(`${database}: ${counts[0]} tables, ${counts[1]} rows`);
     }
     context.log.info(report.join('\n'));
-    return { ...base, result: 'success', exitCode: ExitCode.Ok, snapshotId: latest.id, message: `snapshot ${latest.short_id} (${file}) restores into PostgreSQL ${major}: ${databases.length} databases, ${tables} tables, ${rows} rows (${report.join('; ')})` };
+    return {
+      ...base,
+      result: 'success',
+      exitCode: ExitCode.Ok,
+      snapshotId: latest.id,
+      message:
+        `snapshot ${latest.short_id} (${file}) restores into PostgreSQL ${major}: ${databases.length} ` +
+        `databases, ${tables} tables, ${rows} rows (${report.join('; ')})`,
+    };
   } finally {
     await removeScratchCluster(context, scratch);
   }

@@ -14,7 +14,10 @@ async function runWords(context: Context, words: readonly string[]): Promise<Run
 }
 
 function failed(what: string, result: RunResult): JobError {
-  return new JobError(`${what} failed (exit ${result.exitCode}): ${result.command}\n${result.stderr.trim()}`, ExitCode.CommandFailed);
+  return new JobError(
+    `${what} failed (exit ${result.exitCode}): ${result.command}\n${result.stderr.trim()}`,
+    ExitCode.CommandFailed,
+  );
 }
 
 /** Stop the local repmgrd if it runs; true when this call stopped it (and so must start it again). */
@@ -38,6 +41,9 @@ export async function stopRepmgrd(context: Context, profile: Profile): Promise<b
 
 export async function startRepmgrd(context: Context, profile: Profile): Promise<void> {
   const { PG_REPMGRD_START_COMMAND: command, PG_REPMGRD_SERVICE: service } = profile.values;
-  const result = command && command.length > 0 ? await runWords(context, command) : await context.runner.run('systemctl', ['start', '--', service], {});
+  const result =
+    command && command.length > 0
+      ? await runWords(context, command)
+      : await context.runner.run('systemctl', ['start', '--', service], {});
   if (result.exitCode !== 0) throw failed('starting repmgrd again', result);
 }

@@ -24,13 +24,21 @@ export function spoolFolder(paths: Paths, profile: Profile): string {
 
 /** The spool file of one run: .sql, or .sql.zst with PG_SPOOL_COMPRESSION=zstd. */
 export function spoolFile(paths: Paths, profile: Profile, runId: string): string {
-  return path.posix.join(spoolFolder(paths, profile), `${profile.name}.${runId}${SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION].suffix}`);
+  return path.posix.join(
+    spoolFolder(paths, profile),
+    `${profile.name}.${runId}${SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION].suffix}`,
+  );
 }
 
 /** The bytes of the databases pg_dumpall will dump: their SQL is almost always smaller, compressed far smaller. */
 async function databaseBytes(context: Context, profile: Profile): Promise<number> {
   const excluded = profile.values.PG_DUMP_EXCLUDE_DATABASES.map((name) => `'${name.replace(/'/g, "''")}'`);
-  const rows = await query(context.runner, profile, `SELECT coalesce(sum(pg_database_size(datname)), 0) FROM pg_database WHERE datallowconn${excluded.length > 0 ? ` AND datname NOT IN (${excluded.join(', ')})` : ''}`);
+  const rows = await query(
+    context.runner,
+    profile,
+    `SELECT coalesce(sum(pg_database_size(datname)), 0) FROM pg_database WHERE ` +
+      `datallowconn${excluded.length > 0 ? ` AND datname NOT IN (${excluded.join(', ')})` : ''}`,
+  );
   return Number(rows[0]?.[0] ?? 0);
 }
 
@@ -47,13 +55,18 @@ export async function spoolProblem(context: Context, profile: Profile): Promise<
     return (error as Error).message;
   }
   const stat = fs.statSync(onHost(paths, folder));
-  if ((stat.mode & 0o077) !== 0) return `${folder} can be entered by other accounts (mode ${(stat.mode & 0o777).toString(8)}): chmod 700 ${folder}`;
+  if ((stat.mode & 0o077) !== 0)
+    return `${folder} can be entered by other accounts (mode ${(stat.mode & 0o777).toString(8)}): chmod 700 ${folder}`;
   const fileSystem = fs.statfsSync(onHost(paths, folder));
   const memory = MEMORY_FILE_SYSTEMS[fileSystem.type];
   if (memory) return `${folder} is on a ${memory}, in memory: give PG_SPOOL_DIR a folder on disk`;
   const free = fileSystem.bavail * fileSystem.bsize;
   const needed = await databaseBytes(context, profile);
-  if (free < needed) return `${folder} has ${free} bytes free, less than the ${needed} bytes of the databases: free space, or give PG_SPOOL_DIR a larger file system`;
+  if (free < needed)
+    return (
+      `${folder} has ${free} bytes free, less than the ${needed} bytes of the databases: free space, or give ` +
+      `PG_SPOOL_DIR a larger file system`
+    );
   return undefined;
 }
 
@@ -63,7 +76,11 @@ export async function chooseSpool(context: Context, profile: Profile): Promise<b
   if (mode === 'stream') return false;
   const problem = await spoolProblem(context, profile);
   if (!problem) return true;
-  if (mode === 'spool') throw failure(`the spool cannot take the dump: ${problem}. Nothing was paused (PG_DUMP_MODE=auto would stream instead)`, ExitCode.SpoolUnavailable);
+  if (mode === 'spool')
+    throw failure(
+      `the spool cannot take the dump: ${problem}. Nothing was paused (PG_DUMP_MODE=auto would stream instead)`,
+      ExitCode.SpoolUnavailable,
+    );
   context.log.warn(`streaming the dump instead of spooling it (PG_DUMP_MODE=auto): ${problem}`);
   return false;
 }

@@ -24,24 +24,43 @@ export async function preflight(context: Context, profile: Profile): Promise<Sta
     state = await standbyState(context.runner, profile);
   } catch (error) {
     if (!(error instanceof QueryError)) throw error;
-    throw failure(`cannot query the standby (PGHOST=${profile.env.PGHOST ?? ''} PGPORT=${profile.env.PGPORT ?? ''}): ${error.message}`, ExitCode.StandbyNotReady);
+    throw failure(
+      `cannot query the standby (PGHOST=${profile.env.PGHOST ?? ''} PGPORT=${profile.env.PGPORT ?? ''}): ` +
+        `${error.message}`,
+      ExitCode.StandbyNotReady,
+    );
   }
   if (!state.inRecovery) return state;
   if (state.pauseState !== 'not paused') {
-    throw failure(`WAL replay is already "${state.pauseState}", by someone else or by a run that is not this job's: it is left as it is. Resume it with SELECT pg_wal_replay_resume() once you know why it was paused.`, ExitCode.ReplayAlreadyPaused);
+    throw failure(
+      `WAL replay is already "${state.pauseState}", by someone else or by a run that is not this job's: it is ` +
+        `left as it is. Resume it with SELECT pg_wal_replay_resume() once you know why it was paused.`,
+      ExitCode.ReplayAlreadyPaused,
+    );
   }
   if (state.receiverStatus !== 'streaming') {
-    throw failure(`the standby is not streaming from its primary (WAL receiver: ${state.receiverStatus || 'none'}): its data would be stale`, ExitCode.StandbyNotReady);
+    throw failure(
+      `the standby is not streaming from its primary (WAL receiver: ${state.receiverStatus || 'none'}): its ` +
+        `data would be stale`,
+      ExitCode.StandbyNotReady,
+    );
   }
   if (state.lagBytes > profile.values.PG_MAX_REPLAY_LAG) {
-    throw failure(`the standby has ${state.lagBytes} bytes of WAL received but not replayed, more than PG_MAX_REPLAY_LAG`, ExitCode.StandbyNotReady);
+    throw failure(
+      `the standby has ${state.lagBytes} bytes of WAL received but not replayed, more than PG_MAX_REPLAY_LAG`,
+      ExitCode.StandbyNotReady,
+    );
   }
   const walFolder = path.join(state.dataDirectory, 'pg_wal');
   if (state.dataDirectory && fs.existsSync(walFolder)) {
     const stats = fs.statfsSync(walFolder);
     const free = stats.bavail * stats.bsize;
     if (free < profile.values.PG_MIN_FREE_WAL_SPACE) {
-      throw failure(`only ${free} bytes are free for ${walFolder}, less than PG_MIN_FREE_WAL_SPACE: WAL keeps arriving while replay is paused`, ExitCode.StandbyNotReady);
+      throw failure(
+        `only ${free} bytes are free for ${walFolder}, less than PG_MIN_FREE_WAL_SPACE: WAL keeps arriving ` +
+          `while replay is paused`,
+        ExitCode.StandbyNotReady,
+      );
     }
   }
   return state;
@@ -55,19 +74,29 @@ export async function waitUntilPaused(context: Context, profile: Profile): Promi
     const standby = await standbyState(context.runner, profile);
     const state = standby.inRecovery ? standby.pauseState : 'not in recovery';
     if (state === 'paused') return standby;
-    if (state === 'not in recovery') throw failure('the node left recovery (was promoted) while replay was being paused', ExitCode.ConsistencyLost);
-    if (Date.now() > deadline) throw failure(`WAL replay did not reach "paused" within ${PAUSE_WAIT_MS / 1000} s (it is "${state}")`, ExitCode.ConsistencyLost);
+    if (state === 'not in recovery')
+      throw failure('the node left recovery (was promoted) while replay was being paused', ExitCode.ConsistencyLost);
+    if (Date.now() > deadline)
+      throw failure(
+        `WAL replay did not reach "paused" within ${PAUSE_WAIT_MS / 1000} s (it is "${state}")`,
+        ExitCode.ConsistencyLost,
+      );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 /** Why the dump is not of one point in time, if it is not: the node was promoted, restarted or resumed during it. */
 export function pointInTimeLost(before: StandbyState, after: StandbyState | Error): DumpFailure | undefined {
-  if (after instanceof Error) return failure(`the standby could not be checked after the dump: ${after.message}`, ExitCode.ConsistencyLost);
+  if (after instanceof Error)
+    return failure(`the standby could not be checked after the dump: ${after.message}`, ExitCode.ConsistencyLost);
   const moved: string[] = [];
   if (!after.inRecovery) moved.push('the node was promoted during the dump');
   else if (after.pauseState !== 'paused') moved.push(`replay is "${after.pauseState}" (was the standby restarted?)`);
-  if (after.replayLsn !== before.replayLsn) moved.push(`the replay position moved from ${before.replayLsn} to ${after.replayLsn}`);
-  if (after.inRecovery && after.timeline !== before.timeline) moved.push(`the timeline changed from ${before.timeline} to ${after.timeline}`);
-  return moved.length > 0 ? failure(`the dump is not of one point in time: ${moved.join('; ')}`, ExitCode.ConsistencyLost) : undefined;
+  if (after.replayLsn !== before.replayLsn)
+    moved.push(`the replay position moved from ${before.replayLsn} to ${after.replayLsn}`);
+  if (after.inRecovery && after.timeline !== before.timeline)
+    moved.push(`the timeline changed from ${before.timeline} to ${after.timeline}`);
+  return moved.length > 0
+    ? failure(`the dump is not of one point in time: ${moved.join('; ')}`, ExitCode.ConsistencyLost)
+    : undefined;
 }

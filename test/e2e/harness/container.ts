@@ -92,16 +92,36 @@ export class Container {
     const hostTrust = options.hostNetwork && fs.existsSync(caBundle) ? [`--bind-ro=${caBundle}:${caBundle}`] : [];
     const extraCa = process.env.NODE_EXTRA_CA_CERTS;
     const nspawnArgs = [
-      '-D', rootfs, '--boot', '--register=no', '--keep-unit', '--console=pipe', '--volatile=overlay',
-      ...(options.hostNetwork ? ['--resolv-conf=copy-host'] : ['--private-network']), `--machine=${name}`, `--hostname=${name}`,
-      ...hostNode, ...hostTrust, `--bind-ro=${PROJECT}:${PROJECT_IN_CONTAINER}`,
+      '-D',
+      rootfs,
+      '--boot',
+      '--register=no',
+      '--keep-unit',
+      '--console=pipe',
+      '--volatile=overlay',
+      ...(options.hostNetwork ? ['--resolv-conf=copy-host'] : ['--private-network']),
+      `--machine=${name}`,
+      `--hostname=${name}`,
+      ...hostNode,
+      ...hostTrust,
+      `--bind-ro=${PROJECT}:${PROJECT_IN_CONTAINER}`,
       ...(options.npmCache && fs.existsSync('/root/.npm') ? ['--bind=/root/.npm:/root/.npm'] : []),
       ...(options.binds ?? []).map(([host, inside]) => `--bind-ro=${host}:${inside}`),
     ];
-    const nspawn = spawn('sh', ['-c', 'for procs in $E2E_CGROUP_PROCS; do echo $$ > "$procs" || exit 1; done; exec "$@"', 'sh', 'systemd-nspawn', ...nspawnArgs], {
-      stdio: ['ignore', consoleFd, consoleFd],
-      env: { ...process.env, E2E_CGROUP_PROCS: cgroups.map((folder) => path.join(folder, 'cgroup.procs')).join(' ') },
-    });
+    const nspawn = spawn(
+      'sh',
+      [
+        '-c',
+        'for procs in $E2E_CGROUP_PROCS; do echo $$ > "$procs" || exit 1; done; exec "$@"',
+        'sh',
+        'systemd-nspawn',
+        ...nspawnArgs,
+      ],
+      {
+        stdio: ['ignore', consoleFd, consoleFd],
+        env: { ...process.env, E2E_CGROUP_PROCS: cgroups.map((folder) => path.join(folder, 'cgroup.procs')).join(' ') },
+      },
+    );
     fs.closeSync(consoleFd);
     const ownNamespace = fs.readlinkSync('/proc/self/ns/pid');
     const deadline = Date.now() + BOOT_TIMEOUT_MS;
@@ -114,14 +134,26 @@ export class Container {
       pid1 = containerInit(nspawn.pid!, ownNamespace);
       if (pid1 === undefined) await sleep(50);
     }
-    const commandEnv: Record<string, string> = options.hostNetwork && extraCa === caBundle && fs.existsSync(caBundle) ? { NODE_EXTRA_CA_CERTS: caBundle } : {};
-    const container = new Container(release, name, commandEnv, nspawn, pid1, fs.readlinkSync(`/proc/${pid1}/ns/pid`), cgroups, consoleLog);
+    const commandEnv: Record<string, string> =
+      options.hostNetwork && extraCa === caBundle && fs.existsSync(caBundle) ? { NODE_EXTRA_CA_CERTS: caBundle } : {};
+    const container = new Container(
+      release,
+      name,
+      commandEnv,
+      nspawn,
+      pid1,
+      fs.readlinkSync(`/proc/${pid1}/ns/pid`),
+      cgroups,
+      consoleLog,
+    );
     running.add(container);
     try {
       await container.waitUntilRunning(deadline);
       // The installed CLI, as `npm install -g` would put it on PATH.
-      if (options.linkCli !== false) container.run(['ln', '-s', `${PROJECT_IN_CONTAINER}/dist/cli.js`, '/usr/local/bin/restic-systemd']);
-      if (hostNode.length > 1) container.run(['ln', '-s', '../lib/node_modules/npm/bin/npm-cli.js', '/usr/local/bin/npm']);
+      if (options.linkCli !== false)
+        container.run(['ln', '-s', `${PROJECT_IN_CONTAINER}/dist/cli.js`, '/usr/local/bin/restic-systemd']);
+      if (hostNode.length > 1)
+        container.run(['ln', '-s', '../lib/node_modules/npm/bin/npm-cli.js', '/usr/local/bin/npm']);
     } catch (error) {
       await container.stop().catch(() => undefined);
       throw error;
@@ -138,19 +170,35 @@ export class Container {
         const failed = this.run(['systemctl', '--failed', '--no-pager'], { allowFailure: true }).stdout;
         throw new Error(`the container booted degraded:\n${failed}\n${this.journal()}`);
       }
-      if (Date.now() > deadline) throw new Error(`the container did not finish booting (state: ${answer || state.stderr.trim()})\n${fs.readFileSync(this.consoleLog, 'utf8')}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `the container did not finish booting (state: ` +
+            `${answer || state.stderr.trim()})\n${fs.readFileSync(this.consoleLog, 'utf8')}`,
+        );
       await sleep(50);
     }
   }
 
   /** Run a program inside the container (all its namespaces, a clean environment, as root). */
   run(argv: readonly string[], options: RunOptions = {}): ExecResult {
-    const env = Object.entries({ PATH: CONTAINER_PATH, LANG: 'C.UTF-8', HOME: '/root', ...this.commandEnv, ...options.env }).map(([key, value]) => `${key}=${value}`);
-    const result = spawnSync('nsenter', ['-t', String(this.pid1), '-a', 'env', '-i', ...env, ...argv], { encoding: 'utf8', input: options.input, maxBuffer: 64 * 1024 * 1024 });
+    const env = Object.entries({
+      PATH: CONTAINER_PATH,
+      LANG: 'C.UTF-8',
+      HOME: '/root',
+      ...this.commandEnv,
+      ...options.env,
+    }).map(([key, value]) => `${key}=${value}`);
+    const result = spawnSync('nsenter', ['-t', String(this.pid1), '-a', 'env', '-i', ...env, ...argv], {
+      encoding: 'utf8',
+      input: options.input,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     if (result.error) throw result.error;
     const outcome = { exitCode: result.status ?? 128, stdout: result.stdout, stderr: result.stderr };
     if (outcome.exitCode !== 0 && !options.allowFailure) {
-      throw new Error(`in the container, ${argv.join(' ')} exited ${outcome.exitCode}:\n${outcome.stdout}${outcome.stderr}`);
+      throw new Error(
+        `in the container, ${argv.join(' ')} exited ${outcome.exitCode}:\n${outcome.stdout}${outcome.stderr}`,
+      );
     }
     return outcome;
   }
@@ -162,13 +210,27 @@ export class Container {
 
   /** Write a file inside the container (its folder made if missing), created with its mode before any content. */
   writeFile(file: string, content: string, mode = 0o644): void {
-    this.run(['sh', '-euc', 'umask 077; mkdir -p "$(dirname "$1")"; cat > "$1"; chmod "$2" "$1"', 'sh', file, mode.toString(8)], { input: content });
+    this.run(
+      [
+        'sh',
+        '-euc',
+        'umask 077; mkdir -p "$(dirname "$1")"; cat > "$1"; chmod "$2" "$1"',
+        'sh',
+        file,
+        mode.toString(8),
+      ],
+      { input: content },
+    );
   }
 
   /** A profile /etc/restic/<name>.conf (0600) with these lines, and its password file. */
   writeProfile(name: string, lines: readonly string[], password: string): void {
     this.writeFile(`/etc/restic/${name}.password`, `${password}\n`, 0o600);
-    this.writeFile(`/etc/restic/${name}.conf`, [`RESTIC_PASSWORD_FILE=/etc/restic/${name}.password`, ...lines, ''].join('\n'), 0o600);
+    this.writeFile(
+      `/etc/restic/${name}.conf`,
+      [`RESTIC_PASSWORD_FILE=/etc/restic/${name}.password`, ...lines, ''].join('\n'),
+      0o600,
+    );
   }
 
   readFile(file: string): string {
@@ -185,7 +247,10 @@ export class Container {
     const args = ['journalctl', '--no-pager', '-o', 'short-monotonic', '-n', String(options.lines ?? 150)];
     if (options.unit) args.push('-u', options.unit);
     const result = this.run(args, { allowFailure: true });
-    return `---- container journal${options.unit ? ` of ${options.unit}` : ''} (last ${options.lines ?? 150} lines) ----\n${result.stdout}${result.stderr}`;
+    return (
+      `---- container journal${options.unit ? ` of ${options.unit}` : ''} (last ${options.lines ?? 150} lines) ` +
+      `----\n${result.stdout}${result.stderr}`
+    );
   }
 
   /** Run a test's steps; when one fails, its error carries the container's journal. */
@@ -223,7 +288,10 @@ export class Container {
       removeCgroupTree(folder);
       if (fs.existsSync(folder)) leftovers.push(`cgroup ${folder}`);
     }
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((line) => line.includes(this.name));
+    const mounts = fs
+      .readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(this.name));
     if (mounts.length > 0) leftovers.push(`mounts:\n${mounts.join('\n')}`);
     fs.rmSync(this.consoleLog, { force: true });
     if (leftovers.length > 0) throw new Error(`the container ${this.name} left behind: ${leftovers.join('; ')}`);
@@ -262,14 +330,20 @@ function hostNpm(): string[] {
 function containerInit(nspawnPid: number, ownNamespace: string): number | undefined {
   let children: string[];
   try {
-    children = fs.readdirSync(`/proc/${nspawnPid}/task`).flatMap((task) => fs.readFileSync(`/proc/${nspawnPid}/task/${task}/children`, 'utf8').trim().split(/\s+/));
+    children = fs
+      .readdirSync(`/proc/${nspawnPid}/task`)
+      .flatMap((task) => fs.readFileSync(`/proc/${nspawnPid}/task/${task}/children`, 'utf8').trim().split(/\s+/));
   } catch {
     return undefined;
   }
   for (const child of children.filter(Boolean)) {
     try {
       // The first child seen can be a short-lived helper of nspawn: only systemd itself counts.
-      if (fs.readlinkSync(`/proc/${child}/ns/pid`) !== ownNamespace && fs.readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'systemd') return Number(child);
+      if (
+        fs.readlinkSync(`/proc/${child}/ns/pid`) !== ownNamespace &&
+        fs.readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'systemd'
+      )
+        return Number(child);
     } catch {
       // gone already
     }

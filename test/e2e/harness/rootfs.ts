@@ -10,11 +10,17 @@ import { DEBIAN_RELEASES, rootfsPath, type DebianRelease } from '../../helpers/g
 export { DEBIAN_RELEASES, type DebianRelease };
 
 /** For describe.each: [name, release]. */
-export const RELEASE_MATRIX: ReadonlyArray<[string, DebianRelease]> = DEBIAN_RELEASES.map((release) => [release.name, release]);
+export const RELEASE_MATRIX: ReadonlyArray<[string, DebianRelease]> = DEBIAN_RELEASES.map((release) => [
+  release.name,
+  release,
+]);
 
 /** The cached rootfs of a release; the test set-up made it. */
 export function readyRootfs(release: DebianRelease): string {
   const target = rootfsPath(release);
-  if (!fs.existsSync(path.join(target, '.complete'))) throw new Error(`the rootfs of ${release.name} is missing (${target}): the test set-up makes it; run the tests with npm test`);
+  if (!fs.existsSync(path.join(target, '.complete')))
+    throw new Error(
+      `the rootfs of ${release.name} is missing (${target}): the test set-up makes it; run the tests with npm test`,
+    );
   return target;
 }

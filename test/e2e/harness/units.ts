@@ -23,7 +23,10 @@ export function lastRun(container: Container, unit: string): UnitRun {
 /** Throws, with the unit's journal, unless its last run succeeded. */
 export function expectSucceeded(container: Container, unit: string, run: UnitRun = lastRun(container, unit)): void {
   if (run.result !== 'success' || run.exitStatus !== '0') {
-    throw new Error(`${unit} did not succeed: Result=${run.result} ExecMainStatus=${run.exitStatus}\n${container.journal({ unit, lines: 60 })}`);
+    throw new Error(
+      `${unit} did not succeed: Result=${run.result} ` +
+        `ExecMainStatus=${run.exitStatus}\n${container.journal({ unit, lines: 60 })}`,
+    );
   }
 }
 
