@@ -52,6 +52,24 @@ const HANDLERS: Record<string, (context: Context, args: Args) => Promise<number 
     }),
   run: async (context, args) =>
     (await import('./commands/run.js')).runCommand(context, text(args.job) as never, text(args.name)),
+  restore: async (context, args) =>
+    (await import('./commands/restore.js')).restoreCommand(context, text(args.name), {
+      databases: texts(args.database ?? []),
+      allDatabases: args['all-databases'] === true,
+      schema: args.schema as string | undefined,
+      table: args.table as string | undefined,
+      as: args.as as string | undefined,
+      to: args.to as string | undefined,
+      replace: args.replace === true,
+      updateRoles: args['update-roles'] === true,
+      jobs: args.jobs as string | undefined,
+      snapshot: args.snapshot as string | undefined,
+      at: args.at as string | undefined,
+      host: args.host as string | undefined,
+      paths: texts(args.path ?? []),
+      target: args.target as string | undefined,
+      dryRun: args['dry-run'] === true,
+    }),
   exec: async (context, args) =>
     (await import('./commands/exec.js')).execCommand(
       context,

@@ -27,6 +27,8 @@ export const ExitCode = {
   ConsistencyLost: 24,
   StandbyNotReady: 25,
   SpoolUnavailable: 26,
+  TargetExists: 27,
+  RestoreFailed: 28,
   Interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -181,9 +183,25 @@ export const EXIT_CODES: ReadonlyArray<{ code: ExitCode; name: keyof typeof Exit
     code: ExitCode.SpoolUnavailable,
     name: 'SpoolUnavailable',
     meaning:
-      'pg-backup with PG_DUMP_MODE=spool: the spool folder cannot take the dump (less free space than the ' +
-      'databases need, a RAM file system, or a folder other accounts can enter). Nothing was paused or ' +
-      'dumped; PG_DUMP_MODE=auto would have streamed instead.',
+      'pg-backup (PG_DUMP_FORMAT=directory, or PG_DUMP_MODE=spool): the spool folder cannot take the dump ' +
+      '(less free space than the databases need, a RAM file system, or a folder other accounts can enter); ' +
+      'nothing was paused or dumped (PG_DUMP_MODE=auto streams the SQL format instead). restore: the folder ' +
+      'it extracts an archive into has less free space than the archive needs; nothing was changed.',
+  },
+  {
+    code: ExitCode.TargetExists,
+    name: 'TargetExists',
+    meaning:
+      'restore: what it would bring back is there already (a database of that name in the target cluster, a ' +
+      'table, a file in the target folder) and nothing was changed: restore it --as another name, or give ' +
+      '--replace to rename a database aside first (it is never dropped).',
+  },
+  {
+    code: ExitCode.RestoreFailed,
+    name: 'RestoreFailed',
+    meaning:
+      'restore: pg_restore, psql or restic failed while restoring; a database this restore created was dropped ' +
+      'again and one it renamed aside got its name back (the message names anything it could not undo).',
   },
   {
     code: ExitCode.Interrupted,

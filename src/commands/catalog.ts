@@ -261,6 +261,121 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    command: 'restore <name>',
+    summary:
+      'Bring back databases (one, all, a schema or a table; under another name; into a new cluster) or files ' +
+      "from the profile's snapshots",
+    positionals: [NAME],
+    options: [
+      {
+        name: 'database',
+        type: 'string',
+        value: 'DB',
+        repeatable: true,
+        describe: 'A database to restore (again for more)',
+      },
+      {
+        name: 'all-databases',
+        type: 'boolean',
+        default: false,
+        describe: 'Every database of the dump, and the ' + 'roles it needs',
+      },
+      { name: 'schema', type: 'string', value: 'S', describe: 'Only this schema of the one --database' },
+      {
+        name: 'table',
+        type: 'string',
+        value: 'S.T',
+        describe: 'Only this table of the one --database, with ' + 'its indexes and constraints',
+      },
+      {
+        name: 'as',
+        type: 'string',
+        value: 'NEWNAME',
+        describe: 'Restore the one --database under this name, ' + 'beside the live one',
+      },
+      {
+        name: 'to',
+        type: 'string',
+        value: 'CONNINFO',
+        describe:
+          'The cluster to restore into, as libpq pairs: ' +
+          '"host=/var/run/postgresql port=5432" (never ' +
+          'a standby)',
+      },
+      {
+        name: 'replace',
+        type: 'boolean',
+        default: false,
+        describe: 'Rename a database of the same name aside ' + 'first (it is never dropped), instead of ' + 'refusing',
+      },
+      {
+        name: 'update-roles',
+        type: 'boolean',
+        default: false,
+        describe: 'Also give roles that exist the ' + 'attributes, passwords and ' + 'memberships of the dump',
+      },
+      {
+        name: 'jobs',
+        type: 'string',
+        value: 'N',
+        describe: "pg_restore's parallel jobs (default: this " + "machine's cores)",
+      },
+      {
+        name: 'snapshot',
+        type: 'string',
+        value: 'ID',
+        describe: 'This snapshot (default: the newest of this ' + 'profile and host)',
+      },
+      {
+        name: 'at',
+        type: 'string',
+        value: 'TIME',
+        describe: 'The newest snapshot taken at or before TIME ' + '("2026-12-01 14:00")',
+      },
+      {
+        name: 'host',
+        type: 'string',
+        value: 'HOST',
+        describe: "Another host's snapshots (the disaster case: a " + 'new machine)',
+      },
+      {
+        name: 'path',
+        type: 'string',
+        value: 'P',
+        repeatable: true,
+        describe: 'Files: this path of the file ' + 'backup (again for more)',
+      },
+      {
+        name: 'target',
+        type: 'string',
+        value: 'DIR',
+        describe: 'Files: restore into DIR, new or empty and ' + "root's (default /root/restore-<name>-<time>)",
+      },
+      {
+        name: 'dry-run',
+        type: 'boolean',
+        default: false,
+        describe:
+          'Print the plan (snapshot, databases and ' + 'sizes, what is created or renamed); ' + 'change nothing',
+      },
+    ],
+    examples: [
+      [
+        'restore db --database shop --as shop_restored --to ' + '"host=/var/run/postgresql"',
+        'bring shop back beside the live one',
+      ],
+      [
+        'restore db --database shop --table public.orders --as orders_back ' + '--to "host=/var/run/postgresql"',
+        'one table, into a new database',
+      ],
+      [
+        'restore db --all-databases --replace --host oldhost --to ' + '"host=/var/run/postgresql"',
+        'a whole cluster onto a new machine',
+      ],
+      ['restore myconf --path /etc/nginx', "files, into a new folder of root's"],
+    ],
+  },
+  {
     command: 'exec <name>',
     summary:
       "Run a command with the profile's environment (replaces the guide's while-read-export loop); exits with " +

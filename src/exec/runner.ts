@@ -26,6 +26,8 @@ export interface RunOptions {
   attached?: boolean;
   /** An open file descriptor passed to the program as its fd 3 (flock(1) locks it). */
   fd3?: number;
+  /** An open file descriptor passed as fd 4 (with fd3: a list file beside a folder). */
+  fd4?: number;
   /** Called with each line of stderr as it arrives (stderr is still kept for the result). */
   onStderrLine?: (line: string) => void;
   /** Aborting it stops the program: killSignal first (default SIGTERM), SIGKILL 10 s later. */
@@ -93,6 +95,7 @@ function stdioOf(options: RunOptions): [Stdio, Stdio, Stdio, ...Stdio[]] {
     ? ['inherit', 'inherit', 'inherit']
     : [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
   if (options.fd3 !== undefined) stdio.push(options.fd3);
+  if (options.fd4 !== undefined) stdio.push(options.fd4);
   return stdio;
 }
 

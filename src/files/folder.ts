@@ -145,3 +145,58 @@ export function openFolder(root: string, folder: string, options: FolderOptions 
     fail(shown, (error as Error).message);
   }
 }
+
+/**
+ * Open a folder that belongs to another account (`uid`: the database's OS user), inside a folder only
+ * root can change: never through a link, and only while it is that account's. Its descriptor is
+ * what that account's programs are given; root reads nothing through it.
+ */
+export function openFolderOf(root: string, folder: string, uid: number): OpenFolder {
+  const parent = openFolder(root, path.posix.dirname(folder));
+  const shown = path.join(root, folder);
+  try {
+    let fd: number;
+    try {
+      fd = fs.openSync(parent.entry(path.posix.basename(folder)), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    } catch (error) {
+      fail(shown, `cannot open it: ${(error as Error).message}`);
+    }
+    const owner = fs.fstatSync(fd).uid;
+    if (owner !== uid) {
+      fs.closeSync(fd);
+      fail(shown, `it belongs to uid ${owner}, not to the account (uid ${uid}) it was made for`);
+    }
+    return new OpenFolder(fd, shown);
+  } finally {
+    parent.close();
+  }
+}
+
+/**
+ * Open a folder below `base`, a folder only root can enter (a restore's work folder): `base` is
+ * checked from the root down as openFolder does; the names below it are opened one by one, never
+ * through a link, whoever owns them (restic restores an archive's owners as they were), because no
+ * other account can reach inside `base`.
+ */
+export function openFolderBelow(root: string, base: string, relative: string): OpenFolder {
+  const top = openFolder(root, base);
+  let fd = top.fd;
+  let shown = top.shown;
+  try {
+    for (const name of relative.split('/').filter((part) => part !== '' && part !== '.')) {
+      if (name === '..') fail(path.join(shown, name), 'leads out of the folder');
+      const next = fs.openSync(`/proc/self/fd/${fd}/${name}`, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      if (fd !== top.fd) fs.closeSync(fd);
+      fd = next;
+      shown = path.join(shown, name);
+    }
+  } catch (error) {
+    if (fd !== top.fd) fs.closeSync(fd);
+    top.close();
+    if (error instanceof EnvironmentError) throw error;
+    fail(shown, (error as Error).message);
+  }
+  if (fd === top.fd) return top;
+  top.close();
+  return new OpenFolder(fd, shown);
+}

@@ -27,11 +27,27 @@ function foldersAbove(file: string): string[] {
  * above it, from `/` (or from `root` under --root: the image is the operator's).
  */
 export function untrusted(hostPath: string, shown: string, root = '/'): string | undefined {
+  const found = otherWriter(hostPath, shown, root);
+  if (!found) return undefined;
+  if ('unreadable' in found) return found.unreadable;
+  return found.uid !== undefined
+    ? `${found.named} belongs to uid ${found.uid}, not to root: that account could make the job run its commands ` +
+        `as root. Make it root's: chown root: ${found.item}`
+    : `${found.named} is writable by group or others (mode ${found.mode}), who could make the job run their ` +
+        `commands as root: chmod go-w ${found.item}`;
+}
+
+/** Which file or folder on the way lets another account change `hostPath`, and how; undefined when none. */
+export function otherWriter(
+  hostPath: string,
+  shown: string,
+  root = '/',
+): { named: string; item: string; uid?: number; mode?: string } | { unreadable: string } | undefined {
   let real: string;
   try {
     real = fs.realpathSync(hostPath);
   } catch (error) {
-    return `${shown} cannot be checked: ${(error as Error).message}`;
+    return { unreadable: `${shown} cannot be checked: ${(error as Error).message}` };
   }
   const top = root !== '/' && (real === root || real.startsWith(`${root}/`)) ? root : '/';
   const chain = [
@@ -44,21 +60,11 @@ export function untrusted(hostPath: string, shown: string, root = '/'): string |
     const stat = fs.statSync(host);
     const item = onTarget(host);
     const named = host === real ? shown : `the folder ${item}`;
-    if (!trustedOwner(stat.uid)) {
-      return (
-        `${named} belongs to uid ${stat.uid}, not to root: that account could make the job run its commands as ` +
-        `root. Make it root's: chown root: ${item}`
-      );
-    }
+    if (!trustedOwner(stat.uid)) return { named, item, uid: stat.uid };
     // A sticky folder such as /tmp above: its other users cannot rename or remove what root put in it.
     const sticky = stat.isDirectory() && (stat.mode & 0o1000) !== 0 && host !== real;
-    if ((stat.mode & 0o022) !== 0 && !sticky) {
-      const mode = (stat.mode & 0o7777).toString(8).padStart(4, '0');
-      return (
-        `${named} is writable by group or others (mode ${mode}), who could make the job run their commands as ` +
-        `root: chmod go-w ${item}`
-      );
-    }
+    if ((stat.mode & 0o022) !== 0 && !sticky)
+      return { named, item, mode: (stat.mode & 0o7777).toString(8).padStart(4, '0') };
   }
   return undefined;
 }

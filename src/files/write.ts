@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
-import { openFolder, type FolderTrust, type OpenFolder } from './folder.js';
+import { openFolder, openFolderBelow, type FolderTrust, type OpenFolder } from './folder.js';
 
 const { O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
 
@@ -21,6 +21,8 @@ export interface WriteOptions {
   trust?: FolderTrust;
   /** Never replace an existing file: fail with EEXIST instead (a generated password). */
   exclusive?: boolean;
+  /** The file belongs to this account (in a folder of root's: a list the database user's pg_restore reads). */
+  owner?: { uid: number; gid: number };
 }
 
 function withFolder<T>(
@@ -55,6 +57,7 @@ export function writeFileSafely(root: string, file: string, content: string | Ui
           fs.writeFileSync(fd, content);
           // Only this descriptor's file, which this process has just created: the umask must not decide the mode.
           fs.fchmodSync(fd, options.mode);
+          if (options.owner) fs.fchownSync(fd, options.owner.uid, options.owner.gid);
           fs.fsyncSync(fd);
         } finally {
           fs.closeSync(fd);
@@ -132,5 +135,67 @@ export function createFileExclusively(root: string, file: string, mode: number):
     });
   } catch (error) {
     cannot('create', path.join(root, file), error);
+  }
+}
+
+/**
+ * Make a folder (mode `mode`) that belongs to another account, `owner`, inside a folder only root can
+ * change: what that account's programs write (pg_dump's archive) goes there, reached through a
+ * descriptor of it (the folders above stay root's alone). An existing folder is given to `owner` as is.
+ */
+export function makeFolderFor(root: string, folder: string, mode: number, owner: { uid: number; gid: number }): void {
+  withFolder(root, path.posix.dirname(folder), {}, (parent) => {
+    const entry = parent.entry(path.posix.basename(folder));
+    try {
+      fs.mkdirSync(entry, mode);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') cannot('create', path.join(root, folder), error);
+    }
+    const fd = fs.openSync(entry, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | O_NOFOLLOW);
+    try {
+      fs.fchownSync(fd, owner.uid, owner.gid);
+      fs.fchmodSync(fd, mode);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+}
+
+/**
+ * Remove a folder and all it holds, never following a link, from a folder only root can change;
+ * true when it was there. Only for trees no other account can write into (a part that belongs to
+ * another account is emptied as that account first): the walk goes by names below the descriptor.
+ */
+export function removeTree(root: string, folder: string): boolean {
+  const shown = path.join(root, folder);
+  try {
+    return withFolder(root, path.posix.dirname(folder), {}, (parent) => {
+      const entry = parent.entry(path.posix.basename(folder));
+      if (!fs.lstatSync(entry, { throwIfNoEntry: false })) return false;
+      fs.rmSync(entry, { recursive: true, force: true });
+      return true;
+    });
+  } catch (error) {
+    if (error instanceof EnvironmentError && /no such folder$/.test(error.message)) return false;
+    cannot('remove', shown, error);
+  }
+}
+
+/**
+ * Give a whole tree to another account (lchown: a link itself, never what it points to), below a
+ * folder only root can enter (`base`): restic restores an archive as root, the database user's
+ * pg_restore reads it.
+ */
+export function giveTree(root: string, base: string, relative: string, owner: { uid: number; gid: number }): void {
+  const open = openFolderBelow(root, base, relative);
+  try {
+    const walk = (entry: string) => {
+      fs.lchownSync(entry, owner.uid, owner.gid);
+      if (!fs.lstatSync(entry).isDirectory()) return;
+      for (const name of fs.readdirSync(entry)) walk(`${entry}/${name}`);
+    };
+    walk(open.entry('.'));
+  } finally {
+    open.close();
   }
 }

@@ -8,6 +8,7 @@ import {
   absolutePaths,
   calendar,
   count,
+  positiveCount,
   dataSubset,
   databasePatterns,
   emptyMeansUnset,
@@ -482,13 +483,37 @@ export const FIELDS = {
       'a warning, no dump), or dump from the primary without any pause (no cross-database consistency; the ' +
       'snapshot is tagged source:primary).',
   },
+  PG_DUMP_FORMAT: {
+    group: 'database',
+    owner: 'restic-systemd',
+    parse: oneOf('directory', 'sql'),
+    default: 'directory',
+    doc:
+      'What the database job stores. directory: while replay is paused, the globals (roles, memberships, ' +
+      "tablespaces) and each database's own archive (pg_dump --create in PostgreSQL's directory format, several " +
+      'tables at once), all of one replay point, written to a folder in PG_SPOOL_DIR; replay is resumed when the ' +
+      'last pg_dump has exited, then restic stores the folder as one snapshot. restic-systemd restore brings back ' +
+      'one database, schema or table, under another name if asked, with pg_restore on several cores. sql: one ' +
+      'pg_dumpall SQL file, as PG_DUMP_MODE, PG_DUMP_COMPRESSION and PG_SPOOL_COMPRESSION say (restored whole, or ' +
+      'one database cut out of it, on one core). docs/benchmarks.md has both measured.',
+  },
+  PG_DUMP_JOBS: {
+    group: 'database',
+    owner: 'restic-systemd',
+    parse: positiveCount(),
+    doc:
+      'PG_DUMP_FORMAT=directory: how many tables pg_dump dumps at once (pg_dump --jobs) for a large database; ' +
+      "small ones are dumped side by side. Default: this machine's cores. Always bounded by the connections the " +
+      'standby has free (each job is one).',
+  },
   PG_DUMP_COMPRESSION: {
     group: 'database',
     owner: 'restic-systemd',
     parse: oneOf('none', 'gzip', 'zstd'),
     default: 'none',
     doc:
-      'How the SQL is compressed before restic: none (restic compresses it itself and deduplicates best: the ' +
+      'PG_DUMP_FORMAT=sql: how the SQL is compressed before restic: none (restic compresses it itself and ' +
+      'deduplicates best: the ' +
       'smallest repository and the fastest backup measured), gzip or zstd (both with --rsyncable; gzip runs as ' +
       'pigz, on every core, when pigz is installed: the same .gz format, and gzip alone limits the dump to one ' +
       "core's speed). The file in the snapshot is postgres-<host>.sql, .sql.gz or .sql.zst.",
@@ -499,7 +524,8 @@ export const FIELDS = {
     parse: oneOf('stream', 'spool', 'auto'),
     default: 'stream',
     doc:
-      'How the dump reaches restic. stream: pg_dumpall writes straight into restic, and replay stays paused ' +
+      'PG_DUMP_FORMAT=sql: how the dump reaches restic. stream: pg_dumpall writes straight into restic, and ' +
+      'replay stays paused ' +
       'until restic has stored the last byte. spool: the dump is written (compressed as PG_SPOOL_COMPRESSION ' +
       'says) to a 0600 file in PG_SPOOL_DIR on disk; replay is resumed as soon as pg_dumpall has finished and ' +
       'the checks held, and restic reads the finished spool (decompressed on the way, so it sees the same SQL). ' +
@@ -524,8 +550,10 @@ export const FIELDS = {
     owner: 'restic-systemd',
     parse: writableFolder('/srv/restic-spool'),
     doc:
-      'Where PG_DUMP_MODE=spool writes the dump: a folder on disk (not a RAM file system) that only root can ' +
-      "enter. Default: /var/lib/restic-systemd/spool. Another folder is added to the unit's ReadWritePaths=.",
+      'Where the database job writes its dump before restic stores it (PG_DUMP_FORMAT=directory, or ' +
+      'PG_DUMP_MODE=spool): a folder on disk (not a RAM file system) that only root can enter; its free space ' +
+      'is checked against the size of the databases before anything is paused (exit 26). Default: ' +
+      "/var/lib/restic-systemd/spool. Another folder is added to the unit's ReadWritePaths=.",
   },
   PG_DUMP_EXCLUDE_DATABASES: {
     group: 'database',
@@ -533,8 +561,9 @@ export const FIELDS = {
     parse: databasePatterns(),
     default: '',
     doc:
-      'Databases pg_dumpall leaves out (--exclude-database), separated by spaces, e.g. repmgr (its metadata ' +
-      'describes the old cluster).',
+      'Databases the dump leaves out, separated by spaces, as patterns of pg_dumpall --exclude-database (* and ' +
+      '?; letters compared in lower case unless double-quoted), e.g. repmgr (its metadata describes the old ' +
+      'cluster). template0 and template1 are never dumped as databases of their own.',
   },
   PG_MAX_PAUSE: {
     group: 'database',

@@ -140,6 +140,11 @@ export function jobPingUrl(profile: Profile, name: JobName): string | undefined 
   return spec.pingKey ? (profile.values[spec.pingKey] as string | undefined) : undefined;
 }
 
+/** Whether the database job writes its dump to disk before restic stores it (PG_SPOOL_DIR). */
+export function spoolsDumps(profile: Profile): boolean {
+  return profile.values.PG_DUMP_FORMAT === 'directory' || profile.values.PG_DUMP_MODE !== 'stream';
+}
+
 function inScope(profile: Profile, scope: JobScope): boolean {
   return scope === 'repository' || (scope === 'files' ? profile.fileBackup : profile.databaseConfigured);
 }

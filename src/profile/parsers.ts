@@ -187,6 +187,12 @@ export const count = () => (raw: string) => {
   return Number(raw);
 };
 
+export const positiveCount = () => (raw: string) => {
+  const value = count()(raw);
+  if (value < 1) throw new FieldValueError(`"${raw}" is not a count of at least 1: write a number such as 2`);
+  return value;
+};
+
 export const yesNo = () => (raw: string) => {
   if (/^(yes|true|1|on)$/i.test(raw)) return true;
   if (/^(no|false|0|off)$/i.test(raw)) return false;

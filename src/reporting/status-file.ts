@@ -23,6 +23,8 @@ export interface RunStats {
   filesNew?: number;
   filesChanged?: number;
   bytesAdded?: number;
+  /** The restore drill: how long restoring every database took (the measured recovery time). */
+  recoverySeconds?: number;
 }
 
 export interface JobStatus extends RunStats {
@@ -97,6 +99,11 @@ export function renderMetrics(status: JobStatus, extra: MetricsContext = {}): st
     ],
     ['restic_systemd_last_duration_seconds', 'Duration of the last run.', status.durationSeconds],
     ['restic_systemd_last_bytes_added', 'Bytes the last run added to the repository.', status.bytesAdded ?? 0],
+    [
+      'restic_systemd_last_recovery_seconds',
+      'Restore drill: how long the last run took to restore every database (0: not a drill, or none measured).',
+      status.recoverySeconds ?? 0,
+    ],
     [
       'restic_systemd_schedule_interval_seconds',
       "Time between two runs of the job's timer (0: no schedule); the last success is late after twice this.",

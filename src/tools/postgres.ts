@@ -5,6 +5,7 @@
 import type { Profile } from '../profile/model.js';
 import { baseEnvironment, type PipelineStage, type RunResult, type Runner } from '../exec/runner.js';
 import { toolBinary, type ToolName } from '../exec/tools.js';
+import { conninfoFor, quoteLiteral } from '../formats/sql-text.js';
 
 /** The names of the profile's libpq variables (PGHOST, PGPASSWORD…; not our PG_ keys). */
 export function libpqVariableNames(profile: Profile): string[] {
@@ -205,4 +206,148 @@ export function unspoolStages(profile: Profile, hostFile: string, options: { par
     { tool: read.tool, args: [...read.args, hostFile], env: baseEnvironment() },
     ...compressorStages(profile, options),
   ];
+}
+
+/** A database of the server, with its size on disk. */
+export interface DatabaseInfo {
+  name: string;
+  bytes: number;
+}
+
+/**
+ * A psql-style name pattern (PG_DUMP_EXCLUDE_DATABASES), as pg_dumpall's --exclude-database reads
+ * it: letters folded to lower case unless double-quoted, `*` any text, `?` one character.
+ */
+export function namePattern(pattern: string): RegExp {
+  let source = '';
+  let quoted = false;
+  for (let at = 0; at < pattern.length; at++) {
+    const character = pattern[at]!;
+    if (character === '"') {
+      if (quoted && pattern[at + 1] === '"') {
+        source += '"';
+        at++;
+      } else quoted = !quoted;
+    } else if (!quoted && character === '*') source += '.*';
+    else if (!quoted && character === '?') source += '.';
+    else source += (quoted ? character : character.toLowerCase()).replace(/[\\^$.|+()[\]{}*?]/g, '\\$&');
+  }
+  return new RegExp(`^(?:${source})$`, 's');
+}
+
+/**
+ * The databases a per-database dump holds, largest first: every one that takes connections but
+ * template1 (a template: what it holds is in every database made from it), without the excluded.
+ * Names travel as hex, so that no name (a tab, a newline) can break the answer's lines.
+ */
+export async function databasesToDump(runner: Runner, profile: Profile): Promise<DatabaseInfo[]> {
+  const rows = await query(
+    runner,
+    profile,
+    `SELECT encode(convert_to(datname, 'UTF8'), 'hex'), pg_database_size(oid) FROM pg_database
+      WHERE datallowconn AND datname <> 'template1' ORDER BY 2 DESC, 1`,
+  );
+  const excluded = profile.values.PG_DUMP_EXCLUDE_DATABASES.map(namePattern);
+  return rows
+    .map(([hex = '', bytes = '0']) => ({ name: Buffer.from(hex, 'hex').toString('utf8'), bytes: Number(bytes) }))
+    .filter((database) => !excluded.some((pattern) => pattern.test(database.name)));
+}
+
+/** How many more connections the profile's server takes now (the slots reserved for superusers aside). */
+export async function freeConnections(runner: Runner, profile: Profile): Promise<number> {
+  const [row = []] = await query(
+    runner,
+    profile,
+    `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+      - coalesce(current_setting('reserved_connections', true)::int, 0)
+      - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')`,
+  );
+  return Number(row[0] ?? 0);
+}
+
+/** libpq's connection string of one database of the profile's server (host and port come from PG* variables). */
+export function databaseConninfo(database: string): string {
+  return `dbname='${database.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+}
+
+/**
+ * pg_dump of one database in the directory format, as the database user: with --create (the
+ * database's own settings, comment and grants travel with it), uncompressed (restic compresses and
+ * deduplicates), not synced (the folder is restic's input, not the backup), `jobs` tables at once.
+ * `folder` is where it writes, as that user reaches it.
+ */
+export function databaseDumpCommand(
+  profile: Profile,
+  database: string,
+  folder: string,
+  jobs: number,
+): { tool: ToolName; args: string[] } {
+  return asDatabaseUser(profile, 'pg_dump', [
+    '--format=directory',
+    '--create',
+    '--compress=0',
+    '--no-sync',
+    `--jobs=${jobs}`,
+    `--file=${folder}`,
+    `--dbname=${databaseConninfo(database)}`,
+  ]);
+}
+
+/** pg_dumpall of the roles, their memberships and the tablespaces (the rest travels with each database). */
+export function globalsDumpStage(profile: Profile): PipelineStage {
+  const dump = asDatabaseUser(profile, 'pg_dumpall', ['--globals-only']);
+  return { tool: dump.tool, args: dump.args, env: libpqEnvironment(profile) };
+}
+
+/**
+ * A cluster a restore writes into (`restore --to`): its libpq connection pairs, and the OS user its
+ * programs run as (PG_OS_USER: peer authentication on a local socket). It gets none of the
+ * profile's libpq variables: those name the standby.
+ */
+export interface RestoreTarget {
+  pairs: Array<[string, string]>;
+  osUser?: string;
+}
+
+/** A PostgreSQL program run against the target as its OS user: program, argv. */
+export function onTarget(
+  target: RestoreTarget,
+  tool: ToolName,
+  args: readonly string[],
+): { tool: ToolName; args: string[] } {
+  return target.osUser
+    ? { tool: 'runuser', args: ['-u', target.osUser, '--', toolBinary(tool), ...args] }
+    : { tool, args: [...args] };
+}
+
+/** Run SQL on one database of the target; rows of tab-separated fields. `input`: a script on stdin instead. */
+export async function queryTarget(
+  runner: Runner,
+  target: RestoreTarget,
+  database: string,
+  sql: string,
+  options: { input?: boolean } = {},
+): Promise<string[][]> {
+  const args = ['-X', '-A', '-t', '-q', '-v', 'ON_ERROR_STOP=1', '-F', '\t', '-d', conninfoFor(target.pairs, database)];
+  const command = onTarget(target, 'psql', options.input ? args : [...args, '-c', sql]);
+  const result = await runner.run(command.tool, command.args, {
+    env: baseEnvironment(),
+    ...(options.input ? { input: sql } : {}),
+  });
+  if (result.exitCode !== 0) throw new QueryError(result);
+  return result.stdout
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('\t'));
+}
+
+/** Exact row counts of every table of a database (or of `tables`, "schema.table"), in one query: [tables, rows]. */
+export function countRowsSql(tables?: readonly string[]): string {
+  const only = tables
+    ? ` AND (table_schema || '.' || table_name) IN (${tables.map(quoteLiteral).join(', ') || 'NULL'})`
+    : '';
+  return `SELECT count(*), coalesce(sum((xpath('/row/c/text()', query_to_xml(
+      format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text::bigint), 0)
+    FROM information_schema.tables
+    WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')${only}`;
 }

@@ -6,7 +6,7 @@
  * settings of the units it was installed with.
  */
 import type { Profile } from '../profile/model.js';
-import { JOBS, jobKeys, type UnitJob } from '../profile/jobs.js';
+import { JOBS, jobKeys, spoolsDumps, type UnitJob } from '../profile/jobs.js';
 import { profileCredentials } from '../profile/credentials.js';
 
 /** The variable of the service drop-in that carries the settings it was made from. */
@@ -36,7 +36,7 @@ export function unitSettings(profile: Profile, job: UnitJob): UnitSettings {
     writablePaths: [
       profile.localRepository,
       profile.values.BACKUP_METRICS_DIR,
-      ...(JOBS[job].writesSpool && profile.values.PG_DUMP_MODE !== 'stream' ? [profile.values.PG_SPOOL_DIR] : []),
+      ...(JOBS[job].writesSpool && spoolsDumps(profile) ? [profile.values.PG_SPOOL_DIR] : []),
     ].filter((item): item is string => item !== undefined),
   };
 }

@@ -49,6 +49,8 @@ function dbSetup(
         : lines),
       `PG_REPMGRD_STOP_COMMAND=${cluster.repmgrd.stopCommand}`,
       `PG_REPMGRD_START_COMMAND=${cluster.repmgrd.startCommand}`,
+      // The single-file SQL format (the per-database archives: pg-archive.test.ts).
+      'PG_DUMP_FORMAT=sql',
       options.extra ?? '',
     ].join('\n') + '\n',
   );

@@ -42,6 +42,7 @@ function spoolSetup(
       ...standbyProfileLines(cluster, options.port),
       `PG_REPMGRD_STOP_COMMAND=${cluster.repmgrd.stopCommand}`,
       `PG_REPMGRD_START_COMMAND=${cluster.repmgrd.startCommand}`,
+      'PG_DUMP_FORMAT=sql',
       'PG_DUMP_MODE=spool',
       options.extra ?? '',
     ].join('\n') + '\n',

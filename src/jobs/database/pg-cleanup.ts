@@ -15,8 +15,7 @@ import { openRestic } from '../restic-call.js';
 import { withCredentials } from '../../credentials/unlock.js';
 import { processAlive } from '../../exec/processes.js';
 import { readMarker, removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
-import { forgetRunSnapshots, resumeStandby } from './resume-standby.js';
-import { removeSpoolFile } from './spool.js';
+import { forgetRunSnapshots, removeRunFiles, resumeStandby } from './resume-standby.js';
 
 /** The status of the run that was ended from outside: failed, with what the clean-up did. */
 function recordEndedRun(
@@ -64,10 +63,16 @@ export async function pgCleanupJob(context: Context, profile: Profile): Promise<
   return withRepositoryLock(context, profile, 'pg-cleanup', async () => {
     const problems = await resumeStandby(context, profile, marker);
     // The spool holds every row: it goes whatever else happens.
-    removeSpoolFile(paths, marker.spool);
+    await removeRunFiles(context, profile, marker);
     // What is undone is no longer the marker's to name, should forgetting below fail.
     if (problems.length === 0)
-      writeMarker(paths, profile.name, { ...marker, repmgrdStopped: false, replayPaused: false, spool: undefined });
+      writeMarker(paths, profile.name, {
+        ...marker,
+        repmgrdStopped: false,
+        replayPaused: false,
+        spool: undefined,
+        archive: undefined,
+      });
     let forgotten: string[] = [];
     if (serviceResult !== 'success') {
       // The credentials only now: a profile whose secrets cannot be decrypted still gets its standby back.

@@ -16,6 +16,8 @@ export interface PgRunMarker {
   replayPaused: boolean;
   /** The spool file of PG_DUMP_MODE=spool, as the target system sees it: removed by whoever cleans up. */
   spool?: string;
+  /** The archive folder of PG_DUMP_FORMAT=directory, likewise. */
+  archive?: string;
 }
 
 function markerPath(paths: Paths, profile: string): string {

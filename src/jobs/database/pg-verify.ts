@@ -1,39 +1,38 @@
 /**
- * `run pg-verify <name>`: the restore drill. Restores the latest database dump into a scratch
- * cluster (scratch-cluster.ts) with ON_ERROR_STOP, reports databases, tables and rows, and removes
- * the cluster. Any error fails the run.
+ * `run pg-verify <name>`: the restore drill. Restores every database of the latest dump into a
+ * scratch cluster (scratch-cluster.ts): a per-database archive through the same code as
+ * `restore --all-databases` (in parallel, roles from its globals), a single-file SQL dump through
+ * psql with ON_ERROR_STOP. Reports databases, tables and exact rows, and the time the restore took
+ * as the measured recovery time; removes the cluster. Any error fails the run.
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError } from '../../errors.js';
-import { querySql, serverMajor } from '../../tools/postgres.js';
-import { jobTags, snapshotHost } from '../../tools/restic.js';
 import { baseEnvironment, type PipelineStage } from '../../exec/runner.js';
 import { toolBinary } from '../../exec/tools.js';
 import { withRepositoryLock } from '../../locks/repository-lock.js';
 import type { Profile } from '../../profile/model.js';
+import { countRowsSql, querySql, serverMajor } from '../../tools/postgres.js';
+import { jobTags, snapshotHost } from '../../tools/restic.js';
 import type { JobOutcome } from '../job.js';
+import { planArchiveRestore, restoreArchive } from '../restore/archive-restore.js';
+import { tagValue, type ResticSnapshot } from '../restore/snapshots.js';
 import { callRestic, openRestic, type Restic } from '../restic-call.js';
-import { removeScratchCluster, startScratchCluster } from './scratch-cluster.js';
+import {
+  removeScratchCluster,
+  startScratchCluster,
+  SCRATCH_PORT,
+  VERIFIER,
+  type ScratchCluster,
+} from './scratch-cluster.js';
 
 const DECOMPRESSORS: Record<string, { tool: 'gzip' | 'zstd'; args: string[] } | undefined> = {
   '.gz': { tool: 'gzip', args: ['-d', '-c'] },
   '.zst': { tool: 'zstd', args: ['-d', '-q', '-c'] },
 };
 
-// Exact row counts of every table of a database, in one query.
-const COUNT_ROWS = `SELECT count(*), coalesce(sum((xpath('/row/c/text()', query_to_xml(
-      format('SELECT count(*) AS c FROM %I.%I', table_schema, table_name), false, true, '')))[1]::text::bigint), 0)
-  FROM information_schema.tables
-  WHERE table_type = 'BASE TABLE'
-    AND table_schema NOT IN ('pg_catalog', 'information_schema')`;
-
-interface DumpSnapshot {
-  id: string;
-  short_id: string;
-  paths: string[];
-  tags?: string[];
-}
+type DumpSnapshot = ResticSnapshot;
 
 /**
  * PG_BINDIR, or Debian's folder of the dumped server's major version: recorded with the dump
@@ -55,10 +54,84 @@ async function bindirFor(restic: Restic, snapshot: DumpSnapshot): Promise<string
   return `/usr/lib/postgresql/${major}/bin`;
 }
 
+interface Restored {
+  databases: Array<{ name: string; tables: number; rows: number }>;
+}
+
+/** A per-database archive: every database, by the restore command's own code, in parallel. */
+async function restoreArchiveInto(restic: Restic, snapshot: DumpSnapshot, scratch: ScratchCluster): Promise<Restored> {
+  const { context, profile } = restic;
+  const target = {
+    pairs: [
+      ['host', scratch.folder],
+      ['port', SCRATCH_PORT],
+      ['user', VERIFIER],
+    ] as Array<[string, string]>,
+    osUser: scratch.user,
+  };
+  // The scratch cluster is the drill's own: its empty postgres database is renamed aside like any other.
+  const options = {
+    target,
+    replace: true,
+    updateRoles: false,
+    jobs: os.availableParallelism(),
+    exactRows: true,
+    marker: 'pg-verify',
+  };
+  const plan = await planArchiveRestore(context, restic, snapshot, { databases: 'all' }, options);
+  const summaries = await restoreArchive(context, restic, profile, plan, options);
+  return { databases: summaries.map((summary) => ({ name: summary.as, tables: summary.tables, rows: summary.rows })) };
+}
+
+/** A single-file SQL dump: restic dump | [decompress |] psql, process to process. */
+async function restoreSqlInto(restic: Restic, snapshot: DumpSnapshot, scratch: ScratchCluster): Promise<Restored> {
+  const { context } = restic;
+  const file = snapshot.paths[0]!;
+  const decompressor = DECOMPRESSORS[path.extname(file)];
+  const resticStage: PipelineStage = {
+    tool: 'restic',
+    args: [...restic.globalArgs, 'dump', '--', snapshot.id, file],
+    env: { ...baseEnvironment(), ...restic.env },
+  };
+  const psqlStage: PipelineStage = {
+    tool: 'runuser',
+    args: ['-u', scratch.user, '--', toolBinary('psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'],
+    env: scratch.env,
+  };
+  const stages = [resticStage, ...(decompressor ? [{ ...decompressor, env: baseEnvironment() }] : []), psqlStage];
+  const results = await context.runner.pipeline(stages);
+  const failed = results.find((result) => result.exitCode !== 0);
+  if (failed) {
+    const said = failed.stderr.trim().split('\n').slice(-5).join('\n');
+    throw new JobError(
+      `restoring snapshot ${snapshot.short_id} failed at ${failed.command} (exit ${failed.exitCode}):\n${said}`,
+      ExitCode.CommandFailed,
+    );
+  }
+  const names = await querySql(
+    context.runner,
+    scratch.user,
+    scratch.env,
+    'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1',
+  );
+  const databases: Restored['databases'] = [];
+  for (const [name = ''] of names) {
+    const [counts = ['0', '0']] = await querySql(
+      context.runner,
+      scratch.user,
+      { ...scratch.env, PGDATABASE: name },
+      countRowsSql(),
+    );
+    databases.push({ name, tables: Number(counts[0]), rows: Number(counts[1]) });
+  }
+  return { databases };
+}
+
 export async function pgVerifyJob(context: Context, profile: Profile): Promise<JobOutcome> {
   const restic = await openRestic(context, profile);
   const host = snapshotHost(profile);
   const base = { host, resticVersion: restic.version.text };
+  const tags = jobTags(profile.name, 'pg-backup').join(',');
   const latest = await withRepositoryLock(context, profile, 'pg-verify', async () => {
     const listed = await callRestic(restic, 'finding the latest dump', [
       'snapshots',
@@ -68,82 +141,51 @@ export async function pgVerifyJob(context: Context, profile: Profile): Promise<J
       '--host',
       host,
       '--tag',
-      jobTags(profile.name, 'pg-backup').join(','),
+      tags,
     ]);
     return (JSON.parse(listed.stdout || '[]') as DumpSnapshot[]).at(-1);
   });
-  if (!latest)
+  if (!latest) {
     throw new JobError(
       `there is no database dump of ${profile.name} from ${host} to verify: run restic-systemd run pg-backup ` +
         `${profile.name} first`,
       ExitCode.CommandFailed,
     );
-  const file = latest.paths[0]!;
-  const decompressor = DECOMPRESSORS[path.extname(file)];
-
+  }
   const scratch = await startScratchCluster(
     context,
     profile.values.PG_OS_USER ?? 'postgres',
     await bindirFor(restic, latest),
   );
   try {
-    const resticStage: PipelineStage = {
-      tool: 'restic',
-      args: [...restic.globalArgs, 'dump', '--', latest.id, file],
-      env: { ...baseEnvironment(), ...restic.env },
-    };
-    const psqlStage: PipelineStage = {
-      tool: 'runuser',
-      args: ['-u', scratch.user, '--', toolBinary('psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'],
-      env: scratch.env,
-    };
-    const stages = [resticStage, ...(decompressor ? [{ ...decompressor, env: baseEnvironment() }] : []), psqlStage];
-    const results = await context.runner.pipeline(stages);
-    const failed = results.find((result) => result.exitCode !== 0);
-    if (failed) {
-      throw new JobError(
-        `restoring snapshot ${latest.short_id} failed at ${failed.command} (exit ` +
-          `${failed.exitCode}):\n${failed.stderr.trim().split('\n').slice(-5).join('\n')}`,
-        ExitCode.CommandFailed,
-      );
-    }
+    const started = Date.now();
+    const archive = tagValue(latest, 'format') === 'directory';
+    const restored = archive
+      ? await restoreArchiveInto(restic, latest, scratch)
+      : await restoreSqlInto(restic, latest, scratch);
+    const recoverySeconds = (Date.now() - started) / 1000;
     const [[major = '?'] = []] = await querySql(
       context.runner,
       scratch.user,
       scratch.env,
       "SELECT current_setting('server_version_num')::int / 10000",
     );
-    const databases = (
-      await querySql(
-        context.runner,
-        scratch.user,
-        scratch.env,
-        'SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY 1',
-      )
-    ).map((row) => row[0]!);
-    const report: string[] = [];
-    let tables = 0;
-    let rows = 0;
-    for (const database of databases) {
-      const [counts = ['0', '0']] = await querySql(
-        context.runner,
-        scratch.user,
-        { ...scratch.env, PGDATABASE: database },
-        COUNT_ROWS,
-      );
-      tables += Number(counts[0]);
-      rows += Number(counts[1]);
-      report.push(`${database}: ${counts[0]} tables, ${counts[1]} rows`);
-    }
+    const report = restored.databases.map(
+      (database) => `${database.name}: ${database.tables} tables, ${database.rows} rows`,
+    );
+    const tables = restored.databases.reduce((sum, database) => sum + database.tables, 0);
+    const rows = restored.databases.reduce((sum, database) => sum + database.rows, 0);
     context.log.info(report.join('\n'));
+    const what = archive ? `the per-database archives of ${latest.paths[0]}` : latest.paths[0];
     return {
       ...base,
       result: 'success',
       exitCode: ExitCode.Ok,
       snapshotId: latest.id,
+      recoverySeconds,
       message:
-        `snapshot ${latest.short_id} (${file}) restores into PostgreSQL ${major}: ${databases.length} ` +
-        `databases, ${tables} tables, ${rows} rows (${report.join('; ')})`,
+        `snapshot ${latest.short_id} (${what}) restores into PostgreSQL ${major} in ${recoverySeconds.toFixed(1)} s: ` +
+        `${restored.databases.length} databases, ${tables} tables, ${rows} rows (${report.join('; ')})`,
     };
   } finally {
     await removeScratchCluster(context, scratch);

@@ -1,15 +1,18 @@
 /**
  * Undoing what a pg-backup run changed (it restores no backup: it resumes the standby), shared by
- * the run itself (finally), the next run, and the unit's ExecStopPost (`run pg-cleanup`): resume WAL replay, start
- * repmgrd again, and forget the
- * snapshots of a run that did not succeed.
+ * the run itself, the next run and the unit's ExecStopPost (`run pg-cleanup`): resume WAL replay,
+ * start repmgrd again, forget the snapshots of a run that did not succeed, remove what it wrote.
  */
 import type { Context } from '../../context.js';
-import { replayPauseState, resumeReplayIfStandby } from '../../tools/postgres.js';
-import { startRepmgrd } from './repmgrd.js';
+import { ExitCode, JobError } from '../../errors.js';
+import { processAlive } from '../../exec/processes.js';
 import type { Profile } from '../../profile/model.js';
+import { replayPauseState, resumeReplayIfStandby } from '../../tools/postgres.js';
 import { callRestic, removeStaleLocks, type Restic } from '../restic-call.js';
-import type { PgRunMarker } from './pg-marker.js';
+import { removeArchive } from './archive-dump.js';
+import { readMarker, removeMarker, type PgRunMarker } from './pg-marker.js';
+import { startRepmgrd } from './repmgrd.js';
+import { removeSpoolFile } from './spool.js';
 
 const RESUME_CHECKS = 20;
 
@@ -65,4 +68,39 @@ export async function forgetRunSnapshots(restic: Restic, runId: string): Promise
     restic.context.log.warn(`forgot the snapshot(s) of the failed run: ${ids.map((id) => id.slice(0, 8)).join(' ')}`);
   }
   return ids;
+}
+
+/**
+ * Forget the failed run's snapshot; if restic cannot (the same fault that failed the run, e.g. a
+ * wrong password), say so without hiding the run's own failure: no snapshot was made then either.
+ */
+export async function forgetFailedRun(restic: Restic, runId: string): Promise<void> {
+  try {
+    await forgetRunSnapshots(restic, runId);
+  } catch (error) {
+    restic.context.log.error(
+      `could not look for a snapshot of the failed run (tag run:${runId}) to forget: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** Remove what a run wrote to disk (its spool file, its archive folder), as its marker names it. */
+export async function removeRunFiles(context: Context, profile: Profile, marker: PgRunMarker): Promise<void> {
+  removeSpoolFile(context.paths, marker.spool);
+  if (marker.archive) await removeArchive(context, marker.archive);
+}
+
+/** A marker left by a run that is gone (killed, crashed) proves the pause was ours: undo it first. */
+export async function recoverEarlierRun(restic: Restic): Promise<void> {
+  const { context, profile } = restic;
+  const earlier = readMarker(context.paths, profile.name);
+  if (!earlier || processAlive(earlier.pid)) return;
+  context.log.warn(`an earlier run (pid ${earlier.pid}, ${earlier.start}) did not finish: undoing what it changed`);
+  const problems = await resumeStandby(context, profile, earlier);
+  if (problems.length > 0) {
+    throw new JobError(`could not undo an earlier run's changes: ${problems.join('; ')}`, ExitCode.CommandFailed);
+  }
+  await forgetRunSnapshots(restic, earlier.runId);
+  await removeRunFiles(context, profile, earlier);
+  removeMarker(context.paths, profile.name);
 }

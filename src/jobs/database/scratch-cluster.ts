@@ -12,7 +12,7 @@ import { baseEnvironment, type RunResult } from '../../exec/runner.js';
 
 /** The bootstrap superuser: not "postgres", so that the dump's DROP/CREATE ROLE postgres apply cleanly. */
 export const VERIFIER = 'restore_verifier';
-const PORT = '5432';
+export const SCRATCH_PORT = '5432';
 // On disk: a restore the size of the cluster must not fill RAM (Debian 13's /tmp is a tmpfs).
 const SCRATCH_PARENT = '/var/tmp';
 
@@ -52,7 +52,7 @@ export async function startScratchCluster(context: Context, user: string, bindir
     folder,
     user,
     bindir,
-    env: { ...baseEnvironment(), PGHOST: folder, PGPORT: PORT, PGUSER: VERIFIER, PGDATABASE: 'postgres' },
+    env: { ...baseEnvironment(), PGHOST: folder, PGPORT: SCRATCH_PORT, PGUSER: VERIFIER, PGDATABASE: 'postgres' },
   };
   try {
     const data = path.join(folder, 'data');
@@ -68,7 +68,8 @@ export async function startScratchCluster(context: Context, user: string, bindir
     if (init.exitCode !== 0)
       throw new JobError(`initdb of the scratch cluster failed: ${init.stderr.trim()}`, ExitCode.CommandFailed);
     // The settings go on the server's command line: nothing is written into the cluster's files.
-    const settings = `-c listen_addresses='' -c port=${PORT} -c unix_socket_directories='${folder}' -c fsync=off`;
+    const settings =
+      `-c listen_addresses='' -c port=${SCRATCH_PORT} -c unix_socket_directories='${folder}' -c ` + `fsync=off`;
     const start = await asUser(context, user, path.join(bindir, 'pg_ctl'), [
       '-D',
       data,

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../context.js';
 import { ExitCode } from '../../errors.js';
-import { SPOOL_FORMATS, query } from '../../tools/postgres.js';
+import { SPOOL_FORMATS, databasesToDump } from '../../tools/postgres.js';
 import { createFileExclusively, makeFolder, removeFileSafely } from '../../files/write.js';
 import { onHost, type Paths } from '../../paths.js';
 import type { Profile } from '../../profile/model.js';
@@ -30,16 +30,10 @@ export function spoolFile(paths: Paths, profile: Profile, runId: string): string
   );
 }
 
-/** The bytes of the databases pg_dumpall will dump: their SQL is almost always smaller, compressed far smaller. */
+/** The bytes of the databases the dump holds: their SQL is almost always smaller, compressed far smaller. */
 async function databaseBytes(context: Context, profile: Profile): Promise<number> {
-  const excluded = profile.values.PG_DUMP_EXCLUDE_DATABASES.map((name) => `'${name.replace(/'/g, "''")}'`);
-  const rows = await query(
-    context.runner,
-    profile,
-    `SELECT coalesce(sum(pg_database_size(datname)), 0) FROM pg_database WHERE ` +
-      `datallowconn${excluded.length > 0 ? ` AND datname NOT IN (${excluded.join(', ')})` : ''}`,
-  );
-  return Number(rows[0]?.[0] ?? 0);
+  const databases = await databasesToDump(context.runner, profile);
+  return databases.reduce((sum, database) => sum + database.bytes, 0);
 }
 
 /**
