@@ -124,11 +124,31 @@ function addCommand(parser: Argv, spec: CommandSpec): Argv {
       return command;
     },
     async (args) => {
+      refuseRepeated(spec, args as Args);
       const outcome = await HANDLERS[name]!(buildContext(args as Args), args as Args);
       if (typeof outcome === 'number' && (name === 'exec' || name === 'internal-pipeline'))
         passThroughExitCode = outcome;
     },
   );
+}
+
+/**
+ * An option that takes one value, given twice (`--root A --root B`), is refused: yargs would hand
+ * the command an array where it expects a word. Options that take several say so (repeatable).
+ */
+function refuseRepeated(spec: CommandSpec, args: Args): void {
+  const single = [...GLOBAL_OPTIONS, ...spec.options].filter((option) => !option.repeatable);
+  const repeated = single.filter((option) => Array.isArray(args[option.name]));
+  const positionals = spec.positionals.filter(
+    (positional) => !positional.array && Array.isArray(args[positional.name]),
+  );
+  const names = [
+    ...repeated.map((option) => `--${option.name}`),
+    ...positionals.map((positional) => `<${positional.name}>`),
+  ];
+  if (names.length > 0) {
+    throw new UsageError(`${names.join(', ')} given more than once: give ${names.length > 1 ? 'each' : 'it'} once`);
+  }
 }
 
 /** Parse and run a command line (without node and the script); the exit code when it is not an error's. */

@@ -384,10 +384,7 @@ export const COMMANDS: CommandSpec[] = [
     options: [],
     examples: [
       ['exec myconf -- restic snapshots', 'list the snapshots of the repository of myconf'],
-      [
-        'exec myconf -- restic restore latest --target /root/restore',
-        "restore the latest snapshot into a folder of root's",
-      ],
+      ['exec myconf -- restic check', 'check the repository of myconf with restic itself'],
     ],
   },
   {

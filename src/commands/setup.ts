@@ -113,8 +113,8 @@ export async function setupCommand(context: Context, name: string, options: Setu
     left.push(`fix the first backup (see above), then: ${cli} run backup ${name}`);
   }
   lines.push(`first backup: ${firstBackup}`);
-  // A folder of root's: restic would follow links another account planted in a shared /tmp.
-  const restore = `${cli} exec ${name} -- restic restore latest --target /root/restore-${name}`;
+  // Into a new folder of root's: restore refuses one another account could plant links in.
+  const restore = `${cli} restore ${name} --path ${shellWord(backupPath)}`;
 
   if (context.json) {
     context.print(

@@ -144,7 +144,7 @@ describe('setup, as a new user would', () => {
     expect(result.stderr).not.toContain('error');
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(
-      `to restore: restic-systemd --root ${root} exec demo -- restic restore latest --target /root/restore-demo`,
+      `to restore: restic-systemd --root ${root} restore demo --path ${path.join(root, 'data').slice(root.length)}`,
     );
     const profile = path.join(root, 'etc/restic/demo.conf');
     expect(fs.statSync(profile).mode & 0o777).toBe(0o600);
