@@ -1,7 +1,8 @@
 /**
- * The database job against the guide's shell pipeline, on one real PostgreSQL 15 standby (repmgr,
- * loopback) and the same data: throughput and node's peak memory per compression mode at two dump
- * sizes, repository growth over three days of changes, and how long replay stays paused.
+ * The database job's single SQL file (PG_DUMP_FORMAT=sql) against the guide's shell pipeline, on one
+ * real PostgreSQL 15 standby (repmgr, loopback) and the same data: throughput and node's peak memory
+ * per compression mode at two dump sizes, repository growth over three days of changes, and how long
+ * replay stays paused.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +24,7 @@ export const SPOOL_VARIANTS: readonly SpoolVariant[] = ['spool-plain', 'spool-zs
 const VARIANTS: readonly Variant[] = ['dump-only', 'guide', 'job-none', 'job-gzip', 'job-zstd', ...SPOOL_VARIANTS];
 
 // Ports of their own, so that the benchmark never meets the test suite's clusters (25632-25699).
-const PRIMARY_PORT = 25732;
+export const PRIMARY_PORT = 25732;
 const PASSWORD = 'benchmark-repository-password';
 const HOST = os.hostname();
 
@@ -53,7 +54,7 @@ export interface GrowthResult {
   days: string[];
 }
 
-interface Repository {
+export interface Repository {
   root: string;
   folder: string;
   env: NodeJS.ProcessEnv;
@@ -63,8 +64,8 @@ function sql(cluster: PgCluster, statement: string, port = cluster.primaryPort):
   return cluster.sql(port, statement, 'bench');
 }
 
-/** A profile "db" on the standby with a new, empty repository. */
-function newRepository(cluster: PgCluster, mode: Mode, spool?: SpoolVariant): Repository {
+/** A profile "db" on the standby with these settings of its own and a new, empty repository. */
+export function newProfileRepository(cluster: PgCluster, settings: readonly string[]): Repository {
   const root = tempRoot();
   fs.writeFileSync(path.join(root, 'etc/restic/db.password'), `${PASSWORD}\n`, { mode: 0o600 });
   writeProfile(
@@ -74,9 +75,7 @@ function newRepository(cluster: PgCluster, mode: Mode, spool?: SpoolVariant): Re
       ...standbyProfileLines(cluster),
       // No repmgrd service runs here (no systemd): the guide's `systemctl stop repmgrd` is left out on both sides.
       'PG_REPMGRD_SERVICE=',
-      `PG_DUMP_COMPRESSION=${mode}`,
-      `PG_DUMP_MODE=${spool ? 'spool' : 'stream'}`,
-      ...(spool ? [`PG_SPOOL_COMPRESSION=${spool === 'spool-zstd' ? 'zstd' : 'none'}`] : []),
+      ...settings,
       '',
     ].join('\n'),
   );
@@ -92,7 +91,17 @@ function newRepository(cluster: PgCluster, mode: Mode, spool?: SpoolVariant): Re
   return { root, folder, env };
 }
 
-function folderBytes(folder: string): number {
+/** The single SQL file of sections 1-3 (PG_DUMP_FORMAT=sql; the default is now the per-database archives). */
+function newRepository(cluster: PgCluster, mode: Mode, spool?: SpoolVariant): Repository {
+  return newProfileRepository(cluster, [
+    'PG_DUMP_FORMAT=sql',
+    `PG_DUMP_COMPRESSION=${mode}`,
+    `PG_DUMP_MODE=${spool ? 'spool' : 'stream'}`,
+    ...(spool ? [`PG_SPOOL_COMPRESSION=${spool === 'spool-zstd' ? 'zstd' : 'none'}`] : []),
+  ]);
+}
+
+export function folderBytes(folder: string): number {
   return Number(execFileSync('du', ['-sb', folder], { encoding: 'utf8' }).split('\t')[0]);
 }
 
@@ -116,7 +125,7 @@ async function runVariant(cluster: PgCluster, variant: Variant, repository?: Rep
   });
 }
 
-function newPgEnv(cluster: PgCluster): NodeJS.ProcessEnv {
+export function newPgEnv(cluster: PgCluster): NodeJS.ProcessEnv {
   return {
     ...process.env,
     PGHOST: cluster.base,
@@ -199,7 +208,7 @@ async function measureSize(
 }
 
 /** Wait until the standby has replayed everything the primary wrote. */
-function waitForStandby(cluster: PgCluster): void {
+export function waitForStandby(cluster: PgCluster): void {
   const target = cluster.sql(cluster.primaryPort, 'SELECT pg_current_wal_lsn()');
   for (let tries = 0; tries < 3000; tries++) {
     if (cluster.sql(cluster.standbyPort, `SELECT pg_last_wal_replay_lsn() >= '${target}'::pg_lsn`) === 't') return;

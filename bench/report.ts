@@ -3,6 +3,8 @@ import type { BackupJobResults } from './backup-job.js';
 import { SPOOL_VARIANTS, type DatabaseResults, type SizeResult, type Variant } from './database.js';
 import type { InstallResults } from './install-scale.js';
 import { mib, round } from './measure.js';
+import { restoreSection, restoreTargets } from './restore-report.js';
+import type { RestoreResults } from './restore.js';
 
 export interface Environment {
   date: string;
@@ -15,6 +17,8 @@ export interface Environment {
   smoke: boolean;
   /** Set when `--only backup-job` measured section 4 again later, into the results of the run above. */
   backupJobRerun?: string;
+  /** Set when `--only restore` measured section 6 again later, into the results of the run above. */
+  restoreRerun?: string;
 }
 
 export interface Results {
@@ -22,6 +26,8 @@ export interface Results {
   database: DatabaseResults;
   backupJob: BackupJobResults;
   install: InstallResults;
+  /** Section 6; absent from the results of runs before it. */
+  restore?: RestoreResults;
 }
 
 export const START_MARKER = '<!-- results:start (written by npm run bench) -->';
@@ -213,6 +219,7 @@ export function targets(results: Results): Array<{ target: string; measured: str
       measured: `${install.reinstallSeconds} s`,
       met: install.reinstallSeconds < 1,
     },
+    ...(results.restore ? restoreTargets(results.restore) : []),
   ];
 }
 
@@ -228,6 +235,9 @@ export function markdown(results: Results): string {
       (env.backupJobRerun
         ? ` Section 4 (the backup job) measured again on ${env.backupJobRerun} (\`npm run bench -- --only ` +
           `backup-job\`).`
+        : '') +
+      (env.restoreRerun
+        ? ` Section 6 (the restore) measured again on ${env.restoreRerun} (\`npm run bench -- --only restore\`).`
         : ''),
     '',
     '### Targets',
@@ -238,11 +248,11 @@ export function markdown(results: Results): string {
       (row) => `| ${row.target} | ${row.measured} | ${env.smoke ? 'smoke: no verdict' : verdict(row.met)} |`,
     ),
     '',
-    '### 1. Database pipeline, large dump',
+    '### 1. Database pipeline (PG_DUMP_FORMAT=sql), large dump',
     '',
     pipelineTable(database.large),
     '',
-    '### 1. Database pipeline, small dump',
+    '### 1. Database pipeline (PG_DUMP_FORMAT=sql), small dump',
     '',
     pipelineTable(database.small),
     '',
@@ -272,6 +282,9 @@ export function markdown(results: Results): string {
     `\`install\` of ${install.profiles} profiles into an image root (\`--root\`, real \`systemctl --root\` ` +
       `enable; ${install.unitFiles} files and links written): ${install.installSeconds} s; the same again, a ` +
       `no-op: ${install.reinstallSeconds} s.`,
+    ...(results.restore
+      ? ['', '### 6. Per-database archives (PG_DUMP_FORMAT=directory) and restore', '', restoreSection(results.restore)]
+      : []),
     END_MARKER,
   ].join('\n');
 }

@@ -32,6 +32,8 @@ export interface JobReport {
   snapshotShort: string | null;
   snapshotTime: string | null;
   bytesAdded: number | null;
+  /** The restore drill's last measured recovery time: how long restoring every database took. */
+  recoverySeconds: number | null;
   nextRun: string | null;
   lastTrigger: string | null;
 }
@@ -73,6 +75,7 @@ export async function jobReports(context: Context, names: readonly string[]): Pr
         snapshotShort: null,
         snapshotTime: null,
         bytesAdded: null,
+        recoverySeconds: null,
         nextRun: null,
         lastTrigger: null,
       });
@@ -103,6 +106,7 @@ export async function jobReports(context: Context, names: readonly string[]): Pr
         snapshotShort: status?.lastSnapshot ? shortId(status.lastSnapshot.id) : null,
         snapshotTime: status?.lastSnapshot?.time ?? null,
         bytesAdded: status?.bytesAdded ?? null,
+        recoverySeconds: status?.recoverySeconds ?? null,
         nextRun: timer?.next ?? null,
         lastTrigger: timer?.last ?? null,
       });
@@ -146,6 +150,18 @@ export async function statusCommand(context: Context, names: readonly string[]):
           report.problem ?? '',
         ]),
       ),
+    );
+  }
+  const drills = reports.filter((report) => report.recoverySeconds !== null);
+  if (!context.json && drills.length > 0) {
+    context.print(
+      drills
+        .map(
+          (drill) =>
+            `restore drill of ${drill.profile} (${drill.lastRun?.slice(0, 16).replace('T', ' ')}): every database ` +
+            `restored in ${drill.recoverySeconds!.toFixed(1)} s (the measured recovery time)`,
+        )
+        .join('\n'),
     );
   }
   if (!context.json && others.length > 0) {

@@ -76,20 +76,12 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         expect(snapshot!.tags).toEqual(
           expect.arrayContaining([expect.stringMatching(/^lsn:/), expect.stringMatching(/^run:/)]),
         );
-        const host = container.run(['hostname']).stdout.trim();
-        const dump = container.run([
-          'restic-systemd',
-          'exec',
-          'db',
-          '--',
-          'restic',
-          'dump',
-          'latest',
-          `/postgres-${host}.sql`,
-        ]).stdout;
-        expect(dump).toContain('COPY public.items (id, label) FROM stdin;');
-        expect(dump).toContain('5000\titem 5000');
-        expect(dump).toContain('PostgreSQL database cluster dump complete');
+        // Per-database archives (the default format): the globals and each database's pg_dump archive.
+        expect(snapshot!.tags).toEqual(expect.arrayContaining(['format:directory', 'database:app']));
+        const listed = container.run(['restic-systemd', 'exec', 'db', '--', 'restic', 'ls', snapshot!.id]).stdout;
+        expect(listed).toMatch(/\/db\.pg-dump\/databases\/app\/toc\.dat$/m);
+        expect(listed).toMatch(/\/db\.pg-dump\/globals\.sql$/m);
+        expect(container.run(['ls', '-A', '/var/lib/restic-systemd/spool']).stdout).toBe('');
 
         // The job stopped repmgrd for the dump and started it again.
         const repmgrdJournal = container.run(['journalctl', '--no-pager', '-o', 'cat', '-u', 'repmgrd']).stdout;
@@ -148,7 +140,9 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         expectSucceeded(container, 'pg-verify@db.service', startUnit(container, 'pg-verify@db.service'));
         // Into a scratch cluster of the dumped server's major version, found without PG_BINDIR.
         expect(container.journal({ unit: 'pg-verify@db.service' })).toMatch(
-          new RegExp(`restores into PostgreSQL ${release.postgresMajor}: \\d+ databases, \\d+ tables, \\d+ rows`),
+          new RegExp(
+            `restores into PostgreSQL ${release.postgresMajor} in [\\d.]+ s: \\d+ databases, \\d+ tables, \\d+ rows`,
+          ),
         );
       }),
     120_000,
@@ -199,5 +193,108 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         expect(dumpSnapshots()).toHaveLength(before.length + 1);
       }),
     180_000,
+  );
+  test(
+    "the timer takes the dumps; the primary's data folder is lost; a fresh cluster on a new machine gets every " +
+      'database back from the repository with restic-systemd alone',
+    () =>
+      container.scenario(async () => {
+        // The timer: a dump every 20 s.
+        container.writeProfile(
+          'db',
+          [
+            'RESTIC_REPOSITORY=/var/lib/restic/db',
+            'PGHOST=/run/postgresql',
+            'PGPORT=5433',
+            'PGUSER=postgres',
+            'PG_OS_USER=postgres',
+            'PG_BACKUP_SCHEDULE=*:*:0/20',
+            'PG_BACKUP_RANDOMIZED_DELAY=0',
+          ],
+          'e2e-password-db',
+        );
+        container.run(['restic-systemd', 'install', 'db']);
+        const primarySql = (sql: string) =>
+          container
+            .run([
+              'runuser',
+              '-u',
+              'postgres',
+              '--',
+              'psql',
+              '-X',
+              '-At',
+              '-h',
+              '/run/postgresql',
+              '-p',
+              '5432',
+              '-d',
+              'app',
+              '-c',
+              sql,
+            ])
+            .stdout.trim();
+        primarySql("INSERT INTO items VALUES (9001, 'before the disaster')");
+        const rows = primarySql('SELECT count(*) FROM items');
+        const before = dumpSnapshots().length;
+        await waitFor('a dump the timer took', () => (dumpSnapshots().length > before ? true : undefined), 120_000);
+        await waitFor(`${UNIT} to settle`, () => settledState(container, UNIT));
+        expectSucceeded(container, UNIT);
+
+        // The disaster: the primary is gone, its data folder with it.
+        container.run(['systemctl', 'stop', 'e2e-postgres@primary']);
+        container.run(['rm', '-rf', '/var/lib/postgresql/e2e/primary']);
+        const host = container.run(['hostname']).stdout.trim();
+        const repository = container.sh('tar -C /var/lib/restic -cz db | base64 -w0').stdout;
+
+        // A new machine with only the repository, its password, and a fresh cluster.
+        const fresh = await Container.boot(release);
+        try {
+          fresh.run(['sh', '-euc', 'mkdir -p /var/lib/restic && base64 -d | tar -C /var/lib/restic -xz'], {
+            input: repository,
+          });
+          fresh.writeProfile('db', ['RESTIC_REPOSITORY=/var/lib/restic/db', 'PG_OS_USER=postgres'], 'e2e-password-db');
+          fresh.sh(`BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+            install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/fresh
+            install -d -o postgres -g postgres /run/postgresql
+            runuser -u postgres -- $BIN/initdb -D /var/lib/postgresql/fresh -U postgres -A peer \\
+              --no-instructions >/dev/null
+            runuser -u postgres -- $BIN/pg_ctl -D /var/lib/postgresql/fresh -l /var/lib/postgresql/fresh.log \\
+              -o "-p 5432 -k /run/postgresql -c listen_addresses=''" -w start >/dev/null`);
+          const restored = fresh.run([
+            'restic-systemd',
+            'restore',
+            'db',
+            '--host',
+            host,
+            '--all-databases',
+            '--replace',
+            '--to',
+            'host=/run/postgresql port=5432',
+          ]);
+          expect(restored.stdout).toMatch(/restored app: 1 tables/);
+          const count = fresh
+            .run([
+              'runuser',
+              '-u',
+              'postgres',
+              '--',
+              'psql',
+              '-X',
+              '-At',
+              '-h',
+              '/run/postgresql',
+              '-d',
+              'app',
+              '-c',
+              'SELECT count(*) FROM items',
+            ])
+            .stdout.trim();
+          expect(count).toBe(rows);
+        } finally {
+          await fresh.stop();
+        }
+      }),
+    600_000,
   );
 });

@@ -1,6 +1,6 @@
 /**
- * The docs as tests: the command blocks of README.md, docs/user-guide.md and the restore procedure
- * of docs/database-job.md, run in order, exactly as written, as root in a fresh Debian 12 and a
+ * The docs as tests: the command blocks of README.md, docs/user-guide.md and the restores of
+ * docs/database-job.md, run in order, exactly as written, as root in a fresh Debian 12 and a
  * fresh Debian 13 booted with a real systemd. The container is on the host's network, for the
  * Quickstart's npm install (the host's npm cache makes it quick). What the pages state as given
  * is set up first: a clone of this repository, a volume mounted on /media/photos, and a
@@ -82,13 +82,13 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   );
 
   test(
-    'docs/database-job.md: the restore by hand, of all databases into a new cluster and of one into the ' +
-      'running primary',
+    'docs/database-job.md: restore of one database beside the live one, of one table, and of every database ' +
+      'into a new cluster (the disaster walkthrough)',
     () =>
       container.scenario(() => {
         runPage('docs/database-job.md', '/');
-        // Every row is back: in the new cluster (all databases) and in the primary (one database).
-        const rows = (port: number) =>
+        // Every row is back: in the new cluster (all databases), beside the live one, and the live one untouched.
+        const rows = (port: number, database = 'app') =>
           container
             .run([
               'runuser',
@@ -103,12 +103,17 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
               '-p',
               String(port),
               '-d',
-              'app',
+              database,
               '-c',
               'SELECT count(*) FROM items',
             ])
             .stdout.trim();
-        expect([rows(5434), rows(5432)]).toEqual(['5000', '5000']);
+        expect([rows(5434), rows(5432), rows(5432, 'app_restored'), rows(5432, 'items_back')]).toEqual([
+          '5000',
+          '5000',
+          '5000',
+          '5000',
+        ]);
       }),
     600_000,
   );
