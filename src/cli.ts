@@ -7,7 +7,7 @@
  */
 import { isJobName, type JobName } from './profile/jobs.js';
 import { ExitCode, ProfileError, ToolError, UsageError } from './errors.js';
-import { maskSecrets } from './log.js';
+import { maskSecrets, wasPrinted } from './log.js';
 
 /** The folder options the fast path understands, before the command (as units and scripts write them). */
 const FOLDER_OPTIONS = { '--root': 'root', '--config-dir': 'configDir' } as const;
@@ -47,17 +47,32 @@ async function main(argv: string[]): Promise<number> {
     }
     return await (await import('./command-line.js')).runCommandLine(argv);
   } catch (error) {
+    const exitCode = error instanceof ToolError ? error.exitCode : ExitCode.Internal;
+    if (wantsJson(argv) && !wasPrinted()) printJsonError(error, exitCode);
     if (error instanceof ToolError) {
       process.stderr.write(`restic-systemd: ${maskSecrets(error.message)}\n`);
       if (error instanceof UsageError && !(error instanceof ProfileError))
         process.stderr.write('Run restic-systemd --help for usage.\n');
-      return error.exitCode;
+      return exitCode;
     }
     process.stderr.write(
       `restic-systemd: internal error (please report it):\n${maskSecrets((error as Error)?.stack ?? String(error))}\n`,
     );
-    return ExitCode.Internal;
+    return exitCode;
   }
+}
+
+/** --json among the options (not among the words `exec` passes on after --). */
+function wantsJson(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** A failure as JSON on stdout, so that a script reading --json output always gets an object. */
+function printJsonError(error: unknown, exitCode: number): void {
+  const message = error instanceof ToolError ? error.message : 'internal error (please report it)';
+  const issues = error instanceof ProfileError ? { issues: error.issues } : {};
+  process.stdout.write(`${maskSecrets(JSON.stringify({ error: message, exitCode, ...issues }, null, 2))}\n`);
 }
 
 process.exitCode = await main(process.argv.slice(2));

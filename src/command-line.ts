@@ -2,12 +2,22 @@
  * The command line parsed by yargs, built from the command catalog (commands/catalog.ts), each
  * command's module loaded only when that command runs. cli.ts maps what it throws to exit codes.
  */
-import yargs, { type Argv } from 'yargs';
-import { COMMANDS, GLOBAL_OPTIONS, VISIBLE_COMMANDS, commandName, type CommandSpec } from './commands/catalog.js';
+import yargs, { type Argv, type FallbackCompletionFunction } from 'yargs';
+import {
+  COMMANDS,
+  GLOBAL_OPTIONS,
+  VISIBLE_COMMANDS,
+  commandName,
+  type CommandSpec,
+  type OptionSpec,
+} from './commands/catalog.js';
 import { createContext } from './create-context.js';
 import type { Context } from './context.js';
 import { EXIT_CODES, ExitCode, UsageError } from './errors.js';
+import { memoryLogger } from './log.js';
 import { packageVersion } from './package-files.js';
+import { createPaths } from './paths.js';
+import { profilesInConfigFolder } from './profile/load.js';
 
 type Args = Record<string, unknown>;
 
@@ -91,6 +101,18 @@ const HANDLERS: Record<string, (context: Context, args: Args) => Promise<number 
 const exitCodeLines = EXIT_CODES.map((entry) => `  ${String(entry.code).padStart(3)}  ${entry.name}`);
 const exitCodeEpilogue = `Exit codes:\n${exitCodeLines.join('\n')}\n(docs/exit-codes.md)`;
 
+/** An option's description, with the word of its value first, as the man page writes it: "DIR  Work on …". */
+function describeOption(option: OptionSpec): string {
+  return option.value ? `${option.value}  ${option.describe}` : option.describe;
+}
+
+function examplesText(spec: CommandSpec): string {
+  return [
+    'Examples:',
+    ...spec.examples.map(([example, meaning]) => `  restic-systemd ${example}\n      ${meaning}`),
+  ].join('\n');
+}
+
 /** Set by commands whose exit code is not an error's: exec and internal-pipeline pass their command's code on. */
 let passThroughExitCode: number = ExitCode.Ok;
 
@@ -115,11 +137,13 @@ function addCommand(parser: Argv, spec: CommandSpec): Argv {
         command.option(option.name, {
           type: option.type,
           default: option.repeatable ? [] : option.default,
-          describe: option.describe,
+          describe: describeOption(option),
           array: option.repeatable,
           demandOption: option.required,
+          requiresArg: option.type === 'string',
         });
-      for (const [example, meaning] of spec.examples) command.example(`$0 ${example}`, meaning);
+      // Each example on a line of its own, never wrapped in the middle: copied, it runs.
+      if (spec.examples.length > 0) command.epilogue(`${examplesText(spec)}\n\n${exitCodeEpilogue}`);
       if (name === 'exec') command.usage(`$0 exec <name> -- <command…>\n\n${spec.summary}`);
       return command;
     },
@@ -151,6 +175,49 @@ function refuseRepeated(spec: CommandSpec, args: Args): void {
   }
 }
 
+const COMPLETION = 'Print a bash/zsh completion script: restic-systemd completion >> ~/.bashrc';
+
+/**
+ * The completion script (yargs' own) and what it completes: commands and options, profile names
+ * (the config folder's *.conf) where a command takes a name, job names after `run`. `completion
+ * --help` is help, not the script.
+ */
+function withCompletion(parser: Argv, argv: readonly string[]): Argv {
+  if (argv[0] === 'completion' && (argv.includes('--help') || argv.includes('-h'))) {
+    return parser.command('completion', COMPLETION, (command) =>
+      command.epilogue(
+        'Examples:\n  restic-systemd completion >> ~/.bashrc\n' +
+          '      complete commands, options and profile names in bash',
+      ),
+    );
+  }
+  const complete: FallbackCompletionFunction = (_current, args: Args, filter, done) => {
+    filter((_error, defaults) => {
+      const words = (args._ as unknown[]).map(String).filter((word) => word !== 'restic-systemd');
+      const command = COMMANDS.find((spec) => commandName(spec) === words[0]);
+      const position = words.length - 1;
+      const positional = command?.positionals[Math.min(position - 1, command.positionals.length - 1)];
+      let extra: string[] = [];
+      if (positional?.choices) extra = [...positional.choices];
+      else if (positional && /^names?$/.test(positional.name)) extra = profileNamesForCompletion(args);
+      done([...new Set([...(defaults ?? []), ...extra])]);
+    });
+  };
+  return parser.completion('completion', COMPLETION, complete);
+}
+
+function profileNamesForCompletion(args: Args): string[] {
+  try {
+    const paths = createPaths({
+      root: args.root as string | undefined,
+      configDir: args['config-dir'] as string | undefined,
+    });
+    return profilesInConfigFolder(paths, memoryLogger());
+  } catch {
+    return [];
+  }
+}
+
 /** Parse and run a command line (without node and the script); the exit code when it is not an error's. */
 export async function runCommandLine(argv: string[]): Promise<number> {
   await cli(argv).parseAsync();
@@ -166,17 +233,33 @@ function cli(argv: string[]): Argv {
         'their jobs.',
     );
   for (const option of GLOBAL_OPTIONS)
-    parser = parser.option(option.name, { type: option.type, default: option.default, describe: option.describe });
+    parser = parser.option(option.name, {
+      type: option.type,
+      default: option.default,
+      describe: describeOption(option),
+      requiresArg: option.type === 'string',
+    });
   for (const spec of COMMANDS) parser = addCommand(parser, spec);
+  parser = withCompletion(parser, argv);
+  // The terminal's whole width (yargs' default stops at 80): examples are never broken in the middle.
+  parser = parser.wrap(parser.terminalWidth());
+  // Option types are not shown: the word of an option's value says more (--root DIR).
+  parser = (parser as Argv & { usageConfiguration(config: object): Argv }).usageConfiguration({ 'hide-types': true });
   return parser
-    .completion('completion', 'Print a bash/zsh completion script (restic-systemd completion >> ~/.bashrc)')
     .demandCommand(1, `name a command: ${VISIBLE_COMMANDS.map(commandName).join(', ')} or completion (see --help)`)
     .recommendCommands()
     .strict()
     .epilogue(exitCodeEpilogue)
     .exitProcess(false)
     .fail((message, error) => {
-      throw error ?? new UsageError(message);
+      if (error) throw error;
+      // `exec myconf restic snapshots`: the command's words were taken for restic-systemd's own.
+      const exec = argv.indexOf('exec');
+      if (exec >= 0 && /^Unknown arguments?:/.test(message) && !argv.includes('--')) {
+        const [name = '<name>', ...words] = argv.slice(exec + 1);
+        throw new UsageError(`put the command after --: restic-systemd exec ${name} -- ${words.join(' ')}`);
+      }
+      throw new UsageError(message);
     })
     .help()
     .version(packageVersion());

@@ -2,7 +2,7 @@
 import { isSystemdBooted, type Context } from './context.js';
 import { UsageError } from './errors.js';
 import { createRunner } from './exec/runner.js';
-import { createLogger, maskSecrets } from './log.js';
+import { createLogger, maskSecrets, notePrinted } from './log.js';
 import { createPaths } from './paths.js';
 import { currentEntrypoint } from './package-files.js';
 
@@ -30,7 +30,10 @@ export function createContext(options: GlobalOptions): Context {
     runner: createRunner(log),
     log,
     // The one way results leave the process: whatever a profile's secret reached, it is masked here.
-    print: (text) => process.stdout.write(`${maskSecrets(text)}\n`),
+    print: (text) => {
+      notePrinted();
+      process.stdout.write(`${maskSecrets(text)}\n`);
+    },
     json: options.json === true,
     systemdBooted: isSystemdBooted,
     entrypoint: currentEntrypoint,

@@ -20,6 +20,17 @@ export function maskSecrets(text: string): string {
   return masked;
 }
 
+let resultPrinted = false;
+
+/** Note that a command printed its result (stdout): a failure after it then prints no JSON error of its own. */
+export function notePrinted(): void {
+  resultPrinted = true;
+}
+
+export function wasPrinted(): boolean {
+  return resultPrinted;
+}
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 

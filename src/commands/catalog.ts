@@ -146,8 +146,8 @@ export const COMMANDS: CommandSpec[] = [
     ],
     examples: [
       [
-        'import /etc/restic/restic.conf /etc/restic/home/restic.conf --name home --dry-run',
-        "show what a layered layout (a common file first, then the profile's) becomes",
+        'import /etc/restic/all.env /etc/restic/home.env --name home',
+        "a layered layout: a common file first, then the profile's (add --dry-run to only see it)",
       ],
       [
         'import /etc/restic/b2_env.sh --name laptop --path /home',
@@ -360,17 +360,14 @@ export const COMMANDS: CommandSpec[] = [
       },
     ],
     examples: [
+      ['restore db --database shop --as shop2 --to port=5432', 'bring shop back beside the live one'],
       [
-        'restore db --database shop --as shop_restored --to ' + '"host=/var/run/postgresql"',
-        'bring shop back beside the live one',
+        'restore db --database app --table s.t --as t --to port=5432',
+        'the table s.t of app, into a new database t (port=5432: the local socket)',
       ],
       [
-        'restore db --database shop --table public.orders --as orders_back ' + '--to "host=/var/run/postgresql"',
-        'one table, into a new database',
-      ],
-      [
-        'restore db --all-databases --replace --host oldhost --to ' + '"host=/var/run/postgresql"',
-        'a whole cluster onto a new machine',
+        'restore db --all-databases --replace --to port=5432',
+        "a whole cluster onto a fresh one (another host's dumps: --host NAME)",
       ],
       ['restore myconf --path /etc/nginx', "files, into a new folder of root's"],
     ],

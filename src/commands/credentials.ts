@@ -127,7 +127,7 @@ export async function credentialsCommand(
 
 function print(context: Context, report: CredentialsReport): void {
   if (context.json) {
-    context.print(JSON.stringify(report));
+    context.print(JSON.stringify(report, null, 2));
     return;
   }
   if (report.moved.length === 0)

@@ -42,7 +42,7 @@ export interface InitReport {
 export async function initCommand(context: Context, name: string, generatePassword: boolean): Promise<void> {
   const report = await initRepository(context, name, generatePassword);
   if (context.json) {
-    context.print(JSON.stringify(report));
+    context.print(JSON.stringify(report, null, 2));
     return;
   }
   if (report.passwordGenerated)

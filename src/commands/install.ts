@@ -38,7 +38,7 @@ export interface ChangeReport {
 export async function installCommand(context: Context, names: readonly string[]): Promise<ChangeReport> {
   const report = await installUnits(context, names);
   if (context.json) {
-    context.print(JSON.stringify(report));
+    context.print(JSON.stringify(report, null, 2));
   } else {
     report.written.forEach((file) => context.print(`wrote ${file}`));
     report.removed.forEach((file) => context.print(`removed ${file}`));

@@ -94,7 +94,7 @@ export async function runCommand(context: Context, job: JobName, name: string): 
   if (url) await ping(context, url, outcome.result === 'success' ? '' : '/fail', outcome.message);
 
   if (internal) throw internal;
-  if (context.json) context.print(JSON.stringify(status));
+  if (context.json) context.print(JSON.stringify(status, null, 2));
   if (outcome.result === 'success') {
     log.info(`${job} of ${name}: ${outcome.message}`);
     return;

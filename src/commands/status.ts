@@ -13,6 +13,7 @@ import { shortId } from '../tools/restic.js';
 import { installedProfiles } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
 import { profileJobs } from '../profile/jobs.js';
+import { formatBytes } from '../reporting/format.js';
 import { age, formatTable } from '../reporting/table.js';
 import { enabledForeignResticUnits } from '../import/foreign-units.js';
 
@@ -145,7 +146,7 @@ export async function statusCommand(context: Context, names: readonly string[]):
           report.exitCode === null ? '' : String(report.exitCode),
           report.snapshotShort ?? '',
           age(report.snapshotTime ?? undefined),
-          report.bytesAdded === null ? '' : String(report.bytesAdded),
+          report.bytesAdded === null ? '' : formatBytes(report.bytesAdded),
           time(report.nextRun),
           report.problem ?? '',
         ]),

@@ -36,7 +36,7 @@ export async function uninstallCommand(
   await assertSystemdOrOffline(context, 'uninstall');
   const report = await withInstallLock(context, () => uninstallLocked(context, names, purge));
   if (context.json) {
-    context.print(JSON.stringify(report));
+    context.print(JSON.stringify(report, null, 2));
   } else {
     report.disabled.forEach((unit) => context.print(`disabled ${unit}${context.paths.offline ? '' : ' (stopped)'}`));
     report.removed.forEach((file) => context.print(`removed ${file}`));

@@ -118,16 +118,17 @@ export function openFolder(root: string, folder: string, options: FolderOptions 
       if (!stat.isDirectory()) fail(here, 'is not a folder');
       const fd = fs.openSync(entry, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
       const last = queue.every((rest) => rest === '' || rest === '.');
-      const problem = distrust(fs.fstatSync(fd), last, trust);
+      const opened = fs.fstatSync(fd);
+      const problem = distrust(opened, last, trust);
       if (problem) {
         fs.closeSync(fd);
-        fail(
-          here,
-          `${problem}: another account could replace what restic-systemd writes there. Make it root's and not ` +
-            `writable by others (chown root: ${here}; chmod go-w ${here})`,
-        );
+        // A folder meant for everyone (/tmp: sticky, world-writable) is not to be changed: another one is.
+        const fix =
+          (opened.mode & 0o1000) !== 0
+            ? 'Give a folder of your own instead (e.g. mkdir -m 700 /root/restic-systemd-out)'
+            : `Make it root's and not writable by others (chown root: ${here}; chmod go-w ${here})`;
+        fail(here, `${problem}: another account could replace what restic-systemd writes there. ${fix}`);
       }
-      const opened = fs.fstatSync(fd);
       const owned = trustedOwner(opened.uid);
       stack.push({
         fd,

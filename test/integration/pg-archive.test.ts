@@ -467,7 +467,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     try {
       const result = s.cli('restore', 'db', '--database', 'shop', '--as', 'shop_no_room', '--to', to);
       expect(result.exitCode).toBe(26);
-      expect(result.stderr).toMatch(/less than the \d+ bytes of the archives to restore .* nothing was changed/);
+      expect(result.stderr).toMatch(/less than the [\d.]+ \w+ of the archives to restore .* nothing was changed/);
       expect(cluster.sql(cluster.primaryPort, "SELECT count(*) FROM pg_database WHERE datname = 'shop_no_room'")).toBe(
         '0',
       );

@@ -126,7 +126,9 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     () => {
       const setup = spoolSetup(cluster, release, { extra: 'PG_SPOOL_COMPRESSION=zstd' });
       const result = setup.cli('run', 'pg-backup', 'db', '--verbose');
-      expect(result.stderr).toMatch(/spooled \d+ bytes \(zstd\); replay is resumed, restic reads the spool/);
+      expect(result.stderr).toMatch(
+        /spooled [\d.]+ \w+ \(\d+ bytes, zstd\); replay is resumed, restic reads the spool/,
+      );
       // restic starts once pg_dumpall has finished, while the checks run and replay is resumed: it never held the
       // pause.
       const readerStarted = result.stderr.search(/running: .*(internal-pipeline|zstd -d)/);
@@ -168,7 +170,9 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       const setup = spoolSetup(cluster, release);
       const result = setup.cli('run', 'pg-backup', 'db', '--verbose');
       expect(result.exitCode).toBe(0);
-      const spooled = Number(/spooled (\d+) bytes \(uncompressed\); replay is resumed/.exec(result.stderr)?.[1]);
+      const spooled = Number(
+        /spooled [\d.]+ \w+ \((\d+) bytes, uncompressed\); replay is resumed/.exec(result.stderr)?.[1],
+      );
       // 300000 rows of at least 33 bytes each: not compressed.
       expect(spooled).toBeGreaterThan(300000 * 33);
       expect(result.stderr).not.toMatch(/running: .*zstd/);
@@ -303,7 +307,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
           fs.chmodSync(path.join(setup.root, 'srv/spool-small'), 0o700);
           const refused = setup.cli('run', 'pg-backup', 'db');
           expect(refused.exitCode).toBe(26);
-          expect(refused.stderr).toMatch(/bytes free, less than the \d+ bytes of the databases/);
+          expect(refused.stderr).toMatch(/has [\d.]+ \w+ free, less than the [\d.]+ \w+ of the databases/);
           expect(refused.stderr).not.toContain('replay was paused');
           expect(setup.snapshots()).toHaveLength(0);
           fs.appendFileSync(path.join(setup.root, 'etc/restic/db.conf'), 'PG_DUMP_MODE=auto\n');

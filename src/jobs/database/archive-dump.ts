@@ -6,6 +6,7 @@
  * database's OS user, whose pg_dump reaches it through a descriptor (/proc/self/fd/3), so that no
  * folder above it is opened to anyone.
  */
+import { formatBytes } from '../../reporting/format.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -175,7 +176,8 @@ export async function archiveWriter(run: DumpRun, source: ArchiveManifest['sourc
     const seconds = (Date.now() - started) / 1000;
     const archiveBytes = treeBytes(onHost(paths, path.posix.join(databasesFolder, name)));
     log.info(
-      `dumped ${database.name} (${database.bytes} bytes on the server) in ${seconds.toFixed(1)} s with ${jobs} job(s)`,
+      `dumped ${database.name} (${formatBytes(database.bytes)} on the server) in ${seconds.toFixed(1)} s with ` +
+        `${jobs} job(s)`,
     );
     return {
       name: database.name,
@@ -291,7 +293,7 @@ export async function archiveWriter(run: DumpRun, source: ArchiveManifest['sourc
         };
       }
       const total = manifest!.databases.reduce((sum, database) => sum + database.archiveBytes, 0);
-      log.info(`stored ${manifest!.databases.length} database archive(s), ${total} bytes`);
+      log.info(`stored ${manifest!.databases.length} database archive(s), ${formatBytes(total)}`);
       return { warnings: [], summary };
     },
     finish: () => removeArchive(context, folder),

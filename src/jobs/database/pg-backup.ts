@@ -9,6 +9,7 @@ import type { Context } from '../../context.js';
 import { ExitCode, JobError } from '../../errors.js';
 import { withRepositoryLock } from '../../locks/repository-lock.js';
 import type { Profile } from '../../profile/model.js';
+import { formatBytes } from '../../reporting/format.js';
 import type { StandbyState } from '../../tools/postgres.js';
 import { forgetArgs, jobTags, snapshotHost } from '../../tools/restic.js';
 import type { JobOutcome } from '../job.js';
@@ -60,8 +61,8 @@ function describe(profile: Profile, outcome: DumpOutcome, snapshotId: string): s
       ? 'of per-database archives'
       : `of ${profile.values.PG_DUMP_COMPRESSION === 'none' ? 'SQL' : profile.values.PG_DUMP_COMPRESSION}`;
   return (
-    `dump saved as snapshot ${snapshotId.slice(0, 8)} (${summary.bytesProcessed} bytes ${what}, ` +
-    `${summary.bytesAdded} added); retention applied`
+    `dump saved as snapshot ${snapshotId.slice(0, 8)} (${formatBytes(summary.bytesProcessed)} ${what}, ` +
+    `${formatBytes(summary.bytesAdded)} added); retention applied`
   );
 }
 

@@ -4,6 +4,7 @@
  * take the memory PostgreSQL needs), is created O_EXCL|O_NOFOLLOW with mode 0600, and is removed
  * on success, on failure, and by whoever finds the run's marker after a kill.
  */
+import { formatBytes } from '../../reporting/format.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../context.js';
@@ -58,7 +59,8 @@ export async function spoolProblem(context: Context, profile: Profile): Promise<
   const needed = await databaseBytes(context, profile);
   if (free < needed)
     return (
-      `${folder} has ${free} bytes free, less than the ${needed} bytes of the databases: free space, or give ` +
+      `${folder} has ${formatBytes(free)} free, less than the ${formatBytes(needed)} of the databases: free ` +
+      `space, or give ` +
       `PG_SPOOL_DIR a larger file system`
     );
   return undefined;

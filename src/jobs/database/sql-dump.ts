@@ -3,6 +3,7 @@
  * (PG_DUMP_MODE=stream), or written to a spool file first and stored once replay is resumed
  * (PG_DUMP_MODE=spool, or auto when the spool can take it).
  */
+import { formatBytes } from '../../reporting/format.js';
 import fs from 'node:fs';
 import { ExitCode } from '../../errors.js';
 import { toolAvailable } from '../../exec/tools.js';
@@ -85,7 +86,10 @@ export function spoolWriter(run: DumpRun): DumpWriter {
     },
     store: async () => {
       const format = SPOOL_FORMATS[profile.values.PG_SPOOL_COMPRESSION].label;
-      log.info(`spooled ${spoolBytes(paths, file)} bytes (${format}); replay is resumed, restic reads the spool`);
+      const spooled = spoolBytes(paths, file);
+      log.info(
+        `spooled ${formatBytes(spooled)} (${spooled} bytes, ${format}); replay is resumed, restic reads the spool`,
+      );
       if (!reading) throw new Error('the spool was written but its reader never started');
       return reading;
     },

@@ -3,6 +3,7 @@
  * dump: in recovery, replay not paused by anyone else, streaming, little unreplayed WAL, room for
  * the WAL that keeps arriving; then paused for real; then nothing moved while the dump ran.
  */
+import { formatBytes } from '../../reporting/format.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../context.js';
@@ -47,7 +48,7 @@ export async function preflight(context: Context, profile: Profile): Promise<Sta
   }
   if (state.lagBytes > profile.values.PG_MAX_REPLAY_LAG) {
     throw failure(
-      `the standby has ${state.lagBytes} bytes of WAL received but not replayed, more than PG_MAX_REPLAY_LAG`,
+      `the standby has ${formatBytes(state.lagBytes)} of WAL received but not replayed, more than PG_MAX_REPLAY_LAG`,
       ExitCode.StandbyNotReady,
     );
   }
@@ -57,7 +58,7 @@ export async function preflight(context: Context, profile: Profile): Promise<Sta
     const free = stats.bavail * stats.bsize;
     if (free < profile.values.PG_MIN_FREE_WAL_SPACE) {
       throw failure(
-        `only ${free} bytes are free for ${walFolder}, less than PG_MIN_FREE_WAL_SPACE: WAL keeps arriving ` +
+        `only ${formatBytes(free)} are free for ${walFolder}, less than PG_MIN_FREE_WAL_SPACE: WAL keeps arriving ` +
           `while replay is paused`,
         ExitCode.StandbyNotReady,
       );

@@ -29,6 +29,7 @@ import { globalsToRestore, type GlobalsPlan } from '../../formats/pg-globals.js'
 import { conninfoFor, quoteIdentifier, quoteLiteral, showConninfo } from '../../formats/sql-text.js';
 import { onHost } from '../../paths.js';
 import type { Profile } from '../../profile/model.js';
+import { formatBytes } from '../../reporting/format.js';
 import { account, type Account } from '../../tools/accounts.js';
 import { QueryError, countRowsSql, onTarget, queryTarget, type RestoreTarget } from '../../tools/postgres.js';
 import { callRestic, type Restic } from '../restic-call.js';
@@ -567,8 +568,8 @@ export async function restoreArchive(
   const { paths, log } = context;
   if (plan.work.freeBytes < plan.work.neededBytes * 1.05) {
     throw new JobError(
-      `${plan.work.folder} has ${plan.work.freeBytes} bytes free, less than the ${plan.work.neededBytes} ` +
-        `bytes of the archives ` +
+      `${plan.work.folder} has ${formatBytes(plan.work.freeBytes)} free, less than the ` +
+        `${formatBytes(plan.work.neededBytes)} of the archives ` +
         'to restore (and a margin); nothing was changed: free space there',
       ExitCode.SpoolUnavailable,
     );
@@ -599,7 +600,8 @@ export async function restoreArchive(
     ];
     const started = Date.now();
     log.info(
-      `taking ${plan.work.neededBytes} bytes of archives of snapshot ${plan.snapshot.short_id} out of the repository`,
+      `taking ${formatBytes(plan.work.neededBytes)} of archives of snapshot ${plan.snapshot.short_id} out of ` +
+        `the repository`,
     );
     await callRestic(restic, 'restic restore of the archives', [
       'restore',
@@ -624,7 +626,7 @@ export async function restoreArchive(
     for (const planned of plan.databases) {
       log.info(
         `restoring ${planned.name}${planned.as !== planned.name ? ` as ${planned.as}` : ''} ` +
-          `(${planned.archive.archiveBytes} bytes) with ${options.jobs} job(s)`,
+          `(${formatBytes(planned.archive.archiveBytes)}) with ${options.jobs} job(s)`,
       );
       const at: ArchiveAt = {
         target: options.target,
