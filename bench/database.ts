@@ -175,7 +175,7 @@ async function measureSize(
       result.peakRssMib = round(run.peakRssBytes / 1024 / 1024, 1);
       const paused = /replay was paused for ([\d.]+) s/.exec(run.stderr);
       if (paused) result.pausedSeconds = Number(paused[1]);
-      const spooled = /spooled (\d+) bytes/.exec(run.stderr);
+      const spooled = /spooled [^(]*\((\d+) bytes/.exec(run.stderr);
       if (spooled) result.spoolBytes = Number(spooled[1]);
       if (run.watchedSeconds !== undefined) result.dumpSeconds = round(run.watchedSeconds, 2);
     }

@@ -28,7 +28,7 @@ export function restoreTargets(restore: RestoreResults): TargetRow[] {
       met: pause.directory.paused.median <= 0.85 * bare,
     },
     {
-      target: `restore of one database (--jobs 2) ≤ 0.7× the manual \`restic dump | awk | psql\``,
+      target: 'restore of one database (--jobs 2) ≤ 0.7× the manual procedure (`restic dump`, awk, psql)',
       measured: `${one.job.median} vs ${one.manual.median} s (${times(one.job.median, one.manual.median)})`,
       met: one.job.median <= 0.7 * one.manual.median,
     },
@@ -116,8 +116,18 @@ function oneDatabaseTable(restore: RestoreResults): string {
     '| variant | seconds | runs, s | vs the manual procedure | vs bare pg_restore | node peak RSS MiB |',
     '| --- | --- | --- | --- | --- | --- |',
     row(`\`restore --database ${one.database} --as ${one.database}_restored --jobs 2\``, one.job, one.jobPeakRssMib),
-    row('the manual procedure: `restic dump` of the SQL snapshot `| awk` (one database) `| psql`', one.manual),
+    // A pipe in a table cell ends the cell, even in code: escaped.
+    row('the manual procedure: `restic dump <SQL snapshot> \\| awk <one database> \\| psql`', one.manual),
     row('`pg_restore --create -j 2`, the archive already on local disk', one.bare),
+    ...(one.jobSteps
+      ? [
+          '',
+          `The command's own account of its ${seconds(one.job)} s (medians): the archive taken out of restic ` +
+            `${one.jobSteps.takenOut} s, the database restored (pg_restore, ANALYZE, the row count) ` +
+            `${one.jobSteps.database} s; the rest is start-up, the snapshot's manifest and globals read with ` +
+            'restic, and the checks of the target.',
+        ]
+      : []),
   ].join('\n');
 }
 

@@ -1,6 +1,6 @@
 /**
  * The per-database archives (PG_DUMP_FORMAT=directory) and `restore`, on the data set of
- * bench/shop-data.ts, against the raw tools of /work/shared/notes/postgres-formats.md: how long replay
+ * bench/shop-data.ts, against the raw tools (as the notes postgres-formats.md measured them): how long replay
  * stays paused (against bare pg_dumpall and the SQL stream), the big database restored by the command
  * (against the manual `restic dump | awk | psql` and bare `pg_restore -j 2` from local disk), a
  * database of about 5 % of the cluster against all of them, the repository's growth per daily dump
@@ -63,6 +63,12 @@ export interface OneDatabaseResults {
   /** `restore --database DB --as NEW --jobs 2`, whole process. */
   job: Timed;
   jobPeakRssMib: number;
+  /**
+   * The command's own account of its steps (its log and summary): the archive taken out of restic, and the
+   * database's restore (pg_restore, ANALYZE, the row count); the rest of `job` is start-up, reading the snapshot's
+   * manifest and globals, and the checks of the target.
+   */
+  jobSteps?: { takenOut: number; database: number };
   /** `restic dump | awk | psql` from the SQL snapshot. */
   manual: Timed;
   /** `pg_restore --create -j 2` of the archive on local disk. */
@@ -297,6 +303,17 @@ function commandRestore(repository: Repository, target: RestoreTarget, selection
   });
 }
 
+/** How long the restore command says its steps took (medians), when it said so in every run. */
+function restoreSteps(runs: readonly ProcessRun[]): OneDatabaseResults['jobSteps'] {
+  const takenOut = runs.map((run) => /taken out in ([\d.]+) s/.exec(run.stderr)?.[1]);
+  const database = runs.map((run) => /^restored .*, ([\d.]+) s$/m.exec(run.stdout)?.[1]);
+  if ([...takenOut, ...database].some((value) => value === undefined)) return undefined;
+  return {
+    takenOut: round(median(takenOut.map(Number)), 2),
+    database: round(median(database.map(Number)), 2),
+  };
+}
+
 /** 2b: the big database by the restore command, by the manual procedure and by bare pg_restore, into one target. */
 async function measureOneDatabase(
   cluster: PgCluster,
@@ -321,11 +338,13 @@ async function measureOneDatabase(
     return run;
   });
   const seconds = (list: readonly ProcessRun[]) => timed(list.map((run) => run.seconds));
+  const steps = restoreSteps(runs.job);
   return {
     database: BIG_DATABASE,
     archiveBytes: repositories.manifest.databases.find((item) => item.name === BIG_DATABASE)!.archiveBytes,
     job: seconds(runs.job),
     jobPeakRssMib: peakMib(runs.job),
+    ...(steps ? { jobSteps: steps } : {}),
     manual: seconds(runs.manual),
     bare: seconds(runs.bare),
   };
@@ -354,7 +373,9 @@ async function measureSessionSettings(
     .filter(([name]) => name !== 'maintenance_work_mem')
     .map(([name, value]) => `${name}=${value}`)
     .join(', ');
-  return { common, current: RESTORE_SESSION.maintenance_work_mem ?? '', byMaintenanceWorkMem, fastest };
+  // Without its own setting the restore runs with the server's: initdb's 64MB on the benchmark's targets.
+  const current = RESTORE_SESSION.maintenance_work_mem ?? MAINTENANCE_WORK_MEM[0];
+  return { common, current, byMaintenanceWorkMem, fastest };
 }
 
 /** 2c: the database of about 5 % against every database, each run into a cluster initdb'd for it. */

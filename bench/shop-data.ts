@@ -1,6 +1,6 @@
 /**
  * The data set of the restore benchmark: several databases with primary keys, secondary indexes and
- * foreign keys, as /work/shared/notes/postgres-formats.md measured the raw tools on. `shop` has four
+ * foreign keys, as the notes postgres-formats.md measured the raw tools on. `shop` has four
  * tables (customers, orders, order_items, events; 4 primary keys, 8 secondary indexes, 4 foreign
  * keys) and is most of the dump; `app` (sessions) holds about 5 % of the cluster; `small` (items) is
  * small. At scale 1 the SQL of pg_dumpall is 1.19 GB; the benchmark scales every table alike.

@@ -99,7 +99,7 @@ const HANDLERS: Record<string, (context: Context, args: Args) => Promise<number 
 };
 
 const exitCodeLines = EXIT_CODES.map((entry) => `  ${String(entry.code).padStart(3)}  ${entry.name}`);
-const exitCodeEpilogue = `Exit codes:\n${exitCodeLines.join('\n')}\n(docs/exit-codes.md)`;
+const exitCodeEpilogue = `Exit codes:\n${exitCodeLines.join('\n')}\n(man restic-systemd: EXIT STATUS)`;
 
 /** An option's description, with the word of its value first, as the man page writes it: "DIR  Work on …". */
 function describeOption(option: OptionSpec): string {
@@ -252,7 +252,11 @@ function cli(argv: string[]): Argv {
     .epilogue(exitCodeEpilogue)
     .exitProcess(false)
     .fail((message, error) => {
-      if (error) throw error;
+      // yargs' own errors (an option without its value) are usage errors too.
+      if (error && error.name !== 'YError') throw error;
+      message ||= error?.message ?? 'unreadable command line';
+      const valueless = /^Not enough arguments following: (\S+)$/.exec(message);
+      if (valueless) message = `--${valueless[1]} needs a value: give it right after the option`;
       // `exec myconf restic snapshots`: the command's words were taken for restic-systemd's own.
       const exec = argv.indexOf('exec');
       if (exec >= 0 && /^Unknown arguments?:/.test(message) && !argv.includes('--')) {

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
+import { cliPrefix } from './cli-prefix.js';
 import { EnvironmentError, ExitCode, JobError, UsageError, formatIssue } from '../errors.js';
 import { writeFileSafely, makeFolder } from '../files/write.js';
 import { readSources } from '../import/sources.js';
@@ -83,7 +84,7 @@ export async function importCommand(context: Context, files: readonly string[], 
 
   const comments = [
     `Imported by restic-systemd import from ${sourceFiles.join(', ')}.`,
-    'The keys are in docs/profile.md; run restic-systemd validate after editing.',
+    'The keys are in man restic-systemd.conf; run restic-systemd validate after editing.',
   ];
   const written = profileText(comments, entries);
   for (const key of written.unwritable)
@@ -126,8 +127,8 @@ export async function importCommand(context: Context, files: readonly string[], 
           'systemctl daemon-reload',
         ]
       : []),
-    `restic-systemd validate ${options.name}`,
-    `restic-systemd install ${options.name}`,
+    `${cliPrefix(context)} validate ${options.name}`,
+    `${cliPrefix(context)} install ${options.name}`,
     ...foreign.filter((unit) => !clashingEnabled.includes(unit)).map((unit) => `systemctl disable --now ${unit.unit}`),
   ];
   const writes: string[] = [];

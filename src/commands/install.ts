@@ -94,8 +94,8 @@ async function planChecked(context: Context, profiles: readonly Profile[]) {
     throw new EnvironmentError(
       `these unit files were not written by restic-systemd and would be replaced; nothing was changed:\n` +
         shown.map((file) => `  ${file}`).join('\n') +
-        (`\nMove them aside (e.g. mv ${shown[0]} /root/), then run install again; docs/migration.md explains ` +
-          `how to carry their settings over.`),
+        (`\nMove them aside (e.g. mv ${shown[0]} /root/), then run install again; restic-systemd import ` +
+          `carries their settings over into a profile (man restic-systemd: import).`),
     );
   }
   return { files, generator, plan, generatorPlan };

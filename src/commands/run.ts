@@ -19,6 +19,7 @@ import { assertProfileName } from '../profile/name.js';
 import { ping } from '../reporting/notifications.js';
 import { metricsScheduleInterval, reportRun } from './run-report.js';
 import { checkInstalledUnits } from './run-checks.js';
+import { checkSchedules } from '../tools/schedule-checks.js';
 
 /** The job of each row of the job table: the compiler names a row without one. */
 export const RUNNABLE_JOBS = {
@@ -45,6 +46,13 @@ function forwardStopSignals(context: Context): { received: () => NodeJS.Signals 
   return { received: () => received, stop: () => signals.forEach((signal) => process.off(signal, forward)) };
 }
 
+function warnOfSchedules(context: Context, profile: Profile): Promise<void> {
+  return checkSchedules([profile], context.runner).then(
+    (issues) => issues.forEach((issue) => context.log.warn(`${issue.key}: ${issue.message}; install would refuse it`)),
+    () => undefined,
+  );
+}
+
 export async function runCommand(context: Context, job: JobName, name: string): Promise<void> {
   const { paths, log } = context;
   // Before anything: a name that is not a profile name never becomes a file name.
@@ -56,6 +64,7 @@ export async function runCommand(context: Context, job: JobName, name: string): 
   let internal: unknown;
   // Asked while the job runs (one systemd-analyze), for the metrics only.
   let scheduleInterval: Promise<number | undefined> = Promise.resolve(undefined);
+  let scheduleWarning: Promise<void> = Promise.resolve();
   const signals = forwardStopSignals(context);
   if (!spec.unlocksCredentialsItself) askResticVersion(context);
   try {
@@ -63,6 +72,8 @@ export async function runCommand(context: Context, job: JobName, name: string): 
     profile = bySystemd ? await profileFromEnvironment(name, process.env, paths) : await loadProfile(name, paths);
     // A job that runs inside another job's unit has no units of its own to compare.
     if (bySystemd && isUnitJob(job)) checkInstalledUnits(context, profile, job);
+    // By hand, a schedule install would refuse does not stop the run, but is named while it runs.
+    if (!bySystemd) scheduleWarning = warnOfSchedules(context, profile);
     scheduleInterval = metricsScheduleInterval(context, profile, job);
     const url = jobPingUrl(profile, job);
     if (url) await ping(context, url, '/start');
@@ -78,6 +89,7 @@ export async function runCommand(context: Context, job: JobName, name: string): 
     };
   } finally {
     signals.stop();
+    await scheduleWarning;
   }
   const signal = signals.received();
   if (signal && outcome.result !== 'success') {

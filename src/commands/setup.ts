@@ -6,13 +6,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { JobError, UsageError } from '../errors.js';
+import { EnvironmentError, JobError, UsageError } from '../errors.js';
 import { readStatus } from '../reporting/status-file.js';
-import { DEFAULT_CONFIG_DIR, onHost, profileFile, targetPath } from '../paths.js';
+import { onHost, profileFile, targetPath } from '../paths.js';
 import { shellWord } from '../formats/systemd-escape.js';
 import { parseEnvFile } from '../profile/envfile.js';
 import { assertProfileName } from '../profile/name.js';
 import { makeFolder, writeFileSafely } from '../files/write.js';
+import { foreignFiles } from '../units/install.js';
+import { allTemplateUnits } from '../units/names.js';
+import { cliPrefix } from './cli-prefix.js';
 import { initRepository } from './init.js';
 import { installUnits, type ChangeReport } from './install.js';
 import { runCommand } from './run.js';
@@ -21,14 +24,6 @@ export interface SetupOptions {
   path?: string;
   repository?: string;
   force: boolean;
-}
-
-/** `restic-systemd` with the global options this command was given, for the commands it prints. */
-function cliPrefix(context: Context): string {
-  const words = ['restic-systemd'];
-  if (context.paths.offline) words.push('--root', context.paths.root);
-  if (context.paths.configDir !== DEFAULT_CONFIG_DIR) words.push('--config-dir', context.paths.configDir);
-  return words.map(shellWord).join(' ');
 }
 
 export async function setupCommand(context: Context, name: string, options: SetupOptions): Promise<void> {
@@ -73,6 +68,18 @@ export async function setupCommand(context: Context, name: string, options: Setu
       `the profile setup would write cannot be read back: ` +
         `${read.issues.map((issue) => issue.message).join('; ')}; nothing was changed`,
     );
+  const installing = paths.offline || (await context.systemdBooted());
+  // What install would refuse is refused before anything is written: a unit of another setup in the way.
+  const inTheWay = installing ? await foreignFiles(paths, allTemplateUnits()) : [];
+  if (inTheWay.length > 0) {
+    const shown = inTheWay.map((file) => path.posix.join(paths.unitDir, file));
+    throw new EnvironmentError(
+      `these unit files were not written by restic-systemd and would be replaced; nothing was written:\n` +
+        shown.map((file) => `  ${file}`).join('\n') +
+        `\nMove them aside (e.g. mv ${shown[0]} /root/), then run setup again; restic-systemd import carries ` +
+        'their settings over into a profile (man restic-systemd: import).',
+    );
+  }
   makeFolder(paths.root, paths.configDir, 0o700);
   // The old profile's content goes into a new file: a link planted at <name>.conf.old is replaced, never followed.
   if (fs.existsSync(hostFile)) writeFileSafely(paths.root, `${file}.old`, fs.readFileSync(hostFile), { mode: 0o600 });
@@ -89,7 +96,7 @@ export async function setupCommand(context: Context, name: string, options: Setu
 
   let installed: ChangeReport | null = null;
   const left: string[] = [];
-  if (paths.offline || (await context.systemdBooted())) {
+  if (installing) {
     installed = await installUnits(context, [name]);
     const timers = installed.enabled.join(', ') || 'the timers (already enabled)';
     const where = paths.offline ? ` under ${paths.root}` : '';

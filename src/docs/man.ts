@@ -85,6 +85,16 @@ export function commandManPage(): string {
         lines.push('.TP', `.B ${roff(`restic-systemd ${example}`)}`, roff(`${meaning}.`));
     }
   }
+  lines.push(
+    '.SS',
+    '.B restic-systemd completion',
+    roff('Print a bash and zsh completion script: commands, options, profile names and job names.'),
+    '.PP',
+    'Examples:',
+    '.TP',
+    '.B restic-systemd completion >> ~/.bashrc',
+    roff('Complete in every new bash.'),
+  );
   lines.push('.SH EXIT STATUS', 'Every command uses this table.');
   for (const entry of EXIT_CODES) lines.push('.TP', `.B ${entry.code}`, roff(`${entry.name}: ${entry.meaning}`));
   lines.push(
@@ -96,8 +106,26 @@ export function commandManPage(): string {
     '.I /etc/systemd/system',
     'Where install writes the units and their drop-ins.',
     '.TP',
+    '.I /etc/systemd/system-generators/restic-systemd',
+    roff("The generator that writes every profile's drop-ins at daemon-reload (into /run/systemd/generator)."),
+    '.TP',
     '.I /var/lib/restic-systemd',
-    'Status files, metrics and markers of the runs.',
+    roff('Status files (<name>.<job>.json), markers of runs in progress, the repository and install locks.'),
+    '.TP',
+    '.I /var/lib/restic-systemd/spool',
+    roff('Where the database job writes its dump before restic stores it (PG_SPOOL_DIR), removed after every run.'),
+    '.TP',
+    '.I /var/lib/restic-systemd/restore',
+    roff("Where restore takes a database's archive out of restic, root's alone, removed after every restore."),
+    '.TP',
+    '.I /var/cache/restic-systemd',
+    roff("restic's cache (RESTIC_CACHE_DIR unless the profile sets it)."),
+    '.TP',
+    '.I /etc/credstore.encrypted/restic-systemd.<name>.<KEY>',
+    roff('Secrets held as credentials systemd-creds encrypted for this machine (restic-systemd credentials).'),
+    '.TP',
+    '.I /run/restic-systemd',
+    roff('Credentials decrypted for a run by hand, removed when it ends.'),
     '.SH SEE ALSO',
     '.BR restic-systemd.conf (5),',
     '.BR restic (1),',
@@ -109,6 +137,23 @@ export function commandManPage(): string {
   );
   return lines.join('\n');
 }
+
+const JOBS_A_PROFILE_RUNS: ReadonlyArray<[string, string]> = [
+  [
+    'restic@<name>.timer: run backup (BACKUP_SCHEDULE)',
+    'When the profile sets BACKUP_PATHS, or configures no database (it then backs up /media/<name>).',
+  ],
+  ['restic-maintenance@<name>.timer: run maintenance (BACKUP_MAINTENANCE_SCHEDULE)', 'Always.'],
+  ['pg-backup@<name>.timer: run pg-backup (PG_BACKUP_SCHEDULE)', 'When any key starts with PG (PGHOST, a PG_ key).'],
+  ['pg-verify@<name>.timer: run pg-verify (PG_VERIFY_SCHEDULE)', 'When PG_VERIFY_SCHEDULE is set.'],
+];
+
+const EXAMPLE_PROFILE = [
+  'RESTIC_REPOSITORY=/srv/restic-repo',
+  'RESTIC_PASSWORD_FILE=/etc/restic/myconf.password',
+  'BACKUP_PATHS=/media/myconf /etc',
+  'BACKUP_EXCLUDE=/etc/*.cache',
+];
 
 const GROUP_TITLES: Record<FieldGroup, string> = {
   repository: 'REPOSITORY AND PASSWORD',
@@ -151,6 +196,18 @@ export function profileManPage(): string {
       );
     }
   }
+  lines.push('.SH WHICH JOBS A PROFILE RUNS');
+  for (const [job, on] of JOBS_A_PROFILE_RUNS) lines.push('.TP', `.B ${roff(job)}`, roff(on));
+  lines.push(
+    '.SH EXAMPLE',
+    roff('A file backup of a volume and of /etc, hourly, kept 7 days, weekly maintenance (chmod 600 the file):'),
+    '.PP',
+    '.nf',
+    ...EXAMPLE_PROFILE.map(roff),
+    '.fi',
+    '.PP',
+    roff('Then: restic-systemd init myconf --generate-password; restic-systemd install myconf.'),
+  );
   lines.push('.SH SEE ALSO', '.BR restic-systemd (1),', '.BR systemd.exec (5),', '.BR restic (1)', '');
   return lines.join('\n');
 }

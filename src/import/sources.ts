@@ -38,10 +38,10 @@ function readText(paths: Paths, file: string): string {
   try {
     stat = fs.statSync(host);
   } catch (error) {
-    throw new EnvironmentError(
-      `cannot read ${file}: ` +
-        `${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
-    );
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    // Under --root the files are read inside the image: say where that is on this host.
+    const where = paths.root === '/' ? '' : ` (under --root: ${host})`;
+    throw new EnvironmentError(`cannot read ${file}${where}: ${why}`);
   }
   if (!stat.isFile()) throw new EnvironmentError(`${file} is not a regular file`);
   if (stat.size > MAX_BYTES) throw new EnvironmentError(`${file} is larger than 1 MiB: is it the right file?`);

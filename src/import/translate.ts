@@ -476,7 +476,7 @@ function translateUnit(t: Translator, unit: UnitSource, environment: ReadonlyMap
         from,
         'dropped',
         'runs a script or another tool, whose settings restic-systemd cannot read: carry over by hand what it ' +
-          'passes to restic (docs/migration.md)',
+          'passes to restic (man restic-systemd: import)',
       );
       continue;
     }

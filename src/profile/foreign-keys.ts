@@ -160,7 +160,7 @@ export function foreignKeyVerdict(
       message:
         `another backup layout's key for ${meaning}: restic-systemd and restic do not read it, so ` +
         `${CONSEQUENCE[meaning]}. ` +
-        `Translate the file: ${importCommand} (docs/migration.md)`,
+        `Translate the file: ${importCommand} (man restic-systemd: import)`,
     };
   }
   if (key.startsWith('RESTIC_') && !RESTIC_VARIABLES.has(key)) {
@@ -168,7 +168,7 @@ export function foreignKeyVerdict(
       level: 'warn',
       message:
         'restic reads no variable of this name: it has no effect (the keys restic-systemd reads are in ' +
-        'docs/profile.md)',
+        'man restic-systemd.conf)',
     };
   }
   if (LOOKS_LIKE_BACKUP_SETTING.test(key)) {
@@ -176,7 +176,7 @@ export function foreignKeyVerdict(
       level: 'warn',
       message:
         'looks like a backup setting, but neither restic-systemd nor restic reads it: it has no effect ' +
-        '(docs/profile.md lists the keys; restic-systemd import translates other layouts)',
+        '(man restic-systemd.conf lists the keys; restic-systemd import translates other layouts)',
     };
   }
   return undefined;

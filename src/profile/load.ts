@@ -155,7 +155,7 @@ async function readProfile(
           file,
           message:
             `the profile is empty: write at least RESTIC_REPOSITORY=… and RESTIC_PASSWORD_FILE=… (see ` +
-            `docs/profile.md)`,
+            `man restic-systemd.conf)`,
         },
       ],
     };

@@ -30,7 +30,7 @@ export async function checkProfileFile(
       return {
         file,
         message:
-          `no such profile: create ${file} (see docs/profile.md), or run restic-systemd setup ` +
+          `no such profile: create ${file} (see man restic-systemd.conf), or run restic-systemd setup ` +
           `${path.basename(file, '.conf')}`,
       };
     }

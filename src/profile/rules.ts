@@ -47,7 +47,7 @@ export function checkUnknownKeys(
       issue(
         key,
         `unknown key of restic-systemd${suggestion ? `: did you mean ${suggestion}?` : ''} (the keys are ` +
-          `listed in docs/profile.md)`,
+          `listed in man restic-systemd.conf)`,
       );
     } else if (suggestion) {
       issue(key, `unknown key: did you mean ${suggestion}? (restic and libpq would ignore it silently)`);

@@ -94,6 +94,16 @@ export async function existingOwnFiles(paths: Paths, candidates: readonly string
   return owned;
 }
 
+/** Files of these candidates (relative paths) that exist and are not ours: install would not replace them. */
+export async function foreignFiles(paths: Paths, candidates: readonly string[]): Promise<string[]> {
+  const foreign: string[] = [];
+  for (const candidate of candidates) {
+    const existing = await readIfExists(path.join(unitFolder(paths), candidate));
+    if (existing && !writtenByRestic(existing.text)) foreign.push(candidate);
+  }
+  return foreign;
+}
+
 /** The profile's drop-ins that we wrote and that are still there. */
 export function existingOwnDropIns(paths: Paths, profile: string): Promise<string[]> {
   return existingOwnFiles(paths, allDropIns(profile));

@@ -32,6 +32,8 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   { binary: 'dpkg-deb', debianPackage: 'dpkg' },
   // The man pages are checked with groff, as man renders them.
   { binary: 'groff', debianPackage: 'groff-base' },
+  // --help is read on real terminals of 80 and 160 columns.
+  { binary: 'tmux', debianPackage: 'tmux' },
   { binary: 'apt-get', debianPackage: 'apt' },
   // The Debian package: checked by lintian; Debian 12's container gets NodeSource's nodejs rebuilt by dpkg-repack.
   { binary: 'lintian', debianPackage: 'lintian' },

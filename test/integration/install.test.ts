@@ -296,7 +296,7 @@ test('a unit file that restic-systemd did not write is never replaced', async ()
   const error = await installCommand(testContext(root), ['myconf']).catch((caught) => caught);
   expect(error).toBeInstanceOf(EnvironmentError);
   expect(error.message).toContain('/etc/systemd/system/restic@.service');
-  expect(error.message).toContain('docs/migration.md');
+  expect(error.message).toContain('man restic-systemd: import');
   expect(snapshotTree(root)).toEqual(before);
 });
 

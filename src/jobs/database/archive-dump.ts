@@ -94,22 +94,31 @@ function treeBytes(folder: string): number {
   return total;
 }
 
-/** pg_dump's jobs for this run: PG_DUMP_JOBS or the cores, within the standby's free connections (one each, one more
- * for pg_dump itself). */
-async function dumpJobs(context: Context, profile: Profile): Promise<number> {
+/** How the dumps may run: pg_dump's jobs (PG_DUMP_JOBS or the cores) and the standby's connections to spare. */
+interface DumpBudget {
+  jobs: number;
+  /** A small database may be dumped beside a large one (its connection is free). */
+  beside: boolean;
+}
+
+/** The budget of this run, within the standby's free connections (one per job, one more for each pg_dump). */
+async function dumpBudget(context: Context, profile: Profile): Promise<DumpBudget> {
   const wanted = profile.values.PG_DUMP_JOBS ?? os.availableParallelism();
-  const free = await freeConnections(context.runner, profile);
-  return Math.max(1, Math.min(wanted, free - SPARE_CONNECTIONS - 1));
+  const free = (await freeConnections(context.runner, profile)) - SPARE_CONNECTIONS;
+  const jobs = Math.max(1, Math.min(wanted, free - 1));
+  return { jobs, beside: free >= jobs + 2 };
 }
 
 /**
- * Run the dumps: the large databases one at a time with every job, the small ones side by side.
- * After a failure nothing new starts, and what runs is stopped; every started dump has ended when this returns.
+ * Run the dumps: the large databases one at a time with every job, the small ones side by side, one
+ * of them beside the large ones (which leave a core idle while their largest table ends) when the
+ * standby has the connection. After a failure nothing new starts, and what runs is stopped; every
+ * started dump has ended when this returns.
  */
 async function dumpEach(
   run: (database: DatabaseInfo, jobs: number) => Promise<void>,
   databases: readonly DatabaseInfo[],
-  jobs: number,
+  budget: DumpBudget,
   cancel: AbortController,
 ): Promise<void> {
   // The first failure is the cause: the dumps it stopped fail after it.
@@ -121,11 +130,16 @@ async function dumpEach(
     });
   const large = databases.filter((database) => database.bytes >= LARGE_DATABASE_BYTES);
   const queue = databases.filter((database) => database.bytes < LARGE_DATABASE_BYTES);
-  for (const database of large) await dump(database, jobs);
   const worker = async () => {
     for (let next = queue.shift(); next && !cancel.signal.aborted; next = queue.shift()) await dump(next, 1);
   };
-  await Promise.allSettled(Array.from({ length: Math.min(jobs, queue.length) }, worker));
+  const largeOnes = async () => {
+    for (const database of large) if (!cancel.signal.aborted) await dump(database, budget.jobs);
+  };
+  const besideLarge = large.length > 0 && budget.beside ? [worker()] : [];
+  await Promise.allSettled([largeOnes(), ...besideLarge]);
+  if (!cancel.signal.aborted)
+    await Promise.allSettled(Array.from({ length: Math.min(budget.jobs, queue.length) }, worker));
   if (cause) throw cause;
 }
 
@@ -193,17 +207,19 @@ export async function archiveWriter(run: DumpRun, source: ArchiveManifest['sourc
     onDisk: { archive: folder },
     write: async (_tags, state) => {
       const taken = new Date().toISOString();
-      const [databases, jobs] = await Promise.all([
-        databasesToDump(context.runner, profile),
-        dumpJobs(context, profile),
-      ]);
+      // The globals are dumped while the databases are listed: every step here holds replay paused.
       const globals = createFileExclusively(paths.root, path.posix.join(folder, GLOBALS_FILE), 0o600);
-      let globalsResult;
+      let listed;
       try {
-        [globalsResult] = await context.runner.pipeline([globalsDumpStage(profile)], { stdout: globals });
+        listed = await Promise.all([
+          databasesToDump(context.runner, profile),
+          dumpBudget(context, profile),
+          context.runner.pipeline([globalsDumpStage(profile)], { stdout: globals }),
+        ]);
       } finally {
         fs.closeSync(globals);
       }
+      const [databases, budget, [globalsResult]] = listed;
       if (globalsResult!.exitCode !== 0 || globalsResult!.signal) {
         return {
           warnings: [],
@@ -219,7 +235,7 @@ export async function archiveWriter(run: DumpRun, source: ArchiveManifest['sourc
         await dumpEach(
           async (database, count) => void dumped.push(await dumpDatabase(database, count, cancel)),
           databases,
-          jobs,
+          budget,
           cancel,
         );
       } catch (error) {

@@ -11,8 +11,14 @@ import path from 'node:path';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError, UsageError } from '../../errors.js';
 import { openFolderBelow } from '../../files/folder.js';
-import { giveTree, makeFolder, writeFileSafely } from '../../files/write.js';
-import { MANIFEST_FILE, readManifest, type ArchiveDatabase, type ArchiveManifest } from '../../formats/dump-archive.js';
+import { giveTree, makeFolder, removeTree, writeFileSafely } from '../../files/write.js';
+import {
+  GLOBALS_FILE,
+  MANIFEST_FILE,
+  readManifest,
+  type ArchiveDatabase,
+  type ArchiveManifest,
+} from '../../formats/dump-archive.js';
 import {
   databaseEntries,
   indexesOn,
@@ -106,9 +112,12 @@ export interface DatabaseSummary {
   foreignKeysNotRestored: string[];
 }
 
-/** The session settings of the restore's pg_restore connections (measured in docs/benchmarks.md). */
+/**
+ * The session settings of the restore's pg_restore connections: commits need not wait for the WAL
+ * flush (a restore that fails is undone whole). maintenance_work_mem stays the server's: more
+ * (256MB, 1GB) made the index builds slower on 2 cores (docs/benchmarks.md).
+ */
 export const RESTORE_SESSION: Record<string, string> = {
-  maintenance_work_mem: '256MB',
   synchronous_commit: 'off',
 };
 
@@ -127,21 +136,42 @@ export function asideName(name: string, now = new Date()): string {
   return head + suffix;
 }
 
-async function readArchiveManifest(
+/**
+ * The manifest and the globals, taken out together (one restic process: each one derives the
+ * repository key again) into a folder of the work folder, read and removed.
+ */
+async function readArchiveHead(
+  context: Context,
   restic: Restic,
   snapshot: ResticSnapshot,
   archivePath: string,
-): Promise<ArchiveManifest> {
-  const dumped = await callRestic(restic, 'reading the dump manifest', [
-    'dump',
-    '--',
-    snapshot.id,
-    path.posix.join(archivePath, MANIFEST_FILE),
-  ]);
-  const manifest = readManifest(dumped.stdout);
-  if ('problem' in manifest)
-    throw new JobError(`snapshot ${snapshot.short_id}: ${manifest.problem}`, ExitCode.RestoreFailed);
-  return manifest;
+): Promise<{ manifest: ArchiveManifest; globals: string }> {
+  const { paths } = context;
+  const head = path.posix.join(paths.stateDir, WORK_FOLDER, `head.${process.pid}`);
+  makeFolder(paths.root, head, 0o700);
+  try {
+    await callRestic(restic, 'reading the dump manifest and globals', [
+      'restore',
+      snapshot.id,
+      '--target',
+      onHost(paths, head),
+      ...[MANIFEST_FILE, GLOBALS_FILE].flatMap((file) => ['--include', path.posix.join(archivePath, file)]),
+    ]);
+    const read = (file: string) => {
+      const restored = onHost(paths, path.posix.join(head, archivePath, file));
+      return fs.existsSync(restored) ? fs.readFileSync(restored, 'utf8') : undefined;
+    };
+    const text = read(MANIFEST_FILE);
+    const manifest = text === undefined ? { problem: `it holds no ${MANIFEST_FILE}` } : readManifest(text);
+    if ('problem' in manifest)
+      throw new JobError(`snapshot ${snapshot.short_id}: ${manifest.problem}`, ExitCode.RestoreFailed);
+    const globals = read(manifest.globals);
+    if (globals === undefined)
+      throw new JobError(`snapshot ${snapshot.short_id}: it holds no ${manifest.globals}`, ExitCode.RestoreFailed);
+    return { manifest, globals };
+  } finally {
+    removeTree(paths.root, head);
+  }
 }
 
 /** What the target cluster is: never a standby, not older than the dump, and its databases, roles and tablespaces. */
@@ -206,7 +236,7 @@ export async function planArchiveRestore(
   options: RestoreOptions,
 ): Promise<RestorePlan> {
   const archivePath = snapshot.paths[0]!;
-  const manifest = await readArchiveManifest(restic, snapshot, archivePath);
+  const { manifest, globals } = await readArchiveHead(context, restic, snapshot, archivePath);
   const target = await inspectTarget(context, options, manifest);
   const partial = selection.schema !== undefined || selection.table !== undefined;
   const now = new Date();
@@ -227,15 +257,8 @@ export async function planArchiveRestore(
       ExitCode.TargetExists,
     );
   }
-  const globals = await callRestic(restic, 'reading the dump globals', [
-    'dump',
-    '--',
-    snapshot.id,
-    path.posix.join(archivePath, manifest.globals),
-  ]);
-  const roles = globalsToRestore(globals.stdout, target, { updateRoles: options.updateRoles });
+  const roles = globalsToRestore(globals, target, { updateRoles: options.updateRoles });
   const folder = path.posix.join(context.paths.stateDir, WORK_FOLDER);
-  makeFolder(context.paths.root, folder, 0o700);
   const statfs = fs.statfsSync(onHost(context.paths, folder));
   const neededBytes = databases.reduce((sum, database) => sum + database.archive.archiveBytes, 0);
   return {
