@@ -376,20 +376,22 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
           cli('install', profile);
           const unit = `pg-backup@${profile}.service`;
           expectSucceeded(container, unit, startUnit(container, unit));
-          const dump = cli(
+          // The default format: the globals and one pg_dump archive per database, in one snapshot.
+          const listed = cli(
             'exec',
             profile,
             '--',
             'restic',
             ...handFlags(profile),
-            'dump',
+            'ls',
             '--tag',
             'job:pg-backup',
+            '--host',
+            host,
             'latest',
-            `/postgres-${host}.sql`,
           ).stdout;
-          expect(dump).toContain('COPY public.items (id, label) FROM stdin;');
-          expect(dump).toContain('PostgreSQL database cluster dump complete');
+          expect(listed).toMatch(new RegExp(`/${profile}\\.pg-dump/databases/[^/]+/toc\\.dat$`, 'm'));
+          expect(listed).toMatch(new RegExp(`/${profile}\\.pg-dump/globals\\.sql$`, 'm'));
           // The restore drill: the dump, read back from the remote, restores into a scratch cluster.
           expectSucceeded(
             container,
@@ -397,7 +399,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
             startUnit(container, `pg-verify@${profile}.service`),
           );
           expect(container.journal({ unit: `pg-verify@${profile}.service`, lines: 30 })).toMatch(
-            /restores into PostgreSQL \d+: \d+ databases, \d+ tables, \d+ rows/,
+            /restores into PostgreSQL \d+ in [\d.]+ s: \d+ databases, \d+ tables, \d+ rows/,
           );
           expectSucceeded(
             container,

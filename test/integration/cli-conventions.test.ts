@@ -79,8 +79,10 @@ describe('options and arguments', () => {
 
 describe('--help on real terminals', () => {
   // Each help is read in a tmux pane of that width, as the user sees it: wrapped by the terminal.
+  let servers = 0;
   const helpOnTerminal = (args: string[], columns: number): string[] => {
-    const server = `rs-help-${process.pid}-${columns}`;
+    // A server of its own each time: a killed one may still hold its socket while the next starts.
+    const server = `rs-help-${process.pid}-${++servers}`;
     const command = [process.execPath, CLI, ...args, '--help'].map((word) => `'${word}'`).join(' ');
     const tmux = (...words: string[]) => spawnSync('tmux', ['-L', server, ...words], { encoding: 'utf8' });
     try {
