@@ -1,11 +1,14 @@
 /**
  * What every run leaves behind, success or not: its status file, its metrics (when the profile
  * names a textfile folder) and, for the jobs that pause a standby, whether the standby was left
- * paused. A report that cannot be written (disk full) is logged: it never hides the run's result.
+ * paused. A report that cannot be written (disk full) is logged: it never hides the run's result. A name that
+ * never was a profile (a typo: no file, no earlier run) leaves no status file behind.
  */
+import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { standbyLeftPaused } from '../jobs/database/pg-marker.js';
 import type { JobOutcome } from '../jobs/job.js';
+import { entryOnHost, profileFile } from '../paths.js';
 import { JOBS, jobSchedule, type JobName, type JobSpec } from '../profile/jobs.js';
 import type { Profile } from '../profile/model.js';
 import {
@@ -54,8 +57,9 @@ export async function reportRun(context: Context, run: RunRecord): Promise<JobSt
         ? { id: outcome.snapshotId, time: end.toISOString() }
         : (previous?.lastSnapshot ?? null),
   };
+  const typo = !run.profile && !previous && !fs.existsSync(entryOnHost(paths, profileFile(paths, name)));
   try {
-    writeStatus(paths, status);
+    if (!typo) writeStatus(paths, status);
   } catch (error) {
     log.error(`could not write the status file: ${(error as Error).message}`);
   }

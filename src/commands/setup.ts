@@ -10,7 +10,7 @@ import { EnvironmentError, JobError, UsageError } from '../errors.js';
 import { readStatus } from '../reporting/status-file.js';
 import { onHost, profileFile, targetPath } from '../paths.js';
 import { shellWord } from '../formats/systemd-escape.js';
-import { parseEnvFile } from '../profile/envfile.js';
+import { profileTextIssues } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
 import { makeFolder, writeFileSafely } from '../files/write.js';
 import { foreignFiles } from '../units/install.js';
@@ -61,12 +61,13 @@ export async function setupCommand(context: Context, name: string, options: Setu
         `space cannot be one; nothing was changed`,
     );
   const text = `RESTIC_REPOSITORY=${repository}\nRESTIC_PASSWORD_FILE=${passwordFile}\nBACKUP_PATHS=${backupPath}\n`;
-  // Checked before it is written: a value the reader would refuse must not leave a profile behind.
-  const read = parseEnvFile(new TextEncoder().encode(text), file);
-  if (read.issues.length > 0)
+  // Checked before it is written: a value the reader or the model would refuse must not leave a profile behind.
+  const { issues } = profileTextIssues(name, file, text);
+  if (issues.length > 0)
     throw new UsageError(
-      `the profile setup would write cannot be read back: ` +
-        `${read.issues.map((issue) => issue.message).join('; ')}; nothing was changed`,
+      `the profile setup would write is not valid: ` +
+        `${issues.map((issue) => (issue.key ? `${issue.key}: ${issue.message}` : issue.message)).join('; ')}; ` +
+        'nothing was changed',
     );
   const installing = paths.offline || (await context.systemdBooted());
   // What install would refuse is refused before anything is written: a unit of another setup in the way.

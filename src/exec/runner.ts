@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Options as ExecaOptions } from 'execa';
 import { CommandError, EnvironmentError } from '../errors.js';
 import { maskSecrets, type Logger } from '../log.js';
+import { SYSTEM_PATH } from '../files/trust.js';
 import { TOOLS, checkedToolBinary, type OtherProgram, type ToolName } from './tools.js';
 
 export interface RunOptions {
@@ -44,9 +45,9 @@ export interface RunResult {
   stderr: string;
 }
 
-/** What any program needs when it inherits nothing: a PATH and a UTF-8 locale. */
+/** What any program needs when it inherits nothing: the system's PATH and a UTF-8 locale. */
 export function baseEnvironment(): Record<string, string> {
-  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+  return { PATH: SYSTEM_PATH, LANG: 'C.UTF-8' };
 }
 
 /** One program of a pipeline. */
@@ -114,7 +115,7 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
         const previous = children[index - 1];
         const last = index === stages.length - 1;
         const child = spawn(binaries[index]!, [...stage.args], {
-          env: stage.env,
+          env: { ...stage.env, PATH: SYSTEM_PATH },
           stdio: [previous?.stdout ?? 'ignore', last ? (stdout ?? (onStdoutLine ? 'pipe' : 'ignore')) : 'pipe', 'pipe'],
           signal: stage.cancel,
           killSignal: stage.killSignal,
@@ -139,7 +140,7 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
       const { execa } = await import('execa');
       const subprocess = execa(binary, [...args], {
         reject: false,
-        env: options.inheritEnvironment ? options.env : { ...baseEnvironment(), ...options.env },
+        env: options.inheritEnvironment ? options.env : { ...baseEnvironment(), ...options.env, PATH: SYSTEM_PATH },
         extendEnv: options.inheritEnvironment === true,
         input: options.input,
         stdio: stdioOf(options) as ExecaOptions['stdio'],

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EnvironmentError } from '../errors.js';
-import { programFile, untrusted } from '../files/trust.js';
+import { SYSTEM_PATH, programFile, untrusted } from '../files/trust.js';
 
 export const TOOLS = {
   systemctl: { envVar: 'SYSTEMCTL_BIN', binary: 'systemctl', debianPackage: 'systemd' },
@@ -56,7 +56,7 @@ export function checkedToolBinary(tool: ToolName | OtherProgram, env: NodeJS.Pro
   const binary = toolBinary(tool, env);
   if (typeof tool !== 'string' || !env[TOOLS[tool].envVar]) return binary;
   // A missing program is not a trust problem: running it fails with the package to install.
-  const file = programFile(binary, env.PATH);
+  const file = programFile(binary, SYSTEM_PATH);
   const problem = file && fs.existsSync(file) ? untrusted(file, `${TOOLS[tool].envVar}=${binary}`) : undefined;
   if (problem) throw new EnvironmentError(`${problem} (it would run as root)`);
   return binary;
@@ -67,8 +67,7 @@ export function toolAvailable(tool: ToolName, env: NodeJS.ProcessEnv = process.e
   const binary = toolBinary(tool, env);
   const candidates = binary.includes('/')
     ? [binary]
-    : (env.PATH ?? '')
-        .split(':')
+    : SYSTEM_PATH.split(':')
         .filter(Boolean)
         .map((folder) => path.join(folder, binary));
   return candidates.some((file) => {

@@ -69,11 +69,14 @@ export function otherWriter(
   return undefined;
 }
 
-/** The file a command's first word runs: itself when it has a "/", else the first match on PATH. */
-export function programFile(
-  word: string,
-  searchPath = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-): string | undefined {
+/**
+ * Where programs are found, whatever PATH this process has: under systemd this process's environment is the
+ * profile's, and a profile never chooses which program runs. It is Debian's PATH for root, and systemd's.
+ */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The file a command's first word runs: itself when it has a "/", else the first match on the system's PATH. */
+export function programFile(word: string, searchPath = SYSTEM_PATH): string | undefined {
   if (word.includes('/')) return word;
   for (const folder of searchPath.split(':').filter(Boolean)) {
     const candidate = path.join(folder, word);

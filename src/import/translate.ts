@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { fieldOf, FIELD_KEYS } from '../profile/fields.js';
 import { isResticVariable, layoutMeaning, foreignKeyVerdict, type LayoutMeaning } from '../profile/foreign-keys.js';
+import { forbiddenVariableProblem } from '../profile/programs.js';
 import { cronToCalendar } from './cron.js';
 import { emptySettings, readResticWords, type ResticSettings } from './restic-flags.js';
 import { expandExecWords } from '../formats/unit-file.js';
@@ -212,6 +213,8 @@ function translateVariable(t: Translator, variable: SourceVariable): void {
   if (isResticVariable(key)) {
     return t.put(key, value, from, 'kept', "restic's own variable, passed to restic as before");
   }
+  const forbidden = forbiddenVariableProblem(key);
+  if (forbidden) return t.decide(from, 'blocking', `${key} ${forbidden}`);
   const verdict = foreignKeyVerdict(key);
   if (verdict)
     return t.decide(from, 'dropped', `not read by restic or restic-systemd: ${verdict.message.split(':')[0]}`);

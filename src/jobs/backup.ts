@@ -18,6 +18,7 @@ import {
 import { withRepositoryLock } from '../locks/repository-lock.js';
 import { onHost } from '../paths.js';
 import type { Profile } from '../profile/model.js';
+import { hasRetention } from '../profile/load.js';
 import { formatBytes } from '../reporting/format.js';
 import { progressReporter } from '../reporting/progress.js';
 import type { JobOutcome } from './job.js';
@@ -101,6 +102,14 @@ export async function backupJob(context: Context, profile: Profile): Promise<Job
     problems.forEach((problem) => log.warn(problem));
 
     const values = profile.values;
+    if (!hasRetention(values))
+      return {
+        ...base,
+        ...(await withFullId(restic, stats())),
+        result: 'success',
+        exitCode: ExitCode.Ok,
+        message: `${saved}; no retention rule, so every snapshot is kept (BACKUP_KEEP_WITHIN is empty)`,
+      };
     const forget = await callResticUnlockingStale(
       restic,
       'retention (restic forget)',

@@ -10,6 +10,7 @@ import {
   count,
   positiveCount,
   dataSubset,
+  repositoryLocation,
   databasePatterns,
   emptyMeansUnset,
   hostName,
@@ -65,10 +66,10 @@ export const FIELDS = {
   RESTIC_REPOSITORY: {
     group: 'repository',
     owner: 'restic',
-    parse: nonEmpty('the repository location'),
+    parse: repositoryLocation(),
     doc:
-      "restic's repository location: a local path, or a backend URL. Required unless RESTIC_REPOSITORY_FILE is " +
-      'set. A password inside the URL makes this a secret.',
+      "restic's repository location: an absolute local path, or a backend URL. Required unless " +
+      'RESTIC_REPOSITORY_FILE is set. A password inside the URL makes this a secret.',
     example: '/srv/restic-repo',
   },
   RESTIC_REPOSITORY_FILE: {

@@ -11,10 +11,11 @@ import { ProfileError, type ProfileIssue } from '../errors.js';
 import { addSecret, type Logger } from '../log.js';
 import { entryOnHost, onHost, profileFile, type Paths } from '../paths.js';
 import { parseEnvFile, type EnvFile } from './envfile.js';
-import { FIELD_KEYS, FIELDS, isDatabaseKey, type ProfileValues } from './fields.js';
+import { FIELD_KEYS, FIELDS, fieldOf, isDatabaseKey, type ProfileValues } from './fields.js';
 import type { LoadOptions, Profile } from './model.js';
 import { assertProfileName } from './name.js';
 import { FieldValueError, sandboxProblem } from './parsers.js';
+import { forbiddenVariableProblem } from './programs.js';
 import { checkPermissions, checkProfileFile } from './permissions.js';
 import { checkRules, checkUnknownKeys, isNotProfileKey } from './rules.js';
 import { secretValues } from './secrets.js';
@@ -84,10 +85,29 @@ export async function profileFromEnvironment(
   const onDisk = profileFile(paths, name);
   const fileIssue = await checkProfileFile(entryOnHost(paths, onDisk), onDisk, paths);
   issues.push(
-    ...(fileIssue ? [fileIssue] : await checkPermissions(entryOnHost(paths, onDisk), onDisk, env, {}, paths, {})),
+    ...(fileIssue
+      ? [fileIssue]
+      : [
+          ...(await checkPermissions(entryOnHost(paths, onDisk), onDisk, env, {}, paths, {})),
+          ...(await forbiddenVariablesOnDisk(entryOnHost(paths, onDisk), onDisk)),
+        ]),
   );
   if (issues.length > 0) throw new ProfileError(issues);
   return profile;
+}
+
+/**
+ * The environment cannot tell the profile's PATH or LD_* from systemd's own: the file is read for them (the unit
+ * unsets the loader's variables before node starts, so the job reports them instead of running with them).
+ */
+async function forbiddenVariablesOnDisk(hostFile: string, file: string): Promise<ProfileIssue[]> {
+  const { entries } = parseEnvFile(await fs.readFile(hostFile), file);
+  const issues: ProfileIssue[] = [];
+  for (const [key, entry] of entries) {
+    const problem = fieldOf(key) ? undefined : forbiddenVariableProblem(key);
+    if (problem) issues.push({ file, line: entry.line, key, message: problem });
+  }
+  return issues;
 }
 
 /** True when systemd started this process with a profile in its environment. */
@@ -117,22 +137,52 @@ function buildProfile(
   if ('BACKUP_FILES_FROM' in env && !('BACKUP_PATHS' in env)) values.BACKUP_PATHS = [];
   checkUnknownKeys(env, issue, warn, unknownKeys, { name, file });
   checkRules(name, env, refusedKeys, issue, movingSecrets);
+  const fileBackup = 'BACKUP_PATHS' in env || 'BACKUP_FILES_FROM' in env || !databaseConfigured(env);
+  if (fileBackup && !hasRetention(values as ProfileValues))
+    warn(
+      'BACKUP_KEEP_WITHIN',
+      'no retention rule is left (BACKUP_KEEP_WITHIN is empty and no BACKUP_KEEP_* is set): restic forget ' +
+        'removes nothing, every snapshot is kept for ever; set BACKUP_KEEP_WITHIN=7d or a BACKUP_KEEP_* rule',
+    );
   const localRepository = localRepositoryPath(env.RESTIC_REPOSITORY);
   const sandbox = localRepository && sandboxProblem(localRepository);
   if (sandbox) issue('RESTIC_REPOSITORY', sandbox);
-  const databaseConfigured = Object.keys(env).some((key) => isDatabaseKey(key) && !isNotProfileKey(key));
   return {
     name,
     file,
     env,
     values: values as ProfileValues,
     lines,
-    databaseConfigured,
-    fileBackup: 'BACKUP_PATHS' in env || 'BACKUP_FILES_FROM' in env || !databaseConfigured,
+    databaseConfigured: databaseConfigured(env),
+    fileBackup,
     localRepository,
     warnings,
   };
 }
+
+function databaseConfigured(env: Record<string, string>): boolean {
+  return Object.keys(env).some((key) => isDatabaseKey(key) && !isNotProfileKey(key));
+}
+
+/** Whether the backup job's retention has a rule at all: restic forget without one removes nothing. */
+export function hasRetention(values: ProfileValues): boolean {
+  return RETENTION_KEYS.some((key) => values[key] !== undefined && values[key] !== '');
+}
+
+const RETENTION_KEYS = [
+  'BACKUP_KEEP_WITHIN',
+  'BACKUP_KEEP_WITHIN_HOURLY',
+  'BACKUP_KEEP_WITHIN_DAILY',
+  'BACKUP_KEEP_WITHIN_WEEKLY',
+  'BACKUP_KEEP_WITHIN_MONTHLY',
+  'BACKUP_KEEP_WITHIN_YEARLY',
+  'BACKUP_KEEP_LAST',
+  'BACKUP_KEEP_HOURLY',
+  'BACKUP_KEEP_DAILY',
+  'BACKUP_KEEP_WEEKLY',
+  'BACKUP_KEEP_MONTHLY',
+  'BACKUP_KEEP_YEARLY',
+] as const;
 
 async function readProfile(
   name: string,

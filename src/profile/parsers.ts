@@ -3,6 +3,7 @@
  * FieldValueError with what to write instead.
  */
 import { timespanSeconds } from '../formats/timespan.js';
+import { programOptionProblem } from './programs.js';
 
 /** A value the field could not accept; the message says what to write instead. */
 export class FieldValueError extends Error {}
@@ -162,6 +163,8 @@ export const resticOptions = () => (raw: string) => {
     throw new FieldValueError(
       `"${bad}" is not a restic option: write backend.option=value, such as sftp.args=-F/etc/restic/ssh.conf`,
     );
+  const program = list.map(programOptionProblem).find(Boolean);
+  if (program) throw new FieldValueError(program);
   return list;
 };
 
@@ -201,13 +204,36 @@ export const yesNo = () => (raw: string) => {
 
 export const optionalResticDuration = () => (raw: string) => (raw === '' ? undefined : resticDuration()(raw));
 
-// restic check --read-data-subset: "5%", "1/10" (one part of ten) or "500M".
+// restic check --read-data-subset: "5%", "1/10" (one part of ten) or "500M"; restic refuses 0 %, over 100 % and a
+// part past the whole only when the weekly check runs.
 export const dataSubset = () => (raw: string) => {
-  if (!/^(\d+(\.\d+)?%|\d+\/\d+|\d+[KMGT])$/.test(raw)) {
+  const shape = /^(\d+(?:\.\d+)?)%$|^(\d+)\/(\d+)$|^(\d+)[KMGT]$/.exec(raw);
+  if (!shape) {
     throw new FieldValueError(
       `"${raw}" is not a restic data subset: write a share like "5%", a part like "1/10", or a size like "500M"`,
     );
   }
+  const [, percent, part, parts, amount] = shape;
+  if (percent !== undefined && !(Number(percent) > 0 && Number(percent) <= 100))
+    throw new FieldValueError(`"${raw}" is not a share restic checks: write more than 0% and at most 100%`);
+  if (part !== undefined && !(Number(part) >= 1 && Number(part) <= Number(parts)))
+    throw new FieldValueError(`"${raw}" is not a part restic checks: write n/t with 1 ≤ n ≤ t, such as 1/10`);
+  if (amount !== undefined && Number(amount) === 0)
+    throw new FieldValueError(`"${raw}" reads nothing: write a size above 0, such as 500M`);
+  return raw;
+};
+
+// restic's repository: a backend URL ("sftp:…", "s3:…", "rest:…"…) or a local path, which must be absolute: a
+// relative one would land in whatever folder the job or the shell starts in.
+export const repositoryLocation = () => (raw: string) => {
+  nonEmpty('the repository location')(raw);
+  const backend = /^[a-z0-9]+:/.exec(raw)?.[0];
+  const local = backend === 'local:' ? raw.slice(backend.length) : backend ? undefined : raw;
+  if (local !== undefined && !local.startsWith('/'))
+    throw new FieldValueError(
+      `"${raw}" is a relative path: restic would put the repository in the folder the job starts in; write it ` +
+        `from / (such as /srv/restic-repo), or a backend URL such as sftp:user@host:/srv/restic-repo`,
+    );
   return raw;
 };
 

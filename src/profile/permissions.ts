@@ -8,9 +8,11 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ProfileIssue } from '../errors.js';
-import { programFile, untrusted } from '../files/trust.js';
+import { SYSTEM_PATH, programFile, untrusted } from '../files/trust.js';
 import { onHost, type Paths } from '../paths.js';
 import { fieldOf } from './fields.js';
+import { words } from './parsers.js';
+import { namedConfigFiles, namedPrograms } from './programs.js';
 import type { LoadOptions } from './model.js';
 import { SECRET_FILE_KEYS, checkSecretFile, secretKeys } from './secrets.js';
 
@@ -88,17 +90,7 @@ export async function checkPermissions(
   return issues.filter((issue, index) => issues.findIndex((other) => other.message === issue.message) === index);
 }
 
-const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-/** The keys whose first word is a program restic or a job runs as root. */
-const PROGRAM_KEYS = [
-  'RESTIC_PASSWORD_COMMAND',
-  'NOTIFY_COMMAND',
-  'PG_REPMGRD_STOP_COMMAND',
-  'PG_REPMGRD_START_COMMAND',
-];
-
-/** Programs the profile makes root run must exist and be root's alone, like the profile. */
+/** Programs the profile makes root run, and the ssh or rclone config files it names, must be root's alone. */
 function checkPrograms(
   file: string,
   env: Record<string, string>,
@@ -106,16 +98,27 @@ function checkPrograms(
   paths: Paths,
 ): ProfileIssue[] {
   const issues: ProfileIssue[] = [];
-  for (const key of PROGRAM_KEYS) {
-    const word = env[key]?.trim().split(/\s+/)[0];
-    if (!word) continue;
+  const options = words()(env.BACKUP_RESTIC_OPTIONS ?? '');
+  const lineOf = (key: string) => lines[key.split(' ')[0]!];
+  for (const { key, word } of namedPrograms(env, options)) {
     // As the target system would find it (under --root, the image's); a program that is not there
     // is the job's failure to report when it runs, one that is must be root's.
-    const found = programFile(word, SYSTEM_PATH.map((folder) => onHost(paths, folder)).join(':'));
+    const found = programFile(
+      word,
+      SYSTEM_PATH.split(':')
+        .map((folder) => onHost(paths, folder))
+        .join(':'),
+    );
     const program = found && (word.includes('/') ? onHost(paths, word) : found);
     const shown = word.includes('/') || !program ? word : program.slice(paths.root === '/' ? 0 : paths.root.length);
     const problem = program && fsSync.existsSync(program) ? untrusted(program, shown, paths.root) : undefined;
-    if (problem) issues.push({ file, line: lines[key], key, message: `it runs as root, and ${problem}` });
+    if (problem) issues.push({ file, line: lineOf(key), key, message: `it runs as root, and ${problem}` });
+  }
+  for (const { key, word } of namedConfigFiles(options)) {
+    const config = word.startsWith('/') ? onHost(paths, word) : undefined;
+    const problem = config && fsSync.existsSync(config) ? untrusted(config, word, paths.root) : undefined;
+    if (problem)
+      issues.push({ file, line: lineOf(key), key, message: `it can name programs root runs, and ${problem}` });
   }
   return issues;
 }

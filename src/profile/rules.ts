@@ -6,6 +6,7 @@
 import { CREDENTIALS_KEY, credentialKeyProblem, profileCredentials } from './credentials.js';
 import { FIELD_KEYS, FIELDS, OWN_PREFIXES, fieldOf, type FieldKey } from './fields.js';
 import { foreignKeyVerdict } from './foreign-keys.js';
+import { forbiddenVariableProblem } from './programs.js';
 import { urlPassword } from './secrets.js';
 import { nearest } from './suggest.js';
 
@@ -36,6 +37,11 @@ export function checkUnknownKeys(
     if (fieldOf(key)) continue;
     const ours = OWN_PREFIXES.some((prefix) => key.startsWith(prefix));
     if (scope === 'own-prefixes' && (!ours || isNotProfileKey(key))) continue;
+    const forbidden = forbiddenVariableProblem(key);
+    if (forbidden) {
+      issue(key, forbidden);
+      continue;
+    }
     const verdict = foreignKeyVerdict(key, profile);
     if (verdict?.level === 'refuse') {
       issue(key, verdict.message);

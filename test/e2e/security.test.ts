@@ -3,7 +3,8 @@
  * and Debian 13 (systemd 257): F2, the profile reader against systemd's own EnvironmentFile= on
  * every fixture and on a set of tricky lines; F4, a profile handed to another account after
  * install is refused by the unit before anything runs; F8, install fails when systemd refuses what
- * was installed, and status flags a timer that will never run its job.
+ * was installed, and status flags a timer that will never run its job; N1, node started clean by a unit whose
+ * profile gained NODE_OPTIONS or LD_PRELOAD after install.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -275,6 +276,33 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         }
         expect(container.journal({ unit: 'restic@f4.service' })).toContain('belongs to uid 65534, not to root');
         container.run(['restic-systemd', 'uninstall', 'f4']);
+      }),
+  );
+
+  test(
+    'N1: NODE_OPTIONS and LD_PRELOAD added to a profile after install: node starts clean (the unit unsets them) ' +
+      'and the job refuses the profile (exit 3)',
+    () =>
+      container.scenario(() => {
+        const lines = ['RESTIC_REPOSITORY=/var/lib/restic/n1', 'BACKUP_PATHS=/etc/hostname'];
+        container.writeProfile('n1', lines, 'e2e-password-n1');
+        container.run(['restic-systemd', 'init', 'n1']);
+        container.run(['restic-systemd', 'install', 'n1']);
+        container.writeFile('/usr/local/lib/n1.js', "require('fs').writeFileSync('/run/n1-node-options-ran', '');\n");
+        const added = ['NODE_OPTIONS=--require=/usr/local/lib/n1.js', 'LD_PRELOAD=/usr/local/lib/n1.so'];
+        container.writeFile(
+          '/etc/restic/n1.conf',
+          ['RESTIC_PASSWORD_FILE=/etc/restic/n1.password', ...lines, ...added, ''].join('\n'),
+          0o600,
+        );
+        const run = startUnit(container, 'restic@n1.service');
+        expect(run).toEqual({ result: 'exit-code', exitStatus: '3' });
+        expect(container.run(['test', '-e', '/run/n1-node-options-ran'], { allowFailure: true }).exitCode).toBe(1);
+        const journal = container.journal({ unit: 'restic@n1.service' });
+        expect(journal).toMatch(/NODE_OPTIONS: chooses which program root runs/);
+        expect(journal).toMatch(/LD_PRELOAD: chooses which program root runs/);
+        expect(journal).not.toContain('cannot be preloaded');
+        container.run(['restic-systemd', 'uninstall', 'n1']);
       }),
   );
 

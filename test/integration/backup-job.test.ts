@@ -339,6 +339,33 @@ describe("with Debian 13's restic", () => {
     }
   });
 
+  test('no retention rule: validate warns; the run says every snapshot is kept, not "retention applied"', () => {
+    const setup = setupFor(tempRoot(), { extra: 'BACKUP_KEEP_WITHIN=\n' });
+    setup.createRepository();
+    const validate = setup.cli('validate', setup.name);
+    expect(validate.stdout).toMatch(/warning: .*BACKUP_KEEP_WITHIN: no retention rule is left/);
+    for (let run = 0; run < 2; run++) expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
+    expect(status(setup.root, setup.name).message).toMatch(/no retention rule, so every snapshot is kept/);
+    expect(snapshots(setup)).toHaveLength(2);
+  });
+
+  test('BACKUP_PATHS that do not exist: validate and install warn before the timer fails (newcomer row 13)', () => {
+    const setup = setupFor(tempRoot());
+    setup.createRepository();
+    const profile = path.join(setup.root, 'etc/restic/myconf.conf');
+    const text = fs.readFileSync(profile, 'utf8');
+    fs.writeFileSync(profile, text.replace('BACKUP_PATHS=/data', 'BACKUP_PATHS=/data /srv/nope'));
+    const some = setup.cli('validate', setup.name);
+    expect(some.exitCode).toBe(0);
+    expect(some.stdout).toMatch(
+      /warning: .*myconf\.conf:\d+: BACKUP_PATHS: \/srv\/nope does not exist: .*warns \(exit 6\)/,
+    );
+    fs.writeFileSync(profile, text.replace('BACKUP_PATHS=/data', 'BACKUP_PATHS=/srv/nope'));
+    const install = setup.cli('install', setup.name);
+    expect(install.exitCode).toBe(0);
+    expect(install.stderr).toMatch(/BACKUP_PATHS: \/srv\/nope does not exist: the backup fails \(exit 5\)/);
+  });
+
   test('with the status folder full, the backup still succeeds and says the status could not be written', () => {
     const setup = setupFor(tempRoot());
     setup.createRepository();

@@ -49,6 +49,8 @@ afterAll(removeTempRoots);
 describe("the guide's profile installed with --root, as a new user would", () => {
   const root = tempRoot();
   writeProfile(root, 'myconf', GUIDE_PROFILE);
+  // The guide's default path, there as on the guide's machine: a missing one is a warning (path-warnings.ts).
+  fs.mkdirSync(path.join(root, 'media/myconf'), { recursive: true });
   let first: ReturnType<typeof runCli>;
 
   beforeAll(() => {

@@ -308,6 +308,36 @@ describe('F13: control characters in options never become lines of a file', () =
   });
 });
 
+describe('the CLI input of newcomer rows 3, 10 and 29: a relative repository, a share over 100 %, a typo', () => {
+  test('setup --repository with a relative path is refused (exit 2) and writes nothing', () => {
+    const root = tempRoot();
+    const before = snapshotTree(root);
+    const result = runCli(['--root', root, 'setup', 'rel', '--path', '/srv', '--repository', 'backups/repo']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/"backups\/repo" is a relative path: .* write it from \/.*; nothing was changed/);
+    expect(snapshotTree(root)).toEqual(before);
+  });
+
+  test('a run of a profile name that does not exist exits 3 and leaves no status file behind', () => {
+    const root = tempRoot();
+    const result = runCli(['--root', root, 'run', 'backup', 'nosuch']);
+    expect(result.exitCode).toBe(3);
+    expect(result.stderr).toContain('no such profile');
+    const state = path.join(root, 'var/lib/restic-systemd');
+    expect(fs.existsSync(state) ? fs.readdirSync(state).filter((file) => file.startsWith('nosuch')) : []).toEqual([]);
+  });
+
+  test('validate refuses a relative RESTIC_REPOSITORY and BACKUP_CHECK_SUBSET=150% (exit 3), naming each line', () => {
+    const root = tempRoot();
+    writeProfile(root, 'myconf', PROFILE.replace(/^RESTIC_REPOSITORY=.*$/m, 'RESTIC_REPOSITORY=repo'));
+    fs.appendFileSync(path.join(root, 'etc/restic/myconf.conf'), 'BACKUP_CHECK_SUBSET=150%\n');
+    const result = runCli(['--root', root, 'validate', 'myconf']);
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout + result.stderr).toMatch(/RESTIC_REPOSITORY: "repo" is a relative path/);
+    expect(result.stdout + result.stderr).toMatch(/BACKUP_CHECK_SUBSET: "150%" is not a share restic checks/);
+  });
+});
+
 describe('F14: odd input ends in a clean error with a documented exit code', () => {
   test('a profile over 1 MiB is a profile problem (exit 3), not an internal error', () => {
     const root = tempRoot();

@@ -182,3 +182,89 @@ describe('F4: only root may influence what a root job runs', () => {
     expect(fs.existsSync(mark)).toBe(false);
   });
 });
+
+describe('N1: a profile never chooses what root runs', () => {
+  /** An account's bin folder with a "restic" that leaves a mark when it runs. */
+  function attacker(root: string) {
+    const bin = path.join(root, 'home/att/bin');
+    fs.mkdirSync(bin, { recursive: true });
+    const mark = path.join(root, 'fake-ran');
+    const fake = path.join(bin, 'restic');
+    fs.writeFileSync(fake, `#!/bin/sh\ntouch '${mark}'\nexit 0\n`, { mode: 0o755 });
+    const evil = path.join(bin, 'evil');
+    fs.writeFileSync(evil, `#!/bin/sh\ntouch '${mark}'\n`, { mode: 0o755 });
+    for (const file of [bin, fake, evil]) fs.chownSync(file, nobodyUid(), 0);
+    return { bin, mark, evil };
+  }
+
+  test('PATH, LD_PRELOAD and NODE_OPTIONS in a profile: validate, init, install and run refuse it (exit 3)', () => {
+    const root = tempRoot();
+    const setup = resticSetup(root);
+    setup.createRepository();
+    const { bin, mark } = attacker(root);
+    const profile = path.join(root, 'etc/restic/myconf.conf');
+    fs.appendFileSync(
+      profile,
+      `PATH=${bin}:/usr/sbin:/usr/bin:/sbin:/bin\nLD_PRELOAD=${bin}/evil.so\nNODE_OPTIONS=--require=${bin}/x.js\n`,
+    );
+    for (const command of [['validate'], ['init'], ['install'], ['run', 'backup']]) {
+      const result = runCli(['--root', root, ...command, 'myconf'], { RESTIC_BIN: '' });
+      expect({ command, exitCode: result.exitCode }).toEqual({ command, exitCode: 3 });
+      for (const key of ['PATH', 'LD_PRELOAD', 'NODE_OPTIONS'])
+        expect(result.stdout + result.stderr).toMatch(new RegExp(`${key}: chooses which program root runs`));
+    }
+    expect(fs.existsSync(mark)).toBe(false);
+    expect(fs.existsSync(path.join(root, 'etc/systemd/system/restic@.service'))).toBe(false);
+  });
+
+  test(
+    'added to the file after install, the job started by systemd (which unsets the loader variables) refuses it ' +
+      '(exit 3) before restic runs',
+    () => {
+      const root = tempRoot();
+      fs.chmodSync(root, 0o755);
+      const setup = resticSetup(root);
+      setup.createRepository();
+      expect(setup.cli('install', 'myconf').exitCode).toBe(0);
+      const { bin, mark } = attacker(root);
+      const profile = path.join(root, 'etc/restic/myconf.conf');
+      fs.appendFileSync(profile, `PATH=${bin}:/usr/bin:/bin\nLD_PRELOAD=${bin}/evil.so\n`);
+      const unit = fs.readFileSync(path.join(root, 'etc/systemd/system/restic@.service'), 'utf8');
+      const unset = /^UnsetEnvironment=(.*)$/m.exec(unit)![1]!.split(' ');
+      expect(unset).toEqual(expect.arrayContaining(['LD_PRELOAD', 'NODE_OPTIONS']));
+      const environment = unitEnvironment(profile);
+      for (const key of unset) delete environment[key];
+      const result = runCliWithEnvironment(['--root', root, 'run', 'backup', 'myconf'], {
+        ...environment,
+        ...setup.env,
+        RESTIC_BIN: '',
+      });
+      expect(result.exitCode).toBe(3);
+      expect(result.stderr).toMatch(/myconf\.conf:\d+: PATH: chooses which program root runs/);
+      expect(result.stderr).toMatch(/myconf\.conf:\d+: LD_PRELOAD: chooses which program root runs/);
+      expect(fs.existsSync(mark)).toBe(false);
+    },
+  );
+
+  test("restic's program options: another account's sftp.command is refused, ssh's ProxyCommand always", () => {
+    const root = tempRoot();
+    const setup = resticSetup(root);
+    const { evil, mark } = attacker(root);
+    const profile = path.join(root, 'etc/restic/myconf.conf');
+    const text = fs.readFileSync(profile, 'utf8');
+    // As the image sees it: under --root the profile names the image's files.
+    const inImage = evil.slice(root.length);
+    fs.writeFileSync(profile, `${text}BACKUP_RESTIC_OPTIONS=sftp.command=${inImage}\n`);
+    const command = setup.cli('validate', 'myconf');
+    expect(command.exitCode).toBe(3);
+    // The first folder on the way that the account owns is named: /home/att/bin here.
+    expect(command.stdout).toMatch(
+      /BACKUP_RESTIC_OPTIONS sftp.command: it runs as root, and .*\/home\/att\/bin belongs to uid/,
+    );
+    fs.writeFileSync(profile, `${text}BACKUP_RESTIC_OPTIONS=sftp.args=-oProxyCommand=${evil}\n`);
+    const proxy = setup.cli('validate', 'myconf');
+    expect(proxy.exitCode).toBe(3);
+    expect(proxy.stdout).toContain("sftp.args: ssh's ProxyCommand runs a program as root that no check sees");
+    expect(fs.existsSync(mark)).toBe(false);
+  });
+});

@@ -458,3 +458,22 @@ describe('settingsDrift', () => {
     ]);
   });
 });
+
+describe('a file backup with no retention rule (newcomer row 23)', () => {
+  const base = 'RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/pw\nBACKUP_PATHS=/srv\n';
+  const warnings = (extra: string) =>
+    profileTextIssues('a', fileOf('a'), base + extra).warnings.map((warning) => `${warning.key}: ${warning.message}`);
+
+  test('BACKUP_KEEP_WITHIN emptied with no other rule is a warning: every snapshot would be kept', () => {
+    expect(warnings('BACKUP_KEEP_WITHIN=\n')).toEqual([
+      expect.stringMatching(/^BACKUP_KEEP_WITHIN: no retention rule is left .* every snapshot is kept for ever/),
+    ]);
+  });
+
+  test.each(['', 'BACKUP_KEEP_WITHIN=\nBACKUP_KEEP_DAILY=7\n', 'BACKUP_KEEP_WITHIN=\nBACKUP_KEEP_WITHIN_DAILY=30d\n'])(
+    'no warning with a rule: %j',
+    (extra) => {
+      expect(warnings(extra)).toEqual([]);
+    },
+  );
+});
