@@ -31,8 +31,18 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
 
   function dumpSnapshots(): Array<{ id: string; tags: string[] }> {
     return JSON.parse(
-      container.run(['restic-systemd', 'exec', 'db', '--', 'restic', 'snapshots', '--json', '--tag', 'job:pg-backup'])
-        .stdout,
+      container.run([
+        'restic-systemd',
+        'exec',
+        'db',
+        '--',
+        'restic',
+        '--no-lock',
+        'snapshots',
+        '--json',
+        '--tag',
+        'job:pg-backup',
+      ]).stdout,
     );
   }
 

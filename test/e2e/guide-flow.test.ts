@@ -76,7 +76,8 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         container.run(['systemctl', 'enable', '--now', 'restic-maintenance@second.timer']);
         expect(container.run(['restic-systemd', 'status', 'second'], { allowFailure: true }).exitCode).toBe(0);
         const snapshots = JSON.parse(
-          container.run(['restic-systemd', 'exec', 'second', '--', 'restic', 'snapshots', '--json']).stdout,
+          container.run(['restic-systemd', 'exec', 'second', '--', 'restic', '--no-lock', 'snapshots', '--json'])
+            .stdout,
         );
         expect(snapshots.map((snapshot: { paths: string[] }) => snapshot.paths)).toEqual([['/media/second']]);
       }),
@@ -161,8 +162,18 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         expect(timedStart('restic@myconf.service')).toMatchObject({ result: 'success', exitStatus: '0' });
         expect(journalOf('restic@myconf.service')).not.toContain('the units differ');
         const latest = JSON.parse(
-          container.run(['restic-systemd', 'exec', 'myconf', '--', 'restic', 'snapshots', '--json', '--latest', '1'])
-            .stdout,
+          container.run([
+            'restic-systemd',
+            'exec',
+            'myconf',
+            '--',
+            'restic',
+            '--no-lock',
+            'snapshots',
+            '--json',
+            '--latest',
+            '1',
+          ]).stdout,
         );
         expect(latest.at(-1).paths).toEqual(['/etc', '/srv/new-data']);
       }),

@@ -28,7 +28,8 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   // restic 0.14 (Debian 12) reads no RESTIC_CACERT: the jobs pass --cacert for it, a command of one's own must too.
   const snapshots = (): Array<{ id: string; tags?: string[] }> =>
     JSON.parse(
-      cli('exec', 'remote', '--', 'restic', '--cacert', '/etc/rest-server/cert.pem', 'snapshots', '--json').stdout,
+      cli('exec', 'remote', '--', 'restic', '--no-lock', '--cacert', '/etc/rest-server/cert.pem', 'snapshots', '--json')
+        .stdout,
     );
 
   /** restic's own flags a command run by hand needs for this profile (restic 0.14 reads no RESTIC_CACERT). */

@@ -28,7 +28,9 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   }
 
   function snapshots(name: string): Array<{ id: string; paths: string[]; tags?: string[] }> {
-    return JSON.parse(container.run(['restic-systemd', 'exec', name, '--', 'restic', 'snapshots', '--json']).stdout);
+    return JSON.parse(
+      container.run(['restic-systemd', 'exec', name, '--', 'restic', '--no-lock', 'snapshots', '--json']).stdout,
+    );
   }
 
   const MYCONF = ['RESTIC_REPOSITORY=/var/lib/restic/myconf'];
