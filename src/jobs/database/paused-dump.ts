@@ -106,19 +106,23 @@ async function store(run: DumpRun, writer: DumpWriter, tags: string[], dumped: D
   return { ...stored, warnings: [...dumped.warnings, ...stored.warnings] };
 }
 
-/** The whole run on a standby: pause and dump, then store; nothing of a run that does not count is left. */
-export async function dumpPausedStandby(run: DumpRun, writer: DumpWriter): Promise<DumpOutcome> {
-  const { context, profile } = run.restic;
-  const { paths } = context;
-  const start = new Date().toISOString();
-  const marker: PgRunMarker = {
+/** The marker of a run that has changed nothing yet: the run, and where its writer puts the dump. */
+function newMarker(run: DumpRun, writer: DumpWriter): PgRunMarker {
+  return {
     runId: run.runId,
     pid: process.pid,
-    start,
+    start: new Date().toISOString(),
     repmgrdStopped: false,
     replayPaused: false,
     ...writer.onDisk,
   };
+}
+
+/** The whole run on a standby: pause and dump, then store; nothing of a run that does not count is left. */
+export async function dumpPausedStandby(run: DumpRun, writer: DumpWriter): Promise<DumpOutcome> {
+  const { context, profile } = run.restic;
+  const { paths } = context;
+  const marker = newMarker(run, writer);
   const paused = await pauseAndDump(run, writer, marker);
   if (paused.verdict) {
     await writer.finish();
@@ -141,15 +145,7 @@ export async function dumpPausedStandby(run: DumpRun, writer: DumpWriter): Promi
 export async function dumpPrimary(run: DumpRun, writer: DumpWriter, state: StandbyState): Promise<DumpOutcome> {
   const { paths } = run.restic.context;
   const { profile } = run.restic;
-  const start = new Date().toISOString();
-  writeMarker(paths, profile.name, {
-    runId: run.runId,
-    pid: process.pid,
-    start,
-    repmgrdStopped: false,
-    replayPaused: false,
-    ...writer.onDisk,
-  });
+  writeMarker(paths, profile.name, newMarker(run, writer));
   const tags = [...run.tags, 'source:primary', `pg-major:${state.serverMajor}`];
   try {
     const dumped = await writer.write(tags, state);
