@@ -46,6 +46,7 @@ const HANDLERS: Record<string, (context: Context, args: Args) => Promise<number 
       name: text(args.name),
       paths: texts(args.path ?? []),
       set: texts(args.set ?? []),
+      drop: texts(args.drop ?? []),
       dryRun: args['dry-run'] === true,
       force: args.force === true,
     }),
@@ -257,6 +258,13 @@ function cli(argv: string[]): Argv {
       message ||= error?.message ?? 'unreadable command line';
       const valueless = /^Not enough arguments following: (\S+)$/.exec(message);
       if (valueless) message = `--${valueless[1]} needs a value: give it right after the option`;
+      // `validate -x`: yargs took the word for an option, and then found no name.
+      const at = argv.findIndex((word) => VISIBLE_COMMANDS.some((command) => commandName(command) === word));
+      const dashed = at >= 0 ? argv.slice(at + 1).find((word) => /^-./.test(word)) : undefined;
+      if (/^Not enough non-option arguments/.test(message) && dashed)
+        message =
+          `${dashed} is not an option of ${argv[at]}, and a profile name cannot start with "-": give the ` +
+          `profile's name (see restic-systemd ${argv[at]} --help)`;
       // `exec myconf restic snapshots`: the command's words were taken for restic-systemd's own.
       const exec = argv.indexOf('exec');
       if (exec >= 0 && /^Unknown arguments?:/.test(message) && !argv.includes('--')) {

@@ -132,6 +132,15 @@ export const COMMANDS: CommandSpec[] = [
         describe: 'A key of the profile given by hand; it wins over the files, and settles what it covers',
       },
       {
+        name: 'drop',
+        type: 'string',
+        value: 'WHAT',
+        repeatable: true,
+        describe:
+          'Leave out what a BLOCKING line names (a KEY, a FILE:LINE of a script, or a unit FILE), deciding that ' +
+          'it does not matter',
+      },
+      {
         name: 'dry-run',
         type: 'boolean',
         default: false,

@@ -17,7 +17,7 @@ import { onHost, profileFile, targetPath } from '../paths.js';
 import { profileTextIssues } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
 import { profileText } from '../profile/profile-text.js';
-import { secretValues } from '../profile/secrets.js';
+import { hideSecretsInLine, secretValues } from '../profile/secrets.js';
 import { systemdVersion } from '../tools/systemctl.js';
 import { describeForeignUnit, enabledForeignResticUnits, foreignResticUnitFiles } from '../import/foreign-units.js';
 import { allTemplateUnits } from '../units/names.js';
@@ -26,6 +26,7 @@ export interface ImportOptions {
   name: string;
   paths: string[];
   set: string[];
+  drop: string[];
   dryRun: boolean;
   force: boolean;
 }
@@ -67,12 +68,24 @@ export async function importCommand(context: Context, files: readonly string[], 
 
   const systemdMajor = await systemdVersion(context.runner).catch(() => 257);
   const sources = readSources(paths, sourceFiles, options.name, systemdMajor);
-  const translation = translate(sources.variables, sources.units, {
-    name: options.name,
-    passwordFile,
-    paths: options.paths.map((given) => targetPath(context.paths, given)),
-    set,
-  });
+  const translation = translate(
+    sources.variables,
+    sources.units,
+    {
+      name: options.name,
+      passwordFile,
+      paths: options.paths.map((given) => targetPath(context.paths, given)),
+      set,
+      drop: options.drop,
+    },
+    sources.scripts,
+    sources.decisions,
+  );
+  if (translation.unusedDrops.length > 0)
+    throw new UsageError(
+      `--drop ${translation.unusedDrops.join(', ')}: names no BLOCKING line nor key of the files; nothing was ` +
+        'changed (give the KEY, FILE:LINE or unit FILE a BLOCKING line starts with)',
+    );
   const entries = translation.entries;
   // Every secret the files hold, used or not, is masked in what import prints.
   secretValues(Object.fromEntries(sources.variables.map((variable) => [variable.key, variable.value]))).forEach(
@@ -80,7 +93,12 @@ export async function importCommand(context: Context, files: readonly string[], 
   );
   secretValues(Object.fromEntries(entries)).forEach(addSecret);
   if (translation.password) addSecret(translation.password);
-  const decisions = [...sources.decisions, ...translation.decisions];
+  // Lines shown as written (refused, or a command line) may hold secrets no variable registered.
+  const decisions = translation.decisions.map((decision) => ({
+    ...decision,
+    from: hideSecretsInLine(decision.from),
+    why: hideSecretsInLine(decision.why),
+  }));
 
   const comments = [
     `Imported by restic-systemd import from ${sourceFiles.join(', ')}.`,

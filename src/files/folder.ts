@@ -11,6 +11,20 @@ import { EnvironmentError } from '../errors.js';
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW } = fs.constants;
 const MAX_LINKS = 40;
+const PUBLIC_FOLDERS = new Set([
+  '/etc',
+  '/etc/systemd',
+  '/etc/systemd/system',
+  '/var',
+  '/var/lib',
+  '/var/cache',
+  '/var/log',
+  '/usr',
+  '/usr/local',
+  '/usr/local/bin',
+  '/usr/local/lib',
+  '/run',
+]);
 
 /**
  * private: every folder on the way belongs to root (or to the user running the tool) and is not
@@ -97,8 +111,10 @@ export function openFolder(root: string, folder: string, options: FolderOptions 
         // In a sticky folder (/tmp) a new folder cannot be taken over: what exists already is checked below.
         if (!current.trusted && !current.sticky)
           fail(here, 'will not create a folder inside a folder of another account');
+        // The system's own folders made on the way (an empty --root) get the mode they have on every system.
+        const made = path.posix.join(...stack.slice(1).map((item) => path.basename(item.shown)), name);
         try {
-          fs.mkdirSync(entry, options.create);
+          fs.mkdirSync(entry, PUBLIC_FOLDERS.has(`/${made}`) ? 0o755 : options.create);
         } catch (error) {
           fail(here, `cannot create it: ${(error as Error).message}`);
         }

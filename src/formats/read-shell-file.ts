@@ -130,11 +130,15 @@ function skipBlanks(cursor: Cursor): void {
 
 /** Read the assignments of a shell file; `known` holds the variables of files read before it. */
 export function readShellFile(text: string, known: ReadonlyMap<string, string> = new Map()): ShellFileReading {
-  const assignments: ShellAssignment[] = [];
+  // In the order of their last assignment: a key set again moves to the end.
+  const assignments = new Map<string, ShellAssignment>();
   const ignored: ShellFileReading['ignored'] = [];
-  let values = new Map(known);
+  const values = new Map(known);
   const lookup = (name: string) => values.get(name);
   const cursor = new Cursor(text);
+  const lineStarts = [0];
+  for (let index = text.indexOf('\n'); index >= 0; index = text.indexOf('\n', index + 1)) lineStarts.push(index + 1);
+  const physicalLine = (line: number) => text.slice(lineStarts[line - 1], (lineStarts[line] ?? text.length + 1) - 1);
 
   while (!cursor.done) {
     skipBlanks(cursor);
@@ -153,7 +157,12 @@ export function readShellFile(text: string, known: ReadonlyMap<string, string> =
     const prefix = /^(export|declare\s+-[a-zA-Z]*x[a-zA-Z]*|readonly)\s+/.exec(lineText);
     if (prefix) for (let i = 0; i < prefix[0].length; i++) cursor.next();
     const pending: ShellAssignment[] = [];
-    const before = new Map(values);
+    // What this line changed, to undo when it turns out unreadable.
+    const undo: Array<[string, string | undefined]> = [];
+    const assign = (key: string, value: string) => {
+      undo.push([key, values.get(key)]);
+      values.set(key, value);
+    };
     try {
       let any = false;
       for (;;) {
@@ -191,39 +200,49 @@ export function readShellFile(text: string, known: ReadonlyMap<string, string> =
               break;
             }
             if (cursor.done) throw new Unreadable('an array "( … )" that never closes');
-            words.push(readWord(cursor, lookup, true));
+            const at = cursor.index;
+            const word = readWord(cursor, lookup, true);
+            // A character that ends a word but not an array (";"): bash refuses it there.
+            if (cursor.index === at) throw new Unreadable(`"${cursor.peek()}" inside an array "( … )"`);
+            words.push(word);
           }
           const all = appending ? [...(values.get(key)?.split(' ').filter(Boolean) ?? []), ...words] : words;
-          values.set(key, all.join(' '));
+          assign(key, all.join(' '));
           pending.push({ key, value: all.join(' '), words: all, line: start });
         } else {
           const word = readWord(cursor, lookup, false);
           const value = appending ? `${values.get(key) ?? ''}${word}` : word;
-          values.set(key, value);
+          assign(key, value);
           pending.push({ key, value, line: start });
         }
         any = true;
       }
       for (const assignment of pending) {
-        const index = assignments.findIndex((item) => item.key === assignment.key);
-        if (index >= 0) assignments.splice(index, 1);
-        assignments.push(assignment);
+        assignments.delete(assignment.key);
+        assignments.set(assignment.key, assignment);
       }
       // The rest of the line: a comment, or the end.
       if (cursor.peek() === '#') cursor.skipLine();
     } catch (error) {
       if (!(error instanceof Unreadable)) throw error;
-      ignored.push({ line: start, text: lineText.trim(), reason: error.message });
+      // The whole logical line (lines ending in "\" go on), and at least up to where reading failed.
+      let end = start;
+      while (/(^|[^\\])(\\\\)*\\$/.test(physicalLine(end)) && end < lineStarts.length) end++;
+      // A construct that failed further down (an array's word) is skipped whole; one that never closes is not.
+      if (!/never closes/.test(error.message)) end = Math.max(end, Math.min(cursor.line, lineStarts.length));
+      const logical = Array.from({ length: end - start + 1 }, (_, offset) => physicalLine(start + offset))
+        .join('\n')
+        .replace(/\\\n[ \t]*/g, ' ');
+      ignored.push({ line: start, text: logical.trim(), reason: error.message });
       // Forget what this line set: it is not read at all.
-      values = before;
-      cursor.line = start;
-      cursor.index =
-        text
-          .split('\n')
-          .slice(0, start - 1)
-          .join('\n').length + (start > 1 ? 1 : 0);
+      for (const [key, value] of undo.reverse()) {
+        if (value === undefined) values.delete(key);
+        else values.set(key, value);
+      }
+      cursor.line = end;
+      cursor.index = lineStarts[end - 1]!;
       cursor.skipLine();
     }
   }
-  return { assignments, ignored };
+  return { assignments: [...assignments.values()], ignored };
 }

@@ -23,14 +23,18 @@ export function parseUnitFile(text: string): UnitSetting[] {
   let section = '';
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
-    let line = lines[index]!.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    // A line ending in "\" goes on on the next (comment lines in between are skipped).
-    while (line.endsWith('\\') && index + 1 < lines.length) {
-      const next = lines[++index]!.trim();
-      if (next.startsWith('#') || next.startsWith(';')) continue;
-      line = `${line.slice(0, -1).trimEnd()} ${next}`;
+    let part = lines[index]!.trim();
+    if (part === '' || part.startsWith('#') || part.startsWith(';')) continue;
+    // A line ending in "\" goes on on the next (comment lines in between are skipped); parts joined once.
+    const parts: string[] = [];
+    while (part.endsWith('\\') && index + 1 < lines.length) {
+      parts.push(part.slice(0, -1).trimEnd());
+      let next = lines[++index]!.trim();
+      while ((next.startsWith('#') || next.startsWith(';')) && index + 1 < lines.length) next = lines[++index]!.trim();
+      part = next.startsWith('#') || next.startsWith(';') ? '' : next;
     }
+    parts.push(part);
+    const line = parts.join(' ');
     const header = /^\[(.+)\]$/.exec(line);
     if (header) {
       section = header[1]!;
@@ -68,8 +72,23 @@ export function expandSpecifiers(value: string, unit: string): string {
     I: unescapeUnitName(instance),
     p: prefix,
     P: unescapeUnitName(prefix),
+    j: prefix.slice(prefix.lastIndexOf('-') + 1),
+    J: unescapeUnitName(prefix.slice(prefix.lastIndexOf('-') + 1)),
     n: unit,
     N: name,
+    // The system manager's folders, and root's (man systemd.unit, "Specifiers").
+    E: '/etc',
+    S: '/var/lib',
+    C: '/var/cache',
+    L: '/var/log',
+    T: '/tmp',
+    V: '/var/tmp',
+    t: '/run',
+    h: '/root',
+    u: 'root',
+    U: '0',
+    g: 'root',
+    G: '0',
     '%': '%',
   };
   return value.replace(/%(.)/g, (whole, letter: string) => table[letter] ?? whole);

@@ -28,6 +28,8 @@ export interface ResticSettings {
   groupBy?: string;
   /** forget --prune: restic-systemd prunes in the weekly maintenance. */
   prune?: boolean;
+  /** restic's global flags that have a variable of restic's (-r: RESTIC_REPOSITORY, -p: RESTIC_PASSWORD_FILE…). */
+  variables: Record<string, string>;
   /** Flags that change only what restic prints (--verbose, --quiet…): dropped, said so. */
   cosmetic: string[];
   /** Flags restic-systemd has no key for, as written. */
@@ -45,6 +47,7 @@ export function emptySettings(): ResticSettings {
     tags: [],
     keep: {},
     options: [],
+    variables: {},
     cosmetic: [],
     unknown: [],
   };
@@ -96,6 +99,20 @@ const WITH_VALUE: Record<string, (settings: ResticSettings, value: string) => vo
   '--group-by': (s, v) => (s.groupBy = v),
   '-g': (s, v) => (s.groupBy = v),
 };
+// Global flags whose value restic also reads from a variable (man restic: "Environment Variables").
+const AS_VARIABLE: Record<string, string> = {
+  '-r': 'RESTIC_REPOSITORY',
+  '--repo': 'RESTIC_REPOSITORY',
+  '--repository-file': 'RESTIC_REPOSITORY_FILE',
+  '-p': 'RESTIC_PASSWORD_FILE',
+  '--password-file': 'RESTIC_PASSWORD_FILE',
+  '--password-command': 'RESTIC_PASSWORD_COMMAND',
+  '--cacert': 'RESTIC_CACERT',
+  '--tls-client-cert': 'RESTIC_TLS_CLIENT_CERT',
+  '--key-hint': 'RESTIC_KEY_HINT',
+  '--compression': 'RESTIC_COMPRESSION',
+  '--pack-size': 'RESTIC_PACK_SIZE',
+};
 const SWITCHES: Record<string, (settings: ResticSettings) => void> = {
   '--exclude-caches': (s) => (s.excludeCaches = true),
   '--one-file-system': (s) => (s.oneFileSystem = true),
@@ -134,6 +151,10 @@ export function readResticWords(
       const value = takeValue();
       if (value === undefined) settings.unknown.push(word);
       else settings.keep[keep] = value;
+    } else if (AS_VARIABLE[flag]) {
+      const value = takeValue();
+      if (value === undefined) settings.unknown.push(word);
+      else settings.variables[AS_VARIABLE[flag]] = value;
     } else if (WITH_VALUE[flag]) {
       const value = takeValue();
       if (value === undefined) settings.unknown.push(word);
@@ -147,6 +168,26 @@ export function readResticWords(
     }
   }
   return settings;
+}
+
+/**
+ * Flags restic-systemd has no key for that decide what is backed up, left out, kept, where or with
+ * which password: a profile without them would mean something else, so they block the import.
+ */
+export const DECIDING_FLAG = /^--?(i?exclude|files-from|stdin|keep-|insecure-no-password|from-|force$|read-data)/;
+
+/** Whether the words hold a flag the reader knows (a value of restic flags, whatever its key's name). */
+export function holdsResticFlags(words: readonly string[]): boolean {
+  const read = readResticWords(words, emptySettings(), 'unknown');
+  return (
+    words.some((word) => word.startsWith('-')) &&
+    (Object.keys(read.keep).length > 0 ||
+      read.excludes.length + read.iexcludes.length + read.excludeFiles.length + read.filesFrom.length > 0 ||
+      read.tags.length > 0 ||
+      read.options.length > 0 ||
+      Object.keys(read.variables).length > 0 ||
+      read.unknown.some((word) => DECIDING_FLAG.test(word)))
+  );
 }
 
 /** The same from a string of flags, split as the shell would split it. */

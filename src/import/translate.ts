@@ -7,10 +7,26 @@
  */
 import path from 'node:path';
 import { fieldOf, FIELD_KEYS } from '../profile/fields.js';
-import { isResticVariable, layoutMeaning, foreignKeyVerdict, type LayoutMeaning } from '../profile/foreign-keys.js';
+import {
+  isBackendVariable,
+  isResticVariable,
+  keyTopic,
+  layoutMeaning,
+  namesPatternFiles,
+  retentionRuleOf,
+  type LayoutMeaning,
+} from '../profile/foreign-keys.js';
 import { forbiddenVariableProblem } from '../profile/programs.js';
+import { isSecretKey } from '../profile/secrets.js';
 import { cronToCalendar } from './cron.js';
-import { emptySettings, readResticWords, type ResticSettings } from './restic-flags.js';
+import { monotonicToCalendar } from './monotonic.js';
+import {
+  DECIDING_FLAG,
+  emptySettings,
+  holdsResticFlags,
+  readResticWords,
+  type ResticSettings,
+} from './restic-flags.js';
 import { expandExecWords } from '../formats/unit-file.js';
 import { splitShellWords } from '../formats/shell-words.js';
 
@@ -30,11 +46,30 @@ export interface UnitSource {
   file: string;
   /** Its restic command lines, specifiers expanded. */
   commands: string[];
-  /** Its timer's OnCalendar= and RandomizedDelaySec=, when it has a timer. */
-  timer?: { file: string; onCalendar: string[]; randomizedDelay?: string };
+  /** Its Environment= variables (the files of EnvironmentFile= win over them, as in systemd). */
+  environment?: SourceVariable[];
+  /** Its timer's schedule, when it has a timer. */
+  timer?: {
+    file: string;
+    onCalendar: string[];
+    randomizedDelay?: string;
+    /** OnBootSec=, OnUnitActiveSec=…: "OnUnitActiveSec=1d". */
+    monotonic?: string[];
+  };
+}
+
+/** A line of a shell script that runs restic (or dumps a database), which import reads but never runs. */
+export interface ScriptCommand {
+  file: string;
+  line: number;
+  command: string;
 }
 
 export type Outcome = 'kept' | 'translated' | 'dropped' | 'blocking';
+
+/** What a blocking decision is about: the --set of a key of this topic settles it. */
+export type Topic =
+  'retention' | 'excludes' | 'paths' | 'schedule' | 'repository' | 'password' | 'database' | 'options';
 
 export interface Decision {
   /** Where it comes from: "file:line KEY", or a unit's command line. */
@@ -43,6 +78,8 @@ export interface Decision {
   /** What it became (KEY=value), for kept and translated. */
   to?: string;
   why: string;
+  /** For blocking decisions: what they are about. */
+  topic?: Topic;
 }
 
 export interface Translation {
@@ -51,6 +88,8 @@ export interface Translation {
   decisions: Decision[];
   /** The repository password found inline, to go into a file of its own. */
   password?: string;
+  /** --drop values that matched nothing. */
+  unusedDrops: string[];
 }
 
 export interface TranslateOptions {
@@ -61,6 +100,8 @@ export interface TranslateOptions {
   paths?: string[];
   /** KEY=value given on the command line (import --set): they win, and settle what they cover. */
   set?: Array<[string, string]>;
+  /** KEY, FILE or FILE:LINE whose blocking decisions the operator settles by leaving them out (import --drop). */
+  drop?: string[];
 }
 
 // Keys of tools that wrapped restic: what they did, restic-systemd does itself.
@@ -104,6 +145,7 @@ const KEEP_TO_KEY: Record<string, string> = {
   'within-monthly': 'BACKUP_KEEP_WITHIN_MONTHLY',
   'within-yearly': 'BACKUP_KEEP_WITHIN_YEARLY',
 };
+const RESTIC_SUBCOMMANDS = new Set(['backup', 'forget', 'check', 'prune']);
 // restic's global flags that take a value, to find the subcommand of a command line.
 const GLOBAL_WITH_VALUE = new Set([
   '-r',
@@ -126,6 +168,8 @@ const GLOBAL_WITH_VALUE = new Set([
 
 class Translator {
   readonly out = new Map<string, { value: string; from: string }>();
+  /** Variables that command lines substitute: what they say is translated there. */
+  readonly used = new Set<string>();
   readonly decisions: Decision[] = [];
   readonly backup = emptySettings();
   readonly forget = emptySettings();
@@ -138,11 +182,47 @@ class Translator {
     this.decisions.push({ from, outcome, why, ...(to !== undefined ? { to } : {}) });
   }
 
+  /** A decision the operator must settle: with --set of the topic's keys, or --drop of `what`. */
+  block(from: string, topic: Topic, why: string, what?: string): void {
+    const settle = [SETTLING_EXAMPLE[topic], ...(what ? [`--drop ${what} if it does not matter`] : [])];
+    this.decisions.push({ from, outcome: 'blocking', topic, why: `${why}. Settle it: ${settle.join(', or ')}` });
+  }
+
   put(key: string, value: string, from: string, outcome: Outcome, why: string): void {
     this.out.set(key, { value, from });
     this.decide(from, outcome, why, `${key}=${value}`);
   }
 }
+
+const SETTLING_EXAMPLE: Record<Topic, string> = {
+  retention: '--set BACKUP_KEEP_DAILY=… (the rules the old setup kept)',
+  excludes: '--set BACKUP_EXCLUDE=… or --set BACKUP_EXCLUDE_FILE=…',
+  paths: '--set BACKUP_PATHS=… (what the old setup backed up)',
+  schedule: '--set BACKUP_SCHEDULE=… (a systemd calendar expression)',
+  repository: '--set RESTIC_REPOSITORY=…',
+  password: '--set RESTIC_PASSWORD_FILE=…',
+  database: '--set PGHOST=… (and the other keys of the database job, docs/database-job.md)',
+  options: "--set BACKUP_RESTIC_OPTIONS='…'",
+};
+/** The --set keys that settle each topic. */
+const SETTLED_BY: Record<Topic, RegExp> = {
+  retention: /^BACKUP_KEEP_/,
+  excludes: /^BACKUP_(I?EXCLUDE|EXCLUDE_FILE)/,
+  paths: /^BACKUP_(PATHS|FILES_FROM)$/,
+  schedule: /^BACKUP_SCHEDULE$/,
+  repository: /^RESTIC_REPOSITORY/,
+  password: /^RESTIC_PASSWORD/,
+  database: /^PG/,
+  options: /^BACKUP_RESTIC_OPTIONS$/,
+};
+// Variables of the session or of systemd's units that restic-systemd's units set themselves.
+const RUNTIME_VARIABLES = /^(HOME|USER|LOGNAME|SHELL|PWD|TERM|LANG|LANGUAGE|TZ|LC_\w+|XDG_\w+|SYSTEMD_\w+)$/;
+// A switch's value: a key that turns something off excluded or kept nothing.
+const SWITCH_OFF = /^(false|no|off)$/i;
+const SWITCH_ON = /^(true|yes|on)$/i;
+// Names of unknown keys that hold a path of another kind than what to back up.
+const UNRELATED_PATH_WORDS =
+  /(^|_)(LOG|LOGFILE|LOGS|CACHE|TMP|TEMP|TMPDIR|PID|LOCK|SOCKET|SOCK|SCRIPT|HOOK|BIN|CERT)(_|$)/;
 
 const where = (variable: SourceVariable) => `${variable.file}:${variable.line} ${variable.key}`;
 const wordsOf = (variable: SourceVariable) => variable.words ?? splitShellWords(variable.value);
@@ -207,23 +287,68 @@ function translateVariable(t: Translator, variable: SourceVariable): void {
       "restic's b2.connections option, as restic_backup.sh of erikw's layout passed it",
     );
   }
+  const forbidden = forbiddenVariableProblem(key);
+  if (forbidden) return t.decide(from, 'blocking', `${key} ${forbidden}`);
   const meaning = layoutMeaning(key);
   if (meaning) return translateLayoutKey(t, variable, meaning);
   if (value === '') return t.decide(from, 'dropped', 'empty: it set nothing');
   if (isResticVariable(key)) {
     return t.put(key, value, from, 'kept', "restic's own variable, passed to restic as before");
   }
-  const forbidden = forbiddenVariableProblem(key);
-  if (forbidden) return t.decide(from, 'blocking', `${key} ${forbidden}`);
-  const verdict = foreignKeyVerdict(key);
-  if (verdict)
-    return t.decide(from, 'dropped', `not read by restic or restic-systemd: ${verdict.message.split(':')[0]}`);
-  t.put(
-    key,
-    value,
+  if (isBackendVariable(key)) return t.put(key, value, from, 'kept', "a variable of restic's backends, as before");
+  if (/^PG[A-Z]+$/.test(key)) return t.put(key, value, from, 'kept', "libpq's variable, as before");
+  if (holdsResticFlags(wordsOf(variable))) {
+    // Whatever its name, a value of restic flags is read as the flags of a command line are.
+    const local = readResticWords(wordsOf(variable), emptySettings(), 'unknown');
+    return contributeFlags(t, from, local, path.posix.dirname(variable.file));
+  }
+  translateUnknownKey(t, variable);
+}
+
+/** A key no layout lists: what its name and value say it decides, or nothing restic-systemd needs. */
+function translateUnknownKey(t: Translator, variable: SourceVariable): void {
+  const { key, value } = variable;
+  const from = where(variable);
+  const words = wordsOf(variable);
+  const folders = words.length > 0 && words.every((word) => word.startsWith('/'));
+  const tokens = key.split('_').filter((token) => !['RESTIC', 'BACKUP', 'REPO', 'REPOSITORY'].includes(token));
+  switch (keyTopic(key)) {
+    case 'password': {
+      // Only a name of the repository's password: an SMTP_PASSWORD is another program's secret.
+      if (!tokens.every((token) => /^(PASS|PASSWORD|PASSWD|PASSPHRASE|PASSFILE|PASSWORDFILE|FILE|PATH)$/.test(token)))
+        break;
+      if (t.out.has('RESTIC_PASSWORD') || t.out.has('RESTIC_PASSWORD_FILE') || t.out.has('RESTIC_PASSWORD_COMMAND'))
+        return t.decide(from, 'dropped', "restic reads RESTIC_PASSWORD*, which the files set too: it was not restic's");
+      if (/FILE|PATH/.test(key) && folders)
+        return t.put('RESTIC_PASSWORD_FILE', absoluteFile(value, variable), from, 'translated', 'the password file');
+      return t.put('RESTIC_PASSWORD', value, from, 'translated', "the repository's password, by its name");
+    }
+    case 'repository':
+      if (!/^(\/|[a-z0-9]+:)/.test(value)) break;
+      if (t.out.has('RESTIC_REPOSITORY') && t.out.get('RESTIC_REPOSITORY')!.value !== value)
+        return t.block(from, 'repository', `a second repository (${value})`, key);
+      return t.put('RESTIC_REPOSITORY', value, from, 'translated', 'the repository, by its name');
+    case 'schedule': {
+      const calendar = cronToCalendar(value);
+      if (calendar)
+        return t.put('BACKUP_SCHEDULE', calendar, from, 'translated', `the cron schedule "${value}", by its name`);
+      return t.block(from, 'schedule', `"${value}" looks like the schedule, in a form import does not read`, key);
+    }
+    case 'paths':
+      if (folders && !UNRELATED_PATH_WORDS.test(key))
+        return t.block(from, 'paths', `names ${words.join(' ')}: it may be what the old setup backed up`, key);
+      break;
+  }
+  if (isSecretKey(key))
+    return t.decide(from, 'dropped', "another program's secret: restic reads no such variable, so it is left out");
+  if (RUNTIME_VARIABLES.test(key))
+    return t.decide(from, 'dropped', "the session's variable: restic-systemd's units run as root, with root's");
+  if (folders && !UNRELATED_PATH_WORDS.test(key) && !key.startsWith('PG'))
+    return t.block(from, 'paths', `names ${words.join(' ')}: it may be what the old setup backed up`, key);
+  t.decide(
     from,
-    'kept',
-    "passed to restic's environment as before (a backend's, libpq's or the runtime's variable)",
+    'dropped',
+    "not read by restic, its backends or restic-systemd (another tool's or a script's variable): left out",
   );
 }
 
@@ -312,24 +437,48 @@ function contribute(t: Translator, from: string, local: ResticSettings, group: G
     for (const key of ['paths', 'excludes', 'iexcludes'] as const)
       local[key] = local[key].filter((item) => !/\s/.test(item));
   }
+  const spacedOptions = local.options.filter((option) => /\s/.test(option));
+  if (spacedOptions.length > 0) {
+    t.block(
+      from,
+      'options',
+      `${spacedOptions.map((option) => `-o "${option}"`).join(', ')}: an option whose value holds spaces cannot be ` +
+        'a word of BACKUP_RESTIC_OPTIONS (for sftp.args, put the ssh options in a file: ' +
+        'sftp.args=-F/etc/restic/ssh.conf)',
+      dropTarget(from),
+    );
+    local.options = local.options.filter((option) => !/\s/.test(option));
+  }
+  for (const [key, value] of Object.entries(local.variables)) {
+    const file = /_FILE$|_CERT$|CACERT$/.test(key) && !value.startsWith('/') ? path.posix.join(base, value) : value;
+    t.put(key, file, from, 'translated', `restic's flag for ${key}, as its variable`);
+  }
   const keys = settingsKeys(local, group);
   if (keys.length > 0) t.decide(from, 'translated', what, keys.map(([key, value]) => `${key}=${value}`).join(', '));
   if (local.unknown.length > 0) {
-    if (group === 'forget') {
-      t.decide(
+    const deciding = group === 'forget' ? local.unknown : local.unknown.filter((word) => DECIDING_FLAG.test(word));
+    const other = local.unknown.filter((word) => !deciding.includes(word));
+    if (deciding.length > 0) {
+      const topic: Topic =
+        group === 'forget' || deciding.some((word) => /^--keep-/.test(word))
+          ? 'retention'
+          : deciding.some((word) => /exclude/.test(word))
+            ? 'excludes'
+            : 'paths';
+      t.block(
         from,
-        'blocking',
-        `retention flags restic-systemd cannot express: ${local.unknown.join(' ')}. Without them the ` +
-          `retention would differ (restic itself refuses an unknown flag, so such a line never ran); give the ` +
-          `rules with --set (e.g. --set BACKUP_KEEP_YEARLY=2), and they replace these`,
+        topic,
+        `${topic === 'retention' ? 'retention' : 'backup'} flags restic-systemd cannot express: ` +
+          `${deciding.join(' ')}. Without them the ${topic === 'retention' ? 'retention' : 'backup'} would differ`,
+        dropTarget(from),
       );
-    } else {
+    }
+    if (other.length > 0)
       t.decide(
         from,
         'dropped',
-        `${group === 'common' ? 'global' : group} flags restic-systemd has no key for: ${local.unknown.join(' ')}`,
+        `${group === 'common' ? 'global' : group} flags restic-systemd has no key for: ${other.join(' ')}`,
       );
-    }
   }
   if (local.cosmetic.length > 0)
     t.decide(from, 'dropped', `only change what restic prints: ${[...new Set(local.cosmetic)].join(' ')}`);
@@ -354,12 +503,63 @@ function contribute(t: Translator, from: string, local: ResticSettings, group: G
   mergeSettings(t[group], { ...local, unknown: [], cosmetic: [] });
 }
 
+/** What to name in --drop for a decision's source: the key of a variable, else the file (and line) it is on. */
+function dropTarget(from: string): string {
+  const variable = /^\S+:\d+ ([A-Za-z_]\w*)$/.exec(from);
+  if (variable) return variable[1]!;
+  return /^(\S+)/.exec(from)![1]!.replace(/:$/, '');
+}
+
+/** A value of restic flags of any command (backup, forget, check, global), each kind to its own settings. */
+function contributeFlags(t: Translator, from: string, local: ResticSettings, base: string): void {
+  const forgets = Object.keys(local.keep).length > 0 || local.prune === true || local.groupBy !== undefined;
+  const none = emptySettings();
+  const backup: ResticSettings = {
+    ...local,
+    keep: {},
+    unknown: forgets ? [] : local.unknown,
+    tags: forgets ? [] : local.tags,
+    checkSubset: undefined,
+    groupBy: undefined,
+    prune: undefined,
+    ...(forgets ? { host: undefined } : {}),
+  };
+  contribute(t, from, backup, 'backup', "restic's flags, read from the value", base);
+  if (forgets)
+    contribute(
+      t,
+      from,
+      {
+        ...none,
+        keep: local.keep,
+        unknown: local.unknown,
+        tags: local.tags,
+        host: local.host,
+        prune: local.prune,
+        groupBy: local.groupBy,
+      },
+      'forget',
+      "the retention (restic forget's --keep rules), read from the value",
+    );
+  if (local.checkSubset !== undefined)
+    contribute(t, from, { ...none, checkSubset: local.checkSubset }, 'check', 'the weekly check');
+}
+
 function translateLayoutKey(t: Translator, variable: SourceVariable, meaning: LayoutMeaning): void {
   const { key, value } = variable;
   const from = where(variable);
   const words = wordsOf(variable);
   if (words.length === 0)
     return t.decide(from, 'dropped', meaning === 'retention' ? 'empty: it set no rule' : 'empty: it set nothing');
+  if (SWITCH_OFF.test(value.trim()))
+    return t.decide(from, 'dropped', `a switch of another tool, turned off: it set nothing`);
+  if (SWITCH_ON.test(value.trim()))
+    return t.block(
+      from,
+      meaning === 'retention' ? 'retention' : meaning === 'excludes' ? 'excludes' : 'paths',
+      `a switch of another tool, turned on (${value.trim()}): what it did is not a restic flag import can read`,
+      key,
+    );
   const local = emptySettings();
   switch (meaning) {
     case 'paths':
@@ -383,15 +583,17 @@ function translateLayoutKey(t: Translator, variable: SourceVariable, meaning: La
       return contribute(t, from, local, 'backup', 'what to back up', path.posix.dirname(variable.file));
     case 'excludes':
       if (words.some((word) => word.startsWith('-'))) readResticWords(words, local, 'paths');
-      else if (/EXCLUDE_FILE$/.test(key)) local.excludeFiles.push(...words);
+      else if (namesPatternFiles(key)) local.excludeFiles.push(...words);
       else local.excludes.push(...words);
       return contribute(t, from, local, 'backup', 'what to leave out', path.posix.dirname(variable.file));
     case 'retention': {
-      const rule =
-        RETENTION_KEYS[key.replace(/^RESTIC_(?=RETENTION_)/, '')] ??
-        /KEEP_(\w+)$/.exec(key)?.[1]?.toLowerCase().replace('_', '-');
-      if (rule && KEEP_TO_KEY[rule] && words.length === 1 && !words[0]!.startsWith('-')) local.keep[rule] = words[0]!;
-      else readResticWords(words, local, 'unknown');
+      const listed = RETENTION_KEYS[key.replace(/^RESTIC_(?=RETENTION_)/, '')];
+      const rule = listed ?? retentionRuleOf(key);
+      if (rule && KEEP_TO_KEY[rule] && words.length === 1 && !words[0]!.startsWith('-')) {
+        local.keep[rule] = words[0]!;
+        if (!listed && !/KEEP_/.test(key))
+          t.decide(from, 'translated', `read as restic forget --keep-${rule} ${words[0]}, by the words of its name`);
+      } else readResticWords(words, local, 'unknown');
       return contribute(t, from, local, 'forget', "the retention (restic forget's --keep rules)");
     }
     case 'backup flags':
@@ -427,10 +629,11 @@ function translateLayoutKey(t: Translator, variable: SourceVariable, meaning: La
     case 'schedule': {
       const calendar = cronToCalendar(value);
       if (!calendar)
-        return t.decide(
+        return t.block(
           from,
-          'dropped',
-          `"${value}" has no exact systemd calendar equivalent: set BACKUP_SCHEDULE by hand (man systemd.time)`,
+          'schedule',
+          `"${value}" has no exact systemd calendar equivalent (man systemd.time), and the default is hourly`,
+          key,
         );
       return t.put(
         'BACKUP_SCHEDULE',
@@ -448,91 +651,163 @@ function translateLayoutKey(t: Translator, variable: SourceVariable, meaning: La
 /** The restic subcommand of a command line and its words, when the line runs restic itself. */
 function resticInvocation(
   words: readonly string[],
-): { subcommand: string; words: string[]; globals: string[] } | undefined {
-  const start = words.findIndex((word) => path.posix.basename(word) === 'restic');
+): { subcommand: string; words: string[]; globals: string[]; wrapper?: string } | undefined {
+  // restic itself, or a wrapper named after it that is given restic's own subcommand and flags.
+  const start = words.findIndex(
+    (word, index) =>
+      path.posix.basename(word) === 'restic' ||
+      (/restic/.test(path.posix.basename(word)) && RESTIC_SUBCOMMANDS.has(words[index + 1] ?? '')),
+  );
   if (start < 0) return undefined;
   const globals: string[] = [];
   for (let index = start + 1; index < words.length; index++) {
     const word = words[index]!;
-    if (!word.startsWith('-')) return { subcommand: word, words: words.slice(index + 1), globals };
+    if (!word.startsWith('-')) {
+      const program = path.posix.basename(words[start]!);
+      return {
+        subcommand: word,
+        words: words.slice(index + 1),
+        globals,
+        ...(program !== 'restic' ? { wrapper: program } : {}),
+      };
+    }
     globals.push(word);
     if (GLOBAL_WITH_VALUE.has(word)) globals.push(words[++index] ?? '');
   }
   return undefined;
 }
 
-function translateUnit(t: Translator, unit: UnitSource, environment: ReadonlyMap<string, string>): void {
-  for (const command of unit.commands) {
-    const from = `${unit.file} (${unit.service}): ${command}`;
-    // Variables of the files given, as systemd substitutes them from the unit's EnvironmentFile=.
-    const expanded = expandExecWords(splitShellWords(command), environment);
-    if (expanded.unset.length > 0)
-      t.decide(
-        from,
-        'dropped',
-        `${expanded.unset.map((name) => `$${name}`).join(', ')}: not set in the files given, read as empty ` +
-          `(as systemd would); if the unit reads another file, give it to import too`,
-      );
-    const invocation = resticInvocation(expanded.words);
-    if (!invocation) {
-      t.decide(
-        from,
-        'dropped',
-        'runs a script or another tool, whose settings restic-systemd cannot read: carry over by hand what it ' +
-          'passes to restic (man restic-systemd: import)',
-      );
-      continue;
-    }
-    if (invocation.globals.length > 0)
+/** One command line (a unit's Exec line, a script's line): what it passes to restic, or what it runs instead. */
+function translateCommand(
+  t: Translator,
+  from: string,
+  command: string,
+  environment: ReadonlyMap<string, string>,
+  base: string,
+  source: 'unit' | 'script',
+): void {
+  // Variables of the files given, as systemd substitutes them from the unit's EnvironmentFile=.
+  const expanded = expandExecWords(splitShellWords(command), environment);
+  for (const name of command.matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)) t.used.add(name[1]!);
+  if (/(^|[\s|;&/])(pg_dump|pg_dumpall|pg_basebackup)(\s|$)/.test(command))
+    return t.block(
+      from,
+      'database',
+      "dumps PostgreSQL (into restic, or into a file a backup picks up): restic-systemd's database job " +
+        'does this from a paused standby (pg-backup@<name>.timer), with its own keys',
+      dropTarget(from),
+    );
+  if (expanded.unset.length > 0)
+    t.decide(
+      from,
+      'dropped',
+      `${expanded.unset.map((name) => `$${name}`).join(', ')}: not set in the files given, read as empty ` +
+        `(as systemd would); if the unit reads another file, give it to import too`,
+    );
+  const invocation = resticInvocation(expanded.words);
+  if (!invocation) {
+    t.decide(
+      from,
+      'dropped',
+      'runs a script or another tool, whose settings restic-systemd cannot read: carry over by hand what it ' +
+        'passes to restic (man restic-systemd: import)',
+    );
+    return;
+  }
+  if (invocation.wrapper)
+    t.decide(
+      from,
+      'translated',
+      `${invocation.wrapper} is named after restic and given restic's ${invocation.subcommand}: its words are ` +
+        'read as ' +
+        "restic's (check that the wrapper passes them on as they are)",
+    );
+  if (invocation.globals.length > 0)
+    contribute(
+      t,
+      from,
+      readResticWords(invocation.globals, emptySettings(), 'unknown'),
+      'common',
+      "restic's options, on every call",
+      base,
+    );
+  const local = emptySettings();
+  switch (invocation.subcommand) {
+    case 'backup':
       contribute(
         t,
         from,
-        readResticWords(invocation.globals, emptySettings(), 'unknown'),
-        'common',
-        "restic's options, on every call",
+        readResticWords(invocation.words, local, 'paths'),
+        'backup',
+        `restic backup of the ${source}`,
+        base,
       );
-    const local = emptySettings();
-    switch (invocation.subcommand) {
-      case 'backup':
-        contribute(t, from, readResticWords(invocation.words, local, 'paths'), 'backup', 'restic backup of the unit');
-        break;
-      case 'forget':
-        contribute(t, from, readResticWords(invocation.words, local, 'unknown'), 'forget', 'the retention of the unit');
-        break;
-      case 'check':
-        contribute(t, from, readResticWords(invocation.words, local, 'unknown'), 'check', 'the check of the unit');
-        break;
-      case 'prune':
-        t.decide(
-          from,
-          'translated',
-          "restic-systemd's weekly maintenance job prunes (restic-maintenance@<name>.timer)",
-        );
-        break;
-      default:
-        t.decide(from, 'dropped', `restic ${invocation.subcommand} is not a job of restic-systemd`);
-    }
-  }
-  if (unit.timer) {
-    const from = `${unit.timer.file}`;
-    if (unit.timer.onCalendar.length === 1)
-      t.put('BACKUP_SCHEDULE', unit.timer.onCalendar[0]!, from, 'translated', "the timer's OnCalendar=");
-    else if (unit.timer.onCalendar.length > 1)
-      t.decide(
+      break;
+    case 'forget':
+      contribute(
+        t,
         from,
-        'dropped',
-        `several OnCalendar= (${unit.timer.onCalendar.join('; ')}): BACKUP_SCHEDULE takes one expression; set ` +
-          `it by hand`,
+        readResticWords(invocation.words, local, 'unknown'),
+        'forget',
+        `the retention of the ${source}`,
+        base,
       );
-    if (unit.timer.randomizedDelay)
+      break;
+    case 'check':
+      contribute(
+        t,
+        from,
+        readResticWords(invocation.words, local, 'unknown'),
+        'check',
+        `the check of the ${source}`,
+        base,
+      );
+      break;
+    case 'prune':
+      t.decide(from, 'translated', "restic-systemd's weekly maintenance job prunes (restic-maintenance@<name>.timer)");
+      break;
+    default:
+      t.decide(from, 'dropped', `restic ${invocation.subcommand} is not a job of restic-systemd`);
+  }
+}
+
+function translateUnit(t: Translator, unit: UnitSource, environment: ReadonlyMap<string, string>): void {
+  for (const command of unit.commands)
+    translateCommand(t, `${unit.file} (${unit.service}): ${command}`, command, environment, '/', 'unit');
+  if (!unit.timer) return;
+  const from = `${unit.timer.file}`;
+  const monotonic = unit.timer.monotonic ?? [];
+  if (unit.timer.onCalendar.length === 1 && monotonic.length === 0)
+    t.put('BACKUP_SCHEDULE', unit.timer.onCalendar[0]!, from, 'translated', "the timer's OnCalendar=");
+  else if (unit.timer.onCalendar.length > 1)
+    t.block(
+      from,
+      'schedule',
+      `several OnCalendar= (${unit.timer.onCalendar.join('; ')}): BACKUP_SCHEDULE takes one expression`,
+      from,
+    );
+  else if (monotonic.length > 0) {
+    const calendar = monotonicToCalendar(monotonic);
+    if (calendar && unit.timer.onCalendar.length === 0)
       t.put(
-        'BACKUP_RANDOMIZED_DELAY',
-        unit.timer.randomizedDelay,
+        'BACKUP_SCHEDULE',
+        calendar,
         from,
         'translated',
-        "the timer's RandomizedDelaySec=",
+        `${monotonic.join(', ')} (a period after the last run) as the calendar expression of the same period: ` +
+          'the runs now happen at fixed times',
+      );
+    else
+      t.block(
+        from,
+        'schedule',
+        `${[...monotonic, ...unit.timer.onCalendar.map((value) => `OnCalendar=${value}`)].join(', ')}: a ` +
+          'monotonic schedule with no calendar expression of the same period',
+        from,
       );
   }
+  if (unit.timer.randomizedDelay)
+    t.put('BACKUP_RANDOMIZED_DELAY', unit.timer.randomizedDelay, from, 'translated', "the timer's RandomizedDelaySec=");
 }
 
 /** The merged settings as the profile's keys (each source has said what it gave already). */
@@ -607,46 +882,106 @@ export function translate(
   variables: readonly SourceVariable[],
   units: readonly UnitSource[],
   options: TranslateOptions,
+  scripts: readonly ScriptCommand[] = [],
+  readings: readonly Decision[] = [],
 ): Translation {
   const t = new Translator();
-  for (const variable of variables) translateVariable(t, variable);
+  // What the readers said comes first, and is settled by --set and --drop as the rest is.
+  t.decisions.push(...readings);
+  // systemd: the files of EnvironmentFile= win over the unit's Environment= lines.
+  const fromFiles = new Set(variables.map((variable) => variable.key));
+  const unitVariables = units
+    .flatMap((unit) => unit.environment ?? [])
+    .filter((variable) => !fromFiles.has(variable.key));
+  const all = [...unitVariables, ...variables];
+  for (const variable of all) translateVariable(t, variable);
   const environment = new Map(
-    variables.map((variable) => [variable.key, variable.words ? variable.words.join(' ') : variable.value]),
+    all.map((variable) => [variable.key, variable.words ? variable.words.join(' ') : variable.value]),
   );
   for (const unit of units) translateUnit(t, unit, environment);
+  for (const script of scripts)
+    translateCommand(
+      t,
+      `${script.file}:${script.line}: ${script.command}`,
+      script.command,
+      environment,
+      path.posix.dirname(script.file),
+      'script',
+    );
   settleSettings(t);
   if (options.paths && options.paths.length > 0)
     t.put('BACKUP_PATHS', options.paths.join(' '), '--path', 'translated', 'given on the command line');
-  for (const [key, value] of options.set ?? []) {
+  for (const [key, value] of options.set ?? [])
     t.put(key, value, `--set ${key}`, 'translated', 'given on the command line');
-    const meaning = key.startsWith('BACKUP_KEEP')
-      ? 'retention'
-      : key === 'BACKUP_PATHS' || key === 'BACKUP_FILES_FROM'
-        ? 'paths'
-        : undefined;
-    if (meaning) t.settled.add(meaning);
-  }
+  const setKeys = new Set((options.set ?? []).map(([key]) => key));
+  // Rules given with --set replace the default (keep 7 days) as imported ones do.
+  if ([...setKeys].some((key) => /^BACKUP_KEEP_/.test(key)) && !t.out.has('BACKUP_KEEP_WITHIN'))
+    t.put(
+      'BACKUP_KEEP_WITHIN',
+      '',
+      '(the --set rules)',
+      'translated',
+      'the rules given replace the default (keep 7 days)',
+    );
   const password = settlePassword(t, options);
   const hasPaths = t.out.has('BACKUP_PATHS') || t.out.has('BACKUP_FILES_FROM');
   const hasDatabase = [...t.out.keys()].some((key) => key.startsWith('PG'));
-  if (!hasPaths && !hasDatabase) {
-    t.decide(
+  if (!hasPaths && !hasDatabase)
+    t.block(
       '(all files)',
-      'blocking',
-      `the files name nothing to back up: give --path DIR (what the old setup backed up; its script or unit ` +
-        `may say), or import the unit that runs restic backup too`,
+      'paths',
+      'the files name nothing to back up: give --path DIR (what the old setup backed up; its script or unit ' +
+        'may say), or import the unit that runs restic backup too',
     );
-  }
-  // --set settles what it covers: paths given there, or retention rules given there.
+  if (![...t.out.keys()].some((key) => /^BACKUP_KEEP_/.test(key)))
+    t.block(
+      '(all files)',
+      'retention',
+      "the files name no retention rule: restic-systemd's default keeps 7 days (BACKUP_KEEP_WITHIN=7d), while a " +
+        'setup that never ran restic forget kept every snapshot (its forget line may be in a script not given: ' +
+        'give that script to import too). Keep the default with --set BACKUP_KEEP_WITHIN=7d, or every snapshot ' +
+        'with --set BACKUP_KEEP_WITHIN= (no rule: forget never runs)',
+    );
+  if (options.paths && options.paths.length > 0) setKeys.add('BACKUP_PATHS');
+  const drops = options.drop ?? [];
+  const usedDrops = new Set<string>();
   const decisions = t.decisions.map((decision) => {
     if (decision.outcome !== 'blocking') return decision;
-    const covered =
-      (t.settled.has('retention') && /retention/.test(decision.why)) ||
-      ((t.settled.has('paths') || (options.paths?.length ?? 0) > 0) &&
-        /backup path|nothing to back up/.test(decision.why));
-    return covered
-      ? { ...decision, outcome: 'dropped' as const, why: `${decision.why} — settled by the command line` }
-      : decision;
+    const variable = /^\S+:\d+ ([A-Za-z_]\w*)$/.exec(decision.from)?.[1];
+    if (variable && decision.topic && t.used.has(variable))
+      return settled(decision, 'substituted into a command line, which is translated on its own line');
+    const topic = decision.topic;
+    if ((topic && [...setKeys].some((key) => SETTLED_BY[topic].test(key))) || (variable && setKeys.has(variable)))
+      return settled(decision, 'settled by --set');
+    const drop = drops.find((what) => dropMatches(decision.from, what));
+    if (drop) {
+      usedDrops.add(drop);
+      return settled(decision, `left out by --drop ${drop}`);
+    }
+    return decision;
   });
-  return { entries: ordered(t.out), decisions, ...(password !== undefined ? { password } : {}) };
+  for (const what of drops) {
+    // --drop of a key that was kept or translated takes it out of the profile.
+    if (t.out.has(what)) {
+      t.out.delete(what);
+      usedDrops.add(what);
+      decisions.push({ from: `--drop ${what}`, outcome: 'dropped', why: 'left out of the profile by --drop' });
+    }
+  }
+  return {
+    entries: ordered(t.out),
+    decisions,
+    ...(password !== undefined ? { password } : {}),
+    unusedDrops: drops.filter((what) => !usedDrops.has(what)),
+  };
+}
+
+function settled(decision: Decision, how: string): Decision {
+  return { ...decision, outcome: 'dropped', why: `${decision.why.replace(/\. Settle it: .*$/, '')} — ${how}` };
+}
+
+/** Whether --drop `what` (a KEY, a unit FILE, a FILE:LINE, or "(all files)") names the source of a decision. */
+function dropMatches(from: string, what: string): boolean {
+  if (/^[A-Za-z_]\w*$/.test(what)) return new RegExp(`^\\S+:\\d+ ${what}$`).test(from);
+  return from === what || from.startsWith(`${what} `) || from.startsWith(`${what}: `);
 }

@@ -137,15 +137,122 @@ export interface ForeignKeyVerdict {
   message: string;
 }
 
-/** The layout meaning of a key, if it is one of the common layouts'. */
+const PERIODS: Record<string, string> = {
+  LAST: 'last',
+  HOURLY: 'hourly',
+  HOURS: 'hourly',
+  DAILY: 'daily',
+  DAYS: 'daily',
+  WEEKLY: 'weekly',
+  WEEKS: 'weekly',
+  MONTHLY: 'monthly',
+  MONTHS: 'monthly',
+  YEARLY: 'yearly',
+  YEARS: 'yearly',
+  WITHIN: 'within',
+};
+const RETENTION_WORDS = new Set(['KEEP', 'KEEPS', 'RETENTION', 'RETAIN', 'FORGET']);
+const RETENTION_CONTEXT = new Set(['RESTIC', 'BACKUP', 'BACKUPS', 'SNAPSHOT', 'SNAPSHOTS', 'POLICY', 'NUM', 'COUNT']);
+
+const tokensOf = (key: string) => key.toUpperCase().split('_').filter(Boolean);
+const hasToken = (tokens: readonly string[], words: readonly string[]) => tokens.some((token) => words.includes(token));
+
+/**
+ * The restic forget rule (daily, within-weekly…) a key of another layout names, when its name is
+ * only retention words and one period: KEEP_DAILY, RETENTION_WEEKS, SNAPSHOTS_MONTHLY, RESTIC_KEEP_WITHIN.
+ * A name without a retention word (BACKUP_DAILY) names no rule: it may be a time of day or a switch.
+ */
+export function retentionRuleOf(key: string): string | undefined {
+  const tokens = tokensOf(key);
+  const periods = tokens.filter((token) => token in PERIODS);
+  const others = tokens.filter((token) => !(token in PERIODS));
+  const retention = others.some((token) => RETENTION_WORDS.has(token));
+  const plain = others.every((token) => ['RESTIC', 'SNAPSHOT', 'SNAPSHOTS'].includes(token));
+  if (!retention && !plain) return undefined;
+  if (!others.every((token) => RETENTION_WORDS.has(token) || RETENTION_CONTEXT.has(token))) return undefined;
+  if (periods.length === 1) return PERIODS[periods[0]!];
+  const [first, second] = periods.map((token) => PERIODS[token]!);
+  if (periods.length === 2 && first === 'within' && !['within', 'last'].includes(second!)) return `within-${second}`;
+  return undefined;
+}
+
+/** What a key's name says it decides, for keys no layout lists: the words of its name, split at "_". */
+export type KeyTopic = 'retention' | 'excludes' | 'password' | 'repository' | 'schedule' | 'paths';
+
+const TOPIC_WORDS: Array<[KeyTopic, string[]]> = [
+  ['excludes', ['EXCLUDE', 'EXCLUDES', 'EXCLUDED', 'EXCLUSION', 'EXCLUSIONS', 'IEXCLUDE']],
+  ['password', ['PASSWORD', 'PASSWD', 'PASS', 'PASSPHRASE', 'PASSFILE', 'PASSWORDFILE']],
+  ['repository', ['REPO', 'REPOSITORY', 'REPOS']],
+  ['schedule', ['SCHEDULE', 'CRON', 'CRONTAB', 'CALENDAR', 'ONCALENDAR', 'INTERVAL', 'FREQUENCY', 'TIMER']],
+  [
+    'paths',
+    [
+      'PATH',
+      'PATHS',
+      'DIR',
+      'DIRS',
+      'DIRECTORY',
+      'DIRECTORIES',
+      'SOURCE',
+      'SOURCES',
+      'SRC',
+      'FOLDER',
+      'FOLDERS',
+      'INCLUDE',
+      'INCLUDES',
+      'TARGET',
+      'TARGETS',
+      'LOCATIONS',
+    ],
+  ],
+];
+
+/** What the words of a key's name say it decides: what is kept, excluded, backed up, when, where, which password. */
+export function keyTopic(key: string): KeyTopic | undefined {
+  const tokens = tokensOf(key);
+  if (retentionRuleOf(key) || tokens.some((token) => RETENTION_WORDS.has(token))) return 'retention';
+  return TOPIC_WORDS.find(([, words]) => hasToken(tokens, words))?.[0];
+}
+
+/** Whether the name of an excludes key says it names files of patterns (EXCLUDE_FILE, EXCLUDES_FROM…). */
+export function namesPatternFiles(key: string): boolean {
+  return hasToken(tokensOf(key), ['FILE', 'FILES', 'FROM', 'LIST']);
+}
+
+// Variables restic's backends read (man restic: "Environment Variables"), and the proxies and TMPDIR of Go.
+const BACKEND_PREFIXES = ['AWS_', 'B2_', 'AZURE_', 'GOOGLE_', 'OS_', 'ST_', 'RCLONE_'];
+const BACKEND_VARIABLES = new Set([
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'TMPDIR',
+  // Go's runtime, which restic is built on
+  'GOGC',
+  'GOMAXPROCS',
+  'GOMEMLIMIT',
+  'GODEBUG',
+]);
+
+export function isBackendVariable(key: string): boolean {
+  return BACKEND_VARIABLES.has(key) || BACKEND_PREFIXES.some((prefix) => key.startsWith(prefix));
+}
+
+/** The layout meaning of a key: one of the common layouts', or an excludes or retention key by its name's words. */
 export function layoutMeaning(key: string): LayoutMeaning | undefined {
-  return LAYOUT_KEYS.find((entry) => entry.pattern.test(key))?.meaning;
+  const listed = LAYOUT_KEYS.find((entry) => entry.pattern.test(key))?.meaning;
+  if (listed) return listed;
+  const topic = keyTopic(key);
+  return topic === 'retention' || topic === 'excludes' ? topic : undefined;
 }
 
 /** What to say of a key that is not one of restic-systemd's own fields, if anything. */
 export function foreignKeyVerdict(
   key: string,
   profile?: { name: string; file: string },
+  env?: Record<string, string>,
 ): ForeignKeyVerdict | undefined {
   const importCommand = profile
     ? `restic-systemd import ${profile.file} --name ${profile.name} --force`
@@ -161,6 +268,24 @@ export function foreignKeyVerdict(
         `another backup layout's key for ${meaning}: restic-systemd and restic do not read it, so ` +
         `${CONSEQUENCE[meaning]}. ` +
         `Translate the file: ${importCommand} (man restic-systemd: import)`,
+    };
+  }
+  if (RESTIC_VARIABLES.has(key) || isBackendVariable(key)) return undefined;
+  const value = env?.[key] ?? '';
+  const folders = value.split(/\s+/).filter(Boolean);
+  if (
+    env &&
+    keyTopic(key) === 'paths' &&
+    folders.length > 0 &&
+    folders.every((item) => item.startsWith('/')) &&
+    env.BACKUP_PATHS === undefined &&
+    env.BACKUP_FILES_FROM === undefined
+  ) {
+    return {
+      level: 'refuse',
+      message:
+        `names ${folders.join(' ')}, but restic-systemd does not read it, so ${CONSEQUENCE.paths}: if it is ` +
+        `what to back up, write BACKUP_PATHS=${value.trim()} (or translate the file: ${importCommand})`,
     };
   }
   if (key.startsWith('RESTIC_') && !RESTIC_VARIABLES.has(key)) {

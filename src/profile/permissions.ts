@@ -8,7 +8,7 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ProfileIssue } from '../errors.js';
-import { SYSTEM_PATH, programFile, untrusted } from '../files/trust.js';
+import { SYSTEM_PATH, otherWriter, programFile, untrusted } from '../files/trust.js';
 import { onHost, type Paths } from '../paths.js';
 import { fieldOf } from './fields.js';
 import { words } from './parsers.js';
@@ -86,6 +86,7 @@ export async function checkPermissions(
   }
   issues.push(...(await checkSecretFiles(path.basename(file, '.conf'), file, env, lines, paths, options)));
   issues.push(...checkPrograms(file, env, lines, paths));
+  issues.push(...checkListFiles(file, env, lines, paths));
   // A folder above both the profile and its password file is one problem, said once.
   return issues.filter((issue, index) => issues.findIndex((other) => other.message === issue.message) === index);
 }
@@ -119,6 +120,36 @@ function checkPrograms(
     const problem = config && fsSync.existsSync(config) ? untrusted(config, word, paths.root) : undefined;
     if (problem)
       issues.push({ file, line: lineOf(key), key, message: `it can name programs root runs, and ${problem}` });
+  }
+  return issues;
+}
+
+/** Files of patterns and of paths decide what root backs up: only root may change them. */
+function checkListFiles(
+  file: string,
+  env: Record<string, string>,
+  lines: Record<string, number>,
+  paths: Paths,
+): ProfileIssue[] {
+  const issues: ProfileIssue[] = [];
+  for (const key of ['BACKUP_EXCLUDE_FILE', 'BACKUP_FILES_FROM'] as const) {
+    for (const word of words()(env[key] ?? '')) {
+      const host = word.startsWith('/') ? onHost(paths, word) : undefined;
+      const writer = host && fsSync.existsSync(host) ? otherWriter(host, word, paths.root) : undefined;
+      if (!writer || 'unreadable' in writer) continue;
+      const how =
+        writer.uid !== undefined
+          ? `belongs to uid ${writer.uid}: make it root's (chown root: ${writer.item})`
+          : `is writable by group or others (mode ${writer.mode}): chmod go-w ${writer.item}`;
+      issues.push({
+        file,
+        line: lines[key],
+        key,
+        message:
+          `${word} decides what root backs up, and ${writer.named} ${how}; otherwise that account could ` +
+          (key === 'BACKUP_EXCLUDE_FILE' ? 'empty every backup' : 'make root back up whatever it lists'),
+      });
+    }
   }
   return issues;
 }

@@ -5,7 +5,7 @@
  */
 import { CREDENTIALS_KEY, credentialKeyProblem, profileCredentials } from './credentials.js';
 import { FIELD_KEYS, FIELDS, OWN_PREFIXES, fieldOf, type FieldKey } from './fields.js';
-import { foreignKeyVerdict } from './foreign-keys.js';
+import { LAYOUT_KEYS, foreignKeyVerdict } from './foreign-keys.js';
 import { forbiddenVariableProblem } from './programs.js';
 import { urlPassword } from './secrets.js';
 import { nearest } from './suggest.js';
@@ -20,6 +20,9 @@ const OWN_KEYS = FIELD_KEYS.filter((key) => FIELDS[key].owner === 'restic-system
 export function isNotProfileKey(key: string): boolean {
   return key === 'NOTIFY_SOCKET' || /_BIN$/.test(key);
 }
+
+/** The family of a key's name (PG for libpq's, else the first word): a typo stays within its family. */
+const familyOf = (key: string) => (key.startsWith('PG') ? 'PG' : key.split('_')[0]);
 
 /**
  * Keys of ours must be known; a key close to a known one is most likely a typo of it. Keys of
@@ -42,13 +45,19 @@ export function checkUnknownKeys(
       issue(key, forbidden);
       continue;
     }
-    const verdict = foreignKeyVerdict(key, profile);
-    if (verdict?.level === 'refuse') {
+    // A suggestion only where the near key means the same: a typo, not another word.
+    const suggestion = nearest(
+      key,
+      (ours ? OWN_KEYS : FIELD_KEYS).filter((candidate) => familyOf(candidate) === familyOf(key)),
+      2,
+    );
+    const verdict = foreignKeyVerdict(key, profile, env);
+    // A layout's listed key is that layout's; a key only named like one may be a typo of ours.
+    const listed = LAYOUT_KEYS.some((entry) => entry.pattern.test(key));
+    if (verdict?.level === 'refuse' && (listed || !(ours && suggestion))) {
       issue(key, verdict.message);
       continue;
     }
-    // A suggestion only where the near key means the same: a typo, not another word.
-    const suggestion = nearest(key, ours ? OWN_KEYS : FIELD_KEYS, 2);
     if (ours) {
       issue(
         key,

@@ -63,3 +63,15 @@ export async function checkSecretFile(hostPath: string, shownPath: string): Prom
   const octal = (mode & 0o777).toString(8).padStart(4, '0');
   return `${shownPath} is readable or writable by group or others (mode ${octal}): run chmod 600 ${shownPath}`;
 }
+
+/**
+ * A line of someone's file with its secrets hidden: the value of every KEY=value whose key names a
+ * secret, and the password of every URL. For lines shown as they are (a line import could not read).
+ */
+export function hideSecretsInLine(text: string): string {
+  return text
+    .replace(/\b([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"?|'[^']*'?|[^\s;]*)/g, (whole, key: string) =>
+      isSecretKey(key) ? `${key}=***` : whole,
+    )
+    .replace(/(:\/\/[^/@:\s]*:)[^/@\s]+@/g, '$1***@');
+}

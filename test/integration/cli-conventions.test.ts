@@ -174,7 +174,18 @@ describe('import under --root', () => {
       'export RESTIC_REPOSITORY=/srv/repo\nexport RESTIC_PASSWORD_FILE=/etc/restic/demo.password\n',
     );
     fs.writeFileSync(path.join(root, 'etc/restic/demo.password'), 'secret\n', { mode: 0o600 });
-    const imported = runCli(['--root', root, 'import', '/etc/restic/env.sh', '--name', 'demo', '--path', '/srv']);
+    const imported = runCli([
+      '--root',
+      root,
+      'import',
+      '/etc/restic/env.sh',
+      '--name',
+      'demo',
+      '--path',
+      '/srv',
+      '--set',
+      'BACKUP_KEEP_WITHIN=7d',
+    ]);
     expect(imported.exitCode).toBe(0);
     expect(imported.stdout + imported.stderr).toContain(`restic-systemd --root ${root} validate demo`);
   });

@@ -308,7 +308,7 @@ describe('F13: control characters in options never become lines of a file', () =
   });
 });
 
-describe('the CLI input of newcomer rows 3, 10 and 29: a relative repository, a share over 100 %, a typo', () => {
+describe('the CLI input of newcomer rows 3, 10, 28, 29 and 30: a relative repository, a share over 100 %', () => {
   test('setup --repository with a relative path is refused (exit 2) and writes nothing', () => {
     const root = tempRoot();
     const before = snapshotTree(root);
@@ -335,6 +335,40 @@ describe('the CLI input of newcomer rows 3, 10 and 29: a relative repository, a 
     expect(result.exitCode).toBe(3);
     expect(result.stdout + result.stderr).toMatch(/RESTIC_REPOSITORY: "repo" is a relative path/);
     expect(result.stdout + result.stderr).toMatch(/BACKUP_CHECK_SUBSET: "150%" is not a share restic checks/);
+  });
+
+  test('row 28: setup --root on an empty folder makes the system folders 0755, and only etc/restic 0700', () => {
+    const root = tempRoot();
+    fs.rmSync(path.join(root, 'etc'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'srv/data'), { recursive: true });
+    runCli(['--root', root, 'setup', 'good', '--path', '/srv/data']);
+    const mode = (folder: string) => (fs.statSync(path.join(root, folder)).mode & 0o777).toString(8);
+    expect({ etc: mode('etc'), var: mode('var'), lib: mode('var/lib') }).toEqual({
+      etc: '755',
+      var: '755',
+      lib: '755',
+    });
+    expect(mode('etc/restic')).toBe('700');
+  });
+
+  test('row 30: a name that starts with "-" is named as such (exit 2), not "not enough arguments"', () => {
+    const result = runCli(['--root', tempRoot(), 'validate', '-x']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('-x is not an option of validate, and a profile name cannot start with "-"');
+  });
+
+  test("a typo is suggested within its family, never toward another program's key", () => {
+    const root = tempRoot();
+    writeProfile(
+      root,
+      'myconf',
+      `${PROFILE}BACKUP_KEEP_DAYLY=7
+PASSWORD=x
+`,
+    );
+    const result = runCli(['--root', root, 'validate', 'myconf']);
+    expect(result.stdout + result.stderr).toContain('BACKUP_KEEP_DAYLY: unknown key of restic-systemd: did you mean');
+    expect(result.stdout + result.stderr).not.toMatch(/PGPASSWORD/);
   });
 });
 

@@ -268,3 +268,90 @@ describe('N1: a profile never chooses what root runs', () => {
     expect(fs.existsSync(mark)).toBe(false);
   });
 });
+
+describe('N2–N5: import reads only what root can vouch for, hides secrets, and ends quickly on hostile input', () => {
+  const importOf = (root: string, ...args: string[]) => runCli(['--root', root, 'import', ...args, '--name', 'imp']);
+  const old = (root: string, name: string, text: string) => {
+    fs.mkdirSync(path.join(root, 'old'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'old', name), text);
+    return `/old/${name}`;
+  };
+  const GOOD = 'RESTIC_REPOSITORY=/srv/repo\nRESTIC_PASSWORD_FILE=/etc/restic/pw\nBACKUP_PATHS=/srv/data\n';
+  const KEEP = ['--set', 'BACKUP_KEEP_WITHIN=7d'];
+
+  test("N2: another account's file blocks (exit 3, nothing written); a link is refused (exit 4)", () => {
+    const root = tempRoot();
+    const file = old(root, 'restic.env', GOOD);
+    fs.chownSync(path.join(root, file), nobodyUid(), 0);
+    const result = importOf(root, file, ...KEEP);
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout).toMatch(/BLOCKING +\/old\/restic\.env: \/old\/restic\.env belongs to uid \d+/);
+    expect(fs.existsSync(path.join(root, 'etc/restic/imp.conf'))).toBe(false);
+    fs.chownSync(path.join(root, file), 0, 0);
+    fs.symlinkSync('restic.env', path.join(root, 'old/link.env'));
+    const linked = importOf(root, '/old/link.env', ...KEEP);
+    expect(linked.exitCode).toBe(4);
+    expect(linked.stderr).toContain('/old/link.env is a symbolic link');
+    expect(importOf(root, file, ...KEEP).exitCode).toBe(0);
+  });
+
+  test('N5: a FIFO where a file was expected ends at once with a clear error, never hangs', () => {
+    const root = tempRoot();
+    fs.mkdirSync(path.join(root, 'old'));
+    expect(spawnSync('mkfifo', [path.join(root, 'old/fifo.env')]).status).toBe(0);
+    const result = importOf(root, '/old/fifo.env');
+    expect(result.exitCode).toBe(4);
+    expect(result.stderr).toContain('/old/fifo.env is not a regular file');
+  });
+
+  test('N3: an exclude or file-list file another account owns is refused by validate (exit 3)', () => {
+    const root = tempRoot();
+    const setup = resticSetup(root);
+    const excludes = path.join(root, 'etc/restic/excludes');
+    fs.writeFileSync(excludes, '*\n');
+    fs.chownSync(excludes, nobodyUid(), 0);
+    fs.appendFileSync(path.join(root, 'etc/restic/myconf.conf'), 'BACKUP_EXCLUDE_FILE=/etc/restic/excludes\n');
+    const result = setup.cli('validate', 'myconf');
+    expect(result.exitCode).toBe(3);
+    expect(result.stdout + result.stderr).toMatch(
+      /BACKUP_EXCLUDE_FILE: \/etc\/restic\/excludes decides what root backs up, and .* belongs to uid \d+/,
+    );
+  });
+
+  test('N4: values on lines import could not read are hidden, in text and in --json', () => {
+    const root = tempRoot();
+    const file = old(
+      root,
+      'restic.sh',
+      '#!/bin/bash\nexport RESTIC_REPOSITORY=/srv/repo\n' +
+        "export RESTIC_PASSWORD='Tr0ub4dor&3-horse' restic snapshots\n" +
+        'export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMIK7MDENG$SUFFIX\n' +
+        'export B2_ACCOUNT_KEY="K001abcdefSECRETKEY`cat /x`"\n' +
+        'restic -r rest:https://u:RestPw99@host/repo forget --keep-daily 7\n',
+    );
+    for (const json of [false, true]) {
+      const result = runCli(['--root', root, ...(json ? ['--json'] : []), 'import', file, '--name', 's', '--dry-run']);
+      const output = result.stdout + result.stderr;
+      expect(output).toContain('AWS_SECRET_ACCESS_KEY');
+      for (const secret of ['Tr0ub4dor', 'wJalrXUtnFEMIK7MDENG', 'K001abcdefSECRETKEY', 'RestPw99'])
+        expect(output).not.toContain(secret);
+    }
+  });
+
+  test('N5: 1 MiB of blank lines and an EnvironmentFile= of 20 specifiers are read in seconds', () => {
+    const root = tempRoot();
+    const blank = old(root, 'blank.env', `${'\n'.repeat(1024 * 1024 - 100)}${GOOD}`);
+    const started = Date.now();
+    expect(importOf(root, blank, '--dry-run', ...KEEP).exitCode).toBe(0);
+    const unit = old(
+      root,
+      'x.service',
+      '[Service]\nEnvironmentFile=/old/%a%b%c%d%e%f%g%h%j%k%l%m%n%o%p%q%r%s%t%u.conf\n' +
+        'ExecStart=/usr/bin/restic backup /srv/data\n',
+    );
+    const data = old(root, 'aaaaaaaaaaaaaaaaaaaa.env', GOOD);
+    expect(importOf(root, data, unit, '--dry-run', ...KEEP).exitCode).toBe(0);
+    // Bounds of a hang, not a benchmark: each took minutes before.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});

@@ -80,7 +80,11 @@ describe('expandSpecifiers', () => {
     ['%%i is literal', 'restic-backup@home.service', '%i is literal'],
     ['/etc/restic/%i.env', 'restic-backup@home.service', '/etc/restic/home.env'],
     ['[%i] of %p', 'restic.service', '[] of restic'],
-    ['%h and %t stay as written', 'restic-backup@home.service', '%h and %t stay as written'],
+    [
+      "%h and %t are root's home and /run; %q stays",
+      'restic-backup@home.service',
+      "/root and /run are root's home and /run; %q stays",
+    ],
     ['a % at the end stays %', 'restic-backup@home.service', 'a % at the end stays %'],
   ])('%j in %s is %j', (value, unit, expanded) => {
     expect(expandSpecifiers(value, unit)).toBe(expanded);

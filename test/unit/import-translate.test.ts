@@ -7,6 +7,7 @@ import { cronToCalendar } from '../../src/import/cron.js';
 import { emptySettings, readResticFlags, readResticWords } from '../../src/import/restic-flags.js';
 import {
   translate,
+  type ScriptCommand,
   type Decision,
   type SourceVariable,
   type TranslateOptions,
@@ -149,10 +150,10 @@ const CASES: Case[] = [
     name: 'retention rules given with --set settle a forget flag that blocked',
     variables: [...BASE, variable('BACKUP_PATHS', '/home', 3), variable('RESTIC_FORGET_ARGS', '--keep-tag x', 4)],
     options: { set: [['BACKUP_KEEP_YEARLY', '2']] },
-    entries: { ...BASE_ENTRIES, BACKUP_PATHS: '/home', BACKUP_KEEP_YEARLY: '2' },
+    entries: { ...BASE_ENTRIES, BACKUP_PATHS: '/home', BACKUP_KEEP_YEARLY: '2', BACKUP_KEEP_WITHIN: '' },
     decisions: [
       { outcome: 'dropped', why: '--keep-tag x' },
-      { outcome: 'dropped', why: '— settled by the command line' },
+      { outcome: 'dropped', why: '— settled by --set' },
       { outcome: 'translated', why: 'given on the command line', to: 'BACKUP_KEEP_YEARLY=2' },
     ],
   },
@@ -176,7 +177,8 @@ const CASES: Case[] = [
     variables: [...BASE, variable('BACKUP_PATHS', '/home', 3)],
     units: [unit([], { file: 'restic-backup@.timer', onCalendar: ['daily', 'Sat 12:00'] })],
     entries: { ...BASE_ENTRIES, BACKUP_PATHS: '/home' },
-    decisions: [{ outcome: 'dropped', why: 'several OnCalendar= (daily; Sat 12:00)' }],
+    decisions: [{ outcome: 'blocking', why: 'several OnCalendar= (daily; Sat 12:00)' }],
+    blocks: true,
   },
   {
     name: 'a cron schedule becomes a systemd calendar expression',
@@ -185,10 +187,11 @@ const CASES: Case[] = [
     decisions: [{ outcome: 'translated', why: 'the cron schedule "30 2 * * 1-5" as a systemd calendar expression' }],
   },
   {
-    name: 'a cron schedule with no exact equivalent is dropped, with the way to set it',
+    name: 'a cron schedule with no exact equivalent blocks, with the way to set it',
     variables: [...BASE, variable('BACKUP_PATHS', '/home', 3), variable('CRON_SCHEDULE', '0 3 1 * 1', 4)],
     entries: { ...BASE_ENTRIES, BACKUP_PATHS: '/home' },
-    decisions: [{ outcome: 'dropped', why: 'has no exact systemd calendar equivalent: set BACKUP_SCHEDULE by hand' }],
+    decisions: [{ outcome: 'blocking', why: 'has no exact systemd calendar equivalent (man systemd.time)' }],
+    blocks: true,
   },
   {
     name: "a unit's restic backup line gives paths, flags and tags, its variables substituted as systemd does",
@@ -200,7 +203,6 @@ const CASES: Case[] = [
       BACKUP_EXCLUDE: '*.tmp',
       BACKUP_TAGS: 'nightly',
       BACKUP_ONE_FILE_SYSTEM: 'yes',
-      TAG: 'nightly',
     },
     decisions: [
       {
@@ -335,7 +337,7 @@ const CASES: Case[] = [
       { outcome: 'translated', why: 'restic-systemd passes --host itself', to: 'BACKUP_HOST=web1' },
       { outcome: 'translated', why: "restic's b2.connections option", to: 'BACKUP_RESTIC_OPTIONS=b2.connections=10' },
       { outcome: 'dropped', why: 'restic-systemd runs the restic on PATH' },
-      { outcome: 'kept', why: "passed to restic's environment as before" },
+      { outcome: 'kept', why: "a variable of restic's backends" },
       { outcome: 'dropped', why: 'empty: it set nothing' },
     ],
   },
@@ -356,7 +358,14 @@ describe('translate', () => {
         expect.objectContaining({ ...decision, why: expect.stringContaining(decision.why) }),
       );
     }
-    expect(result.decisions.some((decision) => decision.outcome === 'blocking')).toBe(item.blocks ?? false);
+    // Files that name no retention rule block on their own (tested below): each case here is about something else.
+    const blocking = result.decisions.filter(
+      (decision) =>
+        decision.outcome === 'blocking' && !(decision.from === '(all files)' && decision.topic === 'retention'),
+    );
+    expect(blocking.map((decision) => decision.why)).toEqual(
+      item.blocks ? expect.arrayContaining([expect.anything()]) : [],
+    );
   });
 
   test('every variable gets a decision that names its file and line', () => {
@@ -394,6 +403,237 @@ describe('translate', () => {
       set: [['BACKUP_PATHS', '/srv']],
     });
     expect(Object.fromEntries(entries).BACKUP_PATHS).toBe('/srv');
+  });
+});
+
+/** Classes of misread met on real files (issue 26): the input, and the decision per line. */
+interface ClassCase {
+  name: string;
+  variables?: SourceVariable[];
+  units?: UnitSource[];
+  scripts?: ScriptCommand[];
+  options?: Partial<TranslateOptions>;
+  /** Entries the profile must have (others may be there too); undefined: must not have the key. */
+  has?: Record<string, string | undefined>;
+  /** Each line's decision: its source (a part of from) and outcome. */
+  decisions: Array<{ from: string; outcome: Decision['outcome']; why?: string }>;
+}
+
+const PATHS = variable('BACKUP_PATHS', '/home', 3);
+const CLASS_CASES: ClassCase[] = [
+  {
+    name: 'retention keys of any layout whose name is retention words and a period',
+    variables: [
+      ...BASE,
+      PATHS,
+      variable('BACKUP_RETENTION_WEEKS', '8', 4),
+      variable('SNAPSHOTS_MONTHLY', '12', 5),
+      variable('KEEP_WITHIN_DAILY', '7d', 6),
+    ],
+    has: { BACKUP_KEEP_WEEKLY: '8', BACKUP_KEEP_MONTHLY: '12', BACKUP_KEEP_WITHIN_DAILY: '7d', BACKUP_KEEP_WITHIN: '' },
+    decisions: [
+      { from: 'BACKUP_RETENTION_WEEKS', outcome: 'translated' },
+      { from: 'SNAPSHOTS_MONTHLY', outcome: 'translated', why: 'by the words of its name' },
+      { from: 'KEEP_WITHIN_DAILY', outcome: 'translated' },
+    ],
+  },
+  {
+    name: 'a value of restic forget flags is read as flags, whatever its key is called',
+    variables: [...BASE, PATHS, variable('PRUNE_POLICY', '--keep-daily 7 --keep-weekly 4', 4)],
+    has: { BACKUP_KEEP_DAILY: '7', BACKUP_KEEP_WEEKLY: '4', BACKUP_KEEP_WITHIN: '' },
+    decisions: [{ from: 'PRUNE_POLICY', outcome: 'translated' }],
+  },
+  {
+    name: 'retention flags or keys that cannot be expressed block, never fall back to the default',
+    variables: [
+      ...BASE,
+      PATHS,
+      variable('MY_OPTS', '--keep-last 3 --keep-tag keep', 4),
+      variable('RESTIC_KEEP_TAG', 'important', 5),
+    ],
+    decisions: [
+      { from: 'MY_OPTS', outcome: 'blocking', why: '--keep-tag keep' },
+      { from: 'RESTIC_KEEP_TAG', outcome: 'blocking', why: '--drop RESTIC_KEEP_TAG' },
+    ],
+  },
+  {
+    name: 'files that name no retention rule block; --set of any rule settles it and replaces the default',
+    variables: [...BASE, PATHS],
+    options: { set: [['BACKUP_KEEP_DAILY', '14']] },
+    has: { BACKUP_KEEP_DAILY: '14', BACKUP_KEEP_WITHIN: '' },
+    decisions: [{ from: '(the --set rules)', outcome: 'translated', why: 'replace the default' }],
+  },
+  {
+    name: 'files that name no retention rule block, with the --set that keeps the default or everything',
+    variables: [...BASE, PATHS],
+    has: { BACKUP_KEEP_WITHIN: undefined },
+    decisions: [{ from: '(all files)', outcome: 'blocking', why: '--set BACKUP_KEEP_WITHIN=7d' }],
+  },
+  {
+    name: 'a name that is not a retention rule (a time of day) is not read as one',
+    variables: [...BASE, PATHS, variable('BACKUP_HOUR', '3', 4)],
+    has: { BACKUP_KEEP_HOURLY: undefined, BACKUP_HOUR: undefined },
+    decisions: [{ from: 'BACKUP_HOUR', outcome: 'dropped' }],
+  },
+  {
+    name: 'exclude keys of any name: patterns, or files of patterns (relative to their file)',
+    variables: [
+      ...BASE,
+      PATHS,
+      variable('EXCLUDES_FILE', '/etc/restic/excl', 4),
+      variable('MY_EXCLUDE_LIST', 'more.txt', 5),
+      variable('EXCLUDED_PATTERNS', '*.iso', 6),
+    ],
+    has: { BACKUP_EXCLUDE_FILE: '/etc/restic/excl /etc/restic/more.txt', BACKUP_EXCLUDE: '*.iso' },
+    decisions: [
+      { from: 'EXCLUDES_FILE', outcome: 'translated' },
+      { from: 'MY_EXCLUDE_LIST', outcome: 'translated', why: 'a relative file' },
+    ],
+  },
+  {
+    name: "a switch of another tool's exclude: off sets nothing, on blocks",
+    variables: [...BASE, PATHS, variable('EXCLUDE_BIND_MOUNTS', 'false', 4), variable('EXCLUDE_VOLUMES', 'true', 5)],
+    has: { BACKUP_EXCLUDE: undefined },
+    decisions: [
+      { from: 'EXCLUDE_BIND_MOUNTS', outcome: 'dropped' },
+      { from: 'EXCLUDE_VOLUMES', outcome: 'blocking' },
+    ],
+  },
+  {
+    name: 'a key that names folders under a generic name blocks (it may be what was backed up); --drop settles it',
+    variables: [...BASE, PATHS, variable('SOURCE_DIRS', '/srv /home', 4), variable('DATA', '/srv/data', 5)],
+    options: { drop: ['DATA'] },
+    has: { BACKUP_PATHS: '/home', SOURCE_DIRS: undefined, DATA: undefined },
+    decisions: [
+      { from: 'SOURCE_DIRS', outcome: 'blocking', why: '--set BACKUP_PATHS=' },
+      { from: 'DATA', outcome: 'dropped', why: 'left out by --drop DATA' },
+    ],
+  },
+  {
+    name: 'a folder a command line substitutes is translated there, not blocked',
+    variables: [...BASE, variable('BACKUP_SRC', '/srv/www', 3)],
+    units: [unit(['/usr/bin/restic backup $BACKUP_SRC'])],
+    has: { BACKUP_PATHS: '/srv/www' },
+    decisions: [{ from: 'BACKUP_SRC', outcome: 'dropped', why: 'substituted into a command line' }],
+  },
+  {
+    name: "other programs' variables and secrets are left out, never passed to restic; backends' are kept",
+    variables: [
+      ...BASE,
+      PATHS,
+      variable('LOG_FILE', '/var/log/backup.log', 4),
+      variable('SMTP_PASSWORD', 'hunter2', 5),
+      variable('NTFY_TOPIC', 'backups', 6),
+      variable('HOME', '/root', 7),
+      variable('B2_ACCOUNT_KEY', 'K00', 8),
+      variable('GOMAXPROCS', '2', 9),
+    ],
+    has: {
+      LOG_FILE: undefined,
+      SMTP_PASSWORD: undefined,
+      NTFY_TOPIC: undefined,
+      HOME: undefined,
+      B2_ACCOUNT_KEY: 'K00',
+      GOMAXPROCS: '2',
+    },
+    decisions: [
+      { from: 'LOG_FILE', outcome: 'dropped' },
+      { from: 'SMTP_PASSWORD', outcome: 'dropped', why: "another program's secret" },
+      { from: 'NTFY_TOPIC', outcome: 'dropped' },
+      { from: 'HOME', outcome: 'dropped' },
+      { from: 'B2_ACCOUNT_KEY', outcome: 'kept' },
+    ],
+  },
+  {
+    name: "the repository and password under other names become restic's, as a second repository blocks",
+    variables: [
+      variable('BORG_LIKE_REPO', 'sftp:backup@host:/srv/repo', 1),
+      variable('RESTIC_PASS', 'correct horse', 2),
+      PATHS,
+      variable('REPOSITORY_URL', 's3:https://s3.example.org/other', 4),
+    ],
+    has: { RESTIC_REPOSITORY: 'sftp:backup@host:/srv/repo', RESTIC_PASSWORD_FILE: '/etc/restic/home.password' },
+    decisions: [
+      { from: 'BORG_LIKE_REPO', outcome: 'translated' },
+      { from: 'RESTIC_PASS', outcome: 'translated' },
+      { from: 'REPOSITORY_URL', outcome: 'blocking', why: 'a second repository' },
+    ],
+  },
+  {
+    name: "a unit's Environment= password file and -r with a backend prefix are read",
+    variables: [PATHS],
+    units: [
+      {
+        ...unit(['/usr/bin/restic -r sftp:backup@host:/srv/repo backup /home']),
+        environment: [variable('RESTIC_PASSWORD_FILE', '/etc/restic/pw', 0, '/etc/systemd/system/b.service')],
+      },
+    ],
+    has: { RESTIC_REPOSITORY: 'sftp:backup@host:/srv/repo', RESTIC_PASSWORD_FILE: '/etc/restic/pw' },
+    decisions: [{ from: 'b.service:0 RESTIC_PASSWORD_FILE', outcome: 'kept' }],
+  },
+  {
+    name: 'an option whose quoted value holds spaces blocks instead of being cut at the spaces',
+    variables: [...BASE, PATHS],
+    units: [unit(["/usr/bin/restic -o sftp.args='-i /root/key -p 2222' backup /home"])],
+    has: { BACKUP_RESTIC_OPTIONS: undefined },
+    decisions: [{ from: 'restic-backup@.service', outcome: 'blocking', why: 'holds spaces' }],
+  },
+  {
+    name: 'a monotonic timer becomes the calendar expression of its period',
+    variables: [...BASE, PATHS],
+    units: [unit([], { file: 'b.timer', onCalendar: [], monotonic: ['OnBootSec=15min', 'OnUnitActiveSec=1d'] })],
+    has: { BACKUP_SCHEDULE: '*-*-* 00:00:00' },
+    decisions: [{ from: 'b.timer', outcome: 'translated' }],
+  },
+  {
+    name: 'a monotonic period with no calendar expression blocks instead of falling back to hourly',
+    variables: [...BASE, PATHS],
+    units: [unit([], { file: 'b.timer', onCalendar: [], monotonic: ['OnUnitActiveSec=90min'] })],
+    has: { BACKUP_SCHEDULE: undefined },
+    decisions: [{ from: 'b.timer', outcome: 'blocking', why: '--set BACKUP_SCHEDULE' }],
+  },
+  {
+    name: "a script's restic forget line is the retention; its database dump into restic blocks with the job to use",
+    variables: [...BASE, PATHS],
+    scripts: [
+      { file: '/usr/local/bin/backup.sh', line: 12, command: 'restic forget --keep-daily 7 --keep-tag x --prune' },
+      { file: '/usr/local/bin/backup.sh', line: 14, command: 'pg_dump app | restic backup --stdin' },
+    ],
+    has: { BACKUP_KEEP_DAILY: '7' },
+    decisions: [
+      { from: 'backup.sh:12', outcome: 'translated' },
+      { from: 'backup.sh:12', outcome: 'blocking', why: '--keep-tag x' },
+      { from: 'backup.sh:14', outcome: 'blocking', why: "restic-systemd's database job" },
+    ],
+  },
+  {
+    name: 'a wrapper named after restic, given restic backup, is read as restic',
+    variables: [...BASE],
+    units: [unit(['/etc/restic/restic-with-swift.sh backup --files-from /etc/restic/w.files --tag work'])],
+    has: { BACKUP_FILES_FROM: '/etc/restic/w.files', BACKUP_TAGS: 'work' },
+    decisions: [{ from: 'restic-with-swift.sh', outcome: 'translated', why: 'named after restic' }],
+  },
+];
+
+describe('translate: classes of misread (a decision for every line, nothing silently dropped)', () => {
+  test.each(CLASS_CASES.map((item) => [item.name, item] as const))('%s', (_name, item) => {
+    const result = translate(
+      item.variables ?? [],
+      item.units ?? [],
+      { ...OPTIONS, ...item.options },
+      item.scripts ?? [],
+    );
+    const entries = Object.fromEntries(result.entries);
+    for (const [key, value] of Object.entries(item.has ?? {})) expect(entries[key]).toBe(value);
+    for (const expected of item.decisions) {
+      expect(result.decisions).toContainEqual(
+        expect.objectContaining({
+          from: expect.stringContaining(expected.from),
+          outcome: expected.outcome,
+          ...(expected.why ? { why: expect.stringContaining(expected.why) } : {}),
+        }),
+      );
+    }
   });
 });
 
