@@ -208,8 +208,9 @@ export const EXIT_CODES: ReadonlyArray<{ code: ExitCode; name: keyof typeof Exit
     name: 'Interrupted',
     meaning:
       'The job was stopped by a signal (systemctl stop, a timeout, Ctrl-C) and passed it to restic, whatever ' +
-      'code restic then exited with: no retention ran; a database run undid its changes and forgot its ' +
-      'snapshot.',
+      'code restic then exited with: no retention ran, even when the last program finished despite the signal ' +
+      '(the snapshot it saved is kept, and named in the message); a database run stopped during its dump ' +
+      'undid its changes and forgot the snapshot of that dump.',
   },
 ];
 

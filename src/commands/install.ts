@@ -24,7 +24,7 @@ import { instanceUnit } from '../units/names.js';
 import { UNIT_JOBS, profileJobs } from '../profile/jobs.js';
 import { renderGenerator, renderUnits } from '../units/render.js';
 import { profileWarnings } from '../import/foreign-units.js';
-import { missingPathWarnings } from './path-warnings.js';
+import { missingPathWarnings, sandboxLinkWarnings } from './path-warnings.js';
 
 export interface ChangeReport {
   changed: boolean;
@@ -75,7 +75,11 @@ export async function installUnits(context: Context, names: readonly string[]): 
   // Checked before the lock too, so that a refused install creates not even the lock file.
   await planChecked(context, profiles);
   // Said before anything is enabled: a second schedule on a repository must not start unnoticed.
-  const warnings = [...profileWarnings(context.paths, profiles), ...missingPathWarnings(context.paths, profiles)];
+  const warnings = [
+    ...profileWarnings(context.paths, profiles),
+    ...missingPathWarnings(context.paths, profiles),
+    ...sandboxLinkWarnings(context.paths, profiles),
+  ];
   warnings.forEach((warning) => context.log.warn(warning));
   const report = await withInstallLock(context, () => installLocked(context, profiles));
   return warnings.length > 0 ? { ...report, warnings } : report;

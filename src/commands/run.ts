@@ -3,8 +3,9 @@
  * the unit, or from the file when run by hand), runs the job, and after every run, success or not,
  * writes the status file and metrics (run-report.ts); the exit code is the job's verdict.
  */
+import { recordStopSignal } from '../jobs/stop-request.js';
 import type { Context } from '../context.js';
-import { withCredentials } from '../credentials/unlock.js';
+import { removeCredentialLeftovers, withCredentials } from '../credentials/unlock.js';
 import { ExitCode, JobError, ToolError } from '../errors.js';
 import { backupJob } from '../jobs/backup.js';
 import { pgBackupJob } from '../jobs/database/pg-backup.js';
@@ -38,6 +39,7 @@ function forwardStopSignals(context: Context): { received: () => NodeJS.Signals 
   let received: NodeJS.Signals | undefined;
   const forward = (signal: NodeJS.Signals) => {
     received ??= signal;
+    recordStopSignal(signal);
     context.log.warn(`received ${signal}: stopping restic`);
     context.runner.signalAll('SIGINT');
   };
@@ -66,6 +68,7 @@ export async function runCommand(context: Context, job: JobName, name: string): 
   let scheduleInterval: Promise<number | undefined> = Promise.resolve(undefined);
   let scheduleWarning: Promise<void> = Promise.resolve();
   const signals = forwardStopSignals(context);
+  if (paths.root === '/') removeCredentialLeftovers();
   if (!spec.unlocksCredentialsItself) askResticVersion(context);
   try {
     const bySystemd = startedBySystemdWithProfile(process.env);

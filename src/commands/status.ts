@@ -3,6 +3,7 @@
  * bytes added) from the status files and the timers' next and last run from systemd. Exits 8
  * when any last run did not succeed or is older than twice its schedule, so a monitor can run it.
  */
+import { removeCredentialLeftovers } from '../credentials/unlock.js';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, ProfileError, formatIssue } from '../errors.js';
 import { timerTimes } from '../tools/systemctl.js';
@@ -117,6 +118,8 @@ export async function jobReports(context: Context, names: readonly string[]): Pr
 }
 
 export async function statusCommand(context: Context, names: readonly string[]): Promise<void> {
+  // A killed hand run's decrypted credentials do not wait for the next run that decrypts (security review 2, N7).
+  if (context.paths.root === '/') removeCredentialLeftovers();
   const reports = await jobReports(context, names);
   const unhealthy = reports.filter((report) => !report.healthy);
   // Backups restic-systemd does not run, shown so that no one takes them for its jobs (they do not make it unhealthy).

@@ -19,7 +19,7 @@ import { instanceUnit, UNIT_TYPES } from '../units/names.js';
 import { profileJobs } from '../profile/jobs.js';
 import { renderUnits } from '../units/render.js';
 import { profileWarnings } from '../import/foreign-units.js';
-import { missingPathWarnings } from './path-warnings.js';
+import { missingPathWarnings, sandboxLinkWarnings } from './path-warnings.js';
 import { withCredentials } from '../credentials/unlock.js';
 
 export interface Validation {
@@ -78,7 +78,11 @@ export async function validateCommand(context: Context, names: readonly string[]
     let version: string | null = null;
     try {
       const profile = (await loadCheckedProfiles(context, [name]))[0]!;
-      warnings = [...profileWarnings(context.paths, [profile]), ...missingPathWarnings(context.paths, [profile])];
+      warnings = [
+        ...profileWarnings(context.paths, [profile]),
+        ...missingPathWarnings(context.paths, [profile]),
+        ...sandboxLinkWarnings(context.paths, [profile]),
+      ];
       version = await checkRepository(context, profile, problems);
       await checkUnits(context, profile, problems);
       for (const job of profileJobs(profile)) {

@@ -13,7 +13,7 @@ import type { Context } from '../context.js';
 import { EnvironmentError, ExitCode, JobError } from '../errors.js';
 import { createFileExclusively, makeFolder } from '../files/write.js';
 import { addSecret } from '../log.js';
-import { processAlive } from '../exec/processes.js';
+import { processAlive, processStartTime } from '../exec/processes.js';
 import type { Profile } from '../profile/model.js';
 import { CREDENTIALS_KEY, credentialEnvironment, credentialFile, profileCredentials } from '../profile/credentials.js';
 import { decryptCredential } from './systemd-creds.js';
@@ -27,8 +27,12 @@ export interface UnlockedProfile {
   close: () => void;
 }
 
-/** Folders of runs that were killed before they could remove their decrypted credentials. */
-function removeLeftovers(): void {
+/**
+ * Folders of runs that were killed before they could remove their decrypted credentials: their
+ * process is gone, or its pid now belongs to another process (another start time). Run by every
+ * job and by status, so that a killed hand run's plaintext does not wait for the next decryption.
+ */
+export function removeCredentialLeftovers(): void {
   let entries: string[];
   try {
     entries = fs.readdirSync(RUN_FOLDER);
@@ -36,15 +40,22 @@ function removeLeftovers(): void {
     return;
   }
   for (const entry of entries) {
-    const pid = /^credentials\.(\d+)\./.exec(entry)?.[1];
-    if (pid && !processAlive(Number(pid))) fs.rmSync(path.join(RUN_FOLDER, entry), { recursive: true, force: true });
+    const match = /^credentials\.(\d+)\.(?:(\d+)\.)?[0-9a-f]+$/.exec(entry);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    const reused = match[2] !== undefined && processStartTime(pid) !== match[2];
+    if (!processAlive(pid) || reused) fs.rmSync(path.join(RUN_FOLDER, entry), { recursive: true, force: true });
   }
 }
 
 async function decryptForThisRun(context: Context, profile: Profile, keys: readonly string[]): Promise<string> {
   makeFolder('/', RUN_FOLDER, 0o700);
-  removeLeftovers();
-  const folder = path.posix.join(RUN_FOLDER, `credentials.${process.pid}.${crypto.randomBytes(6).toString('hex')}`);
+  removeCredentialLeftovers();
+  const started = processStartTime(process.pid) ?? '0';
+  const folder = path.posix.join(
+    RUN_FOLDER,
+    `credentials.${process.pid}.${started}.${crypto.randomBytes(6).toString('hex')}`,
+  );
   makeFolder('/', folder, 0o700);
   try {
     for (const key of keys) {

@@ -15,3 +15,16 @@ export function processAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** When a process started (clock ticks after boot, /proc/<pid>/stat field 22): a reused pid has another. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .at(19);
+  } catch {
+    return undefined;
+  }
+}

@@ -206,7 +206,12 @@ export function readShellFile(text: string, known: ReadonlyMap<string, string> =
             if (cursor.index === at) throw new Unreadable(`"${cursor.peek()}" inside an array "( … )"`);
             words.push(word);
           }
-          const all = appending ? [...(values.get(key)?.split(' ').filter(Boolean) ?? []), ...words] : words;
+          // The earlier words as they were (a word may hold spaces); a plain value is one word, as in bash.
+          const earlier =
+            [...pending].reverse().find((item) => item.key === key)?.words ??
+            assignments.get(key)?.words ??
+            (values.get(key) ? [values.get(key)!] : []);
+          const all = appending ? [...earlier, ...words] : words;
           assign(key, all.join(' '));
           pending.push({ key, value: all.join(' '), words: all, line: start });
         } else {

@@ -53,11 +53,11 @@ export function settingValues(settings: readonly UnitSetting[], section: string,
     .map((setting) => setting.value);
 }
 
-/** systemd-escape's reverse: "\x2d" back to "-", "-" back to "/". */
+/** systemd-escape's reverse: "\x2d" back to "-", "-" back to "/"; escaped bytes are UTF-8 ("\xc3\xa9": "é"). */
 export function unescapeUnitName(text: string): string {
   return text
     .replace(/-/g, '/')
-    .replace(/\\x([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    .replace(/(?:\\x[0-9a-fA-F]{2})+/g, (run: string) => Buffer.from(run.replace(/\\x/g, ''), 'hex').toString('utf8'));
 }
 
 /** Expand the specifiers of a unit named `unit` (e.g. restic-backup@home.service) in a value. */
@@ -112,7 +112,12 @@ export function expandExecWords(
   const expanded = words.flatMap((word) => {
     const whole = /^\$([A-Za-z_][A-Za-z0-9_]*)$/.exec(word);
     if (whole) return value(whole[1]!).split(/\s+/).filter(Boolean);
-    return [word.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => value(name))];
+    // "$$" is a literal "$" (man systemd.service, "Command lines").
+    return [
+      word.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (match, name: string | undefined) =>
+        name === undefined ? '$' : value(name),
+      ),
+    ];
   });
   return { words: expanded, unset: [...unset] };
 }

@@ -2,6 +2,7 @@
  * The restic@ job: back up BACKUP_PATHS, and after a successful backup apply the retention to this
  * host's snapshots of this profile's backup job only. Stale locks are removed when one is in the way.
  */
+import { refuseAfterStop } from './stop-request.js';
 import fs from 'node:fs';
 import type { Context } from '../context.js';
 import { ExitCode, JobError } from '../errors.js';
@@ -110,6 +111,7 @@ export async function backupJob(context: Context, profile: Profile): Promise<Job
         exitCode: ExitCode.Ok,
         message: `${saved}; no retention rule, so every snapshot is kept (BACKUP_KEEP_WITHIN is empty)`,
       };
+    refuseAfterStop(saved, 'the retention');
     const forget = await callResticUnlockingStale(
       restic,
       'retention (restic forget)',

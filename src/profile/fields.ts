@@ -530,7 +530,8 @@ export const FIELDS = {
       'until restic has stored the last byte. spool: the dump is written (compressed as PG_SPOOL_COMPRESSION ' +
       'says) to a 0600 file in PG_SPOOL_DIR on disk; replay is resumed as soon as pg_dumpall has finished and ' +
       'the checks held, and restic reads the finished spool (decompressed on the way, so it sees the same SQL). ' +
-      'It needs free space for the spool (checked before anything is paused against the size of the databases, ' +
+      'It needs free space for the spool (checked before anything is paused: the size of the databases, twice ' +
+      'when uncompressed, plus 5 % of the file system and at least 64 MiB left free for its other users; ' +
       'exit 26) and writes the dump to disk once. auto: spool when that check passes, stream (with a warning) ' +
       'when it does not.',
   },

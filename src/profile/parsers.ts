@@ -264,7 +264,9 @@ export const oneOf =
   };
 
 export const httpUrl = () => (raw: string) => {
-  if (!/^https?:\/\/\S+$/.test(raw)) throw new FieldValueError(`"${raw}" is not an http(s) URL`);
+  // A host is required: https:///path has none.
+  if (!/^https?:\/\/[^/\s?#]+(\/\S*)?$/.test(raw) || !canParseUrl(raw))
+    throw new FieldValueError(`"${raw}" is not an http(s) URL with a host, such as https://hc-ping.com/<uuid>`);
   // Plain http is kept for monitors on the local network; credentials in it would cross that network in clear.
   if (/^http:\/\/[^/]*@/.test(raw))
     throw new FieldValueError(
@@ -281,3 +283,11 @@ export const serviceName = () => (raw: string) => {
   }
   return raw;
 };
+
+function canParseUrl(raw: string): boolean {
+  try {
+    return new URL(raw).hostname !== '';
+  } catch {
+    return false;
+  }
+}

@@ -318,6 +318,34 @@ describe("with Debian 13's restic", () => {
   const setupFor = (root: string, options: Parameters<typeof resticSetup>[1] = {}) =>
     resticSetup(root, { ...options, release });
 
+  test('row 27: a backup restic finishes despite the signal is kept, and no retention runs after it', async () => {
+    const setup = setupFor(tempRoot());
+    setup.createRepository();
+    // A restic that ignores the stop (an ignored signal stays ignored across exec), slow to start its backup.
+    const started = path.join(setup.root, 'backup-started');
+    const deaf = path.join(setup.root, 'restic-deaf');
+    const script = [
+      '#!/bin/sh',
+      "trap '' INT TERM",
+      `case " $* " in *" backup "*) touch '${started}'; sleep 1;; esac`,
+      `exec '${setup.env.RESTIC_BIN}' "$@"`,
+    ];
+    fs.writeFileSync(deaf, `${script.join('\n')}\n`, { mode: 0o755 });
+    const job = spawn(process.execPath, ['dist/cli.js', '--root', setup.root, 'run', 'backup', setup.name], {
+      env: { ...process.env, ...setup.env, RESTIC_BIN: deaf },
+    });
+    let stderr = '';
+    job.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => job.on('exit', (code) => resolve(code)));
+    for (let tries = 0; tries < 200 && !fs.existsSync(started); tries++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    job.kill('SIGTERM');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/snapshot \w+ saved.*; the retention was not run, since SIGTERM asked the run to stop/);
+    expect(fs.readFileSync(setup.argvLog, 'utf8')).not.toMatch(/^forget/m);
+    expect(snapshots(setup)).toHaveLength(1);
+  });
+
   test('a job that cannot get the repository lock in BACKUP_LOCK_WAIT exits 7 and does nothing', async () => {
     const setup = setupFor(tempRoot(), { extra: 'BACKUP_LOCK_WAIT=1s\n' });
     setup.createRepository();

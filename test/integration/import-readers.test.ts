@@ -20,6 +20,8 @@ const TRICKY_SHELL = [
   'B=1\nA="${B}/sub"',
   'A=(one "two three")',
   'A=(a)\nA+=(b)',
+  'A=("x y" z)\nA+=("w v")',
+  'A=plain\nA+=(b)',
   'A=1\nA+=x',
   'export A B=2',
   'A=x # comment',

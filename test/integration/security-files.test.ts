@@ -210,6 +210,22 @@ test('F10: install b racing uninstall a --purge never leaves b enabled without i
   }
 });
 
+describe("N8: the sandbox's writable folders inside another account's folder", () => {
+  test('validate and install warn that the folder could be swapped for a link (exit 0)', () => {
+    const root = tempRoot();
+    fs.chmodSync(root, 0o755);
+    const setup = resticSetup(root, { extra: 'BACKUP_METRICS_DIR=/var/lib/prometheus/node-exporter\n' });
+    setup.createRepository();
+    const owned = nobodysFolder(path.join(root, 'var/lib/prometheus'));
+    fs.mkdirSync(path.join(owned, 'node-exporter'));
+    const result = setup.cli('validate', setup.name);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout + result.stderr).toMatch(
+      /\/var\/lib\/prometheus\/node-exporter is in \/var\/lib\/prometheus, which uid \d+ can change/,
+    );
+  });
+});
+
 describe('F11: an image whose folders are absolute links', () => {
   test(
     'install --root and run --root read and write inside the image, where its links lead, never onto ' + 'this host',

@@ -355,3 +355,30 @@ describe('N2–N5: import reads only what root can vouch for, hides secrets, and
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 });
+
+describe('N7: decrypted credentials of a killed run do not outlive it', () => {
+  test("status removes the folders of dead runs and of reused pids, and keeps a live run's", () => {
+    const folder = '/run/restic-systemd';
+    fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const dead = spawnSync('true').pid;
+    const stat = fs.readFileSync(`/proc/${process.pid}/stat`, 'utf8');
+    const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    const names = {
+      dead: `credentials.${dead}.1.0a1b2c`,
+      reused: `credentials.${process.pid}.1.0a1b2c`,
+      live: `credentials.${process.pid}.${started}.0a1b2c`,
+    };
+    for (const name of Object.values(names)) {
+      fs.mkdirSync(path.join(folder, name), { mode: 0o700 });
+      fs.writeFileSync(path.join(folder, name, 'RESTIC_PASSWORD'), 'plaintext\n', { mode: 0o600 });
+    }
+    try {
+      runCli(['--config-dir', tempRoot(), 'status']);
+      expect(fs.existsSync(path.join(folder, names.dead))).toBe(false);
+      expect(fs.existsSync(path.join(folder, names.reused))).toBe(false);
+      expect(fs.existsSync(path.join(folder, names.live))).toBe(true);
+    } finally {
+      for (const name of Object.values(names)) fs.rmSync(path.join(folder, name), { recursive: true, force: true });
+    }
+  });
+});

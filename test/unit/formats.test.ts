@@ -98,6 +98,7 @@ describe('unescapeUnitName', () => {
     ['srv-my\\x2dfiles', 'srv/my-files'],
     ['with\\x20space', 'with space'],
     ['a\\x5cb', 'a\\b'],
+    ['caf\\xc3\\xa9', 'café'],
   ])('%s unescapes to %s', (escaped, text) => {
     expect(unescapeUnitName(escaped)).toBe(text);
   });
@@ -119,6 +120,7 @@ describe('expandExecWords', () => {
     ['an unset $NAME leaves no word and is named', ['backup', '$NOPE'], ['backup'], ['NOPE']],
     ['an unset ${NAME} becomes empty and is named', ['x${NOPE}y', '${NOPE}'], ['xy', ''], ['NOPE']],
     ['words without $ are kept', ['/usr/bin/restic', 'backup'], ['/usr/bin/restic', 'backup'], []],
+    ['$$ is a literal $', ['pa$$word', '$${TAG}'], ['pa$word', '${TAG}'], []],
   ])('%s', (_name, words, expanded, unset) => {
     expect(expandExecWords(words, environment)).toEqual({ words: expanded, unset });
   });

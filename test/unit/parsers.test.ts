@@ -256,6 +256,7 @@ describe('refused values, with what to write instead', () => {
     ['oneOf refuses an empty value', oneOf('none', 'zstd'), '', 'is not one of none, zstd'],
     ['httpUrl refuses another scheme', httpUrl(), 'ftp://host/x', '"ftp://host/x" is not an http(s) URL'],
     ['httpUrl refuses a URL with blanks', httpUrl(), 'https://host/a b', 'is not an http(s) URL'],
+    ['httpUrl refuses a URL without a host', httpUrl(), 'https:///ping/abc', 'is not an http(s) URL with a host'],
     [
       'httpUrl refuses credentials in plain http',
       httpUrl(),

@@ -4,6 +4,7 @@
  * PG_DUMP_FORMAT=directory) or one pg_dumpall SQL file (sql-dump.ts). Then the retention of the
  * profile's database dumps on this host.
  */
+import { refuseAfterStop } from '../stop-request.js';
 import crypto from 'node:crypto';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError } from '../../errors.js';
@@ -90,6 +91,7 @@ export async function pgBackupJob(context: Context, profile: Profile): Promise<J
     if ('skipped' in dumped) return { ...base, result: 'warning', exitCode: ExitCode.Ok, message: dumped.skipped };
     dumped.warnings.forEach((line) => log.warn(`the dump said: ${line}`));
 
+    refuseAfterStop(`the dump was saved as snapshot ${dumped.summary!.snapshotId}`, 'the retention');
     const retention = { within: profile.values.PG_BACKUP_KEEP_WITHIN };
     const forgetting = forgetArgs(host, jobTags(profile.name, 'pg-backup'), retention);
     const forget = await callRestic(restic, 'retention (restic forget)', forgetting);

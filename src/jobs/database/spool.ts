@@ -15,6 +15,8 @@ import { onHost, type Paths } from '../../paths.js';
 import type { Profile } from '../../profile/model.js';
 import { failure } from './standby-checks.js';
 
+/** What the spool leaves free at least, besides 5 % of the file system. */
+const SPOOL_RESERVE_FLOOR = 64 * 1024 * 1024;
 // statfs(2) f_type of the file systems that keep their files in memory.
 const MEMORY_FILE_SYSTEMS: Record<number, string> = { 0x01021994: 'tmpfs', 0x858458f6: 'ramfs' };
 
@@ -56,12 +58,18 @@ export async function spoolProblem(context: Context, profile: Profile): Promise<
   const memory = MEMORY_FILE_SYSTEMS[fileSystem.type];
   if (memory) return `${folder} is on a ${memory}, in memory: give PG_SPOOL_DIR a folder on disk`;
   const free = fileSystem.bavail * fileSystem.bsize;
-  const needed = await databaseBytes(context, profile);
-  if (free < needed)
+  const databases = await databaseBytes(context, profile);
+  // Uncompressed, a dump can outgrow its databases (bytea written as hex, TOAST-compressed text in full),
+  // and the file system is often PostgreSQL's own: a reserve stays free for its other users.
+  const uncompressed = profile.values.PG_DUMP_FORMAT === 'directory' || profile.values.PG_SPOOL_COMPRESSION === 'none';
+  const dump = uncompressed ? 2 * databases : databases;
+  const reserve = Math.max(SPOOL_RESERVE_FLOOR, Math.ceil(fileSystem.blocks * fileSystem.bsize * 0.05));
+  if (free < dump + reserve)
     return (
-      `${folder} has ${formatBytes(free)} free, less than the ${formatBytes(needed)} of the databases: free ` +
-      `space, or give ` +
-      `PG_SPOOL_DIR a larger file system`
+      `${folder} has ${formatBytes(free)} free, less than the ${formatBytes(databases)} of the databases` +
+      `${uncompressed ? ' twice over (written uncompressed, a dump can outgrow them)' : ''} plus the ` +
+      `${formatBytes(reserve)} kept free for the file system's other users: free space, or give PG_SPOOL_DIR a ` +
+      'larger file system'
     );
   return undefined;
 }
