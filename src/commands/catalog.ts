@@ -395,29 +395,44 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     command: 'status [names..]',
-    summary: 'Last run, snapshot and next run of every job; exits 8 if any job is unhealthy',
-    positionals: [{ ...NAMES, describe: 'Profile names (default: every installed profile)', optional: true }],
+    summary:
+      'Last run, snapshot and next run of every job; exits 8 if any job is unhealthy, 3 if there is nothing ' +
+      'to check',
+    positionals: [
+      {
+        ...NAMES,
+        describe: 'Profile names (default: every profile of the config folder and every installed one)',
+        optional: true,
+      },
+    ],
     options: [],
     examples: [
-      ['status', 'a table of every installed profile and job'],
+      ['status', 'a table of every profile and job (a profile not installed is said, and is no fault)'],
       ['status myconf --json', 'the same as JSON, for a monitor'],
     ],
   },
   {
     command: 'list',
-    summary: 'The profiles found, and whether each is installed, enabled and healthy',
+    summary:
+      'Every profile of the config folder and every installed one: installed, timers enabled (all, or which), ' +
+      'healthy',
     positionals: [],
     options: [],
     examples: [['list --json', 'the profiles as JSON']],
   },
   {
-    command: 'validate <names..>',
+    command: 'validate [names..]',
     summary:
       'Check profiles completely: model, permissions, restic and its version, the repository with its ' +
-      'password, the units',
-    positionals: [NAMES],
+      'password, the database of a database profile, the units',
+    positionals: [
+      { ...NAMES, describe: 'Profile names (default: every profile of the config folder)', optional: true },
+    ],
     options: [],
-    examples: [['validate myconf', 'every problem of /etc/restic/myconf.conf with the fix to apply']],
+    examples: [
+      ['validate myconf', 'every problem of /etc/restic/myconf.conf with the fix to apply'],
+      ['validate', 'every profile of /etc/restic'],
+    ],
   },
   {
     command: 'notify <unit>',

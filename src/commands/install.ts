@@ -25,6 +25,7 @@ import { UNIT_JOBS, profileJobs } from '../profile/jobs.js';
 import { renderGenerator, renderUnits } from '../units/render.js';
 import { profileWarnings } from '../import/foreign-units.js';
 import { missingPathWarnings, sandboxLinkWarnings } from './path-warnings.js';
+import { probeProfile } from './probes.js';
 
 export interface ChangeReport {
   changed: boolean;
@@ -79,10 +80,27 @@ export async function installUnits(context: Context, names: readonly string[]): 
     ...profileWarnings(context.paths, profiles),
     ...missingPathWarnings(context.paths, profiles),
     ...sandboxLinkWarnings(context.paths, profiles),
+    ...(await probeWarnings(context, profiles)),
   ];
   warnings.forEach((warning) => context.log.warn(warning));
   const report = await withInstallLock(context, () => installLocked(context, profiles));
   return warnings.length > 0 ? { ...report, warnings } : report;
+}
+
+/** The probes validate runs: installed anyway, but the timer will fail until they pass (newcomer row 4). */
+async function probeWarnings(context: Context, profiles: readonly Profile[]): Promise<string[]> {
+  const warnings: string[] = [];
+  for (const profile of profiles) {
+    const { problems } = await probeProfile(context, profile);
+    warnings.push(
+      ...problems.map(
+        (problem) =>
+          `${profile.name}: its timers will fail until this is fixed (restic-systemd validate ${profile.name} ` +
+          `checks again): ${problem.split('\n')[0]}`,
+      ),
+    );
+  }
+  return warnings;
 }
 
 async function planChecked(context: Context, profiles: readonly Profile[]) {

@@ -10,9 +10,9 @@ import { calendarInterval } from '../tools/systemd-analyze.js';
 import type { Profile } from '../profile/model.js';
 import { installedUnit } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
-import { jobSchedule, profileJobs, type UnitJob } from '../profile/jobs.js';
+import { jobSchedule, profileJobs, profileServiceJobs, type UnitJob } from '../profile/jobs.js';
 import { settingsDrift, unitSettings } from '../units/settings.js';
-import { readStatus, type JobStatus } from '../reporting/status-file.js';
+import { readStatus, readStatusChecked, type JobStatus } from '../reporting/status-file.js';
 
 export interface JobHealth {
   job: UnitJob;
@@ -43,6 +43,12 @@ async function neverRun(
   return { healthy: true, problem: 'never run' };
 }
 
+/** A run that did not succeed: its result and code, and the first line of why. */
+function failedRun(status: JobStatus): string {
+  const why = status.message?.split('\n')[0];
+  return `last run: ${status.result} (exit ${status.exitCode})${why ? `: ${why}` : ''}`;
+}
+
 /** Why the job's units do not run what the profile says, if they do not. */
 export async function unitsProblem(context: Context, profile: Profile, job: UnitJob): Promise<string | undefined> {
   const installed = await installedUnit(context.paths, instanceUnit(job, 'service', profile.name));
@@ -67,9 +73,30 @@ export async function jobHealth(
   now = Date.now(),
 ): Promise<JobHealth[]> {
   const health: JobHealth[] = [];
-  for (const job of profileJobs(profile)) {
+  const scheduled = profileJobs(profile);
+  // A job without a timer (a restore drill run by hand) is shown whenever it has run.
+  const byHand = profileServiceJobs(profile).filter(
+    (job) => !scheduled.includes(job) && readStatus(context.paths, profile.name, job) !== undefined,
+  );
+  for (const job of [...scheduled, ...byHand]) {
     const schedule = jobSchedule(profile, job);
-    const status = readStatus(context.paths, profile.name, job);
+    const read = readStatusChecked(context.paths, profile.name, job);
+    if ('unreadable' in read) {
+      health.push({ job, schedule, healthy: false, problem: `${read.unreadable}: the last run is unknown` });
+      continue;
+    }
+    const status = read.status;
+    if (byHand.includes(job) && status) {
+      const failed = status.result !== 'success';
+      health.push({
+        job,
+        schedule,
+        status,
+        healthy: !failed,
+        ...(failed ? { problem: failedRun(status) } : {}),
+      });
+      continue;
+    }
     const units = await unitsProblem(context, profile, job);
     if (units) {
       health.push({ job, schedule, status, healthy: false, problem: units });
@@ -86,7 +113,7 @@ export async function jobHealth(
         schedule,
         status,
         healthy: false,
-        problem: `last run: ${status.result} (exit ${status.exitCode})`,
+        problem: failedRun(status),
       });
       continue;
     }

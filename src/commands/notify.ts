@@ -2,6 +2,7 @@
  * `notify <unit>`: what restic-notify@<unit>.service runs when a job's unit fails (OnFailure=):
  * finds the profile and job from the unit name and runs the profile's NOTIFY_COMMAND.
  */
+import { maskSecrets } from '../log.js';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, UsageError } from '../errors.js';
 import { runNotifyCommand } from '../reporting/notifications.js';
@@ -15,6 +16,8 @@ export async function notifyCommand(context: Context, unit: string): Promise<voi
   if (!match || !job)
     throw new UsageError(`${unit} is not a unit of restic-systemd: expected e.g. restic@myconf.service`);
   const profile = await loadProfile(match[2]!, context.paths);
-  const code = await runNotifyCommand(context, profile, unit, job, readStatus(context.paths, profile.name, job));
-  if (code !== 0) throw new JobError(`the notification for ${unit} failed (exit ${code})`, ExitCode.CommandFailed);
+  const notified = await runNotifyCommand(context, profile, unit, job, readStatus(context.paths, profile.name, job));
+  context.print(maskSecrets(notified.said));
+  if (notified.exitCode !== 0)
+    throw new JobError(`the notification for ${unit} failed (exit ${notified.exitCode})`, ExitCode.CommandFailed);
 }

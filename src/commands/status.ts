@@ -5,7 +5,8 @@
  */
 import { removeCredentialLeftovers } from '../credentials/unlock.js';
 import type { Context } from '../context.js';
-import { ExitCode, JobError, ProfileError, formatIssue } from '../errors.js';
+import fs from 'node:fs';
+import { EnvironmentError, ExitCode, JobError, ProfileError, formatIssue } from '../errors.js';
 import { timerTimes } from '../tools/systemctl.js';
 import { jobHealth } from './job-health.js';
 import { maskSecrets } from '../log.js';
@@ -38,14 +39,35 @@ export interface JobReport {
   recoverySeconds: number | null;
   nextRun: string | null;
   lastTrigger: string | null;
+  /** The first line of the last run's message (why it failed, or what it did). */
+  message: string | null;
 }
 
-/** The profiles to report on: those named, else the installed ones, else every profile file. */
+/** The profiles to report on: those named, else every profile file and every installed profile. */
 export async function profileNames(context: Context, names: readonly string[]): Promise<string[]> {
   if (names.length > 0) return [...names];
   const installed = await installedProfiles(context.paths);
-  if (installed.length > 0) return installed;
-  return profilesInConfigFolder(context.paths, context.log);
+  return [...new Set([...profilesInConfigFolder(context.paths, context.log), ...installed])].sort();
+}
+
+/**
+ * A monitor's typo must not look healthy: --root must be a folder (exit 4), and with no names
+ * there must be something to check (exit 3).
+ */
+export function assertSomethingToCheck(context: Context, names: readonly string[], found: readonly string[]): void {
+  const { root, configDir } = context.paths;
+  let folder: boolean;
+  try {
+    folder = fs.statSync(root).isDirectory();
+  } catch {
+    folder = false;
+  }
+  if (!folder) throw new EnvironmentError(`--root ${root} is not a folder: give the root folder of the image`);
+  if (names.length === 0 && found.length === 0)
+    throw new JobError(
+      `no profiles in ${configDir} and none installed: nothing to check (restic-systemd setup or import makes one)`,
+      ExitCode.InvalidProfile,
+    );
 }
 
 /** Load a profile for reporting: an invalid one is reported, not thrown. */
@@ -58,9 +80,26 @@ export async function loadForReport(context: Context, name: string): Promise<Pro
   }
 }
 
+const NO_RUN = {
+  lastRun: null,
+  result: null,
+  exitCode: null,
+  snapshot: null,
+  snapshotShort: null,
+  snapshotTime: null,
+  bytesAdded: null,
+  recoverySeconds: null,
+  nextRun: null,
+  lastTrigger: null,
+  message: null,
+};
+
 export async function jobReports(context: Context, names: readonly string[]): Promise<JobReport[]> {
   const reports: JobReport[] = [];
-  for (const name of await profileNames(context, names)) {
+  const selected = await profileNames(context, names);
+  assertSomethingToCheck(context, names, selected);
+  const installed = new Set(await installedProfiles(context.paths));
+  for (const name of selected) {
     const profile = await loadForReport(context, name);
     if (typeof profile === 'string') {
       reports.push({
@@ -70,16 +109,20 @@ export async function jobReports(context: Context, names: readonly string[]): Pr
         schedule: null,
         healthy: false,
         problem: profile,
-        lastRun: null,
-        result: null,
-        exitCode: null,
-        snapshot: null,
-        snapshotShort: null,
-        snapshotTime: null,
-        bytesAdded: null,
-        recoverySeconds: null,
-        nextRun: null,
-        lastTrigger: null,
+        ...NO_RUN,
+      });
+      continue;
+    }
+    // Not asked for by name and not installed (never, or on purpose): said, and no fault.
+    if (names.length === 0 && !installed.has(name)) {
+      reports.push({
+        profile: name,
+        job: '-',
+        repository: maskSecrets(profile.env.RESTIC_REPOSITORY ?? `(from ${profile.env.RESTIC_REPOSITORY_FILE})`),
+        schedule: null,
+        healthy: true,
+        problem: `not installed (restic-systemd install ${name} schedules it)`,
+        ...NO_RUN,
       });
       continue;
     }
@@ -111,6 +154,7 @@ export async function jobReports(context: Context, names: readonly string[]): Pr
         recoverySeconds: status?.recoverySeconds ?? null,
         nextRun: timer?.next ?? null,
         lastTrigger: timer?.last ?? null,
+        message: status?.message ? maskSecrets(status.message.split('\n')[0]!) : null,
       });
     }
   }

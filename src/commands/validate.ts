@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { ExitCode, JobError, ProfileError, ToolError, formatIssue } from '../errors.js';
-import { callRestic, openRestic } from '../jobs/restic-call.js';
+import { ExitCode, JobError, ProfileError, formatIssue } from '../errors.js';
+import { probeProfile } from './probes.js';
 import { unitsProblem } from './job-health.js';
 import { verifyUnits } from '../tools/systemd-analyze.js';
 import { assertProfileName } from '../profile/name.js';
+import { profilesInConfigFolder } from '../profile/load.js';
 import type { Profile } from '../profile/model.js';
 import { loadCheckedProfiles } from './checked-profiles.js';
 import { writeFileSafely } from '../files/write.js';
@@ -20,7 +21,6 @@ import { profileJobs } from '../profile/jobs.js';
 import { renderUnits } from '../units/render.js';
 import { profileWarnings } from '../import/foreign-units.js';
 import { missingPathWarnings, sandboxLinkWarnings } from './path-warnings.js';
-import { withCredentials } from '../credentials/unlock.js';
 
 export interface Validation {
   name: string;
@@ -33,23 +33,6 @@ export interface Validation {
 
 /** The repository reached with the profile's password (its credentials unlocked for the check): restic's version, or
  * null. */
-async function checkRepository(context: Context, profile: Profile, problems: string[]): Promise<string | null> {
-  const said = (error: unknown) => {
-    if (!(error instanceof ToolError)) throw error;
-    problems.push(error.message);
-  };
-  try {
-    return await withCredentials(context, profile, async (unlocked) => {
-      const restic = await openRestic(context, unlocked);
-      await callRestic(restic, 'the repository check (restic cat config)', ['cat', 'config']).catch(said);
-      return restic.version.text;
-    });
-  } catch (error) {
-    said(error);
-    return null;
-  }
-}
-
 async function checkUnits(context: Context, profile: Profile, problems: string[]): Promise<void> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'restic-systemd-validate-'));
   try {
@@ -69,8 +52,14 @@ async function checkUnits(context: Context, profile: Profile, problems: string[]
 
 const indentProblem = (problem: string) => `  ${problem.replaceAll('\n', '\n    ')}`;
 
-export async function validateCommand(context: Context, names: readonly string[]): Promise<Validation[]> {
-  names.forEach(assertProfileName);
+export async function validateCommand(context: Context, given: readonly string[]): Promise<Validation[]> {
+  given.forEach(assertProfileName);
+  const names = given.length > 0 ? given : profilesInConfigFolder(context.paths, context.log);
+  if (names.length === 0)
+    throw new JobError(
+      `no profiles in ${context.paths.configDir}: nothing to validate (restic-systemd setup or import makes one)`,
+      ExitCode.InvalidProfile,
+    );
   const validations: Validation[] = [];
   for (const name of names) {
     const problems: string[] = [];
@@ -83,7 +72,9 @@ export async function validateCommand(context: Context, names: readonly string[]
         ...missingPathWarnings(context.paths, [profile]),
         ...sandboxLinkWarnings(context.paths, [profile]),
       ];
-      version = await checkRepository(context, profile, problems);
+      const probe = await probeProfile(context, profile);
+      version = probe.resticVersion;
+      problems.push(...probe.problems);
       await checkUnits(context, profile, problems);
       for (const job of profileJobs(profile)) {
         const problem = await unitsProblem(context, profile, job);

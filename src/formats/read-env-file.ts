@@ -43,7 +43,8 @@ type State =
  * line into the comment (Debian 12 has 252); from 254 on, the next line is read.
  */
 export function readEnvFile(text: string, systemdMajor = 257): EnvFileReading {
-  const assignments: Assignment[] = [];
+  // In the order of their last assignment: a name set again moves to the end.
+  const assignments = new Map<string, Assignment>();
   const ignored: EnvFileReading['ignored'] = [];
   let state: State = 'PRE_KEY';
   let key = '';
@@ -59,9 +60,8 @@ export function readEnvFile(text: string, systemdMajor = 257): EnvFileReading {
     if (lastKeyWhitespace >= 0) name = name.slice(0, lastKeyWhitespace);
     if (VALID_NAME.test(name)) {
       // A later assignment of the same name replaces the earlier (strv_env_replace).
-      const index = assignments.findIndex((item) => item.key === name);
-      if (index >= 0) assignments.splice(index, 1);
-      assignments.push({ key: name, value, line: keyLine });
+      assignments.delete(name);
+      assignments.set(name, { key: name, value, line: keyLine });
     } else {
       ignored.push({
         line: keyLine,
@@ -176,5 +176,5 @@ export function readEnvFile(text: string, systemdMajor = 257): EnvFileReading {
     if (state === 'VALUE' && lastValueWhitespace >= 0) value = value.slice(0, lastValueWhitespace);
     push();
   }
-  return { assignments, ignored };
+  return { assignments: [...assignments.values()], ignored };
 }

@@ -3,6 +3,7 @@
  * profile's NOTIFY_COMMAND when a job's unit fails. A notification that fails is logged; it never
  * changes the outcome of a backup.
  */
+import { displayCommand } from '../exec/runner.js';
 import type { Context } from '../context.js';
 import { maskSecrets } from '../log.js';
 import type { Profile } from '../profile/model.js';
@@ -34,12 +35,14 @@ export async function runNotifyCommand(
   unit: string,
   job: string,
   status: JobStatus | undefined,
-): Promise<number> {
+): Promise<{ exitCode: number; said: string }> {
   const command = profile.values.NOTIFY_COMMAND;
-  if (!command || command.length === 0) {
-    context.log.info(`${unit} failed; NOTIFY_COMMAND is not set in ${profile.file}, so nobody else is told`);
-    return 0;
-  }
+  // What the status file says of the last run: a unit is called failed only when its run did not succeed.
+  const lastRun = status
+    ? `the last run of ${unit}: ${status.result} (exit ${status.exitCode})`
+    : `${unit} failed before writing its status`;
+  if (!command || command.length === 0)
+    return { exitCode: 0, said: `${lastRun}; NOTIFY_COMMAND is not set in ${profile.file}, so nobody else is told` };
   const [program, ...args] = command;
   const result = await context.runner.run({ program: program! }, args, {
     env: {
@@ -53,5 +56,16 @@ export async function runNotifyCommand(
   });
   if (result.exitCode !== 0)
     context.log.error(`NOTIFY_COMMAND failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
-  return result.exitCode;
+  const output = result.stdout.trim();
+  return {
+    exitCode: result.exitCode,
+    said:
+      `notified: ${displayCommand(program!, args)} exited ${result.exitCode} (${lastRun})` +
+      (output
+        ? `\n${output
+            .split('\n')
+            .map((line) => `  ${line}`)
+            .join('\n')}`
+        : ''),
+  };
 }

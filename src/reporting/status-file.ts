@@ -52,10 +52,30 @@ export function statusFile(paths: Paths, profile: string, job: string): string {
 }
 
 export function readStatus(paths: Paths, profile: string, job: string): JobStatus | undefined {
+  const read = readStatusChecked(paths, profile, job);
+  return 'status' in read ? read.status : undefined;
+}
+
+/** The status file, or why it cannot be read: a damaged file must not look like a job that never ran. */
+export function readStatusChecked(
+  paths: Paths,
+  profile: string,
+  job: string,
+): { status: JobStatus | undefined } | { unreadable: string } {
+  const file = statusFile(paths, profile, job);
+  let text: string;
   try {
-    return JSON.parse(fs.readFileSync(statusFile(paths, profile, job), 'utf8')) as JobStatus;
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? { status: undefined } : { unreadable: `${statusPath(paths, profile, job)}: ${code}` };
+  }
+  try {
+    const status = JSON.parse(text) as JobStatus;
+    if (typeof status !== 'object' || status === null || typeof status.result !== 'string') throw new Error('');
+    return { status };
   } catch {
-    return undefined;
+    return { unreadable: `${statusPath(paths, profile, job)} is not a status file restic-systemd wrote (damaged?)` };
   }
 }
 

@@ -224,3 +224,19 @@ export function standbyProfileLines(cluster: PgCluster, port = cluster.standbyPo
     'PG_OS_USER=postgres',
   ];
 }
+
+/** The scratch clusters' folders of restore drills (pg-verify) in /var/tmp, of any run of this machine. */
+export function scratchFolders(): string[] {
+  return fs.readdirSync('/var/tmp').filter((entry) => entry.startsWith('restic-systemd-verify-'));
+}
+
+/**
+ * The drills run since `before` left no scratch folder. A folder of a drill that another test file
+ * runs at the same time (jest runs two files at once) disappears when that drill ends; one left
+ * behind does not: new folders are given a minute to go.
+ */
+export function newScratchFoldersLeft(before: readonly string[]): string[] {
+  const left = () => scratchFolders().filter((entry) => !before.includes(entry));
+  for (let tries = 0; tries < 120 && left().length > 0; tries++) spawnSync('sleep', ['0.5']);
+  return left();
+}

@@ -69,6 +69,10 @@ test('notify runs NOTIFY_COMMAND with the failed unit, profile, job, result and 
   expect(setup.cli('run', 'backup', 'myconf').exitCode).toBe(10);
   const result = setup.cli('notify', 'restic@myconf.service');
   expect(result.exitCode).toBe(0);
+  // Newcomer row 24: it says what it did, with the last run's result.
+  expect(result.stdout).toMatch(
+    /^notified: \S*notify\.sh exited 0 \(the last run of restic@myconf\.service: failure \(exit 10\)\)/,
+  );
   const env = fs.readFileSync(out, 'utf8');
   expect(env).toContain('RESTIC_SYSTEMD_UNIT=restic@myconf.service\n');
   expect(env).toContain('RESTIC_SYSTEMD_PROFILE=myconf\n');
@@ -132,4 +136,14 @@ test('the rendered services send failures to restic-notify@%n.service, and it ve
   expect(verify.stderr + verify.stdout).toBe('');
   expect(runCli(['--root', setup.root, 'uninstall', 'myconf', '--purge']).exitCode).toBe(0);
   expect(fs.existsSync(path.join(folder, 'restic-notify@.service'))).toBe(false);
+});
+
+test('notify without NOTIFY_COMMAND does not call a run failed that succeeded', () => {
+  const setup = resticSetup(tempRoot());
+  expect(setup.init().exitCode).toBe(0);
+  expect(setup.cli('run', 'backup', 'myconf').exitCode).toBe(0);
+  const result = setup.cli('notify', 'restic@myconf.service');
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).toContain('the last run of restic@myconf.service: success (exit 0); NOTIFY_COMMAND is not set');
+  expect(result.stdout + result.stderr).not.toMatch(/service failed/);
 });

@@ -14,7 +14,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { PROJECT, runCli, type CliResult } from '../helpers/cli.js';
 import type { ResticRelease } from '../helpers/global-setup.js';
-import { PG_BIN, standbyProfileLines, startCluster, startNode, type PgCluster } from '../helpers/pg-cluster.js';
+import {
+  PG_BIN,
+  newScratchFoldersLeft,
+  scratchFolders,
+  standbyProfileLines,
+  startCluster,
+  startNode,
+  type PgCluster,
+} from '../helpers/pg-cluster.js';
 import { createRepository } from '../helpers/restic.js';
 import { RESTIC_MATRIX } from '../helpers/restic-versions.js';
 import { removeTempRoots, tempRoot, writeProfile } from '../helpers/temp-root.js';
@@ -484,6 +492,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     'the restore drill restores every database of the archive in a scratch cluster, with exact rows ' +
       'and the recovery time',
     () => {
+      const scratchBefore = scratchFolders();
       const result = s.cli('run', 'pg-verify', 'db');
       expect(result.exitCode).toBe(0);
       const status = statusOf(s.root, 'pg-verify');
@@ -491,7 +500,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
         /restores into PostgreSQL \d+ in [\d.]+ s: 3 databases, .*shop: 4 tables, 92000 rows/,
       );
       expect(status.recoverySeconds).toBeGreaterThan(0);
-      expect(fs.readdirSync('/var/tmp').filter((entry) => entry.startsWith('restic-systemd-verify-'))).toEqual([]);
+      expect(newScratchFoldersLeft(scratchBefore)).toEqual([]);
     },
   );
 

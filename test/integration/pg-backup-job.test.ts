@@ -10,7 +10,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PROJECT, runCli, runCliWithEnvironment, type CliResult } from '../helpers/cli.js';
 import { unitEnvironment } from '../helpers/systemd-environment.js';
-import { PG_BIN, standbyProfileLines, startCluster, startNode, type PgCluster } from '../helpers/pg-cluster.js';
+import {
+  PG_BIN,
+  newScratchFoldersLeft,
+  scratchFolders,
+  standbyProfileLines,
+  startCluster,
+  startNode,
+  type PgCluster,
+} from '../helpers/pg-cluster.js';
 import type { ResticRelease } from '../helpers/global-setup.js';
 import { restServer } from '../helpers/remote-servers.js';
 import { THIS_HOST, createRepository } from '../helpers/restic.js';
@@ -407,11 +415,12 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     test('pg-verify restores the latest dump into a scratch cluster and reports databases, tables and rows', () => {
       const setup = dbSetup(cluster, release, { extra: 'PG_DUMP_COMPRESSION=zstd\n' });
       expect(setup.cli('run', 'pg-backup', 'db').exitCode).toBe(0);
+      const scratchBefore = scratchFolders();
       const verify = setup.cli('run', 'pg-verify', 'db');
       expect(verify.stderr).toMatch(/db_a: 2 tables, 3\d{5} rows/);
       expect(verify.exitCode).toBe(0);
       expect(status(setup.root, 'pg-verify')).toMatchObject({ result: 'success', exitCode: 0 });
-      expect(fs.readdirSync('/var/tmp').filter((entry) => entry.startsWith('restic-systemd-verify-'))).toEqual([]);
+      expect(newScratchFoldersLeft(scratchBefore)).toEqual([]);
     });
 
     // restic-systemd's own behaviour, the same with every restic: once.
@@ -431,10 +440,11 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
             `profile:db,job:pg-backup`,
         ]);
         expect(broken.exitCode).toBe(0);
+        const scratchBefore = scratchFolders();
         const verify = setup.cli('run', 'pg-verify', 'db');
         expect(verify.exitCode).toBe(5);
         expect(verify.stderr).toContain('syntax error');
-        expect(fs.readdirSync('/var/tmp').filter((entry) => entry.startsWith('restic-systemd-verify-'))).toEqual([]);
+        expect(newScratchFoldersLeft(scratchBefore)).toEqual([]);
       });
 
     // Security review F6: root appended settings through a link postgres planted, and removed its tree as root.
@@ -470,14 +480,13 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
           const setup = dbSetup(cluster, release, { extra: `PG_BINDIR=${bindir}\n` });
           expect(setup.cli('run', 'pg-backup', 'db').exitCode).toBe(0);
           const before = snapshotTree(victim);
-          const scratchFolders = () =>
-            fs.readdirSync('/var/tmp').filter((entry) => entry.startsWith('restic-systemd-verify-'));
+          const scratchBefore = scratchFolders();
           const verify = setup.cli('run', 'pg-verify', 'db');
           // The server cannot read the linked settings file as postgres: the run fails, and nothing of root's changed.
           expect(verify.exitCode).toBe(5);
           expect(verify.stderr).toContain('the scratch cluster did not start');
           expect(snapshotTree(victim)).toEqual(before);
-          expect(scratchFolders()).toEqual([]);
+          expect(newScratchFoldersLeft(scratchBefore)).toEqual([]);
         },
       );
 

@@ -335,7 +335,8 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       () => {
         const root = tempRoot();
         const mount = path.join(root, 'srv/spool-disk');
-        const unmount = mountFileSystem(mount, { ext4MiB: 160 });
+        // Room for the check before the pause (twice the databases, uncompressed, plus the reserve).
+        const unmount = mountFileSystem(mount, { ext4MiB: 400 });
         try {
           const spool = path.join(mount, 'spool');
           const filler = path.join(mount, 'filler');

@@ -27,7 +27,14 @@ describe('a profile installed under --root, as a new user would', () => {
     const result = setup.cli('list', '--json');
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual([
-      { name: 'demo', installed: true, enabled: true, healthy: true, problems: [] },
+      {
+        name: 'demo',
+        installed: true,
+        enabled: true,
+        enabledJobs: { backup: true, maintenance: true },
+        healthy: true,
+        problems: [],
+      },
     ]);
   });
 
@@ -162,7 +169,14 @@ describe('setup, as a new user would', () => {
 
   test('then list shows demo, validate accepts it, and status shows the run', () => {
     expect(JSON.parse(run('list', '--json').stdout)).toEqual([
-      { name: 'demo', installed: true, enabled: true, healthy: true, problems: [] },
+      {
+        name: 'demo',
+        installed: true,
+        enabled: true,
+        enabledJobs: { backup: true, maintenance: true },
+        healthy: true,
+        problems: [],
+      },
     ]);
     expect(run('validate', 'demo').exitCode).toBe(0);
     expect(run('run', 'backup', 'demo').exitCode).toBe(0);
@@ -191,4 +205,106 @@ test('setup on a host without a running systemd does the rest and says what is l
   expect(printed).toContain('left to do: install the units where systemd runs: restic-systemd install nosystemd');
   expect(printed).toMatch(/first backup: snapshot \w+ saved/);
   expect(fs.existsSync(path.join(root, 'etc/systemd/system'))).toBe(false);
+});
+
+/** Issue 28 and the newcomer rows 4–7, 11, 21, 22, 32 and 33: what a monitor reads is the truth. */
+describe('a status that tells the truth', () => {
+  const state = (root: string) => path.join(root, 'var/lib/restic-systemd');
+  const writeStatusFile = (root: string, name: string, job: string, fields: Record<string, unknown>) => {
+    fs.mkdirSync(state(root), { recursive: true });
+    const now = new Date().toISOString();
+    fs.writeFileSync(
+      path.join(state(root), `${name}.${job}.json`),
+      JSON.stringify({ profile: name, job, message: '', start: now, end: now, durationSeconds: 1, ...fields }),
+    );
+  };
+
+  test('row 7: a --root that is not a folder exits 4, and nothing to check exits 3, for status and list', () => {
+    const file = path.join(tempRoot(), 'a-file');
+    fs.writeFileSync(file, '');
+    for (const command of ['status', 'list']) {
+      for (const root of [file, path.join(tempRoot(), 'missing')]) {
+        const result = runCli(['--root', root, command]);
+        expect({ command, root, exitCode: result.exitCode }).toEqual({ command, root, exitCode: 4 });
+        expect(result.stderr).toContain('is not a folder');
+      }
+      const empty = runCli(['--root', tempRoot(), command]);
+      expect(empty.exitCode).toBe(3);
+      expect(empty.stderr).toContain('nothing to check');
+    }
+    expect(runCli(['--root', tempRoot(), 'validate']).exitCode).toBe(3);
+  });
+
+  test('rows 5, 6 and 21: list shows every profile, enabled per job; not installed is said, and no fault', () => {
+    const setup = resticSetup(tempRoot(), { name: 'data' });
+    expect(setup.init().exitCode).toBe(0);
+    expect(setup.cli('install', 'data').exitCode).toBe(0);
+    writeProfile(setup.root, 'extra', fs.readFileSync(path.join(setup.root, 'etc/restic/data.conf'), 'utf8'));
+    fs.rmSync(path.join(setup.root, 'etc/systemd/system/timers.target.wants/restic-maintenance@data.timer'));
+    const listed = JSON.parse(setup.cli('list', '--json').stdout);
+    expect(listed).toEqual([
+      expect.objectContaining({
+        name: 'data',
+        installed: true,
+        enabled: false,
+        enabledJobs: { backup: true, maintenance: false },
+      }),
+      expect.objectContaining({ name: 'extra', installed: false, enabled: false }),
+    ]);
+    expect(setup.cli('list').stdout).toMatch(/data\s+yes\s+only backup\s+/);
+    const status = setup.cli('status');
+    expect(status.stdout).toMatch(/extra\s+-\s+.*not installed \(restic-systemd install extra schedules it\)/);
+    // Uninstalled on purpose: the same whether or not another profile is installed.
+    expect(setup.cli('uninstall', 'data').exitCode).toBe(0);
+    const after = setup.cli('status');
+    expect(after.exitCode).toBe(0);
+    expect(after.stdout).toMatch(/data\s+-\s+.*not installed/);
+  });
+
+  test('rows 11 and 22: why a run failed, in PROBLEM and --json; a damaged status file is unhealthy', () => {
+    const setup = resticSetup(tempRoot(), { name: 'photos' });
+    expect(setup.init().exitCode).toBe(0);
+    expect(setup.cli('install', 'photos').exitCode).toBe(0);
+    fs.writeFileSync(path.join(setup.root, 'etc/restic/photos.password'), 'wrong\n');
+    expect(setup.cli('run', 'backup', 'photos').exitCode).toBe(12);
+    const status = setup.cli('status', 'photos');
+    expect(status.stdout).toMatch(/last run: failure \(exit 12\): .*password/);
+    const backup = JSON.parse(setup.cli('status', 'photos', '--json').stdout).jobs[0];
+    expect(backup.message).toMatch(/password/);
+    fs.writeFileSync(path.join(state(setup.root), 'photos.backup.json'), '{garbage');
+    const damaged = setup.cli('status', 'photos');
+    expect(damaged.exitCode).toBe(8);
+    expect(damaged.stdout).toContain('photos.backup.json is not a status file restic-systemd wrote');
+  });
+
+  test('row 33: the last restore drill is shown whenever it ran, scheduled or not', () => {
+    const setup = resticSetup(tempRoot(), { name: 'db', extra: 'PGHOST=/var/run/postgresql\nPGPORT=1\n' });
+    writeStatusFile(setup.root, 'db', 'pg-verify', { result: 'success', exitCode: 0, recoverySeconds: 12.5 });
+    const result = setup.cli('status', 'db', '--json');
+    const drill = JSON.parse(result.stdout).jobs.find((job: { job: string }) => job.job === 'pg-verify');
+    expect(drill).toMatchObject({ result: 'success', recoverySeconds: 12.5 });
+    expect(setup.cli('status', 'db').stdout).toContain('restore drill of db');
+  });
+
+  test('rows 4 and 32: install warns (--json too) of a timer bound to fail; validate checks all, databases too', () => {
+    const setup = resticSetup(tempRoot(), { name: 'c24' });
+    expect(setup.init().exitCode).toBe(0);
+    fs.writeFileSync(path.join(setup.root, 'etc/restic/c24.password'), 'wrong\n');
+    const installed = runCli(['--root', setup.root, '--json', 'install', 'c24'], setup.env);
+    expect(installed.exitCode).toBe(0);
+    expect(JSON.parse(installed.stdout).warnings).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^c24: its timers will fail until this is fixed .*password/)]),
+    );
+    writeProfile(
+      setup.root,
+      'db',
+      `${fs.readFileSync(path.join(setup.root, 'etc/restic/c24.conf'), 'utf8')}PGHOST=127.0.0.1\nPGPORT=1\n`,
+    );
+    const validated = setup.cli('validate');
+    expect(validated.exitCode).toBe(3);
+    expect(validated.stdout).toMatch(/^c24: \d problem/m);
+    expect(validated.stdout).toMatch(
+      /the database check \(psql, SELECT pg_is_in_recovery\(\) on 127\.0\.0\.1 port 1\) failed/,
+    );
+  });
 });
