@@ -5,9 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 
-export const PROJECT = path.resolve(import.meta.dirname, '..');
+// Not import.meta.dirname: Node.js 18 (Debian 12's) has none.
+export const PROJECT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export function filesUnder(folder: string): string[] {
   return fs
@@ -32,7 +34,7 @@ export async function bundleCli(folder: string, version: string): Promise<Metafi
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20.19',
+    target: 'node18.19',
     write: false,
     metafile: true,
     legalComments: 'none',

@@ -261,7 +261,7 @@ function cli(argv: string[]): Argv {
       // `validate -x`: yargs took the word for an option, and then found no name.
       const at = argv.findIndex((word) => VISIBLE_COMMANDS.some((command) => commandName(command) === word));
       const dashed = at >= 0 ? argv.slice(at + 1).find((word) => /^-./.test(word)) : undefined;
-      if (/^Not enough non-option arguments/.test(message) && dashed)
+      if (/^(Not enough non-option arguments|Unknown arguments?:)/.test(message) && dashed && argv[at] !== 'exec')
         message =
           `${dashed} is not an option of ${argv[at]}, and a profile name cannot start with "-": give the ` +
           `profile's name (see restic-systemd ${argv[at]} --help)`;

@@ -1,6 +1,6 @@
 /**
  * The Debian package in a real systemd, on Debian 12 and Debian 13, as an operator installs it:
- * `apt install ./restic-systemd_<version>_all.deb` (on Debian 12 with NodeSource's nodejs beside it),
+ * `apt install ./restic-systemd_<version>_all.deb` (with each release's own nodejs: Debian 12's is 18.20),
  * then the guide's flow from the package, man and completion, node_exporter's view of the metrics,
  * an upgrade that leaves the installed units as they are, and a removal that leaves profiles and
  * repositories alone. Then the Ansible role (contrib/ansible) run twice against a fresh container.
@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildPackage, nodesourcePackage } from '../helpers/debian-package.js';
+import { buildPackage } from '../helpers/debian-package.js';
 import { PROJECT } from '../helpers/cli.js';
 import { Container, waitFor } from './harness/container.js';
 import { RELEASE_MATRIX, type DebianRelease } from './harness/rootfs.js';
@@ -26,23 +26,9 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
 
-/** What apt installs besides the package: NodeSource's nodejs on Debian 12 (Debian 13's own is in the image). */
-function nodePackages(suite: string): string[] {
-  if (suite !== 'bookworm') return [];
-  const file = nodesourcePackage();
-  fs.copyFileSync(file, path.join(folder, path.basename(file)));
-  return [`${DEBS}/${path.basename(file)}`];
-}
-
-/** A container of the release that sees the built packages in DEBS (NodeSource's nodejs too on Debian 12), and those
- * extra packages' paths. */
-async function bootWithPackages(release: DebianRelease): Promise<{ container: Container; nodeDebs: string[] }> {
-  // Before the boot: the folder the container sees must already hold the files.
-  const nodeDebs = nodePackages(release.suite);
-  return {
-    container: await Container.boot(release, { node: 'debian', linkCli: false, binds: [[folder, DEBS]] }),
-    nodeDebs,
-  };
+/** A container of the release, with its own nodejs only, that sees the built packages in DEBS. */
+function bootWithPackages(release: DebianRelease): Promise<Container> {
+  return Container.boot(release, { node: 'debian', linkCli: false, binds: [[folder, DEBS]] });
 }
 
 /** apt-get in the container, never asking. */
@@ -61,14 +47,12 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   let container: Container;
 
   beforeAll(async () => {
-    const booted = await bootWithPackages(release);
-    container = booted.container;
-    // No network: apt resolves the package's dependencies from what the image has.
+    container = await bootWithPackages(release);
+    // No network: apt resolves the package's dependencies (Debian's own nodejs among them) from what the image has.
     const installed = apt(container, [
       'install',
       '-y',
       '--no-install-recommends',
-      ...booted.nodeDebs,
       `${DEBS}/restic-systemd_${VERSION}_all.deb`,
     ]);
     expect(installed.stdout).toMatch(/Setting up restic-systemd/);
@@ -200,10 +184,8 @@ function recap(output: string): { ok: number; changed: number; failed: number } 
 describe.each(RELEASE_MATRIX)('%s, the Ansible role', (_name, release) => {
   let container: Container;
 
-  let nodeDebs: string[];
-
   beforeAll(async () => {
-    ({ container, nodeDebs } = await bootWithPackages(release));
+    container = await bootWithPackages(release);
   }, 600_000);
 
   afterAll(async () => {
@@ -232,8 +214,6 @@ describe.each(RELEASE_MATRIX)('%s, the Ansible role', (_name, release) => {
           '/root/ansible/vault.yml',
         ]);
         expect(container.readFile('/root/ansible/vault.yml')).toMatch(/^\$ANSIBLE_VAULT/);
-        // On Debian 12 the operator's NodeSource repository provides nodejs; here, its package file.
-        if (nodeDebs.length > 0) apt(container, ['install', '-y', ...nodeDebs]);
         const play = () =>
           container.run(
             [

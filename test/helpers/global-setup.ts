@@ -35,9 +35,8 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   // --help is read on real terminals of 80 and 160 columns.
   { binary: 'tmux', debianPackage: 'tmux' },
   { binary: 'apt-get', debianPackage: 'apt' },
-  // The Debian package: checked by lintian; Debian 12's container gets NodeSource's nodejs rebuilt by dpkg-repack.
+  // The Debian package: checked by lintian.
   { binary: 'lintian', debianPackage: 'lintian' },
-  { binary: 'dpkg-repack', debianPackage: 'dpkg-repack' },
   // The end-to-end tier: a real systemd booted in a container.
   { binary: 'systemd-nspawn', debianPackage: 'systemd-container' },
   { binary: 'debootstrap', debianPackage: 'debootstrap' },
@@ -245,7 +244,7 @@ export interface DebianRelease {
 /**
  * What the package tests use, from the release itself: man, bash completion, node_exporter (not
  * started at boot: only its test starts it), and ansible-core with python3-apt for the Ansible
- * role; python3 and ca-certificates are what NodeSource's nodejs package depends on.
+ * role; python3 and ca-certificates for the role and the TLS of remote repositories.
  */
 const PACKAGE_TEST_PACKAGES = [
   'man-db',
@@ -257,10 +256,15 @@ const PACKAGE_TEST_PACKAGES = [
   'ca-certificates',
 ];
 
-/** The Debian releases the end-to-end tier boots. Debian 13 has its own Node.js (20.19) and npm, for the README's
- * quickstart. */
+/** The Debian releases the end-to-end tier boots, each with its own Node.js (Debian 12: 18.20, Debian 13: 20.19): the
+ * package depends on it. */
 export const DEBIAN_RELEASES: readonly DebianRelease[] = [
-  { name: 'Debian 12', suite: 'bookworm', postgresMajor: 15, laterPackages: PACKAGE_TEST_PACKAGES },
+  {
+    name: 'Debian 12',
+    suite: 'bookworm',
+    postgresMajor: 15,
+    laterPackages: ['nodejs', 'npm', ...PACKAGE_TEST_PACKAGES],
+  },
   { name: 'Debian 13', suite: 'trixie', postgresMajor: 17, laterPackages: ['nodejs', 'npm', ...PACKAGE_TEST_PACKAGES] },
 ];
 
