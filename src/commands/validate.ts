@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, ProfileError, formatIssue } from '../errors.js';
 import { probeProfile } from './probes.js';
+import { NOT_READ_BY_RESTIC_0_14 } from '../profile/foreign-keys.js';
 import { unitsProblem } from './job-health.js';
 import { verifyUnits } from '../tools/systemd-analyze.js';
 import { assertProfileName } from '../profile/name.js';
@@ -75,6 +76,16 @@ export async function validateCommand(context: Context, given: readonly string[]
       const probe = await probeProfile(context, profile);
       version = probe.resticVersion;
       problems.push(...probe.problems);
+      if (version?.startsWith('0.14.'))
+        warnings.push(
+          ...Object.keys(profile.env)
+            .filter((key) => NOT_READ_BY_RESTIC_0_14.has(key))
+            .map(
+              (key) =>
+                `${profile.file}: ${key}: restic ${version} does not read it, so it has no effect here ` +
+                "(restic 0.18, Debian 13's, does)",
+            ),
+        );
       await checkUnits(context, profile, problems);
       for (const job of profileJobs(profile)) {
         const problem = await unitsProblem(context, profile, job);

@@ -111,6 +111,27 @@ const RESTIC_VARIABLES = new Set([
   'RESTIC_AWS_ASSUME_ROLE_STS_ENDPOINT',
 ]);
 
+/**
+ * restic's variables that restic 0.14 (Debian 12's) does not read: the strings of Debian's 0.14.0,
+ * 0.18.0 and 0.19.1 binaries compared. With 0.14 they have no effect.
+ */
+export const NOT_READ_BY_RESTIC_0_14: ReadonlySet<string> = new Set([
+  'RESTIC_CACERT',
+  'RESTIC_TLS_CLIENT_CERT',
+  'RESTIC_READ_CONCURRENCY',
+  'RESTIC_FEATURES',
+  'RESTIC_HTTP_USER_AGENT',
+  'RESTIC_REST_USERNAME',
+  'RESTIC_REST_PASSWORD',
+  'RESTIC_HOST',
+  'RESTIC_AWS_ASSUME_ROLE_ARN',
+  'RESTIC_AWS_ASSUME_ROLE_EXTERNAL_ID',
+  'RESTIC_AWS_ASSUME_ROLE_POLICY',
+  'RESTIC_AWS_ASSUME_ROLE_REGION',
+  'RESTIC_AWS_ASSUME_ROLE_SESSION_NAME',
+  'RESTIC_AWS_ASSUME_ROLE_STS_ENDPOINT',
+]);
+
 export function isResticVariable(key: string): boolean {
   return RESTIC_VARIABLES.has(key);
 }

@@ -5,6 +5,7 @@ import { setupCommand } from '../../src/commands/setup.js';
 import { runCli } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';
 import { resticSetup, snapshots } from '../helpers/restic.js';
+import { RESTIC_RELEASES } from '../helpers/restic-versions.js';
 import { removeTempRoots, tempRoot, writeProfile } from '../helpers/temp-root.js';
 
 afterAll(removeTempRoots);
@@ -275,6 +276,15 @@ describe('a status that tells the truth', () => {
     const damaged = setup.cli('status', 'photos');
     expect(damaged.exitCode).toBe(8);
     expect(damaged.stdout).toContain('photos.backup.json is not a status file restic-systemd wrote');
+  });
+
+  test("row 32: validate warns of a restic variable that Debian 12's restic 0.14 does not read", () => {
+    const release = RESTIC_RELEASES.find((candidate) => candidate.suite === 'bookworm')!;
+    const setup = resticSetup(tempRoot(), { name: 'old', release, extra: 'RESTIC_READ_CONCURRENCY=4\n' });
+    expect(setup.init().exitCode).toBe(0);
+    const result = setup.cli('validate', 'old');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/warning: .*old\.conf: RESTIC_READ_CONCURRENCY: restic 0\.14\.\d+ does not read it/);
   });
 
   test('row 33: the last restore drill is shown whenever it ran, scheduled or not', () => {
