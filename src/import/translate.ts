@@ -146,6 +146,12 @@ const KEEP_TO_KEY: Record<string, string> = {
   'within-yearly': 'BACKUP_KEEP_WITHIN_YEARLY',
 };
 const RESTIC_SUBCOMMANDS = new Set(['backup', 'forget', 'check', 'prune']);
+/** How the words after a subcommand are read: backup's are paths; forget's and check's would be IDs. */
+const SUBCOMMAND_READING: Record<string, { positional: 'paths' | 'unknown'; group: Group; what: string }> = {
+  backup: { positional: 'paths', group: 'backup', what: 'restic backup' },
+  forget: { positional: 'unknown', group: 'forget', what: 'the retention' },
+  check: { positional: 'unknown', group: 'check', what: 'the check' },
+};
 // restic's global flags that take a value, to find the subcommand of a command line.
 const GLOBAL_WITH_VALUE = new Set([
   '-r',
@@ -731,43 +737,14 @@ function translateCommand(
       "restic's options, on every call",
       base,
     );
-  const local = emptySettings();
-  switch (invocation.subcommand) {
-    case 'backup':
-      contribute(
-        t,
-        from,
-        readResticWords(invocation.words, local, 'paths'),
-        'backup',
-        `restic backup of the ${source}`,
-        base,
-      );
-      break;
-    case 'forget':
-      contribute(
-        t,
-        from,
-        readResticWords(invocation.words, local, 'unknown'),
-        'forget',
-        `the retention of the ${source}`,
-        base,
-      );
-      break;
-    case 'check':
-      contribute(
-        t,
-        from,
-        readResticWords(invocation.words, local, 'unknown'),
-        'check',
-        `the check of the ${source}`,
-        base,
-      );
-      break;
-    case 'prune':
-      t.decide(from, 'translated', "restic-systemd's weekly maintenance job prunes (restic-maintenance@<name>.timer)");
-      break;
-    default:
-      t.decide(from, 'dropped', `restic ${invocation.subcommand} is not a job of restic-systemd`);
+  const read = SUBCOMMAND_READING[invocation.subcommand];
+  if (read) {
+    const local = readResticWords(invocation.words, emptySettings(), read.positional);
+    contribute(t, from, local, read.group, `${read.what} of the ${source}`, base);
+  } else if (invocation.subcommand === 'prune') {
+    t.decide(from, 'translated', "restic-systemd's weekly maintenance job prunes (restic-maintenance@<name>.timer)");
+  } else {
+    t.decide(from, 'dropped', `restic ${invocation.subcommand} is not a job of restic-systemd`);
   }
 }
 
