@@ -49,7 +49,7 @@ test("its control fields: Debian's nodejs and restic, the optional tools suggest
   expect(path.basename(deb)).toBe(
     `restic-systemd_${JSON.parse(fs.readFileSync('package.json', 'utf8')).version}_all.deb`,
   );
-  expect(field('Depends')).toBe('nodejs (>= 20.19), restic, systemd');
+  expect(field('Depends')).toBe('nodejs (>= 18.19), restic, systemd');
   expect(field('Suggests')).toContain('postgresql-client, pigz, zstd');
   expect(field('Architecture')).toBe('all');
 });
