@@ -176,18 +176,12 @@ export function readResticWords(
  */
 export const DECIDING_FLAG = /^--?(i?exclude|files-from|stdin|keep-|insecure-no-password|from-|force$|read-data)/;
 
-/** Whether the words hold a flag the reader knows (a value of restic flags, whatever its key's name). */
+/** Whether the words hold a flag the reader knows, or one that decides (a value of restic flags, whatever its key). */
 export function holdsResticFlags(words: readonly string[]): boolean {
   const read = readResticWords(words, emptySettings(), 'unknown');
-  return (
-    words.some((word) => word.startsWith('-')) &&
-    (Object.keys(read.keep).length > 0 ||
-      read.excludes.length + read.iexcludes.length + read.excludeFiles.length + read.filesFrom.length > 0 ||
-      read.tags.length > 0 ||
-      read.options.length > 0 ||
-      Object.keys(read.variables).length > 0 ||
-      read.unknown.some((word) => DECIDING_FLAG.test(word)))
-  );
+  const flags = words.filter((word) => word.startsWith('-')).length;
+  const notRead = read.unknown.filter((word) => word.startsWith('-'));
+  return flags > notRead.length + read.cosmetic.length || notRead.some((word) => DECIDING_FLAG.test(word));
 }
 
 /** The same from a string of flags, split as the shell would split it. */

@@ -703,6 +703,14 @@ function translateCommand(
         'does this from a paused standby (pg-backup@<name>.timer), with its own keys',
       dropTarget(from),
     );
+  // `sh -c '…'` (a unit's way to run several commands): each command of the script on its own.
+  const [shell, flag, script] = splitShellWords(command);
+  if (shell && /^(sh|bash|dash)$/.test(path.posix.basename(shell)) && flag === '-c' && script !== undefined) {
+    const where = from.endsWith(command) ? from.slice(0, -command.length) : `${from}: `;
+    const parts = script.split(/&&|\|\||;|\n/).map((item) => item.trim());
+    for (const part of parts.filter(Boolean)) translateCommand(t, `${where}${part}`, part, environment, base, source);
+    return;
+  }
   if (expanded.unset.length > 0)
     t.decide(
       from,

@@ -444,6 +444,12 @@ const CLASS_CASES: ClassCase[] = [
     decisions: [{ from: 'PRUNE_POLICY', outcome: 'translated' }],
   },
   {
+    name: 'a value of backup switches is read as flags too',
+    variables: [...BASE, PATHS, variable('BACKUP_OPTS', '--exclude-caches --one-file-system', 4)],
+    has: { BACKUP_EXCLUDE_CACHES: 'yes', BACKUP_ONE_FILE_SYSTEM: 'yes' },
+    decisions: [{ from: 'BACKUP_OPTS', outcome: 'translated' }],
+  },
+  {
     name: 'retention flags or keys that cannot be expressed block, never fall back to the default',
     variables: [
       ...BASE,
@@ -605,6 +611,13 @@ const CLASS_CASES: ClassCase[] = [
       { from: 'backup.sh:12', outcome: 'blocking', why: '--keep-tag x' },
       { from: 'backup.sh:14', outcome: 'blocking', why: "restic-systemd's database job" },
     ],
+  },
+  {
+    name: "the commands of a unit's sh -c script are read one by one",
+    variables: [...BASE],
+    units: [unit(["/bin/sh -c 'restic backup /srv/www && restic forget --keep-weekly 4; true'"])],
+    has: { BACKUP_PATHS: '/srv/www', BACKUP_KEEP_WEEKLY: '4' },
+    decisions: [{ from: 'restic-backup@.service', outcome: 'translated', why: 'the retention of the unit' }],
   },
   {
     name: 'a wrapper named after restic, given restic backup, is read as restic',
