@@ -12,7 +12,7 @@ import { installedUnit } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
 import { jobSchedule, profileJobs, profileServiceJobs, type UnitJob } from '../profile/jobs.js';
 import { settingsDrift, unitSettings } from '../units/settings.js';
-import { readStatus, readStatusChecked, type JobStatus } from '../reporting/status-file.js';
+import { readStatusChecked, type JobStatus } from '../reporting/status-file.js';
 
 export interface JobHealth {
   job: UnitJob;
@@ -74,19 +74,20 @@ export async function jobHealth(
 ): Promise<JobHealth[]> {
   const health: JobHealth[] = [];
   const scheduled = profileJobs(profile);
-  // A job without a timer (a restore drill run by hand) is shown whenever it has run.
-  const byHand = profileServiceJobs(profile).filter(
-    (job) => !scheduled.includes(job) && readStatus(context.paths, profile.name, job) !== undefined,
+  // Each status file read once; a job without a timer (a restore drill run by hand) is shown whenever it has run.
+  const reads = new Map(
+    profileServiceJobs(profile).map((job) => [job, readStatusChecked(context.paths, profile.name, job)] as const),
   );
-  for (const job of [...scheduled, ...byHand]) {
+  const byHand = [...reads].filter(([job, read]) => !scheduled.includes(job) && 'status' in read && read.status);
+  for (const job of [...scheduled, ...byHand.map(([job]) => job)]) {
     const schedule = jobSchedule(profile, job);
-    const read = readStatusChecked(context.paths, profile.name, job);
+    const read = reads.get(job)!;
     if ('unreadable' in read) {
       health.push({ job, schedule, healthy: false, problem: `${read.unreadable}: the last run is unknown` });
       continue;
     }
     const status = read.status;
-    if (byHand.includes(job) && status) {
+    if (!scheduled.includes(job) && status) {
       const failed = status.result !== 'success';
       health.push({
         job,

@@ -21,7 +21,7 @@ export interface ProfileListing {
 
 export async function listCommand(context: Context): Promise<ProfileListing[]> {
   const installed = new Set(await installedProfiles(context.paths));
-  const names = await profileNames(context, []);
+  const names = profileNames(context, [], [...installed]);
   assertSomethingToCheck(context, [], names);
   const listings: ProfileListing[] = [];
   for (const name of names) {

@@ -3,7 +3,7 @@
  * the unit, or from the file when run by hand), runs the job, and after every run, success or not,
  * writes the status file and metrics (run-report.ts); the exit code is the job's verdict.
  */
-import { recordStopSignal } from '../jobs/stop-request.js';
+import { recordStopSignal, stopSignal } from '../jobs/stop-request.js';
 import type { Context } from '../context.js';
 import { removeCredentialLeftovers, withCredentials } from '../credentials/unlock.js';
 import { ExitCode, JobError, ToolError } from '../errors.js';
@@ -35,17 +35,15 @@ export const RUNNABLE_JOBS = {
  * Stop signals reach restic as SIGINT, on which it removes its lock and exits; the run is then
  * reported as interrupted, whatever code restic exits with (1, 130, or killed).
  */
-function forwardStopSignals(context: Context): { received: () => NodeJS.Signals | undefined; stop: () => void } {
-  let received: NodeJS.Signals | undefined;
+function forwardStopSignals(context: Context): { stop: () => void } {
   const forward = (signal: NodeJS.Signals) => {
-    received ??= signal;
     recordStopSignal(signal);
     context.log.warn(`received ${signal}: stopping restic`);
     context.runner.signalAll('SIGINT');
   };
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
   signals.forEach((signal) => process.on(signal, forward));
-  return { received: () => received, stop: () => signals.forEach((signal) => process.off(signal, forward)) };
+  return { stop: () => signals.forEach((signal) => process.off(signal, forward)) };
 }
 
 function warnOfSchedules(context: Context, profile: Profile): Promise<void> {
@@ -94,7 +92,7 @@ export async function runCommand(context: Context, job: JobName, name: string): 
     signals.stop();
     await scheduleWarning;
   }
-  const signal = signals.received();
+  const signal = stopSignal();
   if (signal && outcome.result !== 'success') {
     outcome = {
       ...outcome,

@@ -44,9 +44,8 @@ export interface JobReport {
 }
 
 /** The profiles to report on: those named, else every profile file and every installed profile. */
-export async function profileNames(context: Context, names: readonly string[]): Promise<string[]> {
+export function profileNames(context: Context, names: readonly string[], installed: readonly string[]): string[] {
   if (names.length > 0) return [...names];
-  const installed = await installedProfiles(context.paths);
   return [...new Set([...profilesInConfigFolder(context.paths, context.log), ...installed])].sort();
 }
 
@@ -96,9 +95,9 @@ const NO_RUN = {
 
 export async function jobReports(context: Context, names: readonly string[]): Promise<JobReport[]> {
   const reports: JobReport[] = [];
-  const selected = await profileNames(context, names);
-  assertSomethingToCheck(context, names, selected);
   const installed = new Set(await installedProfiles(context.paths));
+  const selected = profileNames(context, names, [...installed]);
+  assertSomethingToCheck(context, names, selected);
   for (const name of selected) {
     const profile = await loadForReport(context, name);
     if (typeof profile === 'string') {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fieldOf, FIELD_KEYS } from '../profile/fields.js';
 import {
   isBackendVariable,
+  isListedLayoutKey,
   isResticVariable,
   keyTopic,
   layoutMeaning,
@@ -119,18 +120,6 @@ const FILE_KEYS = new Set([
   'RESTIC_TLS_CLIENT_CERT',
   'GOOGLE_APPLICATION_CREDENTIALS',
 ]);
-const RETENTION_KEYS: Record<string, string> = {
-  LAST: 'last',
-  DAYS: 'daily',
-  WEEKS: 'weekly',
-  MONTHS: 'monthly',
-  YEARS: 'yearly',
-  RETENTION_HOURS: 'hourly',
-  RETENTION_DAYS: 'daily',
-  RETENTION_WEEKS: 'weekly',
-  RETENTION_MONTHS: 'monthly',
-  RETENTION_YEARS: 'yearly',
-};
 const KEEP_TO_KEY: Record<string, string> = {
   last: 'BACKUP_KEEP_LAST',
   hourly: 'BACKUP_KEEP_HOURLY',
@@ -509,11 +498,14 @@ function contribute(t: Translator, from: string, local: ResticSettings, group: G
   mergeSettings(t[group], { ...local, unknown: [], cosmetic: [] });
 }
 
+/** The variable a decision is about, when its source is one ("file:line KEY", as where() writes it). */
+function variableOf(from: string): string | undefined {
+  return /^\S+:\d+ ([A-Za-z_]\w*)$/.exec(from)?.[1];
+}
+
 /** What to name in --drop for a decision's source: the key of a variable, else the file (and line) it is on. */
 function dropTarget(from: string): string {
-  const variable = /^\S+:\d+ ([A-Za-z_]\w*)$/.exec(from);
-  if (variable) return variable[1]!;
-  return /^(\S+)/.exec(from)![1]!.replace(/:$/, '');
+  return variableOf(from) ?? /^(\S+)/.exec(from)![1]!.replace(/:$/, '');
 }
 
 /** A value of restic flags of any command (backup, forget, check, global), each kind to its own settings. */
@@ -593,11 +585,11 @@ function translateLayoutKey(t: Translator, variable: SourceVariable, meaning: La
       else local.excludes.push(...words);
       return contribute(t, from, local, 'backup', 'what to leave out', path.posix.dirname(variable.file));
     case 'retention': {
-      const listed = RETENTION_KEYS[key.replace(/^RESTIC_(?=RETENTION_)/, '')];
-      const rule = listed ?? retentionRuleOf(key);
+      const rule = retentionRuleOf(key);
       if (rule && KEEP_TO_KEY[rule] && words.length === 1 && !words[0]!.startsWith('-')) {
         local.keep[rule] = words[0]!;
-        if (!listed && !/KEEP_/.test(key))
+        // A layout's own name (RETENTION_DAYS, KEEP_DAILY) needs no word on how it was read.
+        if (!isListedLayoutKey(key) && !/KEEP_/.test(key))
           t.decide(from, 'translated', `read as restic forget --keep-${rule} ${words[0]}, by the words of its name`);
       } else readResticWords(words, local, 'unknown');
       return contribute(t, from, local, 'forget', "the retention (restic forget's --keep rules)");
@@ -706,9 +698,9 @@ function translateCommand(
   // `sh -c '…'` (a unit's way to run several commands): each command of the script on its own.
   const [shell, flag, script] = splitShellWords(command);
   if (shell && /^(sh|bash|dash)$/.test(path.posix.basename(shell)) && flag === '-c' && script !== undefined) {
-    const where = from.endsWith(command) ? from.slice(0, -command.length) : `${from}: `;
+    const head = from.endsWith(command) ? from.slice(0, -command.length) : `${from}: `;
     const parts = script.split(/&&|\|\||;|\n/).map((item) => item.trim());
-    for (const part of parts.filter(Boolean)) translateCommand(t, `${where}${part}`, part, environment, base, source);
+    for (const part of parts.filter(Boolean)) translateCommand(t, `${head}${part}`, part, environment, base, source);
     return;
   }
   if (expanded.unset.length > 0)
@@ -932,7 +924,7 @@ export function translate(
   const usedDrops = new Set<string>();
   const decisions = t.decisions.map((decision) => {
     if (decision.outcome !== 'blocking') return decision;
-    const variable = /^\S+:\d+ ([A-Za-z_]\w*)$/.exec(decision.from)?.[1];
+    const variable = variableOf(decision.from);
     if (variable && decision.topic && t.used.has(variable))
       return settled(decision, 'substituted into a command line, which is translated on its own line');
     const topic = decision.topic;
@@ -967,6 +959,6 @@ function settled(decision: Decision, how: string): Decision {
 
 /** Whether --drop `what` (a KEY, a unit FILE, a FILE:LINE, or "(all files)") names the source of a decision. */
 function dropMatches(from: string, what: string): boolean {
-  if (/^[A-Za-z_]\w*$/.test(what)) return new RegExp(`^\\S+:\\d+ ${what}$`).test(from);
+  if (/^[A-Za-z_]\w*$/.test(what)) return variableOf(from) === what;
   return from === what || from.startsWith(`${what} `) || from.startsWith(`${what}: `);
 }

@@ -11,6 +11,11 @@ export function recordStopSignal(signal: NodeJS.Signals): void {
   received ??= signal;
 }
 
+/** The first stop signal this run received, if any. */
+export function stopSignal(): NodeJS.Signals | undefined {
+  return received;
+}
+
 /** Before a step that must not run once the run was asked to stop: fail as interrupted instead. */
 export function refuseAfterStop(done: string, step: string): void {
   if (received)

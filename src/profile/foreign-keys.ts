@@ -261,6 +261,11 @@ export function isBackendVariable(key: string): boolean {
   return BACKEND_VARIABLES.has(key) || BACKEND_PREFIXES.some((prefix) => key.startsWith(prefix));
 }
 
+/** Whether a key is one the common layouts list by name (not only named like one). */
+export function isListedLayoutKey(key: string): boolean {
+  return LAYOUT_KEYS.some((entry) => entry.pattern.test(key));
+}
+
 /** The layout meaning of a key: one of the common layouts', or an excludes or retention key by its name's words. */
 export function layoutMeaning(key: string): LayoutMeaning | undefined {
   const listed = LAYOUT_KEYS.find((entry) => entry.pattern.test(key))?.meaning;

@@ -5,7 +5,7 @@
  */
 import { CREDENTIALS_KEY, credentialKeyProblem, profileCredentials } from './credentials.js';
 import { FIELD_KEYS, FIELDS, OWN_PREFIXES, fieldOf, type FieldKey } from './fields.js';
-import { LAYOUT_KEYS, foreignKeyVerdict } from './foreign-keys.js';
+import { foreignKeyVerdict, isListedLayoutKey } from './foreign-keys.js';
 import { forbiddenVariableProblem } from './programs.js';
 import { urlPassword } from './secrets.js';
 import { nearest } from './suggest.js';
@@ -53,8 +53,7 @@ export function checkUnknownKeys(
     );
     const verdict = foreignKeyVerdict(key, profile, env);
     // A layout's listed key is that layout's; a key only named like one may be a typo of ours.
-    const listed = LAYOUT_KEYS.some((entry) => entry.pattern.test(key));
-    if (verdict?.level === 'refuse' && (listed || !(ours && suggestion))) {
+    if (verdict?.level === 'refuse' && (isListedLayoutKey(key) || !(ours && suggestion))) {
       issue(key, verdict.message);
       continue;
     }
