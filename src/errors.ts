@@ -176,8 +176,8 @@ export const EXIT_CODES: ReadonlyArray<{ code: ExitCode; name: keyof typeof Exit
     name: 'StandbyNotReady',
     meaning:
       'pg-backup: the standby cannot be used now: no connection, not streaming, too much unreplayed WAL ' +
-      '(PG_MAX_REPLAY_LAG) or too little free WAL space (PG_MIN_FREE_WAL_SPACE). Nothing was paused or ' +
-      'dumped.',
+      '(PG_MAX_REPLAY_LAG), too little free WAL space (PG_MIN_FREE_WAL_SPACE), or an HA manager that would ' +
+      'undo the pause (Patroni, with PG_HA_MANAGER not patroni). Nothing was paused or dumped.',
   },
   {
     code: ExitCode.SpoolUnavailable,

@@ -21,6 +21,8 @@ export const TOOLS = {
   pg_dump: { envVar: 'PG_DUMP_BIN', binary: 'pg_dump', debianPackage: 'postgresql-client' },
   pg_restore: { envVar: 'PG_RESTORE_BIN', binary: 'pg_restore', debianPackage: 'postgresql-client' },
   vacuumdb: { envVar: 'VACUUMDB_BIN', binary: 'vacuumdb', debianPackage: 'postgresql-client' },
+  // Patroni's maintenance mode around a paused replica (PG_HA_MANAGER=patroni).
+  patronictl: { envVar: 'PATRONICTL_BIN', binary: 'patronictl', debianPackage: 'patroni' },
   // Cuts one database out of an old single-file SQL dump (a stream: never held in memory).
   awk: { envVar: 'AWK_BIN', binary: 'awk', debianPackage: 'mawk' },
   rm: { envVar: 'RM_BIN', binary: 'rm', debianPackage: 'coreutils' },

@@ -594,6 +594,29 @@ export const FIELDS = {
       "Refuse to start (exit 25) when the file system of the standby's pg_wal has less free space than this " +
       '(checked when the data directory is on this host): WAL keeps arriving while replay is paused.',
   },
+  PG_HA_MANAGER: {
+    group: 'database',
+    owner: 'restic-systemd',
+    parse: oneOf('repmgr', 'patroni', 'none'),
+    default: 'repmgr',
+    doc:
+      'What manages the standby, and so what is held while its replay is paused: repmgr (the local repmgrd is ' +
+      "stopped, then started again), patroni (the cluster's maintenance mode is switched on with patronictl " +
+      'pause --wait, then off; left on when someone else had switched it on), or none (a plain streaming ' +
+      'standby: nothing is held). validate says which one the standby runs. Patroni resumes a paused replay ' +
+      'unless its cluster is in maintenance mode: a patroni standby with any other value fails (exit 25).',
+  },
+  PG_PATRONI_CONFIG: {
+    group: 'database',
+    owner: 'restic-systemd',
+    parse: absolutePath(),
+    default: '/etc/patroni/config.yml',
+    doc:
+      'The Patroni configuration patronictl reads (-c) for PG_HA_MANAGER=patroni: its REST API, ctl and DCS ' +
+      "sections. Debian's patroni package names them /etc/patroni/<version>-<cluster>.yml. patronictl runs as " +
+      'PG_OS_USER when it is set.',
+    example: '/etc/patroni/17-main.yml',
+  },
   PG_REPMGRD_STOP_COMMAND: {
     group: 'database',
     owner: 'restic-systemd',
@@ -648,8 +671,8 @@ export const FIELDS = {
     parse: serviceName(),
     default: 'repmgrd',
     doc:
-      'The local repmgrd service stopped while the standby is paused and started again afterwards. Empty: leave ' +
-      'repmgrd alone.',
+      'The local repmgrd service stopped while the standby is paused and started again afterwards ' +
+      '(PG_HA_MANAGER=repmgr). Empty: leave repmgrd alone.',
   },
 } satisfies Record<string, Field<unknown>>;
 

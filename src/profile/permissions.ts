@@ -87,6 +87,7 @@ export async function checkPermissions(
   issues.push(...(await checkSecretFiles(path.basename(file, '.conf'), file, env, lines, paths, options)));
   issues.push(...checkPrograms(file, env, lines, paths));
   issues.push(...checkListFiles(file, env, lines, paths));
+  issues.push(...checkPatroniConfig(file, env, lines, paths));
   // A folder above both the profile and its password file is one problem, said once.
   return issues.filter((issue, index) => issues.findIndex((other) => other.message === issue.message) === index);
 }
@@ -152,6 +153,31 @@ function checkListFiles(
     }
   }
   return issues;
+}
+
+/** patronictl runs as root when PG_OS_USER is not set: then only root may change the configuration it reads. */
+function checkPatroniConfig(
+  file: string,
+  env: Record<string, string>,
+  lines: Record<string, number>,
+  paths: Paths,
+): ProfileIssue[] {
+  if (env.PG_HA_MANAGER !== 'patroni' || env.PG_OS_USER) return [];
+  const config = env.PG_PATRONI_CONFIG || String(fieldOf('PG_PATRONI_CONFIG')!.default);
+  const host = config.startsWith('/') ? onHost(paths, config) : undefined;
+  const problem = host && fsSync.existsSync(host) ? untrusted(host, config, paths.root) : undefined;
+  if (!problem) return [];
+  const key = env.PG_PATRONI_CONFIG ? 'PG_PATRONI_CONFIG' : 'PG_HA_MANAGER';
+  return [
+    {
+      file,
+      line: lines[key],
+      key,
+      message:
+        `root's patronictl reads ${config} (PG_OS_USER is not set), and ${problem}; or set PG_OS_USER to the ` +
+        `account that runs Patroni`,
+    },
+  ];
 }
 
 /** Files named by the profile that hold secrets must exist (the password file) and be private. */

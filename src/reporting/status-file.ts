@@ -155,7 +155,8 @@ export function renderStandbyMetrics(profile: string, leftPaused: boolean): stri
   const name = 'restic_systemd_replay_left_paused';
   return metricBlock(
     name,
-    "A database run left the standby's replay paused or repmgrd stopped, and nothing has restored it yet (1).",
+    "A database run left the standby's replay paused, repmgrd stopped or Patroni in maintenance mode, and nothing " +
+      'has restored it yet (1).',
     `${name}{profile="${profile}"} ${leftPaused ? 1 : 0}`,
   );
 }

@@ -98,6 +98,24 @@ export async function standbyState(runner: Runner, profile: Profile): Promise<St
   };
 }
 
+/** What the server shows of the HA managers that may run beside it. */
+export interface HaManagerSigns {
+  /** Patroni's own connections (application_name Patroni…) are open on this node. */
+  patroni: boolean;
+  /** repmgr's library is preloaded (repmgrd needs it). */
+  repmgr: boolean;
+}
+
+export async function haManagerSigns(runner: Runner, profile: Profile): Promise<HaManagerSigns> {
+  const [row = []] = await query(
+    runner,
+    profile,
+    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'Patroni%'), " +
+      "current_setting('shared_preload_libraries') ~ '(^|[ ,])repmgr($|[ ,])'",
+  );
+  return { patroni: row[0] === 't', repmgr: row[1] === 't' };
+}
+
 export async function pauseReplay(runner: Runner, profile: Profile): Promise<void> {
   await query(runner, profile, 'SELECT pg_wal_replay_pause()');
 }

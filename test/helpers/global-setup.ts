@@ -15,7 +15,10 @@ import path from 'node:path';
  * project. test/helpers/restic-versions.ts reads what it leaves in the cache.)
  */
 
-export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: string }> = [
+/** A program (on PATH, or an absolute path) or a Python 3 module that must import; and the Debian package with it. */
+export type RequiredTool = { binary: string; debianPackage: string } | { pythonModule: string; debianPackage: string };
+
+export const REQUIRED_TOOLS: readonly RequiredTool[] = [
   { binary: 'systemd-analyze', debianPackage: 'systemd' },
   { binary: 'systemctl', debianPackage: 'systemd' },
   { binary: 'restic', debianPackage: 'restic' },
@@ -45,7 +48,20 @@ export const REQUIRED_TOOLS: ReadonlyArray<{ binary: string; debianPackage: stri
   { binary: 'mkfs.ext4', debianPackage: 'e2fsprogs' },
   { binary: 'losetup', debianPackage: 'mount' },
   { binary: 'fallocate', debianPackage: 'util-linux' },
+  // The Patroni tests (test/helpers/patroni-cluster.ts): a real Patroni cluster on an etcd of its own. Patroni's
+  // etcd3 client builds on python-etcd (python3-etcd, the first of the package's alternative DCS clients).
+  { binary: 'patroni', debianPackage: 'patroni' },
+  { binary: 'patronictl', debianPackage: 'patroni' },
+  { pythonModule: 'etcd', debianPackage: 'python3-etcd' },
+  { binary: 'etcd', debianPackage: 'etcd-server' },
 ];
+
+/**
+ * Services that a package of the tools starts when it is installed (on a host booted with systemd, or one
+ * whose policy-rc.d allows it): etcd-server starts etcd on the default ports 2379 and 2380. The tests run
+ * their own etcd on ports of their own; the one the installation started is stopped and disabled.
+ */
+const PACKAGE_SERVICES: Readonly<Record<string, string>> = { 'etcd-server': 'etcd' };
 
 /** Where the tests keep what they download or build: $E2E_CACHE_DIR or /var/cache/restic-systemd-tests. */
 export function testCacheDir(): string {
@@ -55,6 +71,8 @@ export function testCacheDir(): string {
 /** The Debian suites whose restic the restic-facing tests run against: Debian 12, Debian 13, the development suite. */
 export const RESTIC_SUITES = ['bookworm', 'trixie', 'sid'] as const;
 const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+/** debootstrap's default mirror, and the restic releases' source. */
+const DEBIAN_MIRROR = 'http://deb.debian.org/debian';
 const RESTIC_REFRESH_MS = 24 * 3600 * 1000;
 
 export interface ResticRelease {
@@ -72,6 +90,31 @@ export function hasBinary(binary: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Whether Debian's Python 3 imports a module (/usr/bin/python3, as Debian's programs run: not a python3 of PATH). */
+function hasPythonModule(module: string): boolean {
+  return spawnSync('/usr/bin/python3', ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+}
+
+function present(tool: RequiredTool): boolean {
+  return 'binary' in tool ? hasBinary(tool.binary) : hasPythonModule(tool.pythonModule);
+}
+
+function toolName(tool: RequiredTool): string {
+  return 'binary' in tool ? tool.binary : `the python3 module ${tool.pythonModule}`;
+}
+
+/** Stop and disable the services that the packages just installed started (PACKAGE_SERVICES). */
+function stopPackageServices(packages: string[]): void {
+  for (const service of packages.map((name) => PACKAGE_SERVICES[name]).filter((name) => name !== undefined)) {
+    if (fs.existsSync('/run/systemd/system')) {
+      spawnSync('systemctl', ['disable', '--now', `${service}.service`], { stdio: 'ignore' });
+    } else if (fs.existsSync(`/etc/init.d/${service}`)) {
+      spawnSync(`/etc/init.d/${service}`, ['stop'], { stdio: 'ignore' });
+      spawnSync('update-rc.d', [service, 'disable'], { stdio: 'ignore' });
+    }
   }
 }
 
@@ -104,7 +147,7 @@ export function hostPostgresMajor(): number {
   return Number(major);
 }
 
-function requiredTools(): Array<{ binary: string; debianPackage: string }> {
+function requiredTools(): RequiredTool[] {
   const major = hostPostgresMajor();
   return [
     ...REQUIRED_TOOLS,
@@ -114,15 +157,17 @@ function requiredTools(): Array<{ binary: string; debianPackage: string }> {
 }
 
 function ensureTools(): void {
-  let missing = requiredTools().filter((tool) => !hasBinary(tool.binary));
+  let missing = requiredTools().filter((tool) => !present(tool));
   if (missing.length > 0 && process.getuid?.() === 0) {
-    aptInstall([...new Set(missing.map((tool) => tool.debianPackage))]);
-    missing = requiredTools().filter((tool) => !hasBinary(tool.binary));
+    const packages = [...new Set(missing.map((tool) => tool.debianPackage))];
+    aptInstall(packages);
+    stopPackageServices(packages);
+    missing = requiredTools().filter((tool) => !present(tool));
   }
   if (missing.length > 0) {
     const packages = [...new Set(missing.map((tool) => tool.debianPackage))].join(' ');
     throw new Error(
-      `the tests need ${missing.map((tool) => tool.binary).join(', ')}: run apt-get install -y ${packages} ` +
+      `the tests need ${missing.map(toolName).join(', ')}: run apt-get install -y ${packages} ` +
         `(as root), then npm test again`,
     );
   }
@@ -167,7 +212,7 @@ function withPrivateApt<T>(suites: readonly string[], use: (download: (spec: str
       fs.mkdirSync(path.join(apt, sub), { recursive: true });
     fs.writeFileSync(
       path.join(apt, 'sources.list'),
-      suites.map((suite) => `deb [signed-by=${KEYRING}] http://deb.debian.org/debian ${suite} main\n`).join(''),
+      suites.map((suite) => `deb [signed-by=${KEYRING}] ${DEBIAN_MIRROR} ${suite} main\n`).join(''),
     );
     const options = [
       `Dir::State=${apt}/state`,
@@ -239,6 +284,11 @@ export interface DebianRelease {
   postgresMajor: number;
   /** Installed with apt after debootstrap (packages whose dependencies debootstrap does not resolve). */
   laterPackages: string[];
+  /**
+   * Installed from Debian's development suite (forky) on top, pinned below the release's own: the newest
+   * PostgreSQL and Patroni, which no stable release has. Such a rootfs has no PostgreSQL of its release.
+   */
+  developmentPackages?: string[];
 }
 
 /**
@@ -256,6 +306,12 @@ const PACKAGE_TEST_PACKAGES = [
   'ca-certificates',
 ];
 
+/**
+ * Patroni with its etcd, in every rootfs (test/e2e/patroni.test.ts). etcd.service is disabled at boot: the
+ * Patroni test starts it. patroni.service needs /etc/patroni/config.yml and does nothing without it.
+ */
+const PATRONI_PACKAGES = ['patroni', 'etcd-server', 'python3-etcd'];
+
 /** The Debian releases the end-to-end tier boots, each with its own Node.js (Debian 12: 18.20, Debian 13: 20.19): the
  * package depends on it. */
 export const DEBIAN_RELEASES: readonly DebianRelease[] = [
@@ -266,10 +322,26 @@ export const DEBIAN_RELEASES: readonly DebianRelease[] = [
     laterPackages: ['nodejs', 'npm', ...PACKAGE_TEST_PACKAGES],
   },
   { name: 'Debian 13', suite: 'trixie', postgresMajor: 17, laterPackages: ['nodejs', 'npm', ...PACKAGE_TEST_PACKAGES] },
-];
+].map((release) => ({ ...release, laterPackages: [...release.laterPackages, ...PATRONI_PACKAGES] }));
+
+/**
+ * PostgreSQL 18 with the development suite's Patroni and etcd, on Debian 13 (they install there; their
+ * libc comes along from forky). Booted by the Patroni and PostgreSQL 18 tests only (test/e2e/patroni.test.ts).
+ */
+export const DEVELOPMENT_RELEASE: DebianRelease = {
+  name: 'Debian 13 + PostgreSQL 18 (forky)',
+  suite: 'trixie',
+  postgresMajor: 18,
+  laterPackages: [],
+  developmentPackages: ['postgresql-18', ...PATRONI_PACKAGES],
+};
+
+/** Every root filesystem the set-up makes. */
+export const ROOTFS_RELEASES: readonly DebianRelease[] = [...DEBIAN_RELEASES, DEVELOPMENT_RELEASE];
 
 export function rootfsPackages(release: DebianRelease): string[] {
   const pg = release.postgresMajor;
+  const postgres = release.developmentPackages ? [] : [`postgresql-${pg}`, `postgresql-${pg}-repmgr`, 'repmgr-common'];
   // rclone, openssl and OpenSSH: the remote repositories' servers run inside the container.
   return [
     'systemd',
@@ -277,9 +349,7 @@ export function rootfsPackages(release: DebianRelease): string[] {
     'dbus',
     'restic',
     'procps',
-    `postgresql-${pg}`,
-    `postgresql-${pg}-repmgr`,
-    'repmgr-common',
+    ...postgres,
     'rclone',
     'openssl',
     'openssh-server',
@@ -288,7 +358,7 @@ export function rootfsPackages(release: DebianRelease): string[] {
 }
 
 // Change when the steps below change, so that a cached rootfs made by older steps is not reused.
-const RECIPE_VERSION = 4;
+const RECIPE_VERSION = 5;
 
 /** Where a release's rootfs is cached, keyed by its suite, packages and recipe. */
 export function rootfsPath(release: DebianRelease): string {
@@ -296,6 +366,7 @@ export function rootfsPath(release: DebianRelease): string {
     suite: release.suite,
     packages: rootfsPackages(release),
     later: release.laterPackages,
+    development: release.developmentPackages,
     RECIPE_VERSION,
   };
   const key = crypto.createHash('sha256').update(JSON.stringify(recipe)).digest('hex').slice(0, 12);
@@ -304,7 +375,7 @@ export function rootfsPath(release: DebianRelease): string {
 
 /** Remove cached root filesystems of recipes no longer used (700 MB each). */
 function removeStaleRootfs(): void {
-  const current = new Set(DEBIAN_RELEASES.map((release) => path.basename(rootfsPath(release))));
+  const current = new Set(ROOTFS_RELEASES.map((release) => path.basename(rootfsPath(release))));
   if (!fs.existsSync(testCacheDir())) return;
   for (const entry of fs.readdirSync(testCacheDir())) {
     if (entry.startsWith('rootfs-') && !current.has(entry))
@@ -341,15 +412,11 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
       release.suite,
       building,
     ]);
-    if (release.laterPackages.length > 0) {
-      // In a container of its own (no boot): /proc and /dev for the packages' scripts, and the host's network.
-      await run('systemd-nspawn', [
-        '-q',
-        '--register=no',
-        '--keep-unit',
-        '-D',
-        building,
-        '--pipe',
+    // In a container of its own (no boot): /proc and /dev for the packages' scripts, and the host's network.
+    const inRootfs = (args: string[]) =>
+      run('systemd-nspawn', ['-q', '--register=no', '--keep-unit', '-D', building, '--pipe', ...args]);
+    const aptInstall = (args: string[]) =>
+      inRootfs([
         '-E',
         'DEBIAN_FRONTEND=noninteractive',
         'apt-get',
@@ -357,11 +424,23 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
         '-y',
         '-q',
         '--no-install-recommends',
-        ...release.laterPackages,
+        ...args,
       ]);
-      await run('systemd-nspawn', ['-q', '--register=no', '--keep-unit', '-D', building, '--pipe', 'apt-get', 'clean']);
-      await run('chroot', [building, 'systemctl', 'disable', 'prometheus-node-exporter.service']);
+    if (release.laterPackages.length > 0) await aptInstall(release.laterPackages);
+    if (release.developmentPackages) {
+      fs.writeFileSync(path.join(building, 'etc/apt/sources.list.d/forky.list'), `deb ${DEBIAN_MIRROR} forky main\n`);
+      fs.writeFileSync(
+        path.join(building, 'etc/apt/preferences.d/forky'),
+        'Package: *\nPin: release n=forky\nPin-Priority: 100\n',
+      );
+      // The development suite's Release file may be past its Valid-Until on the mirror.
+      await inRootfs(['apt-get', '-q', '-o', 'Acquire::Check-Valid-Until=false', 'update']);
+      await aptInstall(['-t', 'forky', ...release.developmentPackages]);
     }
+    await inRootfs(['apt-get', 'clean']);
+    for (const service of ['prometheus-node-exporter.service', 'etcd.service'])
+      if (fs.existsSync(path.join(building, 'usr/lib/systemd/system', service)))
+        await run('chroot', [building, 'systemctl', 'disable', service]);
     // The postgresql package's postinst made the cluster <major>/main; the tests make their own.
     await run('chroot', [building, 'pg_dropcluster', String(release.postgresMajor), 'main']);
     fs.writeFileSync(path.join(building, 'etc/hostname'), 'e2e\n');
@@ -398,5 +477,5 @@ export default async function globalSetup(): Promise<void> {
   );
   ensurePromtool();
   removeStaleRootfs();
-  await Promise.all(DEBIAN_RELEASES.map(buildRootfs));
+  await Promise.all(ROOTFS_RELEASES.map(buildRootfs));
 }

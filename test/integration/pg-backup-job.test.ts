@@ -313,6 +313,21 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
         }
       });
 
+    // restic-systemd's own behaviour, the same with every restic: once.
+    if (once)
+      test('PG_HA_MANAGER=none pauses replay and holds nothing: repmgrd runs through the dump', async () => {
+        const wrapper = dumpWrapper(cluster, 'slow-dump-none', `sleep 2\nexec ${PG_BIN}/pg_dumpall "$@"`);
+        const setup = dbSetup(cluster, release, { dumpWrapper: wrapper, extra: 'PG_HA_MANAGER=none\n' });
+        const { exited, stderr } = startJob(setup, wrapper);
+        await untilPaused(cluster);
+        expect(replayState(cluster)).toBe('paused');
+        expect(cluster.repmgrd.running()).toBe(true);
+        expect(await exited).toBe(0);
+        expect(stderr()).not.toContain('repmgrd');
+        expect(replayState(cluster)).toBe('not paused');
+        expect(setup.snapshots()).toHaveLength(1);
+      });
+
     test('F3: a dump that fails half-way exits 22; its snapshot is forgotten, replay resumed, repmgrd back', () => {
       const wrapper = dumpWrapper(
         cluster,

@@ -353,6 +353,24 @@ describe('the CLI input of newcomer rows 3, 10, 28, 29 and 30: a relative reposi
     expect(result.stdout + result.stderr).toMatch(/BACKUP_CHECK_SUBSET: "150%" is not a share restic checks/);
   });
 
+  test("root's patronictl reads only a Patroni configuration of root's; as PG_OS_USER, the account's own", () => {
+    const root = tempRoot();
+    fs.mkdirSync(path.join(root, 'etc/patroni'));
+    const config = path.join(root, 'etc/patroni/17-main.yml');
+    fs.writeFileSync(config, 'scope: main\n', { mode: 0o640 });
+    fs.chownSync(config, nobody().uid, nobody().gid);
+    const db = 'PGHOST=/run/postgresql\nPG_HA_MANAGER=patroni\nPG_PATRONI_CONFIG=/etc/patroni/17-main.yml\n';
+    writeProfile(root, 'myconf', PROFILE + db);
+    const refused = runCli(['--root', root, 'validate', 'myconf']);
+    expect(refused.exitCode).toBe(3);
+    expect(refused.stdout + refused.stderr).toMatch(
+      /PG_PATRONI_CONFIG: root's patronictl reads \/etc\/patroni\/17-main\.yml/,
+    );
+    writeProfile(root, 'myconf', `${PROFILE}${db}PG_OS_USER=postgres\n`);
+    const asOwner = runCli(['--root', root, 'validate', 'myconf']);
+    expect(asOwner.stdout + asOwner.stderr).not.toContain("root's patronictl");
+  });
+
   test('row 28: setup --root on an empty folder makes the system folders 0755, and only etc/restic 0700', () => {
     const root = tempRoot();
     fs.rmSync(path.join(root, 'etc'), { recursive: true });

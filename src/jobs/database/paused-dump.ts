@@ -1,6 +1,6 @@
 /**
- * The heart of the database job: stop the local repmgrd, pause WAL replay (stopping repmgrd alone
- * does not), write the dump, check that nothing moved, resume, start repmgrd again; then store what
+ * The heart of the database job: hold the HA manager (ha-manager.ts), pause WAL replay (holding
+ * it alone does not), write the dump, check that nothing moved, resume, release; then store what
  * was written. A dump counts only if every process exited 0 and every check held: otherwise its
  * snapshot is forgotten and what it wrote removed. The run's marker says, before each change, what
  * to undo, for pg-cleanup or the next run when this one is killed.
@@ -12,8 +12,8 @@ import type { Profile } from '../../profile/model.js';
 import { QueryError, pauseReplay, standbyState, type StandbyState } from '../../tools/postgres.js';
 import type { DumpOutcome } from './dump-into-restic.js';
 import { pointTags, type DumpRun, type DumpWriter } from './dump-writer.js';
-import { removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
-import { stopRepmgrd } from './repmgrd.js';
+import { removeMarker, standbyRestored, writeMarker, type PgRunMarker } from './pg-marker.js';
+import { holdHaManager } from './ha-manager.js';
 import { forgetFailedRun, resumeStandby } from './resume-standby.js';
 import { DumpFailure, failure, pointInTimeLost, waitUntilPaused } from './standby-checks.js';
 
@@ -47,7 +47,7 @@ interface Paused {
   verdict?: DumpFailure;
   /** The snapshot's tags, the paused point's included. */
   tags: string[];
-  /** The standby is as it was found (replay resumed, repmgrd running). */
+  /** The standby is as it was found (replay resumed, the HA manager released). */
   restored: boolean;
 }
 
@@ -61,7 +61,7 @@ async function pauseAndDump(run: DumpRun, writer: DumpWriter, marker: PgRunMarke
   let pausedAt = Date.now();
   try {
     writeMarker(paths, profile.name, marker);
-    marker.repmgrdStopped = await stopRepmgrd(context, profile);
+    await holdHaManager(context, profile, marker);
     writeMarker(paths, profile.name, { ...marker, replayPaused: true });
     marker.replayPaused = true;
     await pauseReplay(context.runner, profile);
@@ -113,6 +113,7 @@ function newMarker(run: DumpRun, writer: DumpWriter): PgRunMarker {
     pid: process.pid,
     start: new Date().toISOString(),
     repmgrdStopped: false,
+    patroniPaused: false,
     replayPaused: false,
     ...writer.onDisk,
   };
@@ -132,7 +133,7 @@ export async function dumpPausedStandby(run: DumpRun, writer: DumpWriter): Promi
     throw paused.verdict;
   }
   // The standby is back; the marker now names only what was written and the run, for a kill while restic stores.
-  writeMarker(paths, profile.name, { ...marker, repmgrdStopped: false, replayPaused: false });
+  writeMarker(paths, profile.name, standbyRestored(marker));
   try {
     return await store(run, writer, paused.tags, paused.outcome);
   } finally {

@@ -1,7 +1,7 @@
 /**
  * `run pg-cleanup <name>`: the safety net in pg-backup@.service's ExecStopPost=, which systemd runs
  * however the main process ended, even after SIGKILL. If the run left its marker, this resumes
- * replay and restarts repmgrd as the marker says, and, unless systemd reports success, forgets
+ * replay and releases the HA manager as the marker says, and, unless systemd reports success, forgets
  * the run's snapshot and records the run as failed. Encrypted credentials are unlocked only for
  * that last step; if they cannot be, the marker stays and the next run forgets the snapshot.
  */
@@ -14,7 +14,7 @@ import type { JobOutcome } from '../job.js';
 import { openRestic } from '../restic-call.js';
 import { withCredentials } from '../../credentials/unlock.js';
 import { processAlive } from '../../exec/processes.js';
-import { readMarker, removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
+import { readMarker, removeMarker, standbyRestored, writeMarker, type PgRunMarker } from './pg-marker.js';
 import { forgetRunSnapshots, removeRunFiles, resumeStandby } from './resume-standby.js';
 
 /** The status of the run that was ended from outside: failed, with what the clean-up did. */
@@ -66,13 +66,7 @@ export async function pgCleanupJob(context: Context, profile: Profile): Promise<
     await removeRunFiles(context, profile, marker);
     // What is undone is no longer the marker's to name, should forgetting below fail.
     if (problems.length === 0)
-      writeMarker(paths, profile.name, {
-        ...marker,
-        repmgrdStopped: false,
-        replayPaused: false,
-        spool: undefined,
-        archive: undefined,
-      });
+      writeMarker(paths, profile.name, { ...standbyRestored(marker), spool: undefined, archive: undefined });
     let forgotten: string[] = [];
     if (serviceResult !== 'success') {
       // The credentials only now: a profile whose secrets cannot be decrypted still gets its standby back.

@@ -1,7 +1,8 @@
 /**
  * The marker of a pg-backup run in progress: what the run changed (replay paused, repmgrd
- * stopped) and the tag of its snapshot, written before each change. Whoever finds it later (the
- * unit's ExecStopPost, or the next run) knows exactly what to undo: it was this job's doing.
+ * stopped, Patroni's maintenance mode switched on) and the tag of its snapshot, written before
+ * each change. Whoever finds it later (the unit's ExecStopPost, or the next run) knows exactly
+ * what to undo: it was this job's doing.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,8 @@ export interface PgRunMarker {
   pid: number;
   start: string;
   repmgrdStopped: boolean;
+  /** Patroni's maintenance mode was switched on by this run (never when it was found on). */
+  patroniPaused?: boolean;
   replayPaused: boolean;
   /** The spool file of PG_DUMP_MODE=spool, as the target system sees it: removed by whoever cleans up. */
   spool?: string;
@@ -39,10 +42,15 @@ export function writeMarker(paths: Paths, profile: string, marker: PgRunMarker):
   });
 }
 
-/** True while a database run's marker says replay is paused or repmgrd stopped by it. */
+/** True while a database run's marker says replay is paused or its HA manager held by it. */
 export function standbyLeftPaused(paths: Paths, profile: string): boolean {
   const marker = readMarker(paths, profile);
-  return marker !== undefined && (marker.replayPaused || marker.repmgrdStopped);
+  return marker !== undefined && (marker.replayPaused || marker.repmgrdStopped || marker.patroniPaused === true);
+}
+
+/** The marker once the standby is back as it was found: nothing paused, nothing held. */
+export function standbyRestored(marker: PgRunMarker): PgRunMarker {
+  return { ...marker, repmgrdStopped: false, patroniPaused: false, replayPaused: false };
 }
 
 export function removeMarker(paths: Paths, profile: string): void {

@@ -1,7 +1,7 @@
 /**
  * Undoing what a pg-backup run changed (it restores no backup: it resumes the standby), shared by
  * the run itself, the next run and the unit's ExecStopPost (`run pg-cleanup`): resume WAL replay,
- * start repmgrd again, forget the snapshots of a run that did not succeed, remove what it wrote.
+ * release the HA manager (ha-manager.ts), forget the snapshots of a run that did not succeed, remove what it wrote.
  */
 import type { Context } from '../../context.js';
 import { ExitCode, JobError } from '../../errors.js';
@@ -11,12 +11,12 @@ import { replayPauseState, resumeReplayIfStandby } from '../../tools/postgres.js
 import { callRestic, removeStaleLocks, type Restic } from '../restic-call.js';
 import { removeArchive } from './archive-dump.js';
 import { readMarker, removeMarker, type PgRunMarker } from './pg-marker.js';
-import { startRepmgrd } from './repmgrd.js';
+import { releaseHaManager } from './ha-manager.js';
 import { removeSpoolFile } from './spool.js';
 
 const RESUME_CHECKS = 20;
 
-/** Resume replay and restart repmgrd as the marker says; the problems, if any (empty: all done). */
+/** Resume replay, then release the HA manager, as the marker says; the problems, if any (empty: all done). */
 export async function resumeStandby(
   context: Context,
   profile: Profile,
@@ -40,14 +40,7 @@ export async function resumeStandby(
       problems.push(`could not resume WAL replay: ${(error as Error).message}`);
     }
   }
-  if (marker.repmgrdStopped) {
-    try {
-      await startRepmgrd(context, profile);
-      context.log.info('repmgrd started again');
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-  }
+  problems.push(...(await releaseHaManager(context, profile, marker)));
   return problems;
 }
 

@@ -1,14 +1,15 @@
 /**
  * What must hold of the standby before its replay is paused, while it is paused, and after the
- * dump: in recovery, replay not paused by anyone else, streaming, little unreplayed WAL, room for
- * the WAL that keeps arriving; then paused for real; then nothing moved while the dump ran.
+ * dump: in recovery, no HA manager that would undo the pause, replay not paused by anyone else,
+ * streaming, little unreplayed WAL, room for the WAL that keeps arriving; then paused for real;
+ * then nothing moved while the dump ran.
  */
 import { formatBytes } from '../../reporting/format.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError, type ExitCode as Code } from '../../errors.js';
-import { QueryError, standbyState, type StandbyState } from '../../tools/postgres.js';
+import { QueryError, haManagerSigns, standbyState, type StandbyState } from '../../tools/postgres.js';
 import type { Profile } from '../../profile/model.js';
 
 const PAUSE_WAIT_MS = 30_000;
@@ -32,6 +33,7 @@ export async function preflight(context: Context, profile: Profile): Promise<Sta
     );
   }
   if (!state.inRecovery) return state;
+  await refuseUnheldPatroni(context, profile);
   if (state.pauseState !== 'not paused') {
     throw failure(
       `WAL replay is already "${state.pauseState}", by someone else or by a run that is not this job's: it is ` +
@@ -65,6 +67,25 @@ export async function preflight(context: Context, profile: Profile): Promise<Sta
     }
   }
   return state;
+}
+
+/** Patroni resumes a paused replay unless its cluster is in maintenance mode, which only PG_HA_MANAGER=patroni sets. */
+async function refuseUnheldPatroni(context: Context, profile: Profile): Promise<void> {
+  const manager = profile.values.PG_HA_MANAGER;
+  const signs = await haManagerSigns(context.runner, profile).catch((error: unknown) => {
+    if (!(error instanceof QueryError)) throw error;
+    throw failure(`cannot ask the standby which HA manager runs beside it: ${error.message}`, ExitCode.StandbyNotReady);
+  });
+  if (signs.patroni && manager !== 'patroni') {
+    throw failure(
+      `the standby is managed by Patroni (its connections are open on it), which resumes a paused replay within ` +
+        `seconds unless the cluster is in maintenance mode: set PG_HA_MANAGER=patroni and PG_PATRONI_CONFIG ` +
+        `(PG_HA_MANAGER is ${manager}). Nothing was paused`,
+      ExitCode.StandbyNotReady,
+    );
+  }
+  if (manager === 'patroni' && !signs.patroni)
+    context.log.warn('PG_HA_MANAGER=patroni, but no connection of Patroni is open on the standby: is Patroni running?');
 }
 
 /** After pg_wal_replay_pause(): wait until replay has really stopped; the standby's state at that point. */

@@ -1,0 +1,55 @@
+/**
+ * The standby's HA manager, held while replay is paused and released afterwards, as PG_HA_MANAGER
+ * says: repmgr (the local repmgrd stopped, then started), patroni (the cluster's maintenance mode
+ * on, then off: Patroni resumes a paused replay otherwise), or none. What was done is recorded in
+ * the run's marker before it is done, so that pg-cleanup or the next run undoes exactly that, and
+ * never what someone else did (a maintenance mode found on is left on).
+ */
+import type { Context } from '../../context.js';
+import type { Profile } from '../../profile/model.js';
+import { enterMaintenanceMode, inMaintenanceMode, leaveMaintenanceMode } from '../../tools/patroni.js';
+import { writeMarker, type PgRunMarker } from './pg-marker.js';
+import { startRepmgrd, stopRepmgrd } from './repmgrd.js';
+
+/** Hold the HA manager before replay is paused; the marker then says what to undo. */
+export async function holdHaManager(context: Context, profile: Profile, marker: PgRunMarker): Promise<void> {
+  const manager = profile.values.PG_HA_MANAGER;
+  if (manager === 'repmgr') {
+    marker.repmgrdStopped = await stopRepmgrd(context, profile);
+    writeMarker(context.paths, profile.name, marker);
+  } else if (manager === 'patroni') {
+    if (await inMaintenanceMode(context.runner, profile)) {
+      context.log.info("Patroni's cluster is already in maintenance mode (switched on by someone else): left on");
+      return;
+    }
+    marker.patroniPaused = true;
+    writeMarker(context.paths, profile.name, marker);
+    await enterMaintenanceMode(context.runner, profile);
+    context.log.info("Patroni's maintenance mode switched on: automatic failover is off until the dump is done");
+  }
+}
+
+/** Release what the marker says this job held; the problems, if any (empty: all done). */
+export async function releaseHaManager(context: Context, profile: Profile, marker: PgRunMarker): Promise<string[]> {
+  const problems: string[] = [];
+  if (marker.repmgrdStopped) {
+    try {
+      await startRepmgrd(context, profile);
+      context.log.info('repmgrd started again');
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  if (marker.patroniPaused) {
+    try {
+      // Already off (a retry, or the pause never went through): nothing of ours to undo.
+      if (await inMaintenanceMode(context.runner, profile)) {
+        await leaveMaintenanceMode(context.runner, profile);
+        context.log.info("Patroni's maintenance mode switched off");
+      }
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  return problems;
+}
