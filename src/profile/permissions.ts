@@ -155,29 +155,36 @@ function checkListFiles(
   return issues;
 }
 
-/** patronictl runs as root when PG_OS_USER is not set: then only root may change the configuration it reads. */
+/**
+ * patronictl runs as root when PG_OS_USER is not set (or is root): then only root may change the
+ * configuration it reads, or make it where it is missing. A folder is refused: patronictl would
+ * read every file in it.
+ */
 function checkPatroniConfig(
   file: string,
   env: Record<string, string>,
   lines: Record<string, number>,
   paths: Paths,
 ): ProfileIssue[] {
-  if (env.PG_HA_MANAGER !== 'patroni' || env.PG_OS_USER) return [];
+  if (env.PG_HA_MANAGER !== 'patroni') return [];
   const config = env.PG_PATRONI_CONFIG || String(fieldOf('PG_PATRONI_CONFIG')!.default);
-  const host = config.startsWith('/') ? onHost(paths, config) : undefined;
-  const problem = host && fsSync.existsSync(host) ? untrusted(host, config, paths.root) : undefined;
-  if (!problem) return [];
+  if (!config.startsWith('/')) return [];
   const key = env.PG_PATRONI_CONFIG ? 'PG_PATRONI_CONFIG' : 'PG_HA_MANAGER';
-  return [
-    {
-      file,
-      line: lines[key],
-      key,
-      message:
-        `root's patronictl reads ${config} (PG_OS_USER is not set), and ${problem}; or set PG_OS_USER to the ` +
-        `account that runs Patroni`,
-    },
-  ];
+  const issue = (message: string): ProfileIssue[] => [{ file, line: lines[key], key, message }];
+  const host = onHost(paths, config);
+  if (fsSync.existsSync(host) && !fsSync.statSync(host).isFile())
+    return issue(`${config} is not a file: name Patroni's configuration file itself (e.g. /etc/patroni/17-main.yml)`);
+  if (env.PG_OS_USER && env.PG_OS_USER !== 'root') return [];
+  // A missing file: whoever can write its folder could make it.
+  let existing = host;
+  while (!fsSync.existsSync(existing) && existing !== path.dirname(existing)) existing = path.dirname(existing);
+  const shown = existing === host ? config : existing.slice(paths.root === '/' ? 0 : paths.root.length) || '/';
+  const problem = untrusted(existing, shown, paths.root);
+  if (!problem) return [];
+  return issue(
+    `root's patronictl reads ${config} (PG_OS_USER is not set), and ${problem}; or set PG_OS_USER to the ` +
+      `account that runs Patroni`,
+  );
 }
 
 /** Files named by the profile that hold secrets must exist (the password file) and be private. */

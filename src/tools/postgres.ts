@@ -110,7 +110,8 @@ export async function haManagerSigns(runner: Runner, profile: Profile): Promise<
   const [row = []] = await query(
     runner,
     profile,
-    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'Patroni%'), " +
+    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'client backend' AND " +
+      "application_name LIKE 'Patroni%'), " +
       "current_setting('shared_preload_libraries') ~ '(^|[ ,])repmgr($|[ ,])'",
   );
   return { patroni: row[0] === 't', repmgr: row[1] === 't' };

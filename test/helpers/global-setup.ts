@@ -286,9 +286,11 @@ export interface DebianRelease {
   laterPackages: string[];
   /**
    * Installed from Debian's development suite (forky) on top, pinned below the release's own: the newest
-   * PostgreSQL and Patroni, which no stable release has. Such a rootfs has no PostgreSQL of its release.
+   * PostgreSQL and Patroni, which no stable release has.
    */
   developmentPackages?: string[];
+  /** A copy of this release's rootfs is the start, instead of a debootstrap of its own. */
+  base?: DebianRelease;
 }
 
 /**
@@ -334,6 +336,7 @@ export const DEVELOPMENT_RELEASE: DebianRelease = {
   postgresMajor: 18,
   laterPackages: [],
   developmentPackages: ['postgresql-18', ...PATRONI_PACKAGES],
+  base: DEBIAN_RELEASES[1],
 };
 
 /** Every root filesystem the set-up makes. */
@@ -367,6 +370,7 @@ export function rootfsPath(release: DebianRelease): string {
     packages: rootfsPackages(release),
     later: release.laterPackages,
     development: release.developmentPackages,
+    base: release.base && path.basename(rootfsPath(release.base)),
     RECIPE_VERSION,
   };
   const key = crypto.createHash('sha256').update(JSON.stringify(recipe)).digest('hex').slice(0, 12);
@@ -390,9 +394,8 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
   const building = `${target}.building`;
   fs.rmSync(building, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(target), { recursive: true });
-  process.stderr.write(
-    `building the end-to-end rootfs of ${release.name} in ${target} (debootstrap ${release.suite}, about a minute)\n`,
-  );
+  const how = release.base ? `a copy of ${release.base.name}'s` : `debootstrap ${release.suite}`;
+  process.stderr.write(`building the end-to-end rootfs of ${release.name} in ${target} (${how}, about a minute)\n`);
   const started = Date.now();
   const run = (command: string, args: string[]) =>
     new Promise<void>((resolve, reject) => {
@@ -405,13 +408,15 @@ async function buildRootfs(release: DebianRelease): Promise<void> {
       );
     });
   try {
+    if (release.base) await run('cp', ['-a', '--reflink=auto', rootfsPath(release.base), building]);
     // No mirror argument: debootstrap uses its default mirror.
-    await run('debootstrap', [
-      '--variant=minbase',
-      `--include=${rootfsPackages(release).join(',')}`,
-      release.suite,
-      building,
-    ]);
+    else
+      await run('debootstrap', [
+        '--variant=minbase',
+        `--include=${rootfsPackages(release).join(',')}`,
+        release.suite,
+        building,
+      ]);
     // In a container of its own (no boot): /proc and /dev for the packages' scripts, and the host's network.
     const inRootfs = (args: string[]) =>
       run('systemd-nspawn', ['-q', '--register=no', '--keep-unit', '-D', building, '--pipe', ...args]);
@@ -477,5 +482,9 @@ export default async function globalSetup(): Promise<void> {
   );
   ensurePromtool();
   removeStaleRootfs();
-  await Promise.all(ROOTFS_RELEASES.map(buildRootfs));
+  // A rootfs made from another's copy waits for that one.
+  const built = new Map<DebianRelease, Promise<void>>();
+  for (const release of ROOTFS_RELEASES)
+    built.set(release, release.base ? built.get(release.base)!.then(() => buildRootfs(release)) : buildRootfs(release));
+  await Promise.all(built.values());
 }

@@ -18,23 +18,36 @@ export async function holdHaManager(context: Context, profile: Profile, marker: 
     marker.repmgrdStopped = await stopRepmgrd(context, profile);
     writeMarker(context.paths, profile.name, marker);
   } else if (manager === 'patroni') {
+    const someoneElses = "Patroni's cluster is already in maintenance mode (switched on by someone else): left on";
     if (await inMaintenanceMode(context.runner, profile)) {
-      context.log.info("Patroni's cluster is already in maintenance mode (switched on by someone else): left on");
+      context.log.info(someoneElses);
       return;
     }
     marker.patroniPaused = true;
     writeMarker(context.paths, profile.name, marker);
-    await enterMaintenanceMode(context.runner, profile);
+    // Switched on by someone else since it was asked: theirs to switch off.
+    marker.patroniPaused = await enterMaintenanceMode(context.runner, profile);
+    if (!marker.patroniPaused) {
+      writeMarker(context.paths, profile.name, marker);
+      context.log.info(someoneElses);
+      return;
+    }
     context.log.info("Patroni's maintenance mode switched on: automatic failover is off until the dump is done");
   }
 }
 
-/** Release what the marker says this job held; the problems, if any (empty: all done). */
+/**
+ * Release what the marker says this job held, each step struck from the marker once done (a
+ * later retry must not switch off a maintenance mode someone has switched on since); the
+ * problems, if any (empty: all done).
+ */
 export async function releaseHaManager(context: Context, profile: Profile, marker: PgRunMarker): Promise<string[]> {
   const problems: string[] = [];
   if (marker.repmgrdStopped) {
     try {
       await startRepmgrd(context, profile);
+      marker.repmgrdStopped = false;
+      writeMarker(context.paths, profile.name, marker);
       context.log.info('repmgrd started again');
     } catch (error) {
       problems.push((error as Error).message);
@@ -42,11 +55,10 @@ export async function releaseHaManager(context: Context, profile: Profile, marke
   }
   if (marker.patroniPaused) {
     try {
-      // Already off (a retry, or the pause never went through): nothing of ours to undo.
-      if (await inMaintenanceMode(context.runner, profile)) {
-        await leaveMaintenanceMode(context.runner, profile);
-        context.log.info("Patroni's maintenance mode switched off");
-      }
+      await leaveMaintenanceMode(context.runner, profile);
+      marker.patroniPaused = false;
+      writeMarker(context.paths, profile.name, marker);
+      context.log.info("Patroni's maintenance mode switched off");
     } catch (error) {
       problems.push((error as Error).message);
     }

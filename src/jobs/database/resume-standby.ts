@@ -10,7 +10,7 @@ import type { Profile } from '../../profile/model.js';
 import { replayPauseState, resumeReplayIfStandby } from '../../tools/postgres.js';
 import { callRestic, removeStaleLocks, type Restic } from '../restic-call.js';
 import { removeArchive } from './archive-dump.js';
-import { readMarker, removeMarker, type PgRunMarker } from './pg-marker.js';
+import { readMarker, removeMarker, writeMarker, type PgRunMarker } from './pg-marker.js';
 import { releaseHaManager } from './ha-manager.js';
 import { removeSpoolFile } from './spool.js';
 
@@ -35,7 +35,11 @@ export async function resumeStandby(
       }
       if (state !== 'not paused' && state !== 'not in recovery')
         problems.push(`WAL replay is still "${state}" after pg_wal_replay_resume()`);
-      else context.log.info('WAL replay resumed');
+      else {
+        marker.replayPaused = false;
+        writeMarker(context.paths, profile.name, marker);
+        context.log.info('WAL replay resumed');
+      }
     } catch (error) {
       problems.push(`could not resume WAL replay: ${(error as Error).message}`);
     }

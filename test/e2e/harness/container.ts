@@ -49,6 +49,8 @@ export interface BootOptions {
   node?: 'host' | 'debian';
   /** Host files or folders to show read-only in the container: [host path, container path]. */
   binds?: ReadonlyArray<[string, string]>;
+  /** Host folders the container may write to (the soak's small repository file system): [host path, container path]. */
+  writableBinds?: ReadonlyArray<[string, string]>;
   /** Link restic-systemd on PATH to the project (as `npm install -g` would); false when a test installs it itself. */
   linkCli?: boolean;
   /** This host's npm cache as root's in the container: `npm install` there fetches from it first. */
@@ -107,6 +109,7 @@ export class Container {
       `--bind-ro=${PROJECT}:${PROJECT_IN_CONTAINER}`,
       ...(options.npmCache && fs.existsSync('/root/.npm') ? ['--bind=/root/.npm:/root/.npm'] : []),
       ...(options.binds ?? []).map(([host, inside]) => `--bind-ro=${host}:${inside}`),
+      ...(options.writableBinds ?? []).map(([host, inside]) => `--bind=${host}:${inside}`),
     ];
     const nspawn = spawn(
       'sh',
