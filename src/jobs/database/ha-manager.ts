@@ -37,9 +37,9 @@ export async function holdHaManager(context: Context, profile: Profile, marker: 
 }
 
 /**
- * Release what the marker says this job held, each step struck from the marker once done (a
- * later retry must not switch off a maintenance mode someone has switched on since); the
- * problems, if any (empty: all done).
+ * Release what the marker says this job held, each step struck from the marker object once done
+ * (resumeStandby writes it: a later retry must not switch off a maintenance mode someone has
+ * switched on since); the problems, if any (empty: all done).
  */
 export async function releaseHaManager(context: Context, profile: Profile, marker: PgRunMarker): Promise<string[]> {
   const problems: string[] = [];
@@ -47,7 +47,6 @@ export async function releaseHaManager(context: Context, profile: Profile, marke
     try {
       await startRepmgrd(context, profile);
       marker.repmgrdStopped = false;
-      writeMarker(context.paths, profile.name, marker);
       context.log.info('repmgrd started again');
     } catch (error) {
       problems.push((error as Error).message);
@@ -57,7 +56,6 @@ export async function releaseHaManager(context: Context, profile: Profile, marke
     try {
       await leaveMaintenanceMode(context.runner, profile);
       marker.patroniPaused = false;
-      writeMarker(context.paths, profile.name, marker);
       context.log.info("Patroni's maintenance mode switched off");
     } catch (error) {
       problems.push((error as Error).message);

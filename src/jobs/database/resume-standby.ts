@@ -37,7 +37,6 @@ export async function resumeStandby(
         problems.push(`WAL replay is still "${state}" after pg_wal_replay_resume()`);
       else {
         marker.replayPaused = false;
-        writeMarker(context.paths, profile.name, marker);
         context.log.info('WAL replay resumed');
       }
     } catch (error) {
@@ -45,6 +44,9 @@ export async function resumeStandby(
     }
   }
   problems.push(...(await releaseHaManager(context, profile, marker)));
+  // What was undone is struck from the marker at once, all together: a later retry must not undo it
+  // again (a maintenance mode someone has switched on since is not this run's).
+  writeMarker(context.paths, profile.name, marker);
   return problems;
 }
 
