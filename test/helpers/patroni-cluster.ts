@@ -12,7 +12,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PG_BIN } from './pg-cluster.js';
+import { PG_BIN, asPostgres, assertOutsideEphemeralRange } from './pg-cluster.js';
 
 /** The two members, by their Patroni names: node1 is bootstrapped as the leader, node2 cloned as its replica. */
 export type PatroniNode = 'node1' | 'node2';
@@ -87,37 +87,12 @@ const PATRONICTL_TIMEOUT_MS = 60_000;
  */
 const CLEAN_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
-/**
- * The suite's fixed ports lie below the kernel's ephemeral range: a port inside it can be held, at the moment a
- * server binds it, by any outgoing connection of the run (as test/helpers/pg-cluster.ts checks its own).
- */
-function assertOutsideEphemeralRange(port: number): void {
-  const [low = 32768, high = 60999] = fs
-    .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
-    .trim()
-    .split(/\s+/)
-    .map(Number);
-  if (port >= low && port <= high)
-    throw new Error(
-      `port ${port} lies in this machine's ephemeral range ${low}-${high} (net.ipv4.ip_local_port_range): ` +
-        `pick a test port outside it`,
-    );
-}
-
 function listeningPorts(): string {
   return spawnSync('ss', ['-Hltn'], { encoding: 'utf8' }).stdout;
 }
 
 function isListening(port: number, listening = listeningPorts()): boolean {
   return new RegExp(`:${port}\\s`).test(listening);
-}
-
-function asPostgres(args: string[], options: { allowFailure?: boolean } = {}): string {
-  const result = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8' });
-  if (result.status !== 0 && !options.allowFailure) {
-    throw new Error(`${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
-  }
-  return result.stdout;
 }
 
 function tail(file: string, lines = 25): string {

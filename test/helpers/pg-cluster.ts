@@ -24,7 +24,7 @@ export interface PgCluster {
   stop(): void;
 }
 
-function asPostgres(args: string[], options: { allowFailure?: boolean } = {}): string {
+export function asPostgres(args: string[], options: { allowFailure?: boolean } = {}): string {
   const result = spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8' });
   if (result.status !== 0 && !options.allowFailure) {
     throw new Error(`${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
@@ -36,7 +36,7 @@ function asPostgres(args: string[], options: { allowFailure?: boolean } = {}): s
  * The suite's fixed ports (25600-25799, docs/testing.md) lie below the kernel's ephemeral range: a
  * port inside it can be held, at the moment a server binds it, by any outgoing connection of the run.
  */
-function assertOutsideEphemeralRange(port: number): void {
+export function assertOutsideEphemeralRange(port: number): void {
   const [low = 32768, high = 60999] = fs
     .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
     .trim()
