@@ -13,6 +13,7 @@ import { instanceUnit } from '../units/names.js';
 import { jobSchedule, profileJobs, profileServiceJobs, type UnitJob } from '../profile/jobs.js';
 import { settingsDrift, unitSettings } from '../units/settings.js';
 import { readStatusChecked, type JobStatus } from '../reporting/status-file.js';
+import { age as ageOf } from '../reporting/table.js';
 
 export interface JobHealth {
   job: UnitJob;
@@ -126,7 +127,7 @@ export async function jobHealth(
         schedule,
         status,
         healthy: false,
-        problem: `last run ${Math.round(age / 3600)} h ago, more than twice its schedule (${schedule})`,
+        problem: `last run ${ageOf(status.end, now)} ago, more than twice its schedule (${schedule})`,
       });
       continue;
     }

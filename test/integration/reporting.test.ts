@@ -105,7 +105,7 @@ test('a last success older than twice the schedule makes status fail', () => {
   );
   const result = setup.cli('status', 'old');
   expect(result.exitCode).toBe(8);
-  expect(result.stdout).toContain('more than twice its schedule (hourly)');
+  expect(result.stdout).toContain('last run 3h ago, more than twice its schedule (hourly)');
 });
 
 test('validate rejects an empty repository and an invalid schedule, naming the schedule', () => {

@@ -2,16 +2,25 @@
  * The soak's faults, drawn from a seeded random schedule and logged with their time: a job's main
  * process or its restic / pg_dump / pg_dumpall / pg_restore child killed with SIGKILL, the REST
  * server stopped for 1–2 minutes, sshd restarted, the local repository's file system full for 2
- * minutes, the standby restarted, `install` run again while jobs run. Each fault has a start and,
+ * minutes, the standby restarted, `install` run again while jobs run, and once a switchover of the
+ * database cluster, switched back 2 minutes later. Each fault has a start and,
  * for those that last, an end the driver applies later.
  */
-import type { Container } from '../e2e/harness/container.js';
+import { PROJECT_IN_CONTAINER, type Container } from '../e2e/harness/container.js';
 import { startRestServer, type SoakProfile } from './world.js';
 
 export type FaultKind =
-  'kill-job' | 'kill-child' | 'rest-down' | 'sshd-restart' | 'disk-full' | 'standby-restart' | 'reinstall';
+  | 'kill-job'
+  | 'kill-child'
+  | 'rest-down'
+  | 'sshd-restart'
+  | 'disk-full'
+  | 'standby-restart'
+  | 'reinstall'
+  | 'switchover';
 
-export const FAULT_KINDS: readonly FaultKind[] = [
+/** The kinds drawn at random; the switchover comes once, at a seeded time (see soak.ts). */
+export const FAULT_KINDS: readonly Exclude<FaultKind, 'switchover'>[] = [
   'kill-job',
   'kill-child',
   'rest-down',
@@ -110,6 +119,17 @@ export function startFault(
     case 'standby-restart':
       container.run(['systemctl', 'restart', 'e2e-postgres@standby.service']);
       return { target: 'e2e-postgres@standby.service' };
+    case 'switchover': {
+      // The standby (5433) the database profiles dump becomes the primary: their runs must fail closed, not
+      // dump a primary, until it is switched back.
+      const switchover = (from: string, to: string) =>
+        container.run(['sh', `${PROJECT_IN_CONTAINER}/test/soak/switchover.sh`, from, to]);
+      switchover('primary', 'standby');
+      return {
+        target: 'e2e-postgres@standby promoted, e2e-postgres@primary its standby',
+        end: { afterSeconds: 120, undo: () => switchover('standby', 'primary') },
+      };
+    }
     case 'reinstall': {
       const profile = pick(profiles)!;
       container.run(['restic-systemd', 'install', profile.name], { allowFailure: true });

@@ -1,21 +1,13 @@
 /**
- * `npm run soak -- --minutes N [--release bookworm|trixie|all] [--seed S] [--profiles 20] [--out DIR]`:
- * hours of load and faults in a real systemd. In an end-to-end container of each Debian release
- * (world.ts), 20 profiles run every minute on three shared repositories while faults from a seeded
- * schedule hit them (faults.ts); the data of each file profile changes every minute, with a
- * manifest per generation. The last minutes have no fault (every profile must recover within two
- * cycles); then the timers stop and the end checks run and print as a table: restic check
- * --read-data of every repository, no lock, spool, decrypted credential or scratch cluster left,
- * replay resumed and repmgrd running, the newest snapshot of each file profile restores to the
- * manifest of its generation, every failed run seen by status, the metrics and NOTIFY_COMMAND,
- * every profile healthy again, the CLI's RSS and open descriptors flat, journal lines per run
- * bounded. Results go to DIR (default /var/tmp/restic-systemd-soak) as JSON and Markdown.
+ * One release's soak (see cli.ts for the whole): the world built in an end-to-end container, the
+ * faults of the seeded schedule applied while the timers run, then the end checks. Run by
+ * `npm run soak` for as long as asked, and by test/e2e/soak.test.ts for a few minutes in CI.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { type Container } from '../e2e/harness/container.js';
-import globalSetup, { DEBIAN_RELEASES, type DebianRelease } from '../helpers/global-setup.js';
-import { FAULT_KINDS, seededRandom, startFault, type FaultEvent } from './faults.js';
+import { type DebianRelease } from '../helpers/global-setup.js';
+import { FAULT_KINDS, seededRandom, startFault, type FaultEvent, type FaultKind } from './faults.js';
+import { TruthLog, readStatus, type StatusReport } from './truth.js';
 import {
   NOTIFY_TAG,
   SECRETS,
@@ -27,16 +19,14 @@ import {
   type RepositoryKind,
   type SoakProfile,
 } from './world.js';
-
-interface Options {
+export interface SoakOptions {
   minutes: number;
-  releases: DebianRelease[];
   seed: number;
+  /** How many profiles, of which 3 dump the standby. */
   profiles: number;
-  out: string;
 }
 
-interface Check {
+export interface Check {
   name: string;
   ok: boolean;
   detail: string;
@@ -49,69 +39,69 @@ interface Generation {
   files: Record<string, string>;
 }
 
-interface ReleaseResult {
+export interface ReleaseResult {
   release: string;
   minutes: number;
   seed: number;
   runs: number;
   failedRuns: number;
+  /** What NOTIFY_COMMAND was told, line by line. */
+  notifications: string[];
   faults: FaultEvent[];
   checks: Check[];
 }
 
 const FAULT_FREE_END_S = 180;
+/** The switchover's 2 minutes, with room for a lasting fault (at most 2 minutes) that is still on when it is due. */
+const SWITCHOVER_WINDOW_S = 270;
 const JOURNAL_LINES_PER_RUN = 80;
-
-function parseOptions(argv: string[]): Options {
-  const value = (flag: string) => {
-    const index = argv.indexOf(flag);
-    return index >= 0 ? argv[index + 1] : undefined;
-  };
-  const minutes = Number(value('--minutes') ?? 10);
-  if (!Number.isFinite(minutes) || minutes < 5) throw new Error('--minutes must be 5 or more');
-  const release = value('--release') ?? 'all';
-  const releases = DEBIAN_RELEASES.filter((candidate) => release === 'all' || candidate.suite === release);
-  if (releases.length === 0) throw new Error(`--release: bookworm, trixie or all, not ${release}`);
-  return {
-    minutes,
-    releases,
-    seed: Number(value('--seed') ?? 2026),
-    profiles: Number(value('--profiles') ?? 20),
-    out: value('--out') ?? '/var/tmp/restic-systemd-soak',
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** One sample of one `restic-systemd run` process: when (s), its job, RSS (KiB) and open descriptors. */
+interface Sample {
+  at: number;
+  pid: number;
+  job: string;
+  rss: number;
+  fds: number;
+}
+
 /** The CLI's processes now: the job, RSS (KiB) and open descriptors of each `restic-systemd run`. */
-function cliSamples(container: Container): Array<{ job: string; rss: number; fds: number }> {
+function cliSamples(container: Container): Array<Omit<Sample, 'at'>> {
   const script =
     // Anchored: this script's own command line holds the pattern too.
     'for pid in $(pgrep -f "^/usr/local/bin/node /opt/restic-systemd/dist/cli.js"); do ' +
     "rss=$(awk '/^VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null); " +
     'fds=$(ls /proc/$pid/fd 2>/dev/null | wc -l); ' +
     'job=$(tr "\\0" " " < /proc/$pid/cmdline 2>/dev/null | sed -n "s/.* run \\([a-z-]*\\) .*/\\1/p"); ' +
-    '[ -n "$rss" ] && echo "$rss $fds $job"; done; true';
+    '[ -n "$rss" ] && echo "$pid $rss $fds $job"; done; true';
   // Not `sh -e`: a process may end between pgrep and the reads of its /proc entries.
   return container
     .run(['sh', '-c', script], { allowFailure: true })
     .stdout.split('\n')
     .filter(Boolean)
     .map((line) => {
-      const [rss, fds, job] = line.split(' ');
-      return { job: job ?? '', rss: Number(rss), fds: Number(fds) };
+      const [pid, rss, fds, job] = line.split(' ');
+      return { pid: Number(pid), job: job ?? '', rss: Number(rss), fds: Number(fds) };
     });
 }
 
-/** Every finished run of the soak's units: unit, result, and lines it logged (by systemd's invocation id). */
+/**
+ * Every finished run of the soak's units: unit, result, and lines it logged (by systemd's invocation id);
+ * and the failures of each unit counted from systemd's own "Failed with result" lines, whatever they carry.
+ */
 function finishedRuns(container: Container, profiles: readonly SoakProfile[]) {
   const units = profiles.flatMap((profile) => profile.units);
   const runs: Array<{ unit: string; failed: boolean; lines: number }> = [];
+  const failures = new Map<string, number>();
   for (const unit of units) {
     const text = container.run(['journalctl', '--no-pager', '-o', 'json', '-u', unit], { allowFailure: true }).stdout;
     const byInvocation = new Map<string, { lines: number; failed: boolean; ended: boolean }>();
     for (const line of text.split('\n').filter(Boolean)) {
       const entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry._PID === '1' && /Failed with result/.test(String(entry.MESSAGE ?? '')))
+        failures.set(unit, (failures.get(unit) ?? 0) + 1);
       const id = String(entry._SYSTEMD_INVOCATION_ID ?? entry.INVOCATION_ID ?? '');
       if (!id) continue;
       const run = byInvocation.get(id) ?? { lines: 0, failed: false, ended: false };
@@ -123,7 +113,7 @@ function finishedRuns(container: Container, profiles: readonly SoakProfile[]) {
     }
     for (const run of byInvocation.values()) if (run.ended) runs.push({ unit, failed: run.failed, lines: run.lines });
   }
-  return runs;
+  return { runs, failures };
 }
 
 /** The end checks, each with what it saw. */
@@ -131,9 +121,11 @@ function endChecks(
   container: Container,
   profiles: readonly SoakProfile[],
   generations: Map<string, Generation[]>,
-  samples: Array<{ at: number; job: string; rss: number; fds: number }>,
+  samples: Sample[],
   lastFaultEnd: number,
-): { checks: Check[]; runs: number; failedRuns: number } {
+  status: StatusReport,
+  truth: TruthLog,
+): { checks: Check[]; runs: number; failedRuns: number; notifications: string[] } {
   const checks: Check[] = [];
   const check = (name: string, ok: boolean, detail: string) => checks.push({ name, ok, detail });
   const byRepository = new Map<RepositoryKind, SoakProfile>();
@@ -170,27 +162,32 @@ function endChecks(
   ).stdout;
   check('no spool, decrypted credential or scratch cluster left', leftovers.trim() === '', leftovers.trim() || 'none');
   const standby = container
-    .run([
-      'runuser',
-      '-u',
-      'postgres',
-      '--',
-      'psql',
-      '-X',
-      '-At',
-      '-h',
-      '/run/postgresql',
-      '-p',
-      '5433',
-      '-c',
-      'SELECT pg_get_wal_replay_pause_state()',
-    ])
+    .run(
+      [
+        'runuser',
+        '-u',
+        'postgres',
+        '--',
+        'psql',
+        '-X',
+        '-At',
+        '-h',
+        '/run/postgresql',
+        '-p',
+        '5433',
+        '-c',
+        // After the switchover and back: a standby again, streaming from the primary.
+        "SELECT CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'a primary' END || ', ' || " +
+          "coalesce((SELECT status FROM pg_stat_wal_receiver), 'no WAL receiver')",
+      ],
+      { allowFailure: true },
+    )
     .stdout.trim();
   const repmgrd = container.run(['systemctl', 'is-active', 'repmgrd'], { allowFailure: true }).stdout.trim();
   check(
-    'replay not paused, repmgrd running',
-    standby === 'not paused' && repmgrd === 'active',
-    `${standby}, repmgrd ${repmgrd}`,
+    'the standby streams with replay not paused, repmgrd running',
+    standby === 'not paused, streaming' && repmgrd === 'active',
+    `${standby || 'no answer'}, repmgrd ${repmgrd}`,
   );
 
   // The newest snapshot of each file profile gives back exactly the files of its generation.
@@ -218,30 +215,35 @@ function endChecks(
     mismatched.join('; ') || 'all equal',
   );
 
-  // Every failed run was seen by NOTIFY_COMMAND; the metrics and status agree on each profile's last run.
-  const runs = finishedRuns(container, profiles);
-  const failed = runs.filter((run) => run.failed);
+  // Every failed run was seen by NOTIFY_COMMAND (its lines: unit, result, exit code, message), and no run that
+  // did not fail was called failed; the metrics and status agree on each profile's last run.
+  const { runs, failures } = finishedRuns(container, profiles);
   const notified = container
     .run(['journalctl', '--no-pager', '-o', 'cat', '-t', NOTIFY_TAG], { allowFailure: true })
     .stdout.split('\n')
     .filter((line) => line.trim() !== '' && !line.startsWith('-- '));
-  const unnotified = failed.length - notified.length;
+  const notifiedUnits = new Map<string, number>();
+  for (const line of notified) {
+    const unit = line.split(' ')[0]!;
+    notifiedUnits.set(unit, (notifiedUnits.get(unit) ?? 0) + 1);
+  }
+  // A notification names the run's result and exit code from its status file: 'success' there means the unit
+  // failed while status still shows an earlier run; no exit code, that its run wrote no status at all.
+  const calledFailed = notified.filter((line) => line.split(' ')[1] === 'success');
+  const withoutResult = notified.filter((line) => line.split(' ')[2] === '' || line.split(' ')[1] === 'unknown');
+  const differing = [...new Set([...failures.keys(), ...notifiedUnits.keys()])]
+    .filter((unit) => (failures.get(unit) ?? 0) !== (notifiedUnits.get(unit) ?? 0))
+    .map((unit) => `${unit}: ${failures.get(unit) ?? 0} failed, ${notifiedUnits.get(unit) ?? 0} notified`);
+  const missing = [...failures].filter(([unit, count]) => (notifiedUnits.get(unit) ?? 0) < count);
+  const failedRuns = [...failures.values()].reduce((sum, count) => sum + count, 0);
   check(
-    'every failed run notified (NOTIFY_COMMAND)',
-    notified.length >= failed.length,
-    `${failed.length} failed run(s), ${notified.length} notification(s)` +
-      (unnotified > 0 ? `, ${unnotified} missing` : ''),
+    'every failed run notified (NOTIFY_COMMAND) with its failure and exit code',
+    missing.length === 0 && calledFailed.length === 0 && withoutResult.length === 0,
+    `${failedRuns} failed run(s), ${notified.length} notification(s)` +
+      (differing.length > 0 ? `; ${differing.join('; ')}` : '') +
+      (calledFailed.length > 0 ? `; ${calledFailed.length} saying "success": ${calledFailed.join(' / ')}` : '') +
+      (withoutResult.length > 0 ? `; ${withoutResult.length} without a result: ${withoutResult.join(' / ')}` : ''),
   );
-  const status = JSON.parse(container.run(['restic-systemd', 'status', '--json'], { allowFailure: true }).stdout) as {
-    jobs: Array<{
-      profile: string;
-      job: string;
-      healthy: boolean;
-      result: string | null;
-      lastRun: string | null;
-      problem: string | null;
-    }>;
-  };
   const unrecovered = profiles
     .map((profile) => {
       const job = profile.kind === 'files' ? 'backup' : 'pg-backup';
@@ -257,17 +259,21 @@ function endChecks(
     unrecovered.length === 0,
     unrecovered.join('; ') || 'all',
   );
+  truth.sample(container, 'the end', true, status);
+  check(
+    'status and the metrics give each run the same exit code (every 30 s of the soak, and at its end)',
+    truth.disagreements.length === 0 && truth.compared > 0,
+    `${truth.compared} run(s) compared in ${truth.samples} readings` +
+      (truth.disagreements.length > 0 ? `; ${truth.disagreements.slice(0, 10).join('; ')}` : ''),
+  );
+  const unexplained = truth.unexplained();
+  check(
+    'every failed run status showed has its reason (PROBLEM and message)',
+    unexplained.length === 0,
+    `${truth.failures.size} failed run(s) seen: ${truth.byExitCode()}` +
+      (unexplained.length > 0 ? `; without a reason: ${unexplained.join(', ')}` : ''),
+  );
   const metrics = container.sh('cat /var/lib/soak-metrics/*.prom 2>/dev/null || true').stdout;
-  const metricDisagrees = status.jobs
-    .filter((entry) => entry.result !== null)
-    .filter((entry) => {
-      const code = new RegExp(
-        `restic_systemd_last_exit_code\\{[^}]*profile="${entry.profile}"[^}]*job="${entry.job}"[^}]*\\} (\\d+)`,
-      ).exec(metrics);
-      return code !== null && (Number(code[1]) === 0) !== (entry.result === 'success' || entry.result === 'warning');
-    })
-    .map((entry) => `${entry.profile}/${entry.job}`);
-  check('the metrics say what status says', metricDisagrees.length === 0, metricDisagrees.join(', ') || 'they agree');
   const leaked = SECRETS.filter((secret) => metrics.includes(secret) || notified.some((line) => line.includes(secret)));
   check(
     'no secret in the metrics or the notifications',
@@ -275,33 +281,34 @@ function endChecks(
     leaked.length === 0 ? 'none' : `${leaked.length} found`,
   );
 
-  // The CLI's memory and descriptors: each job's largest in the last quarter of the soak against its largest in
-  // the first (jobs differ: a restore drill holds more pipes than a backup).
+  // The CLI's memory and descriptors. Each run is a process of its own: per job, the median of its processes'
+  // peaks in the last quarter of the soak against the first (a leak grows a long run, or every run).
   const span = Math.max(...samples.map((sample) => sample.at), 1);
-  const largest = (job: string, from: number, to: number, key: 'rss' | 'fds') =>
-    Math.max(
-      0,
-      ...samples
-        .filter((sample) => sample.job === job && sample.at >= from * span && sample.at <= to * span)
-        .map((sample) => sample[key]),
-    );
+  const medianPeak = (job: string, from: number, to: number, key: 'rss' | 'fds') => {
+    const peaks = new Map<number, number>();
+    for (const sample of samples)
+      if (sample.job === job && sample.at >= from * span && sample.at <= to * span)
+        peaks.set(sample.pid, Math.max(peaks.get(sample.pid) ?? 0, sample[key]));
+    const sorted = [...peaks.values()].sort((left, right) => left - right);
+    return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
+  };
   const grown: string[] = [];
   const seen: string[] = [];
   for (const job of [...new Set(samples.map((sample) => sample.job))]) {
     const [rssFirst, rssLast, fdsFirst, fdsLast] = [
-      largest(job, 0, 0.25, 'rss'),
-      largest(job, 0.75, 1, 'rss'),
-      largest(job, 0, 0.25, 'fds'),
-      largest(job, 0.75, 1, 'fds'),
+      medianPeak(job, 0, 0.25, 'rss'),
+      medianPeak(job, 0.75, 1, 'rss'),
+      medianPeak(job, 0, 0.25, 'fds'),
+      medianPeak(job, 0.75, 1, 'fds'),
     ];
     if (rssFirst === 0 || rssLast === 0) continue;
     seen.push(
       `${job || '?'} ${Math.round(rssFirst / 1024)}→${Math.round(rssLast / 1024)} MiB ${fdsFirst}→${fdsLast} fds`,
     );
-    if (rssLast > rssFirst * 1.5 || fdsLast > fdsFirst + 5) grown.push(job);
+    if (rssLast > rssFirst * 1.25 || fdsLast > fdsFirst + 3) grown.push(job);
   }
   check(
-    "the CLI's RSS and open descriptors flat (each job's largest, last quarter against the first)",
+    "the CLI's RSS and open descriptors flat (per job, median peak per run, last quarter against the first)",
     seen.length > 0 && grown.length === 0,
     `${seen.join('; ')}; ${samples.length} samples${grown.length > 0 ? `; grown: ${grown.join(', ')}` : ''}`,
   );
@@ -311,10 +318,10 @@ function endChecks(
     most <= JOURNAL_LINES_PER_RUN,
     `at most ${most} in one run`,
   );
-  return { checks, runs: runs.length, failedRuns: failed.length };
+  return { checks, runs: runs.length, failedRuns, notifications: notified };
 }
 
-async function soakRelease(release: DebianRelease, options: Options): Promise<ReleaseResult> {
+export async function soakRelease(release: DebianRelease, options: SoakOptions): Promise<ReleaseResult> {
   const base = fs.mkdtempSync('/var/tmp/restic-systemd-soak-fs-');
   const local = localRepositoryFileSystem(base);
   const profiles = soakProfiles(options.profiles, 3);
@@ -334,11 +341,17 @@ async function soakRelease(release: DebianRelease, options: Options): Promise<Re
     const end = options.minutes * 60;
     const faults: FaultEvent[] = [];
     const pending: Array<{ at: number; event: FaultEvent; undo: () => void }> = [];
-    const samples: Array<{ at: number; job: string; rss: number; fds: number }> = [];
+    const samples: Sample[] = [];
+    const truth = new TruthLog();
+    let nextTruth = 30;
     let nextFault = 30 + random() * 60;
     let nextData = 45;
     let generation = 0;
     let lastFaultEnd = started;
+    // Once, where its 2 minutes (and a fault before it that still lasts) end before the fault-free end.
+    const switchoverLatest = end - FAULT_FREE_END_S - SWITCHOVER_WINDOW_S;
+    let switchoverAt: number | undefined = switchoverLatest >= 60 ? 60 + random() * (switchoverLatest - 60) : undefined;
+    if (switchoverAt === undefined) log(`no switchover: a run of ${options.minutes} minutes is too short for it`);
     while (seconds() < end) {
       const now = seconds();
       for (const due of pending.filter((item) => item.at <= now)) {
@@ -348,14 +361,19 @@ async function soakRelease(release: DebianRelease, options: Options): Promise<Re
         log(`${Math.round(now)} s: ${due.event.kind} ended`);
         pending.splice(pending.indexOf(due), 1);
       }
-      if (now >= nextFault && now < end - FAULT_FREE_END_S && pending.length === 0) {
-        const kind = FAULT_KINDS[Math.floor(random() * FAULT_KINDS.length)]!;
-        const applied = startFault(container, kind, random, profiles);
+      const apply = (kind: FaultKind) => {
+        const applied = startFault(container!, kind, random, profiles);
         const event: FaultEvent = { kind, at: Math.round(now), target: applied.target };
         faults.push(event);
         lastFaultEnd = Date.now();
         log(`${event.at} s: ${kind} ${applied.target || '(nothing to hit)'}`);
         if (applied.end) pending.push({ at: now + applied.end.afterSeconds, event, undo: applied.end.undo });
+      };
+      if (switchoverAt !== undefined && now >= switchoverAt && pending.length === 0) {
+        apply('switchover');
+        switchoverAt = undefined;
+      } else if (now >= nextFault && now < end - FAULT_FREE_END_S && pending.length === 0) {
+        apply(FAULT_KINDS[Math.floor(random() * FAULT_KINDS.length)]!);
         nextFault = now + 45 + random() * 75;
       }
       if (now >= nextData) {
@@ -370,6 +388,10 @@ async function soakRelease(release: DebianRelease, options: Options): Promise<Re
           generations.get(profile.name)!.push({ generation, from: Date.now(), files });
         }
         nextData += 60;
+      }
+      if (now >= nextTruth) {
+        truth.sample(container, `${Math.round(now)} s`);
+        nextTruth = now + 30;
       }
       for (const sample of cliSamples(container)) samples.push({ at: seconds(), ...sample });
       await sleep(2000);
@@ -392,9 +414,16 @@ async function soakRelease(release: DebianRelease, options: Options): Promise<Re
       if (active.trim() === '') break;
       await sleep(1000);
     }
+    // status at once: the checks below take minutes, and a minutely profile is overdue after two.
+    let status: StatusReport = { jobs: [] };
+    try {
+      status = readStatus(container);
+    } catch (error) {
+      log((error as Error).message);
+    }
     log('end checks');
-    const { checks, runs, failedRuns } = endChecks(container, profiles, generations, samples, lastFaultEnd);
-    return { release: release.name, minutes: options.minutes, seed: options.seed, runs, failedRuns, faults, checks };
+    const ended = endChecks(container, profiles, generations, samples, lastFaultEnd, status, truth);
+    return { release: release.name, minutes: options.minutes, seed: options.seed, faults, ...ended };
   } finally {
     await container?.stop().catch((error: Error) => log(`stopping the container: ${error.message}`));
     local.release();
@@ -402,7 +431,7 @@ async function soakRelease(release: DebianRelease, options: Options): Promise<Re
   }
 }
 
-function markdown(results: readonly ReleaseResult[]): string {
+export function markdown(results: readonly ReleaseResult[]): string {
   const lines: string[] = [];
   for (const result of results) {
     const byKind = new Map<string, number>();
@@ -429,28 +458,3 @@ function markdown(results: readonly ReleaseResult[]): string {
   }
   return lines.join('\n');
 }
-
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
-  await globalSetup();
-  const results: ReleaseResult[] = [];
-  for (const release of options.releases) results.push(await soakRelease(release, options));
-  fs.mkdirSync(options.out, { recursive: true });
-  const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
-  fs.writeFileSync(path.join(options.out, `soak-${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  const report = markdown(results);
-  fs.writeFileSync(path.join(options.out, `soak-${stamp}.md`), report);
-  process.stdout.write(report);
-  const failed = results.flatMap((result) =>
-    result.checks.filter((entry) => !entry.ok).map((entry) => `${result.release}: ${entry.name}`),
-  );
-  if (failed.length > 0) {
-    process.stderr.write(`\nend checks that did not hold:\n${failed.join('\n')}\n`);
-    process.exit(1);
-  }
-}
-
-main().catch((error: Error) => {
-  process.stderr.write(`soak: ${error.stack ?? error.message}\n`);
-  process.exit(1);
-});
