@@ -93,6 +93,8 @@ const HANDLERS: Record<string, (context: Context, args: Args) => Promise<number 
   validate: async (context, args) =>
     (await import('./commands/validate.js')).validateCommand(context, texts(args.names)),
   notify: async (context, args) => (await import('./commands/notify.js')).notifyCommand(context, text(args.unit)),
+  ended: async (context, args) =>
+    (await import('./commands/ended.js')).endedCommand(context, text(args.job) as never, text(args.name)),
   generate: async (context, args) =>
     (await import('./commands/generate.js')).generateCommand(context, text(args['normal-dir'])),
   'internal-pipeline': async (context) =>

@@ -66,7 +66,8 @@ export const EXIT_CODES: ReadonlyArray<{ code: ExitCode; name: keyof typeof Exit
     name: 'CommandFailed',
     meaning:
       'An external program (systemctl, systemd-analyze, restic, …) failed for a reason that has no code of ' +
-      'its own below; the message quotes it. For a job: the run failed, and no retention ran.',
+      'its own below; the message quotes it. For a job: the run failed, and no retention ran; also the code a run ' +
+      "killed before it wrote its result is recorded with (by its unit's ExecStopPost=), with how it ended.",
   },
   {
     code: ExitCode.BackupWarning,

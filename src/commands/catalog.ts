@@ -442,6 +442,16 @@ export const COMMANDS: CommandSpec[] = [
     examples: [['notify restic@myconf.service', 'try the notification of myconf by hand']],
   },
   {
+    command: 'ended <job> <name>',
+    summary:
+      "What every job's unit runs after its main process (ExecStopPost=): a run killed before writing its result " +
+      'gets its failed status and metrics',
+    positionals: [{ name: 'job', describe: 'The job', choices: JOB_NAMES }, NAME],
+    options: [],
+    examples: [],
+    hidden: true,
+  },
+  {
     command: 'generate <normal-dir> [early-dir] [late-dir]',
     summary: "What restic-systemd's systemd generator runs at every daemon-reload: the drop-ins of every profile",
     positionals: [

@@ -12,6 +12,7 @@ import { installedUnit } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
 import { jobSchedule, profileJobs, profileServiceJobs, type UnitJob } from '../profile/jobs.js';
 import { settingsDrift, unitSettings } from '../units/settings.js';
+import { unfinishedRun } from '../reporting/run-record.js';
 import { readStatusChecked, type JobStatus } from '../reporting/status-file.js';
 import { age as ageOf } from '../reporting/table.js';
 
@@ -87,7 +88,8 @@ export async function jobHealth(
       health.push({ job, schedule, healthy: false, problem: `${read.unreadable}: the last run is unknown` });
       continue;
     }
-    const status = read.status;
+    // A run killed before it wrote its result is the last run, not the one before it.
+    const status = unfinishedRun(context.paths, profile.name, job, read.status) ?? read.status;
     if (!scheduled.includes(job) && status) {
       const failed = status.result !== 'success';
       health.push({

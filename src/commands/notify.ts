@@ -6,6 +6,7 @@ import { maskSecrets } from '../log.js';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, UsageError } from '../errors.js';
 import { runNotifyCommand } from '../reporting/notifications.js';
+import { unfinishedRun } from '../reporting/run-record.js';
 import { readStatus } from '../reporting/status-file.js';
 import { loadProfile } from '../profile/load.js';
 import { jobOfFamily } from '../profile/jobs.js';
@@ -16,7 +17,10 @@ export async function notifyCommand(context: Context, unit: string): Promise<voi
   if (!match || !job)
     throw new UsageError(`${unit} is not a unit of restic-systemd: expected e.g. restic@myconf.service`);
   const profile = await loadProfile(match[2]!, context.paths);
-  const notified = await runNotifyCommand(context, profile, unit, job, readStatus(context.paths, profile.name, job));
+  const written = readStatus(context.paths, profile.name, job);
+  // `ended` (ExecStopPost=) has normally written a killed run's status already; if it could not, the record says it.
+  const status = unfinishedRun(context.paths, profile.name, job, written) ?? written;
+  const notified = await runNotifyCommand(context, profile, unit, job, status);
   context.print(maskSecrets(notified.said));
   if (notified.exitCode !== 0)
     throw new JobError(`the notification for ${unit} failed (exit ${notified.exitCode})`, ExitCode.CommandFailed);

@@ -63,15 +63,27 @@ export async function reportRun(context: Context, run: RunRecord): Promise<JobSt
   } catch (error) {
     log.error(`could not write the status file: ${(error as Error).message}`);
   }
-  const metricsDir = run.profile?.values.BACKUP_METRICS_DIR;
+  if (run.profile) await reportMetrics(context, run.profile, status, run.scheduleInterval);
+  return status;
+}
+
+/** The metrics of a status, when the profile names a textfile folder; a failure to write them is logged. */
+export async function reportMetrics(
+  context: Context,
+  profile: Profile,
+  status: JobStatus,
+  scheduleInterval: Promise<number | undefined>,
+): Promise<void> {
+  const { paths, log } = context;
+  const metricsDir = profile.values.BACKUP_METRICS_DIR;
   try {
     if (metricsDir) {
-      writeMetrics(paths, metricsDir, status, { scheduleIntervalSeconds: await run.scheduleInterval });
-      const spec: JobSpec = JOBS[job];
-      if (spec.reportsStandby) writeStandbyMetrics(paths, metricsDir, name, standbyLeftPaused(paths, name));
+      writeMetrics(paths, metricsDir, status, { scheduleIntervalSeconds: await scheduleInterval });
+      const spec: JobSpec = JOBS[status.job as JobName];
+      if (spec.reportsStandby)
+        writeStandbyMetrics(paths, metricsDir, profile.name, standbyLeftPaused(paths, profile.name));
     }
   } catch (error) {
     log.error(`could not write the metrics: ${(error as Error).message}`);
   }
-  return status;
 }

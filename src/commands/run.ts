@@ -18,6 +18,7 @@ import { JOBS, isUnitJob, jobPingUrl, type JobName, type JobSpec } from '../prof
 import { loadProfile, profileFromEnvironment, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
 import { ping } from '../reporting/notifications.js';
+import { removeRunRecord, writeRunRecord } from '../reporting/run-record.js';
 import { metricsScheduleInterval, reportRun } from './run-report.js';
 import { checkInstalledUnits } from './run-checks.js';
 import { checkSchedules } from '../tools/schedule-checks.js';
@@ -53,6 +54,25 @@ function warnOfSchedules(context: Context, profile: Profile): Promise<void> {
   );
 }
 
+/** The run record (reporting/run-record.ts): without it a killed run would leave an earlier result showing. */
+function recordRun(context: Context, name: string, job: JobName, start: Date): boolean {
+  try {
+    writeRunRecord(context.paths, name, job, start);
+    return true;
+  } catch (error) {
+    context.log.warn(`the run record could not be written (${(error as Error).message}): a kill would go unseen`);
+    return false;
+  }
+}
+
+function removeRunRecordQuietly(context: Context, name: string, job: JobName): void {
+  try {
+    removeRunRecord(context.paths, name, job);
+  } catch (error) {
+    context.log.warn(`the run record could not be removed: ${(error as Error).message}`);
+  }
+}
+
 export async function runCommand(context: Context, job: JobName, name: string): Promise<void> {
   const { paths, log } = context;
   // Before anything: a name that is not a profile name never becomes a file name.
@@ -62,6 +82,7 @@ export async function runCommand(context: Context, job: JobName, name: string): 
   let profile: Profile | undefined;
   let outcome: JobOutcome;
   let internal: unknown;
+  let recorded = false;
   // Asked while the job runs (one systemd-analyze), for the metrics only.
   let scheduleInterval: Promise<number | undefined> = Promise.resolve(undefined);
   let scheduleWarning: Promise<void> = Promise.resolve();
@@ -71,6 +92,7 @@ export async function runCommand(context: Context, job: JobName, name: string): 
   try {
     const bySystemd = startedBySystemdWithProfile(process.env);
     profile = bySystemd ? await profileFromEnvironment(name, process.env, paths) : await loadProfile(name, paths);
+    recorded = isUnitJob(job) && recordRun(context, name, job, start);
     // A job that runs inside another job's unit has no units of its own to compare.
     if (bySystemd && isUnitJob(job)) checkInstalledUnits(context, profile, job);
     // By hand, a schedule install would refuse does not stop the run, but is named while it runs.
@@ -102,6 +124,8 @@ export async function runCommand(context: Context, job: JobName, name: string): 
     };
   }
   const status = await reportRun(context, { name, job, profile, outcome, start, scheduleInterval });
+  // Left behind, it is older than the status just written: nothing reads it as a killed run.
+  if (recorded) removeRunRecordQuietly(context, name, job);
 
   const url = profile && jobPingUrl(profile, job);
   if (url) await ping(context, url, outcome.result === 'success' ? '' : '/fail', outcome.message);

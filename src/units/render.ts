@@ -108,8 +108,12 @@ export function renderTemplateUnits(context: RenderContext): UnitFile[] {
           randomizedDelay: fieldOf(keys.randomizedDelay)?.default,
           timeout: fieldOf(keys.timeout)?.default,
           capabilities: [...FILE_CAPABILITIES, ...(spec.changesUser ? USER_CAPABILITIES : [])].join(' '),
-          // The database job's safety net: runs however the main process ended, even after SIGKILL.
-          stopPost: spec.stopPost ? [`${entry} ${configDirOption} run ${spec.stopPost} %i`] : [],
+          // However the main process ended, even after SIGKILL: the database job's safety net, then the status of
+          // a run that could not write it.
+          stopPost: [
+            ...(spec.stopPost ? [`${entry} ${configDirOption} run ${spec.stopPost} %i`] : []),
+            `${entry} ${configDirOption} ended ${job} %i`,
+          ],
         }),
       };
     }),

@@ -212,6 +212,60 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   );
 
   test(
+    'SIGKILL of a running backup: ExecStopPost (ended) records the failed run with how it ended, so that status and ' +
+      'the notification name it, not the success before it',
+    () =>
+      container.scenario(async () => {
+        container.writeFile(
+          '/usr/local/bin/e2e-notify',
+          '#!/bin/sh\nlogger -t e2e-notify "$RESTIC_SYSTEMD_UNIT $RESTIC_SYSTEMD_RESULT $RESTIC_SYSTEMD_EXIT_CODE"\n',
+          0o755,
+        );
+        container.sh('mkdir -p /media/killme && head -c 400000000 /dev/urandom > /media/killme/big.bin');
+        container.writeProfile(
+          'killme',
+          ['RESTIC_REPOSITORY=/var/lib/restic/killme', 'NOTIFY_COMMAND=/usr/local/bin/e2e-notify'],
+          'e2e-password-killme',
+        );
+        cli('init', 'killme');
+        cli('install', 'killme');
+        container.run(['systemctl', 'start', '--no-block', 'restic@killme.service']);
+        await waitFor(
+          'restic backup to run',
+          () =>
+            container.run(['pgrep', '-f', '^restic backup .*killme'], { allowFailure: true }).stdout.trim() ||
+            undefined,
+        );
+        container.run(['systemctl', 'kill', '--kill-whom=main', '--signal=KILL', 'restic@killme.service']);
+        await waitFor('the unit to fail', () =>
+          settledState(container, 'restic@killme.service') === 'failed' ? true : undefined,
+        );
+        expect(container.unitProperty('restic@killme.service', 'Result')).toBe('signal');
+        const status = container.run(['restic-systemd', 'status', 'killme', '--json'], { allowFailure: true });
+        expect(status.exitCode).toBe(8);
+        const backup = JSON.parse(status.stdout).jobs.find((job: { job: string }) => job.job === 'backup');
+        expect(backup).toMatchObject({ result: 'failure', exitCode: 5, healthy: false });
+        expect(backup.message).toMatch(
+          /^the run that started \S+ ended without a result \(killed by SIGKILL \(SERVICE_RESULT=signal\)\)$/,
+        );
+        expect(container.run(['ls', '/var/lib/restic-systemd']).stdout).not.toContain('killme.backup.running');
+        const notifyUnit = 'restic-notify@restic@killme.service.service';
+        await waitFor('the failure notification to run', () =>
+          container.unitProperty(notifyUnit, 'ExecMainExitTimestampMonotonic') !== '0' &&
+          settledState(container, notifyUnit)
+            ? true
+            : undefined,
+        );
+        expect(container.run(['journalctl', '--no-pager', '-o', 'cat', '-t', 'e2e-notify']).stdout).toContain(
+          'restic@killme.service failure 5',
+        );
+        cli('uninstall', 'killme');
+        container.run(['rm', '-rf', '/media/killme', '/var/lib/restic/killme']);
+      }),
+    180_000,
+  );
+
+  test(
     "a wrong password fails the unit, its failure notification runs the profile's NOTIFY_COMMAND, and status " +
       'reports it',
     () =>

@@ -8,7 +8,7 @@ import { DEBIAN_RELEASES } from '../helpers/global-setup.js';
 import { soakRelease } from '../soak/soak.js';
 
 const MINUTES = 6;
-// A schedule that hits the repository's disk first and a job's main process then (checked in its log).
+// Its schedule, as logged: the REST server down for 100 s, then a restic process killed.
 const SEED = 2026;
 
 test(

@@ -436,6 +436,61 @@ describe("with Debian 13's restic", () => {
     expect(read('restic_systemd_last_success_timestamp_seconds')).toBe(success);
   });
 
+  test(
+    'a run killed before it wrote its result (its run record left, its process gone): status and notify say so at ' +
+      'once, `ended` (ExecStopPost=) writes its failed status and metrics with how systemd says it ended, once',
+    () => {
+      const setup = setupFor(tempRoot(), { extra: 'BACKUP_METRICS_DIR=/metrics\n' });
+      setup.createRepository();
+      expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
+      const state = path.join(setup.root, 'var/lib/restic-systemd');
+      const record = path.join(state, 'myconf.backup.running.json');
+      const statusFile = path.join(state, 'myconf.backup.json');
+      // A run removes its record once its status is written.
+      expect(fs.existsSync(record)).toBe(false);
+      const success = JSON.parse(fs.readFileSync(statusFile, 'utf8'));
+      // What a run killed by SIGKILL leaves: its record, of a process that is gone, newer than the last status.
+      const gone = spawnSync('true').pid!;
+      const start = new Date(Date.now() + 1000).toISOString();
+      fs.writeFileSync(record, JSON.stringify({ pid: gone, start }));
+
+      const status = setup.cli('status', setup.name, '--json');
+      expect(status.exitCode).not.toBe(0);
+      const backup = JSON.parse(status.stdout).jobs.find((job: { job: string }) => job.job === 'backup');
+      expect(backup).toMatchObject({ healthy: false, result: 'failure', exitCode: 5 });
+      expect(backup.message).toBe(
+        `the run that started ${start} ended without a result (killed, or the machine stopped)`,
+      );
+      expect(setup.cli('notify', `restic@${setup.name}.service`).stdout).toContain(
+        'the last run of restic@myconf.service: failure (exit 5)',
+      );
+
+      const systemdSays = { SERVICE_RESULT: 'signal', EXIT_CODE: 'killed', EXIT_STATUS: 'KILL' };
+      const ended = runCli(['--root', setup.root, 'ended', 'backup', setup.name], { ...setup.env, ...systemdSays });
+      expect(ended.exitCode).toBe(0);
+      expect(ended.stderr).toContain('ended without a result (killed by SIGKILL (SERVICE_RESULT=signal))');
+      expect(fs.existsSync(record)).toBe(false);
+      const written = JSON.parse(fs.readFileSync(statusFile, 'utf8'));
+      expect(written).toMatchObject({ result: 'failure', exitCode: 5, start, lastSuccess: success.lastSuccess });
+      expect(written.message).toContain('killed by SIGKILL');
+      const metrics = fs.readFileSync(path.join(setup.root, 'metrics/restic-systemd_myconf_backup.prom'), 'utf8');
+      expect(metrics).toContain('restic_systemd_last_exit_code{profile="myconf",task="backup"} 5');
+      expect(metrics).toContain(
+        `restic_systemd_last_run_timestamp_seconds{profile="myconf",task="backup"} ${Date.parse(written.end) / 1000}`,
+      );
+      // After a run that wrote its result, ended has nothing to do.
+      const again = runCli(['--root', setup.root, 'ended', 'backup', setup.name], { ...setup.env, ...systemdSays });
+      expect([again.exitCode, again.stderr]).toEqual([0, '']);
+      expect(JSON.parse(fs.readFileSync(statusFile, 'utf8'))).toEqual(written);
+      expect(setup.cli('run', 'backup', setup.name).exitCode).toBe(0);
+      const after = JSON.parse(setup.cli('status', setup.name, '--json').stdout).jobs;
+      expect(after.find((job: { job: string }) => job.job === 'backup')).toMatchObject({
+        result: 'success',
+        exitCode: 0,
+      });
+    },
+  );
+
   test("exec runs a command with the profile's environment, its arguments verbatim, and exits with its code", () => {
     const setup = setupFor(tempRoot());
     const printed = setup.cli('exec', setup.name, '--', 'sh', '-c', 'echo "$RESTIC_REPOSITORY"; exit 42');

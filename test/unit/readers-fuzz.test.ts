@@ -1,6 +1,6 @@
 /**
  * The readers of files nobody here has seen, fed random and adversarial text (seeded, so a failure
- * reproduces): none throws, and none takes longer than a second per 100 KB (bounds of a hang, not
+ * reproduces): none throws, and none takes longer than 5 s per 100 KB (bounds of a hang, not
  * a benchmark: the quadratic readers of security review N5 took minutes on 200 KB).
  */
 import { cronToCalendar } from '../../src/import/cron.js';
@@ -125,11 +125,14 @@ function timed(text: string): number {
   return performance.now() - started;
 }
 
-/** A second per 100 KB, and at least a second for small inputs (a slow machine, a garbage collection). */
-const budget = (text: string) => Math.max(1000, (text.length / 100_000) * 1000);
+/**
+ * 5 s per 100 KB, and at least 5 s: what it catches is backtracking that takes minutes, not speed (the benchmark's
+ * concern). Well under a second each on an idle machine; over 2 s for some when a soak loaded both cores.
+ */
+const budget = (text: string) => Math.max(5000, (text.length / 100_000) * 5000);
 
 describe('the readers of other setups under random and adversarial text', () => {
-  test.each(ADVERSARIAL)('%s: no crash, within a second per 100 KB', (_name, text) => {
+  test.each(ADVERSARIAL)('%s: no crash, within 5 s per 100 KB', (_name, text) => {
     expect(timed(text)).toBeLessThan(budget(text));
   });
 
