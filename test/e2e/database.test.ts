@@ -16,9 +16,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   let container: Container;
 
   function standbySql(sql: string): string {
-    return container
-      .run(['runuser', '-u', 'postgres', '--', 'psql', '-X', '-At', '-h', '/run/postgresql', '-p', '5433', '-c', sql])
-      .stdout.trim();
+    return container.psql(5433, sql);
   }
 
   function replayState(): string {
@@ -117,25 +115,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         ]);
         await waitFor('the new row on the standby', () =>
           standbySql("SELECT count(*) FROM pg_database WHERE datname = 'app'") === '1' &&
-          container
-            .run([
-              'runuser',
-              '-u',
-              'postgres',
-              '--',
-              'psql',
-              '-X',
-              '-At',
-              '-h',
-              '/run/postgresql',
-              '-p',
-              '5433',
-              '-d',
-              'app',
-              '-c',
-              'SELECT label FROM items WHERE id = 5001',
-            ])
-            .stdout.trim() === 'after the backup'
+          container.psql(5433, 'SELECT label FROM items WHERE id = 5001', { database: 'app' }) === 'after the backup'
             ? true
             : undefined,
         );
@@ -224,26 +204,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
           'e2e-password-db',
         );
         container.run(['restic-systemd', 'install', 'db']);
-        const primarySql = (sql: string) =>
-          container
-            .run([
-              'runuser',
-              '-u',
-              'postgres',
-              '--',
-              'psql',
-              '-X',
-              '-At',
-              '-h',
-              '/run/postgresql',
-              '-p',
-              '5432',
-              '-d',
-              'app',
-              '-c',
-              sql,
-            ])
-            .stdout.trim();
+        const primarySql = (sql: string) => container.psql(5432, sql, { database: 'app' });
         primarySql("INSERT INTO items VALUES (9001, 'before the disaster')");
         const rows = primarySql('SELECT count(*) FROM items');
         const before = dumpSnapshots().length;

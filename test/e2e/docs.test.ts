@@ -88,25 +88,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         runPage('docs/database-job.md', '/');
         // Every row is back: in the new cluster (all databases), beside the live one, and the live one untouched.
         const rows = (port: number, database = 'app') =>
-          container
-            .run([
-              'runuser',
-              '-u',
-              'postgres',
-              '--',
-              'psql',
-              '-X',
-              '-At',
-              '-h',
-              '/run/postgresql',
-              '-p',
-              String(port),
-              '-d',
-              database,
-              '-c',
-              'SELECT count(*) FROM items',
-            ])
-            .stdout.trim();
+          container.psql(port, 'SELECT count(*) FROM items', { database });
         expect([rows(5434), rows(5432), rows(5432, 'app_restored'), rows(5432, 'items_back')]).toEqual([
           '5000',
           '5000',

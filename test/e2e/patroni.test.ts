@@ -30,17 +30,7 @@ const PROFILE = [
 describe.each(MATRIX)('%s', (_name, release) => {
   let container: Container;
 
-  const psql = (port: number, sql: string, database = 'postgres') =>
-    container
-      .run(
-        ['runuser', '-u', 'postgres', '--', 'psql', '-X', '-At', '-h', '/run/postgresql', '-p', String(port)].concat([
-          '-d',
-          database,
-          '-c',
-          sql,
-        ]),
-      )
-      .stdout.trim();
+  const psql = (port: number, sql: string, database = 'postgres') => container.psql(port, sql, { database });
   const replayState = () => psql(5433, 'SELECT pg_get_wal_replay_pause_state()');
   const maintenance = () =>
     /^pause:\s*true\s*$/m.test(container.run(['patronictl', '-c', '/etc/patroni/node2.yml', 'show-config']).stdout);

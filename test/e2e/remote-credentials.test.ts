@@ -412,24 +412,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         // With encrypted credentials, a run killed mid-dump: ExecStopPost=, which systemd gives no
         // credentials, restores the standby, then decrypts them itself to forget the run's snapshots.
         const unit = 'pg-backup@remote.service';
-        const standby = (sql: string) =>
-          container
-            .run([
-              'runuser',
-              '-u',
-              'postgres',
-              '--',
-              'psql',
-              '-X',
-              '-At',
-              '-h',
-              '/run/postgresql',
-              '-p',
-              '5433',
-              '-c',
-              sql,
-            ])
-            .stdout.trim();
+        const standby = (sql: string) => container.psql(5433, sql);
         container.writeFile(
           '/usr/local/bin/e2e-hanging-pg_dumpall',
           '#!/bin/sh\n/usr/bin/pg_dumpall "$@" | head -c 100000\nexec sleep 601\n',

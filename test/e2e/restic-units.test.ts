@@ -35,6 +35,24 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
 
   const MYCONF = ['RESTIC_REPOSITORY=/var/lib/restic/myconf'];
 
+  /** A NOTIFY_COMMAND that logs unit, result and exit code under the tag e2e-notify. */
+  function writeNotifyLogger(): void {
+    container.writeFile(
+      '/usr/local/bin/e2e-notify',
+      '#!/bin/sh\nlogger -t e2e-notify "$RESTIC_SYSTEMD_UNIT $RESTIC_SYSTEMD_RESULT $RESTIC_SYSTEMD_EXIT_CODE"\n',
+      0o755,
+    );
+  }
+
+  function notificationRan(notifyUnit: string): Promise<true> {
+    return waitFor('the failure notification to run', () =>
+      container.unitProperty(notifyUnit, 'ExecMainExitTimestampMonotonic') !== '0' &&
+      settledState(container, notifyUnit)
+        ? true
+        : undefined,
+    );
+  }
+
   beforeAll(async () => {
     container = await Container.boot(release);
     unitDirBefore = unitDirListing();
@@ -216,11 +234,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       'the notification name it, not the success before it',
     () =>
       container.scenario(async () => {
-        container.writeFile(
-          '/usr/local/bin/e2e-notify',
-          '#!/bin/sh\nlogger -t e2e-notify "$RESTIC_SYSTEMD_UNIT $RESTIC_SYSTEMD_RESULT $RESTIC_SYSTEMD_EXIT_CODE"\n',
-          0o755,
-        );
+        writeNotifyLogger();
         container.sh('mkdir -p /media/killme && head -c 400000000 /dev/urandom > /media/killme/big.bin');
         container.writeProfile(
           'killme',
@@ -249,13 +263,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
           /^the run that started \S+ ended without a result \(killed by SIGKILL \(SERVICE_RESULT=signal\)\)$/,
         );
         expect(container.run(['ls', '/var/lib/restic-systemd']).stdout).not.toContain('killme.backup.running');
-        const notifyUnit = 'restic-notify@restic@killme.service.service';
-        await waitFor('the failure notification to run', () =>
-          container.unitProperty(notifyUnit, 'ExecMainExitTimestampMonotonic') !== '0' &&
-          settledState(container, notifyUnit)
-            ? true
-            : undefined,
-        );
+        await notificationRan('restic-notify@restic@killme.service.service');
         expect(container.run(['journalctl', '--no-pager', '-o', 'cat', '-t', 'e2e-notify']).stdout).toContain(
           'restic@killme.service failure 5',
         );
@@ -270,11 +278,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
       'reports it',
     () =>
       container.scenario(async () => {
-        container.writeFile(
-          '/usr/local/bin/e2e-notify',
-          '#!/bin/sh\nlogger -t e2e-notify "$RESTIC_SYSTEMD_UNIT $RESTIC_SYSTEMD_RESULT $RESTIC_SYSTEMD_EXIT_CODE"\n',
-          0o755,
-        );
+        writeNotifyLogger();
         container.writeProfile(
           'broken',
           [...MYCONF, 'BACKUP_PATHS=/media/myconf', 'NOTIFY_COMMAND=/usr/local/bin/e2e-notify'],
@@ -285,12 +289,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         expect(run).toEqual({ result: 'exit-code', exitStatus: '12' });
         expect(container.journal({ unit: 'restic@broken.service' })).toContain('wrong password');
         const notifyUnit = 'restic-notify@restic@broken.service.service';
-        await waitFor('the failure notification to run', () =>
-          container.unitProperty(notifyUnit, 'ExecMainExitTimestampMonotonic') !== '0' &&
-          settledState(container, notifyUnit)
-            ? true
-            : undefined,
-        );
+        await notificationRan(notifyUnit);
         expectSucceeded(container, notifyUnit);
         expect(container.run(['journalctl', '--no-pager', '-o', 'cat', '-t', 'e2e-notify']).stdout).toContain(
           'restic@broken.service failure 12',

@@ -161,28 +161,13 @@ function endChecks(
       'find /var/tmp /tmp -maxdepth 4 -name "restic-systemd-verify-*" 2>/dev/null || true',
   ).stdout;
   check('no spool, decrypted credential or scratch cluster left', leftovers.trim() === '', leftovers.trim() || 'none');
-  const standby = container
-    .run(
-      [
-        'runuser',
-        '-u',
-        'postgres',
-        '--',
-        'psql',
-        '-X',
-        '-At',
-        '-h',
-        '/run/postgresql',
-        '-p',
-        '5433',
-        '-c',
-        // After the switchover and back: a standby again, streaming from the primary.
-        "SELECT CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'a primary' END || ', ' || " +
-          "coalesce((SELECT status FROM pg_stat_wal_receiver), 'no WAL receiver')",
-      ],
-      { allowFailure: true },
-    )
-    .stdout.trim();
+  const standby = container.psql(
+    5433,
+    // After the switchover and back: a standby again, streaming from the primary.
+    "SELECT CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'a primary' END || ', ' || " +
+      "coalesce((SELECT status FROM pg_stat_wal_receiver), 'no WAL receiver')",
+    { allowFailure: true },
+  );
   const repmgrd = container.run(['systemctl', 'is-active', 'repmgrd'], { allowFailure: true }).stdout.trim();
   check(
     'the standby streams with replay not paused, repmgrd running',

@@ -206,6 +206,13 @@ export class Container {
     return outcome;
   }
 
+  /** psql as postgres on the local socket: the rows of `sql`, unaligned, trimmed. */
+  psql(port: number, sql: string, options: { database?: string; allowFailure?: boolean } = {}): string {
+    const argv = ['runuser', '-u', 'postgres', '--', 'psql', '-X', '-At', '-h', '/run/postgresql', '-p', String(port)];
+    const database = options.database ? ['-d', options.database] : [];
+    return this.run([...argv, ...database, '-c', sql], { allowFailure: options.allowFailure }).stdout.trim();
+  }
+
   /** Run a shell script inside the container. */
   sh(script: string, options: RunOptions = {}): ExecResult {
     return this.run(['sh', '-euc', script], options);
