@@ -74,7 +74,10 @@ function cliSamples(container: Container): Array<Omit<Sample, 'at'>> {
     'for pid in $(pgrep -f "^/usr/local/bin/node /opt/restic-systemd/dist/cli.js"); do ' +
     "rss=$(awk '/^VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null); " +
     'fds=$(ls /proc/$pid/fd 2>/dev/null | wc -l); ' +
-    'job=$(tr "\\0" " " < /proc/$pid/cmdline 2>/dev/null | sed -n "s/.* run \\([a-z-]*\\) .*/\\1/p"); ' +
+    // The job of a run, else the command (status, notify, install, ended…).
+    'job=$(tr "\\0" " " < /proc/$pid/cmdline 2>/dev/null | ' +
+    'sed -n -e "s/.* run \\([a-z-]*\\) .*/\\1/p;t" ' +
+    '-e "s/.*cli.js \\(--config-dir [^ ]* \\)\\{0,1\\}\\([a-z-]*\\).*/\\2/p"); ' +
     '[ -n "$rss" ] && echo "$pid $rss $fds $job"; done; true';
   // Not `sh -e`: a process may end between pgrep and the reads of its /proc entries.
   return container
@@ -389,14 +392,14 @@ export async function soakRelease(release: DebianRelease, options: SoakOptions):
     container.sh(
       'systemctl stop "restic@*.timer" "restic-maintenance@*.timer" "pg-backup@*.timer" "pg-verify@*.timer"',
     );
+    // Their notifications too: a unit that failed last has its notification's start queued, not yet activating.
     for (let tries = 0; tries < 600; tries++) {
       const active = container.run(
         ['systemctl', 'list-units', '--no-legend', '--state=activating', 'restic*', 'pg-*'],
-        {
-          allowFailure: true,
-        },
+        { allowFailure: true },
       ).stdout;
-      if (active.trim() === '') break;
+      const queued = container.run(['systemctl', 'list-jobs', '--no-legend'], { allowFailure: true }).stdout;
+      if (active.trim() === '' && !/restic|pg-/.test(queued)) break;
       await sleep(1000);
     }
     // status at once: the checks below take minutes, and a minutely profile is overdue after two.

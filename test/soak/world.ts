@@ -60,7 +60,7 @@ export function soakProfiles(count: number, databases: number): SoakProfile[] {
       name,
       kind: 'database',
       repository: 'local',
-      units: [`pg-backup@${name}.service`, `pg-verify@${name}.service`],
+      units: [`pg-backup@${name}.service`, `pg-verify@${name}.service`, `restic-maintenance@${name}.service`],
     });
   }
   return profiles;
@@ -154,8 +154,10 @@ export async function buildWorld(
     // Into the journal (the notification unit's sandbox writes no file outside its own folders).
     container.writeFile(
       '/usr/local/bin/soak-notify',
+      // One journal line per notification: the message's first line (restic's errors run over several).
       '#!/bin/sh\nexec logger -t soak-notify -- ' +
-        '"$RESTIC_SYSTEMD_UNIT $RESTIC_SYSTEMD_RESULT $RESTIC_SYSTEMD_EXIT_CODE $RESTIC_SYSTEMD_MESSAGE"\n',
+        '"$RESTIC_SYSTEMD_UNIT $RESTIC_SYSTEMD_RESULT $RESTIC_SYSTEMD_EXIT_CODE ' +
+        '$(printf %s "$RESTIC_SYSTEMD_MESSAGE" | head -n 1)"\n',
       0o755,
     );
     const initialised = new Set<RepositoryKind>();
