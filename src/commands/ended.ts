@@ -7,7 +7,7 @@
  */
 import type { Context } from '../context.js';
 import { JOBS, type JobName } from '../profile/jobs.js';
-import { loadProfile, profileFromEnvironment, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
+import { loadJobProfile, type Profile } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
 import { readRunRecord, removeRunRecord, stillRunning, unfinishedRun } from '../reporting/run-record.js';
 import { readStatus } from '../reporting/status-file.js';
@@ -32,9 +32,7 @@ export async function endedCommand(context: Context, job: JobName, name: string)
   const unfinished = unfinishedRun(paths, name, job, previous, howItEnded(process.env));
   let profile: Profile | undefined;
   try {
-    profile = startedBySystemdWithProfile(process.env)
-      ? await profileFromEnvironment(name, process.env, paths)
-      : await loadProfile(name, paths);
+    profile = await loadJobProfile(name, process.env, paths);
   } catch (error) {
     log.warn(`the profile could not be read (${(error as Error).message}): the status file only, no metrics`);
   }

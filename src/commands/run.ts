@@ -15,7 +15,7 @@ import type { Job, JobOutcome } from '../jobs/job.js';
 import { maintenanceJob } from '../jobs/maintenance.js';
 import { askResticVersion } from '../jobs/restic-call.js';
 import { JOBS, isUnitJob, jobPingUrl, type JobName, type JobSpec } from '../profile/jobs.js';
-import { loadProfile, profileFromEnvironment, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
+import { loadJobProfile, startedBySystemdWithProfile, type Profile } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
 import { ping } from '../reporting/notifications.js';
 import { removeRunRecord, writeRunRecord } from '../reporting/run-record.js';
@@ -91,7 +91,7 @@ export async function runCommand(context: Context, job: JobName, name: string): 
   if (!spec.unlocksCredentialsItself) askResticVersion(context);
   try {
     const bySystemd = startedBySystemdWithProfile(process.env);
-    profile = bySystemd ? await profileFromEnvironment(name, process.env, paths) : await loadProfile(name, paths);
+    profile = await loadJobProfile(name, process.env, paths);
     recorded = isUnitJob(job) && recordRun(context, name, job, start);
     // A job that runs inside another job's unit has no units of its own to compare.
     if (bySystemd && isUnitJob(job)) checkInstalledUnits(context, profile, job);

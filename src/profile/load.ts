@@ -118,6 +118,13 @@ export function startedBySystemdWithProfile(environment: NodeJS.ProcessEnv): boo
   );
 }
 
+/** A job's profile: from the environment systemd gave its unit, or from its file when run by hand. */
+export function loadJobProfile(name: string, environment: NodeJS.ProcessEnv, paths: Paths): Promise<Profile> {
+  return startedBySystemdWithProfile(environment)
+    ? profileFromEnvironment(name, environment, paths)
+    : loadProfile(name, paths);
+}
+
 function buildProfile(
   name: string,
   file: string,
