@@ -8,11 +8,12 @@
  */
 import type { Context } from '../context.js';
 import type { PipelineStage } from '../exec/runner.js';
-import { STAGES_VARIABLE, readStageSpec } from '../exec/stage-spec.js';
+import { HELD_LOCK_VARIABLE, STAGES_VARIABLE, closeHeldLock, readStageSpec } from '../exec/stage-spec.js';
 
 /** Returns the exit code: 0 when every stage exited 0, else the first failed stage's (1 for a signal). */
 export async function internalPipelineCommand(context: Context): Promise<number> {
   const spec = readStageSpec(process.env[STAGES_VARIABLE]);
+  closeHeldLock(process.env[HELD_LOCK_VARIABLE]);
   const stages: PipelineStage[] = spec.map((stage) => {
     const env: Record<string, string> = { ...stage.env };
     for (const key of stage.keep) if (process.env[key] !== undefined) env[key] = process.env[key]!;

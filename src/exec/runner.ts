@@ -29,6 +29,12 @@ export interface RunOptions {
   fd3?: number;
   /** An open file descriptor passed as fd 4 (with fd3: a list file beside a folder). */
   fd4?: number;
+  /**
+   * A descriptor the program holds too, as the next one after fd3 and fd4 (fd 3 when neither is
+   * given): a lock that must stay held for as long as the program lives, even if this process is
+   * killed first.
+   */
+  keepOpen?: number;
   /** Called with each line of stderr as it arrives (stderr is still kept for the result). */
   onStderrLine?: (line: string) => void;
   /** Aborting it stops the program: killSignal first (default SIGTERM), SIGKILL 10 s later. */
@@ -60,6 +66,8 @@ export interface PipelineStage {
   /** Aborting it sends the stage killSignal (default SIGTERM). */
   cancel?: AbortSignal;
   killSignal?: NodeJS.Signals;
+  /** As RunOptions.keepOpen: the stage's fd 3. */
+  keepOpen?: number;
 }
 
 export interface PipelineOptions {
@@ -97,6 +105,7 @@ function stdioOf(options: RunOptions): [Stdio, Stdio, Stdio, ...Stdio[]] {
     : [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'];
   if (options.fd3 !== undefined) stdio.push(options.fd3);
   if (options.fd4 !== undefined) stdio.push(options.fd4);
+  if (options.keepOpen !== undefined) stdio.push(options.keepOpen);
   return stdio;
 }
 
@@ -116,7 +125,12 @@ export function createRunner(log: Logger, env: NodeJS.ProcessEnv = process.env):
         const last = index === stages.length - 1;
         const child = spawn(binaries[index]!, [...stage.args], {
           env: { ...stage.env, PATH: SYSTEM_PATH },
-          stdio: [previous?.stdout ?? 'ignore', last ? (stdout ?? (onStdoutLine ? 'pipe' : 'ignore')) : 'pipe', 'pipe'],
+          stdio: [
+            previous?.stdout ?? 'ignore',
+            last ? (stdout ?? (onStdoutLine ? 'pipe' : 'ignore')) : 'pipe',
+            'pipe',
+            ...(stage.keepOpen === undefined ? [] : [stage.keepOpen]),
+          ],
           signal: stage.cancel,
           killSignal: stage.killSignal,
         });

@@ -17,7 +17,8 @@ import {
 } from '../tools/restic.js';
 import { RetryWatchdog, type RetryExpiry } from '../tools/restic-retries.js';
 import { askSsh, sftpReasonLost } from '../tools/sftp-probe.js';
-import type { RunOptions, RunResult } from '../exec/runner.js';
+import { baseEnvironment, type PipelineStage, type RunOptions, type RunResult } from '../exec/runner.js';
+import { heldRepositoryLock } from '../locks/repository-lock.js';
 import type { Profile } from '../profile/model.js';
 import { timespanSeconds } from '../formats/timespan.js';
 
@@ -134,6 +135,26 @@ export function unreachableFailure(restic: Restic, what: string, expiry: RetryEx
   );
 }
 
+/**
+ * What restic keeps open of this run: the repository lock while the job holds it, so that a restic
+ * outliving a killed job still holds it (locks/repository-lock.ts).
+ */
+export function keptOpen(restic: Restic): { keepOpen?: number } {
+  const lock = heldRepositoryLock(restic.context);
+  return lock === undefined ? {} : { keepOpen: lock };
+}
+
+/** restic as a stage of a pipeline: the profile's options and environment, and the lock it holds. */
+export function resticStage(restic: Restic, args: string[], extra: Partial<PipelineStage> = {}): PipelineStage {
+  return {
+    tool: 'restic',
+    args: [...restic.globalArgs, ...args],
+    env: { ...baseEnvironment(), ...restic.env },
+    ...keptOpen(restic),
+    ...extra,
+  };
+}
+
 /** Run restic; on a non-zero exit (other than those in `accept`) throw a JobError saying what it means. */
 export async function callRestic(
   restic: Restic,
@@ -148,6 +169,7 @@ export async function callRestic(
   try {
     result = await restic.context.runner.run('restic', [...restic.globalArgs, ...args], {
       ...options,
+      ...keptOpen(restic),
       env: restic.env,
       cancel: cancel.signal,
       // SIGINT: restic removes its lock and exits.

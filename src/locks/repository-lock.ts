@@ -2,7 +2,10 @@
  * One lock per repository, so that backup, forget, prune and check of the same repository never
  * run at once, whichever unit started them. The lock is flock(2) on a file in the state folder,
  * taken by flock(1) on a descriptor this process keeps open: the kernel releases it when the
- * process ends, however it ends, so a killed job never leaves a lock behind.
+ * process ends, however it ends, so a killed job never leaves a lock behind. restic runs under the
+ * lock hold its descriptor too (heldRepositoryLock): a restic left running by a job killed with
+ * SIGKILL keeps the repository locked until it ends, so the next job waits for it instead of
+ * meeting restic's own lock.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -26,6 +29,13 @@ function repositoryKey(profile: Profile): string {
 
 function lockPath(paths: Paths, profile: Profile): string {
   return path.posix.join(paths.stateDir, 'locks', `${repositoryKey(profile)}.lock`);
+}
+
+const held = new WeakMap<Context['runner'], number>();
+
+/** The descriptor of the repository lock this process holds now (for the programs that must hold it too). */
+export function heldRepositoryLock(context: Context): number | undefined {
+  return held.get(context.runner);
 }
 
 /** The lock file of the profile's repository, on this host. */
@@ -87,8 +97,10 @@ export async function withRepositoryLock<T>(
     } catch {
       // Only a note for whoever waits next (the disk may be full): the lock itself is held.
     }
+    held.set(context.runner, fd);
     return await work();
   } finally {
+    held.delete(context.runner);
     fs.closeSync(fd);
   }
 }

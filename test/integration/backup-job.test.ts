@@ -367,6 +367,33 @@ describe("with Debian 13's restic", () => {
     }
   });
 
+  test('a restic left running by a job killed with SIGKILL holds the repository lock until it ends', async () => {
+    const setup = setupFor(tempRoot());
+    setup.createRepository();
+    const context = testContext(setup.root);
+    const lockFile = repositoryLockFile(context.paths, await loadProfile(setup.name, context.paths));
+    const started = path.join(setup.root, 'backup-started');
+    const slowRestic = path.join(setup.root, 'restic-slow');
+    fs.writeFileSync(
+      slowRestic,
+      `#!/bin/sh\ncase " $* " in *" backup "*) : > '${started}'; sleep 4;; esac\nexec '${release.binary}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const job = spawn(process.execPath, ['dist/cli.js', '--root', setup.root, 'run', 'backup', setup.name], {
+      env: { ...process.env, ...setup.env, RESTIC_BIN: slowRestic },
+      stdio: 'ignore',
+    });
+    for (let tries = 0; tries < 200 && !fs.existsSync(started); tries++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fs.existsSync(started)).toBe(true);
+    job.kill('SIGKILL');
+    await new Promise((resolve) => job.once('exit', resolve));
+    const free = () => spawnSync('flock', ['--exclusive', '--nonblock', lockFile, 'true']).status === 0;
+    expect(free()).toBe(false);
+    for (let tries = 0; tries < 300 && !free(); tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(free()).toBe(true);
+  });
+
   test('no retention rule: validate warns; the run says every snapshot is kept, not "retention applied"', () => {
     const setup = setupFor(tempRoot(), { extra: 'BACKUP_KEEP_WITHIN=\n' });
     setup.createRepository();

@@ -566,6 +566,12 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
         }
         // The job has no descriptor on the channel, so no byte of the dump can pass through it.
         expect(fdTargets(job.pid!)).not.toContain(dumpStdout);
+        // restic holds the repository lock too (it stays locked while restic lives, if the job is killed); the
+        // dump, run as another account, does not.
+        const repositoryLock = /\/locks\/[0-9a-f]{16}\.lock$/;
+        expect(resticFds.some((target) => repositoryLock.test(target))).toBe(true);
+        for (const pid of [dump!, ...descendants(dump!)])
+          expect(fdTargets(pid).filter((target) => repositoryLock.test(target))).toEqual([]);
         expect(await exited).toBe(0);
       },
     );

@@ -6,7 +6,7 @@
  * whatever arrived, so the caller forgets the snapshot of a run that does not count. Either way the
  * data goes from process to process through the kernel, never through this process.
  */
-import { STAGES_VARIABLE, type StageSpec } from '../../exec/stage-spec.js';
+import { HELD_LOCK_VARIABLE, STAGES_VARIABLE, heldLockNote, type StageSpec } from '../../exec/stage-spec.js';
 import { ExitCode, type ExitCode as Code } from '../../errors.js';
 import { dumpStderrWorthShowing } from '../../tools/postgres.js';
 import {
@@ -17,9 +17,16 @@ import {
   resticFeatures,
   type BackupSummary,
 } from '../../tools/restic.js';
-import { baseEnvironment, type PipelineStage, type RunResult } from '../../exec/runner.js';
+import type { PipelineStage, RunResult } from '../../exec/runner.js';
 import { checkedToolBinary } from '../../exec/tools.js';
-import { retryWatchdog, unreachableFailure, withSshReason, type Restic } from '../restic-call.js';
+import {
+  keptOpen,
+  resticStage,
+  retryWatchdog,
+  unreachableFailure,
+  withSshReason,
+  type Restic,
+} from '../restic-call.js';
 
 export interface DumpTarget {
   /** The file name in the snapshot (no "/": restic 0.18.0 refuses one in --stdin-filename). */
@@ -84,6 +91,10 @@ async function resticRunsTheDump(
   const cancel = new AbortController();
   target.cancel?.addEventListener('abort', () => cancel.abort());
   const watchdog = retryWatchdog(restic, () => cancel.abort());
+  const kept = keptOpen(restic);
+  // With no fd3 or fd4, restic has the lock as its fd 3, and so has the command it starts.
+  const lockNote: Record<string, string> =
+    kept.keepOpen === undefined ? {} : { [HELD_LOCK_VARIABLE]: heldLockNote(kept.keepOpen, 3) };
   let result: RunResult;
   try {
     result = await context.runner.run(
@@ -98,7 +109,8 @@ async function resticRunsTheDump(
         'internal-pipeline',
       ],
       {
-        env: { ...restic.env, [STAGES_VARIABLE]: JSON.stringify(spec) },
+        ...kept,
+        env: { ...restic.env, [STAGES_VARIABLE]: JSON.stringify(spec), ...lockNote },
         onStdoutLine: (line) => (summary = parseBackupLine(line) ?? summary),
         onStderrLine: watchdog.onStderrLine,
         cancel: cancel.signal,
@@ -152,15 +164,12 @@ async function dumpThroughPipe(
   const watchdog = retryWatchdog(restic, () => cancel.abort());
   let results: RunResult[];
   try {
-    const resticStage: PipelineStage = {
-      tool: 'restic',
-      args: [...restic.globalArgs, ...backupArgs(target), '--stdin'],
-      env: { ...baseEnvironment(), ...restic.env },
+    const backup = resticStage(restic, [...backupArgs(target), '--stdin'], {
       onStderrLine: watchdog.onStderrLine,
       cancel: cancel.signal,
       killSignal: 'SIGINT',
-    };
-    results = await restic.context.runner.pipeline([...stages, resticStage], {
+    });
+    results = await restic.context.runner.pipeline([...stages, backup], {
       onStdoutLine: (line) => (summary = parseBackupLine(line) ?? summary),
     });
   } finally {

@@ -18,7 +18,7 @@ import { jobTags, snapshotHost } from '../../tools/restic.js';
 import type { JobOutcome } from '../job.js';
 import { planArchiveRestore, restoreArchive } from '../restore/archive-restore.js';
 import { tagValue, type ResticSnapshot } from '../restore/snapshots.js';
-import { callRestic, openRestic, type Restic } from '../restic-call.js';
+import { callRestic, openRestic, resticStage, type Restic } from '../restic-call.js';
 import {
   removeScratchCluster,
   startScratchCluster,
@@ -88,17 +88,13 @@ async function restoreSqlInto(restic: Restic, snapshot: DumpSnapshot, scratch: S
   const { context } = restic;
   const file = snapshot.paths[0]!;
   const decompressor = DECOMPRESSORS[path.extname(file)];
-  const resticStage: PipelineStage = {
-    tool: 'restic',
-    args: [...restic.globalArgs, 'dump', '--', snapshot.id, file],
-    env: { ...baseEnvironment(), ...restic.env },
-  };
+  const dumpStage = resticStage(restic, ['dump', '--', snapshot.id, file]);
   const psqlStage: PipelineStage = {
     tool: 'runuser',
     args: ['-u', scratch.user, '--', toolBinary('psql'), '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'],
     env: scratch.env,
   };
-  const stages = [resticStage, ...(decompressor ? [{ ...decompressor, env: baseEnvironment() }] : []), psqlStage];
+  const stages = [dumpStage, ...(decompressor ? [{ ...decompressor, env: baseEnvironment() }] : []), psqlStage];
   const results = await context.runner.pipeline(stages);
   const failed = results.find((result) => result.exitCode !== 0);
   if (failed) {

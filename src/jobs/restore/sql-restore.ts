@@ -13,7 +13,7 @@ import { baseEnvironment, type PipelineStage } from '../../exec/runner.js';
 import { globalsToRestore } from '../../formats/pg-globals.js';
 import { conninfoFor, quoteIdentifier } from '../../formats/sql-text.js';
 import { onTarget, queryTarget, type RestoreTarget } from '../../tools/postgres.js';
-import type { Restic } from '../restic-call.js';
+import { resticStage, type Restic } from '../restic-call.js';
 import type { Profile } from '../../profile/model.js';
 import { asideName } from './archive-restore.js';
 import { removeRestoreMarker, undoRestore, writeRestoreMarker, type RestoreMarker } from './restore-marker.js';
@@ -62,11 +62,7 @@ const AWK_SURVEY = String.raw`
 /** The dump file of a snapshot of the SQL format: the stages that turn it back into SQL. */
 function sqlStages(restic: Restic, snapshot: ResticSnapshot): PipelineStage[] {
   const file = snapshot.paths[0]!;
-  const dump: PipelineStage = {
-    tool: 'restic',
-    args: [...restic.globalArgs, 'dump', '--', snapshot.id, file],
-    env: { ...baseEnvironment(), ...restic.env },
-  };
+  const dump = resticStage(restic, ['dump', '--', snapshot.id, file]);
   const decompress = DECOMPRESS[path.extname(file)];
   return decompress ? [dump, decompress] : [dump];
 }
