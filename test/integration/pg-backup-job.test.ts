@@ -349,6 +349,29 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     });
 
     test(
+      'the standby stopped during the dump: repmgrd is not started against a node that does not answer (it would ' +
+        'exit at once); the next run starts it',
+      () => {
+        const wrapper = dumpWrapper(
+          cluster,
+          'standby-stops',
+          `${PG_BIN}/pg_ctl -D ${cluster.base}/node2 -m fast -w stop >/dev/null\necho "standby stopped" >&2\nexit 1`,
+        );
+        const setup = dbSetup(cluster, release, { dumpWrapper: wrapper });
+        const result = setup.cli('run', 'pg-backup', 'db');
+        expect(result.exitCode).not.toBe(0);
+        expect(result.stderr).toContain('repmgrd was not started again: the standby does not answer');
+        expect(cluster.repmgrd.running()).toBe(false);
+        cluster.restartStandby();
+        const next = runCli(['--root', setup.root, 'run', 'pg-backup', 'db'], { RESTIC_BIN: release.binary });
+        expect(next.stderr).toContain('repmgrd started again');
+        expect(next.exitCode).toBe(0);
+        expect(cluster.repmgrd.running()).toBe(true);
+        expect(replayState(cluster)).toBe('not paused');
+      },
+    );
+
+    test(
       'F4: restic fails (wrong password): exits 12 before anything is paused, repmgrd untouched, no ' + 'snapshot',
       () => {
         const setup = dbSetup(cluster, release);

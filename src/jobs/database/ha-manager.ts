@@ -8,6 +8,7 @@
 import type { Context } from '../../context.js';
 import type { Profile } from '../../profile/model.js';
 import { enterMaintenanceMode, inMaintenanceMode, leaveMaintenanceMode } from '../../tools/patroni.js';
+import { replayPauseState } from '../../tools/postgres.js';
 import { writeMarker, type PgRunMarker } from './pg-marker.js';
 import { startRepmgrd, stopRepmgrd } from './repmgrd.js';
 
@@ -44,13 +45,22 @@ export async function holdHaManager(context: Context, profile: Profile, marker: 
 export async function releaseHaManager(context: Context, profile: Profile, marker: PgRunMarker): Promise<string[]> {
   const problems: string[] = [];
   if (marker.repmgrdStopped) {
-    try {
-      await startRepmgrd(context, profile);
-      marker.repmgrdStopped = false;
-      context.log.info('repmgrd started again');
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
+    // repmgrd exits at once when its node does not answer (a standby restarting): started now, it would be
+    // gone for good, and `systemctl start` would still have said yes. The next run or pg-cleanup starts it.
+    const silent = await standbyUnanswered(context, profile);
+    if (silent)
+      problems.push(
+        `repmgrd was not started again: the standby does not answer (${silent}); the next run, or ` +
+          '`restic-systemd run pg-cleanup <name>`, starts it once it does',
+      );
+    else
+      try {
+        await startRepmgrd(context, profile);
+        marker.repmgrdStopped = false;
+        context.log.info('repmgrd started again');
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
   }
   if (marker.patroniPaused) {
     try {
@@ -62,4 +72,14 @@ export async function releaseHaManager(context: Context, profile: Profile, marke
     }
   }
   return problems;
+}
+
+/** Why the profile's standby does not answer a query now; undefined when it does. */
+async function standbyUnanswered(context: Context, profile: Profile): Promise<string | undefined> {
+  try {
+    await replayPauseState(context.runner, profile);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.split('\n').find((line) => line.trim() !== '') ?? 'no answer';
+  }
 }
