@@ -124,6 +124,27 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   );
 
   test(
+    'repmgrd found failed: the run says automatic failover is off, leaves it alone, and the dump still succeeds',
+    () =>
+      container.scenario(async () => {
+        container.run(['systemctl', 'kill', '--signal=SIGKILL', 'repmgrd']);
+        await waitFor('repmgrd to be failed', () => (repmgrdState() === 'failed' ? true : undefined));
+        try {
+          expectSucceeded(container, UNIT, startUnit(container, UNIT));
+          expect(container.journal({ unit: UNIT })).toContain(
+            'repmgrd has failed: automatic failover is off on this standby until it runs again',
+          );
+          expect(repmgrdState()).toBe('failed');
+        } finally {
+          container.run(['systemctl', 'reset-failed', 'repmgrd']);
+          container.run(['systemctl', 'start', 'repmgrd']);
+        }
+        expect(repmgrdState()).toBe('active');
+      }),
+    120_000,
+  );
+
+  test(
     'pg-verify@db.service restores the latest dump into a scratch cluster inside its sandbox',
     () =>
       container.scenario(() => {

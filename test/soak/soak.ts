@@ -174,10 +174,21 @@ function endChecks(
     { allowFailure: true },
   );
   const repmgrd = container.run(['systemctl', 'is-active', 'repmgrd'], { allowFailure: true }).stdout.trim();
+  // Why it is not running, when it is not: its own last words and when it stopped.
+  const repmgrdLog =
+    repmgrd === 'active'
+      ? ''
+      : `; its journal: ${container
+          .run(['journalctl', '--no-pager', '-o', 'short-monotonic', '-n', '6', '-u', 'repmgrd'], {
+            allowFailure: true,
+          })
+          .stdout.trim()
+          .split('\n')
+          .join(' / ')}`;
   check(
     'the standby streams with replay not paused, repmgrd running',
     standby === 'not paused, streaming' && repmgrd === 'active',
-    `${standby || 'no answer'}, repmgrd ${repmgrd}`,
+    `${standby || 'no answer'}, repmgrd ${repmgrd}${repmgrdLog}`,
   );
 
   // The newest snapshot of each file profile gives back exactly the files of its generation.

@@ -29,9 +29,14 @@ export async function stopRepmgrd(context: Context, profile: Profile): Promise<b
     return true;
   }
   if (!service) return false;
-  const active = await context.runner.run('systemctl', ['is-active', '--quiet', '--', service], {});
+  const active = await context.runner.run('systemctl', ['is-active', '--', service], {});
   if (active.exitCode !== 0) {
-    context.log.info(`${service} is not running: it is left alone`);
+    if (active.stdout.trim() === 'failed')
+      context.log.warn(
+        `${service} has failed: automatic failover is off on this standby until it runs again ` +
+          `(systemctl status ${service}); it is left alone`,
+      );
+    else context.log.info(`${service} is not running: it is left alone`);
     return false;
   }
   const stop = await context.runner.run('systemctl', ['stop', '--', service], {});
