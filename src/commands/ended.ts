@@ -9,18 +9,9 @@ import type { Context } from '../context.js';
 import { JOBS, type JobName } from '../profile/jobs.js';
 import { loadJobProfile, type Profile } from '../profile/load.js';
 import { assertProfileName } from '../profile/name.js';
-import { readRunRecord, removeRunRecord, stillRunning, unfinishedRun } from '../reporting/run-record.js';
+import { howItEnded, readRunRecord, removeRunRecord, stillRunning, unfinishedRun } from '../reporting/run-record.js';
 import { readStatus } from '../reporting/status-file.js';
 import { metricsScheduleInterval, reportMetrics, reportRun } from './run-report.js';
-
-/** How the main process ended, from what systemd gives ExecStopPost=. */
-export function howItEnded(env: NodeJS.ProcessEnv): string {
-  const { SERVICE_RESULT: result, EXIT_CODE: code, EXIT_STATUS: status } = env;
-  if (!result) return 'killed, or the machine stopped';
-  if (result === 'oom-kill') return 'killed by the OOM killer';
-  if ((code === 'killed' || code === 'dumped') && status) return `killed by SIG${status} (SERVICE_RESULT=${result})`;
-  return `SERVICE_RESULT=${result}${status ? `, exit status ${status}` : ''}`;
-}
 
 export async function endedCommand(context: Context, job: JobName, name: string): Promise<void> {
   const { paths, log } = context;

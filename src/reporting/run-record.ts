@@ -49,6 +49,15 @@ export function readRunRecord(paths: Paths, profile: string, job: string): RunRe
   }
 }
 
+/** How the main process ended, from what systemd gives ExecStopPost=. */
+export function howItEnded(env: NodeJS.ProcessEnv): string {
+  const { SERVICE_RESULT: result, EXIT_CODE: code, EXIT_STATUS: status } = env;
+  if (!result) return 'killed, or the machine stopped';
+  if (result === 'oom-kill') return 'killed by the OOM killer';
+  if ((code === 'killed' || code === 'dumped') && status) return `killed by SIG${status} (SERVICE_RESULT=${result})`;
+  return `SERVICE_RESULT=${result}${status ? `, exit status ${status}` : ''}`;
+}
+
 /** Under another root nothing of it runs here: its processes' pids mean nothing on this system. */
 export function stillRunning(paths: Paths, record: RunRecord): boolean {
   return paths.root === '/' && processAlive(record.pid) && processStartTime(record.pid) === record.processStart;

@@ -145,6 +145,38 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   );
 
   test(
+    'repmgrd exits at once when the job starts it again (its node or upstream not answering): the run starts it ' +
+      'again until it stays',
+    () =>
+      container.scenario(async () => {
+        const flag = '/var/lib/postgresql/repmgrd-fails-once';
+        const dropIn = '/etc/systemd/system/repmgrd.service.d/fails-once.conf';
+        const repmgrd = `/usr/lib/postgresql/${release.postgresMajor}/bin/repmgrd -f /etc/repmgr/standby.conf`;
+        container.writeFile(
+          dropIn,
+          `[Service]\nExecStart=\nExecStart=/bin/sh -c 'if [ -e ${flag} ]; then rm -f ${flag}; exit 6; fi; ` +
+            `exec ${repmgrd} --daemonize=false'\n`,
+        );
+        try {
+          container.run(['systemctl', 'daemon-reload']);
+          container.run(['systemctl', 'restart', 'repmgrd']);
+          container.run(['install', '-o', 'postgres', '/dev/null', flag]);
+          expectSucceeded(container, UNIT, startUnit(container, UNIT));
+          expect(container.journal({ unit: UNIT })).toContain('repmgrd exited right after it was started (failed)');
+          expect(container.run(['test', '-e', flag], { allowFailure: true }).exitCode).toBe(1);
+          expect(repmgrdState()).toBe('active');
+        } finally {
+          container.run(['rm', '-f', dropIn, flag]);
+          container.run(['systemctl', 'daemon-reload']);
+          container.run(['systemctl', 'reset-failed', 'repmgrd']);
+          container.run(['systemctl', 'restart', 'repmgrd']);
+        }
+        expect(repmgrdState()).toBe('active');
+      }),
+    120_000,
+  );
+
+  test(
     'pg-verify@db.service restores the latest dump into a scratch cluster inside its sandbox',
     () =>
       container.scenario(() => {

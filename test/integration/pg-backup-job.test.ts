@@ -350,7 +350,7 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
 
     test(
       'the standby stopped during the dump: repmgrd is not started against a node that does not answer (it would ' +
-        'exit at once); the next run starts it',
+        "exit at once); ExecStopPost's pg-cleanup starts it once it does, and the run's own reason stays its status",
       () => {
         const wrapper = dumpWrapper(
           cluster,
@@ -358,17 +358,29 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
           `${PG_BIN}/pg_ctl -D ${cluster.base}/node2 -m fast -w stop >/dev/null\necho "standby stopped" >&2\nexit 1`,
         );
         const setup = dbSetup(cluster, release, { dumpWrapper: wrapper });
+        // The run waits 30 s for the standby to answer, then gives up.
         const result = setup.cli('run', 'pg-backup', 'db');
         expect(result.exitCode).not.toBe(0);
         expect(result.stderr).toContain('repmgrd was not started again: the standby does not answer');
         expect(cluster.repmgrd.running()).toBe(false);
         cluster.restartStandby();
-        const next = runCli(['--root', setup.root, 'run', 'pg-backup', 'db'], { RESTIC_BIN: release.binary });
-        expect(next.stderr).toContain('repmgrd started again');
-        expect(next.exitCode).toBe(0);
+        // ExecStopPost= after it: repmgrd started, the run's own status kept (not "ended from outside").
+        const cleanup = runCli(['--root', setup.root, 'run', 'pg-cleanup', 'db'], {
+          SERVICE_RESULT: 'exit-code',
+          EXIT_CODE: 'exited',
+          EXIT_STATUS: String(result.exitCode),
+        });
+        expect(cleanup.stderr).toContain('repmgrd started again');
+        expect(cleanup.stderr).toContain('reported its own result');
+        expect(cleanup.exitCode).toBe(0);
+        expect(status(setup.root)).toMatchObject({ result: 'failure', exitCode: result.exitCode });
+        expect(status(setup.root).message).not.toContain('ended from outside');
         expect(cluster.repmgrd.running()).toBe(true);
         expect(replayState(cluster)).toBe('not paused');
+        const next = runCli(['--root', setup.root, 'run', 'pg-backup', 'db'], { RESTIC_BIN: release.binary });
+        expect(next.exitCode).toBe(0);
       },
+      120_000,
     );
 
     test(

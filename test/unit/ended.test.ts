@@ -1,5 +1,5 @@
 /** How `ended` (ExecStopPost=) names the way a run's main process ended, from what systemd gives it. */
-import { howItEnded } from '../../src/commands/ended.js';
+import { howItEnded } from '../../src/reporting/run-record.js';
 
 test.each([
   [{ SERVICE_RESULT: 'signal', EXIT_CODE: 'killed', EXIT_STATUS: 'KILL' }, 'killed by SIGKILL (SERVICE_RESULT=signal)'],

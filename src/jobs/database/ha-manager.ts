@@ -5,6 +5,7 @@
  * the run's marker before it is done, so that pg-cleanup or the next run undoes exactly that, and
  * never what someone else did (a maintenance mode found on is left on).
  */
+import { setTimeout } from 'node:timers/promises';
 import type { Context } from '../../context.js';
 import type { Profile } from '../../profile/model.js';
 import { enterMaintenanceMode, inMaintenanceMode, leaveMaintenanceMode } from '../../tools/patroni.js';
@@ -45,22 +46,16 @@ export async function holdHaManager(context: Context, profile: Profile, marker: 
 export async function releaseHaManager(context: Context, profile: Profile, marker: PgRunMarker): Promise<string[]> {
   const problems: string[] = [];
   if (marker.repmgrdStopped) {
-    // repmgrd exits at once when its node does not answer (a standby restarting): started now, it would be
-    // gone for good, and `systemctl start` would still have said yes. The next run or pg-cleanup starts it.
-    const silent = await standbyUnanswered(context, profile);
-    if (silent)
-      problems.push(
-        `repmgrd was not started again: the standby does not answer (${silent}); the next run, or ` +
-          '`restic-systemd run pg-cleanup <name>`, starts it once it does',
-      );
-    else
-      try {
-        await startRepmgrd(context, profile);
+    try {
+      const problem = await restartRepmgrd(context, profile);
+      if (problem) problems.push(problem);
+      else {
         marker.repmgrdStopped = false;
         context.log.info('repmgrd started again');
-      } catch (error) {
-        problems.push((error as Error).message);
       }
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
   }
   if (marker.patroniPaused) {
     try {
@@ -72,6 +67,34 @@ export async function releaseHaManager(context: Context, profile: Profile, marke
     }
   }
   return problems;
+}
+
+/** How long a run tries to get repmgrd running again: a standby restart or a switchover takes seconds. */
+const REPMGRD_RETRY_MS = 30_000;
+const RETRY_PAUSE_MS = 2000;
+
+/**
+ * Start repmgrd once the standby answers a query, and again if it exits at once: repmgrd ends within its
+ * connect_timeout when its node or its upstream does not answer (a standby restarting, a primary shut down
+ * in a switchover), while `systemctl start` has said yes. Undefined once it runs; otherwise why it does not,
+ * and the marker keeps it for the next run or pg-cleanup.
+ */
+async function restartRepmgrd(context: Context, profile: Profile): Promise<string | undefined> {
+  const deadline = Date.now() + REPMGRD_RETRY_MS;
+  for (;;) {
+    const silent = await standbyUnanswered(context, profile);
+    const exited = silent ? undefined : await startRepmgrd(context, profile);
+    if (!silent && !exited) return undefined;
+    if (Date.now() >= deadline)
+      return silent
+        ? `repmgrd was not started again: the standby does not answer (${silent}); the next run, or ` +
+            '`restic-systemd run pg-cleanup <name>`, starts it once it does'
+        : `repmgrd exited right after it was started again (${exited}: its node or its upstream does not ` +
+            `answer, see systemctl status ${profile.values.PG_REPMGRD_SERVICE}): automatic failover is off; ` +
+            'the next run, or `restic-systemd run pg-cleanup <name>`, starts it again';
+    if (exited) context.log.warn(`repmgrd exited right after it was started (${exited}): trying again`);
+    await setTimeout(RETRY_PAUSE_MS);
+  }
 }
 
 /** Why the profile's standby does not answer a query now; undefined when it does. */

@@ -14,18 +14,21 @@ import type { JobOutcome } from '../job.js';
 import { openRestic } from '../restic-call.js';
 import { withCredentials } from '../../credentials/unlock.js';
 import { processAlive } from '../../exec/processes.js';
+import { howItEnded } from '../../reporting/run-record.js';
 import { readMarker, removeMarker, standbyRestored, writeMarker, type PgRunMarker } from './pg-marker.js';
 import { forgetRunSnapshots, removeRunFiles, resumeStandby } from './resume-standby.js';
 
-/** The status of the run that was ended from outside: failed, with what the clean-up did. */
-function recordEndedRun(
-  context: Context,
-  profile: Profile,
-  marker: PgRunMarker,
-  serviceResult: string | undefined,
-  forgotten: number,
-): void {
+/**
+ * The status of the run that was ended from outside: failed, with what the clean-up did. A run that wrote
+ * its own result (a failure that left the standby unrestored, so the marker stayed) keeps it: its reason
+ * is the one to read.
+ */
+function recordEndedRun(context: Context, profile: Profile, marker: PgRunMarker, forgotten: number): void {
   const previous = readStatus(context.paths, profile.name, 'pg-backup');
+  if (previous && Date.parse(previous.end) >= Date.parse(marker.start)) {
+    context.log.info(`the run of ${marker.start} reported its own result: its status stays`);
+    return;
+  }
   const now = new Date().toISOString();
   try {
     writeStatus(context.paths, {
@@ -34,7 +37,7 @@ function recordEndedRun(
       result: 'failure',
       exitCode: ExitCode.CommandFailed,
       message:
-        `the run that started ${marker.start} was ended from outside (${serviceResult ?? 'no SERVICE_RESULT'}); ` +
+        `the run that started ${marker.start} was ended from outside (${howItEnded(process.env)}); ` +
         `pg-cleanup restored the standby and forgot ${forgotten} snapshot(s)`,
       start: marker.start,
       end: now,
@@ -73,7 +76,7 @@ export async function pgCleanupJob(context: Context, profile: Profile): Promise<
       forgotten = await withCredentials(context, profile, async (unlocked) =>
         forgetRunSnapshots(await openRestic(context, unlocked), marker.runId),
       );
-      recordEndedRun(context, profile, marker, serviceResult, forgotten.length);
+      recordEndedRun(context, profile, marker, forgotten.length);
     }
     if (problems.length > 0)
       throw new JobError(`the standby is not fully restored: ${problems.join('; ')}`, ExitCode.CommandFailed);

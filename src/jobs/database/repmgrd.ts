@@ -2,6 +2,7 @@
  * Stopping and starting the local repmgrd around a dump, so that the paused node stays out of
  * failover elections: `systemctl stop/start PG_REPMGRD_SERVICE`, or the profile's own commands.
  */
+import { setTimeout } from 'node:timers/promises';
 import type { Context } from '../../context.js';
 import { ExitCode, JobError } from '../../errors.js';
 import type { Profile } from '../../profile/model.js';
@@ -44,11 +45,31 @@ export async function stopRepmgrd(context: Context, profile: Profile): Promise<b
   return true;
 }
 
-export async function startRepmgrd(context: Context, profile: Profile): Promise<void> {
+/**
+ * How long a started repmgrd must stay active to count as started: it exits within its connect_timeout
+ * when its node or its upstream does not answer (a standby restarting, a primary in a switchover), while
+ * `systemctl start` has already said yes.
+ */
+const STAYS_ACTIVE_MS = 3000;
+const POLL_MS = 250;
+
+/**
+ * Start repmgrd again: undefined once it runs, otherwise the state its unit fell to at once (with
+ * PG_REPMGRD_SERVICE; a start command of the operator's is taken at its word).
+ */
+export async function startRepmgrd(context: Context, profile: Profile): Promise<string | undefined> {
   const { PG_REPMGRD_START_COMMAND: command, PG_REPMGRD_SERVICE: service } = profile.values;
-  const result =
-    command && command.length > 0
-      ? await runWords(context, command)
-      : await context.runner.run('systemctl', ['start', '--', service], {});
+  if (command && command.length > 0) {
+    const result = await runWords(context, command);
+    if (result.exitCode !== 0) throw failed('starting repmgrd again', result);
+    return undefined;
+  }
+  const result = await context.runner.run('systemctl', ['start', '--', service], {});
   if (result.exitCode !== 0) throw failed('starting repmgrd again', result);
+  for (let waited = 0; waited < STAYS_ACTIVE_MS; waited += POLL_MS) {
+    await setTimeout(POLL_MS);
+    const state = (await context.runner.run('systemctl', ['is-active', '--', service], {})).stdout.trim();
+    if (state !== 'active') return state || 'unknown';
+  }
+  return undefined;
 }
