@@ -232,6 +232,38 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
 
     // restic-systemd's own behaviour, the same with every restic: once.
     if (once)
+      test("pg-verify holds the repository lock while restic reads the dump (another job's prune waits)", async () => {
+        const setup = dbSetup(cluster, release);
+        expect(setup.cli('run', 'pg-backup', 'db').exitCode).toBe(0);
+        const locks = path.join(setup.root, 'var/lib/restic-systemd/locks');
+        const lockFile = path.join(
+          locks,
+          fs.readdirSync(locks).find((file) => file.endsWith('.lock'))!,
+        );
+        const reading = path.join(setup.root, 'restic-dump-started');
+        const slowRestic = path.join(setup.root, 'restic-slow-dump');
+        fs.writeFileSync(
+          slowRestic,
+          `#!/bin/sh\ncase " $* " in *" dump "*) : > '${reading}'; sleep 2;; esac\nexec '${release.binary}' "$@"\n`,
+          { mode: 0o755 },
+        );
+        const verify = spawn(
+          process.execPath,
+          [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-verify', 'db'],
+          {
+            env: { ...process.env, RESTIC_BIN: slowRestic },
+            stdio: 'ignore',
+          },
+        );
+        const exited = new Promise<number | null>((resolve) => verify.on('exit', resolve));
+        for (let tries = 0; tries < 300 && !fs.existsSync(reading); tries++) await sleep(100);
+        expect(fs.existsSync(reading)).toBe(true);
+        expect(spawnSync('flock', ['--exclusive', '--nonblock', lockFile, 'true']).status).not.toBe(0);
+        expect(await exited).toBe(0);
+        expect(spawnSync('flock', ['--exclusive', '--nonblock', lockFile, 'true']).status).toBe(0);
+      });
+
+    if (once)
       test('consistency: ticks written to two databases during a slow dump restore with the same maximum', async () => {
         const setup = dbSetup(cluster, release, {
           extra: 'PG_DUMP_EXCLUDE_DATABASES=repmgr\n',

@@ -121,6 +121,17 @@ function finishedRuns(container: Container, profiles: readonly SoakProfile[]) {
   return { runs, failures };
 }
 
+/** A unit's last journal lines on one line, for a check that did not hold. */
+function lastJournalLines(container: Container, unit: string, lines: number): string {
+  return container
+    .run(['journalctl', '--no-pager', '-o', 'short-monotonic', '-n', String(lines), '-u', unit], {
+      allowFailure: true,
+    })
+    .stdout.trim()
+    .split('\n')
+    .join(' / ');
+}
+
 /** The end checks, each with what it saw. */
 function endChecks(
   container: Container,
@@ -175,16 +186,7 @@ function endChecks(
   );
   const repmgrd = container.run(['systemctl', 'is-active', 'repmgrd'], { allowFailure: true }).stdout.trim();
   // Why it is not running, when it is not: its own last words and when it stopped.
-  const repmgrdLog =
-    repmgrd === 'active'
-      ? ''
-      : `; its journal: ${container
-          .run(['journalctl', '--no-pager', '-o', 'short-monotonic', '-n', '6', '-u', 'repmgrd'], {
-            allowFailure: true,
-          })
-          .stdout.trim()
-          .split('\n')
-          .join(' / ')}`;
+  const repmgrdLog = repmgrd === 'active' ? '' : `; its journal: ${lastJournalLines(container, 'repmgrd', 6)}`;
   check(
     'the standby streams with replay not paused, repmgrd running',
     standby === 'not paused, streaming' && repmgrd === 'active',
@@ -250,9 +252,13 @@ function endChecks(
       const job = profile.kind === 'files' ? 'backup' : 'pg-backup';
       const report = status.jobs.find((entry) => entry.profile === profile.name && entry.job === job);
       const lastRun = report?.lastRun ? Date.parse(report.lastRun) : 0;
-      return report && report.healthy && report.result === 'success' && lastRun > lastFaultEnd
-        ? undefined
-        : `${profile.name}/${job}: ${report?.result ?? 'no run'}${report?.problem ? ` (${report.problem})` : ''}`;
+      if (report && report.healthy && report.result === 'success' && lastRun > lastFaultEnd) return undefined;
+      // What held it back (a lock it waited for, a timer not firing): its unit's last words.
+      const unit = `${profile.kind === 'files' ? 'restic' : 'pg-backup'}@${profile.name}.service`;
+      return (
+        `${profile.name}/${job}: ${report?.result ?? 'no run'}${report?.problem ? ` (${report.problem})` : ''}; ` +
+        `its journal: ${lastJournalLines(container, unit, 6)}`
+      );
     })
     .filter((line): line is string => line !== undefined);
   check(

@@ -125,22 +125,26 @@ async function restoreSqlInto(restic: Restic, snapshot: DumpSnapshot, scratch: S
 
 export async function pgVerifyJob(context: Context, profile: Profile): Promise<JobOutcome> {
   const restic = await openRestic(context, profile);
+  // The whole drill under the repository lock: its restic reads would otherwise meet another job's forget or
+  // prune of the same repository (restic's own lock, exit 11, for whichever comes second).
+  return withRepositoryLock(context, profile, 'pg-verify', () => drill(context, profile, restic));
+}
+
+async function drill(context: Context, profile: Profile, restic: Restic): Promise<JobOutcome> {
   const host = snapshotHost(profile);
   const base = { host, resticVersion: restic.version.text };
   const tags = jobTags(profile.name, 'pg-backup').join(',');
-  const latest = await withRepositoryLock(context, profile, 'pg-verify', async () => {
-    const listed = await callRestic(restic, 'finding the latest dump', [
-      'snapshots',
-      '--json',
-      '--latest',
-      '1',
-      '--host',
-      host,
-      '--tag',
-      tags,
-    ]);
-    return (JSON.parse(listed.stdout || '[]') as DumpSnapshot[]).at(-1);
-  });
+  const listed = await callRestic(restic, 'finding the latest dump', [
+    'snapshots',
+    '--json',
+    '--latest',
+    '1',
+    '--host',
+    host,
+    '--tag',
+    tags,
+  ]);
+  const latest = (JSON.parse(listed.stdout || '[]') as DumpSnapshot[]).at(-1);
   if (!latest) {
     throw new JobError(
       `there is no database dump of ${profile.name} from ${host} to verify: run restic-systemd run pg-backup ` +
