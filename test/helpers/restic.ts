@@ -126,3 +126,16 @@ export function snapshots(setup: ResticSetup): Snapshot[] {
 }
 
 export const THIS_HOST = os.hostname();
+
+/**
+ * A restic that, for one subcommand, first creates `started` and sleeps `seconds`, then runs the real one:
+ * a test acts while that call is under way. Written to `file`, which is returned.
+ */
+export function slowRestic(file: string, binary: string, subcommand: string, started: string, seconds: number): string {
+  fs.writeFileSync(
+    file,
+    `#!/bin/sh\ncase " $* " in *" ${subcommand} "*) : > '${started}'; sleep ${seconds};; esac\nexec '${binary}' "$@"\n`,
+    { mode: 0o755 },
+  );
+  return file;
+}

@@ -10,7 +10,7 @@ import { repositoryLockFile } from '../../src/locks/repository-lock.js';
 import { loadProfile } from '../../src/profile/load.js';
 import { runCli } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';
-import { THIS_HOST, resticSetup, snapshots } from '../helpers/restic.js';
+import { THIS_HOST, resticSetup, slowRestic, snapshots } from '../helpers/restic.js';
 import { RESTIC_MATRIX, RESTIC_RELEASES } from '../helpers/restic-versions.js';
 import { allFileText, removeTempRoots, tempRoot } from '../helpers/temp-root.js';
 
@@ -373,14 +373,9 @@ describe("with Debian 13's restic", () => {
     const context = testContext(setup.root);
     const lockFile = repositoryLockFile(context.paths, await loadProfile(setup.name, context.paths));
     const started = path.join(setup.root, 'backup-started');
-    const slowRestic = path.join(setup.root, 'restic-slow');
-    fs.writeFileSync(
-      slowRestic,
-      `#!/bin/sh\ncase " $* " in *" backup "*) : > '${started}'; sleep 4;; esac\nexec '${release.binary}' "$@"\n`,
-      { mode: 0o755 },
-    );
+    const restic = slowRestic(path.join(setup.root, 'restic-slow'), release.binary, 'backup', started, 4);
     const job = spawn(process.execPath, ['dist/cli.js', '--root', setup.root, 'run', 'backup', setup.name], {
-      env: { ...process.env, ...setup.env, RESTIC_BIN: slowRestic },
+      env: { ...process.env, ...setup.env, RESTIC_BIN: restic },
       stdio: 'ignore',
     });
     for (let tries = 0; tries < 200 && !fs.existsSync(started); tries++)

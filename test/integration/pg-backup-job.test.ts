@@ -21,7 +21,10 @@ import {
 } from '../helpers/pg-cluster.js';
 import type { ResticRelease } from '../helpers/global-setup.js';
 import { restServer } from '../helpers/remote-servers.js';
-import { THIS_HOST, createRepository } from '../helpers/restic.js';
+import { repositoryLockFile } from '../../src/locks/repository-lock.js';
+import { loadProfile } from '../../src/profile/load.js';
+import { testContext } from '../helpers/context.js';
+import { THIS_HOST, createRepository, slowRestic } from '../helpers/restic.js';
 import { RESTIC_MATRIX, resticAtLeast } from '../helpers/restic-versions.js';
 import { removeTempRoots, snapshotTree, tempRoot, writeProfile } from '../helpers/temp-root.js';
 
@@ -235,23 +238,15 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
       test("pg-verify holds the repository lock while restic reads the dump (another job's prune waits)", async () => {
         const setup = dbSetup(cluster, release);
         expect(setup.cli('run', 'pg-backup', 'db').exitCode).toBe(0);
-        const locks = path.join(setup.root, 'var/lib/restic-systemd/locks');
-        const lockFile = path.join(
-          locks,
-          fs.readdirSync(locks).find((file) => file.endsWith('.lock'))!,
-        );
+        const context = testContext(setup.root);
+        const lockFile = repositoryLockFile(context.paths, await loadProfile('db', context.paths));
         const reading = path.join(setup.root, 'restic-dump-started');
-        const slowRestic = path.join(setup.root, 'restic-slow-dump');
-        fs.writeFileSync(
-          slowRestic,
-          `#!/bin/sh\ncase " $* " in *" dump "*) : > '${reading}'; sleep 2;; esac\nexec '${release.binary}' "$@"\n`,
-          { mode: 0o755 },
-        );
+        const restic = slowRestic(path.join(setup.root, 'restic-slow-dump'), release.binary, 'dump', reading, 2);
         const verify = spawn(
           process.execPath,
           [path.join(PROJECT, 'dist/cli.js'), '--root', setup.root, 'run', 'pg-verify', 'db'],
           {
-            env: { ...process.env, RESTIC_BIN: slowRestic },
+            env: { ...process.env, RESTIC_BIN: restic },
             stdio: 'ignore',
           },
         );
