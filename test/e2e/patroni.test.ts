@@ -10,7 +10,7 @@
 import { Container, waitFor } from './harness/container.js';
 import { RELEASE_MATRIX } from './harness/rootfs.js';
 import { DEVELOPMENT_RELEASE, type DebianRelease } from '../helpers/global-setup.js';
-import { expectSucceeded, settledState, startUnit } from './harness/units.js';
+import { expectSucceeded, journalShowing, settledState, startUnit } from './harness/units.js';
 
 const UNIT = 'pg-backup@db.service';
 const MATRIX: ReadonlyArray<[string, DebianRelease]> = [
@@ -109,9 +109,10 @@ describe.each(MATRIX)('%s', (_name, release) => {
         expect(states.slice(resumed).filter((state) => state === 'paused')).toEqual([]);
         expect(maintenanceSeen).toBe(true);
         expect(patroniResumes()).toBe(resumesBefore);
-        const journal = container.journal({ unit: UNIT });
-        expect(journal).toContain("Patroni's maintenance mode switched on");
-        expect(journal).toContain("Patroni's maintenance mode switched off");
+        await journalShowing(container, UNIT, [
+          "Patroni's maintenance mode switched on",
+          "Patroni's maintenance mode switched off",
+        ]);
         expect([replayState(), maintenance()]).toEqual(['not paused', false]);
         expect(dumpSnapshots()).toHaveLength(1);
       }),
@@ -137,7 +138,7 @@ describe.each(MATRIX)('%s', (_name, release) => {
         await waitFor(`${UNIT} to end`, () => settledState(container, UNIT));
         noWrapper();
         expect(container.unitProperty(UNIT, 'Result')).toBe('signal');
-        expect(container.journal({ unit: UNIT })).toContain('did not finish (SERVICE_RESULT=signal)');
+        await journalShowing(container, UNIT, ['did not finish (SERVICE_RESULT=signal)']);
         expect([replayState(), maintenance()]).toEqual(['not paused', false]);
         expect(dumpSnapshots().map((snapshot) => snapshot.id)).toEqual(before);
       }),
@@ -148,11 +149,11 @@ describe.each(MATRIX)('%s', (_name, release) => {
     test(
       `PostgreSQL ${release.postgresMajor}: the restore drill, and one database back from each dump format`,
       () =>
-        container.scenario(() => {
+        container.scenario(async () => {
           expectSucceeded(container, 'pg-verify@db.service', startUnit(container, 'pg-verify@db.service'));
-          expect(container.journal({ unit: 'pg-verify@db.service' })).toMatch(
+          await journalShowing(container, 'pg-verify@db.service', [
             new RegExp(`restores into PostgreSQL ${release.postgresMajor} in [\\d.]+ s: \\d+ databases`),
-          );
+          ]);
           const rows = psql(5432, 'SELECT count(*) FROM items', 'app');
           const restore = (profile: string, as: string) =>
             container.run([

@@ -14,7 +14,7 @@
  */
 import { Container, PROJECT_IN_CONTAINER, waitFor } from './harness/container.js';
 import { RELEASE_MATRIX } from './harness/rootfs.js';
-import { expectSucceeded, lastRun, settledState, startUnit, type UnitRun } from './harness/units.js';
+import { expectSucceeded, journalShowing, lastRun, settledState, startUnit, type UnitRun } from './harness/units.js';
 
 const REPOSITORY_PASSWORD = 'e2e-repository-password-4Kq9';
 const REST_PASSWORD = 'e2e-rest-password-Zt7w';
@@ -132,7 +132,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         expect(down).toEqual({ result: 'exit-code', exitStatus: '13' });
         // 15 s of retries, then restic is stopped: well inside a minute, not restic's own 15 minutes.
         expect(seconds).toBeLessThan(60);
-        expect(container.journal({ unit: 'restic@remote.service', lines: 30 })).toMatch(/repository cannot be reached/);
+        await journalShowing(container, 'restic@remote.service', [/repository cannot be reached/], 30);
         const status = container.run(['restic-systemd', 'status', 'remote', '--json'], { allowFailure: true });
         expect(status.exitCode).toBe(8);
         expect(status.stdout).toMatch(/"exitCode":\s*13/);
@@ -265,7 +265,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         cli('install', 'viassh');
         expect(container.unitProperty('restic@viassh.service', 'ProtectHome')).toBe('read-only');
         expectSucceeded(container, 'restic@viassh.service', startUnit(container, 'restic@viassh.service'));
-        expect(container.journal({ unit: 'restic@viassh.service', lines: 40 })).toMatch(/snapshot [0-9a-f]{8} saved/);
+        await journalShowing(container, 'restic@viassh.service', [/snapshot [0-9a-f]{8} saved/], 40);
 
         // Another server answering at the same address: the pinned key no longer matches.
         const pinned = container.readFile('/root/.ssh/known_hosts');
@@ -275,7 +275,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
             `/root/.ssh/known_hosts`,
         );
         expect(startUnit(container, 'restic@viassh.service')).toEqual({ result: 'exit-code', exitStatus: '15' });
-        expect(container.journal({ unit: 'restic@viassh.service', lines: 30 })).toMatch(/host key/i);
+        await journalShowing(container, 'restic@viassh.service', [/host key/i], 30);
         container.writeFile('/root/.ssh/known_hosts', pinned);
 
         // The server no longer takes the key: 12, and the journal says so. (restic relays ssh's reason
@@ -284,8 +284,11 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         rm -f /root/unrelated_key /root/unrelated_key.pub; ssh-keygen -q -t ed25519 -N '' -f /root/unrelated_key
         cp /root/unrelated_key.pub /home/keeper/.ssh/authorized_keys`);
         expect(startUnit(container, 'restic@viassh.service')).toEqual({ result: 'exit-code', exitStatus: '12' });
-        expect(container.journal({ unit: 'restic@viassh.service', lines: 20 })).toMatch(
-          /refused the credentials[\s\S]*Permission denied \(publickey/,
+        await journalShowing(
+          container,
+          'restic@viassh.service',
+          [/refused the credentials[\s\S]*Permission denied \(publickey/],
+          20,
         );
         container.sh(
           'install -m 600 -o keeper -g keeper /root/authorized_keys.saved /home/keeper/.ssh/authorized_keys',
@@ -306,8 +309,11 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         container.run(['systemctl', 'daemon-reload']);
         container.sh(`printf '127.0.0.1 %s\\n' "$(cut -d' ' -f1,2 /root/other_host_key.pub)" > /root/.ssh/known_hosts`);
         expect(startUnit(container, 'restic@viassh.service')).toEqual({ result: 'exit-code', exitStatus: '15' });
-        expect(container.journal({ unit: 'restic@viassh.service', lines: 20 })).toMatch(
-          /did not pass on why ssh ended; asked again, subprocess ssh: .*Host key/,
+        await journalShowing(
+          container,
+          'restic@viassh.service',
+          [/did not pass on why ssh ended; asked again, subprocess ssh: .*Host key/],
+          20,
         );
         container.writeFile('/root/.ssh/known_hosts', pinned);
         container.run(['rm', '/etc/systemd/system/restic@viassh.service.d/zz-e2e.conf']);
@@ -432,9 +438,12 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         );
         container.run(['systemctl', 'kill', '--kill-whom=main', '--signal=KILL', unit]);
         await waitFor(`${unit} to end`, () => settledState(container, unit));
-        const cleanup = container.journal({ unit, lines: 40 });
-        expect(cleanup).toContain('did not finish (SERVICE_RESULT=signal)');
-        expect(cleanup).toMatch(/pg-cleanup of remote: standby restored/);
+        await journalShowing(
+          container,
+          unit,
+          ['did not finish (SERVICE_RESULT=signal)', /pg-cleanup of remote: standby restored/],
+          40,
+        );
         expect(standby('SELECT pg_get_wal_replay_pause_state()')).toBe('not paused');
         expect(container.run(['systemctl', 'is-active', 'repmgrd'], { allowFailure: true }).stdout.trim()).toBe(
           'active',

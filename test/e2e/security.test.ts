@@ -14,7 +14,7 @@ import { parseEnvFile } from '../../src/profile/envfile.js';
 import { PROJECT } from '../helpers/cli.js';
 import { Container } from './harness/container.js';
 import { RELEASE_MATRIX } from './harness/rootfs.js';
-import { startUnit } from './harness/units.js';
+import { journalShowing, startUnit } from './harness/units.js';
 
 /** Lines on which env-file readers are known to differ, or might: each is a file of its own. */
 const TRICKY_LINES = [
@@ -244,7 +244,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
   test(
     'F4: a profile given to another account after install is refused by its unit (exit 3) before ' + 'anything runs',
     () =>
-      container.scenario(() => {
+      container.scenario(async () => {
         container.writeFile(
           '/usr/local/sbin/restic-password',
           '#!/bin/sh\ntouch /run/password-command-ran\necho e2e-password-f4\n',
@@ -274,7 +274,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
           container.run(['chown', 'root:root', '/etc/restic/f4.conf']);
           container.run(['chmod', '0600', '/etc/restic/f4.conf']);
         }
-        expect(container.journal({ unit: 'restic@f4.service' })).toContain('belongs to uid 65534, not to root');
+        await journalShowing(container, 'restic@f4.service', ['belongs to uid 65534, not to root']);
         container.run(['restic-systemd', 'uninstall', 'f4']);
       }),
   );
@@ -283,7 +283,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
     'N1: NODE_OPTIONS and LD_PRELOAD added to a profile after install: node starts clean (the unit unsets them) ' +
       'and the job refuses the profile (exit 3)',
     () =>
-      container.scenario(() => {
+      container.scenario(async () => {
         const lines = ['RESTIC_REPOSITORY=/var/lib/restic/n1', 'BACKUP_PATHS=/etc/hostname'];
         container.writeProfile('n1', lines, 'e2e-password-n1');
         container.run(['restic-systemd', 'init', 'n1']);
@@ -298,9 +298,10 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         const run = startUnit(container, 'restic@n1.service');
         expect(run).toEqual({ result: 'exit-code', exitStatus: '3' });
         expect(container.run(['test', '-e', '/run/n1-node-options-ran'], { allowFailure: true }).exitCode).toBe(1);
-        const journal = container.journal({ unit: 'restic@n1.service' });
-        expect(journal).toMatch(/NODE_OPTIONS: chooses which program root runs/);
-        expect(journal).toMatch(/LD_PRELOAD: chooses which program root runs/);
+        const journal = await journalShowing(container, 'restic@n1.service', [
+          /NODE_OPTIONS: chooses which program root runs/,
+          /LD_PRELOAD: chooses which program root runs/,
+        ]);
         expect(journal).not.toContain('cannot be preloaded');
         container.run(['restic-systemd', 'uninstall', 'n1']);
       }),

@@ -1,5 +1,5 @@
 /** Starting units in the container and reading back how they ended. */
-import type { Container } from './container.js';
+import { waitFor, type Container } from './container.js';
 
 export interface UnitRun {
   result: string;
@@ -9,10 +9,16 @@ export interface UnitRun {
 /**
  * `systemctl start` (for a oneshot it returns when the job has ended), then Result= and
  * ExecMainStatus=. The start rate limit is reset first: a test starts a unit more often than a timer.
+ * Throws when the unit did not run at all (its InvocationID= unchanged): the last run's result would
+ * otherwise pass for this one's.
  */
 export function startUnit(container: Container, unit: string): UnitRun {
   container.run(['systemctl', 'reset-failed', unit], { allowFailure: true });
-  container.run(['systemctl', 'start', unit], { allowFailure: true });
+  const before = container.unitProperty(unit, 'InvocationID');
+  const start = container.run(['systemctl', 'start', unit], { allowFailure: true });
+  if (container.unitProperty(unit, 'InvocationID') === before) {
+    throw new Error(`${unit} did not run: systemctl start exited ${start.exitCode}: ${start.stderr}${start.stdout}`);
+  }
   return lastRun(container, unit);
 }
 
@@ -34,4 +40,28 @@ export function expectSucceeded(container: Container, unit: string, run: UnitRun
 export function settledState(container: Container, unit: string): string | undefined {
   const state = container.unitProperty(unit, 'ActiveState');
   return state === 'activating' || state === 'deactivating' ? undefined : state;
+}
+
+/**
+ * The unit's journal once it shows every pattern: journald writes a unit's lines a moment after they
+ * were printed, later still on a loaded machine. Throws with the journal after 30 s.
+ */
+export async function journalShowing(
+  container: Container,
+  unit: string,
+  patterns: ReadonlyArray<string | RegExp>,
+  lines = 150,
+): Promise<string> {
+  const shows = (text: string) =>
+    patterns.every((pattern) => (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text)));
+  let journal = '';
+  try {
+    return await waitFor(`the journal of ${unit} to show ${patterns.join(' and ')}`, () => {
+      journal = container.journal({ unit, lines });
+      return shows(journal) ? journal : undefined;
+    });
+  } catch (error) {
+    (error as Error).message += `\n${journal}`;
+    throw error;
+  }
 }
