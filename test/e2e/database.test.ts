@@ -27,6 +27,19 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
     return container.run(['systemctl', 'is-active', 'repmgrd'], { allowFailure: true }).stdout.trim();
   }
 
+  /** Until repmgrd's current process monitors its node: it exits at once when it cannot connect. */
+  async function repmgrdMonitoring(): Promise<void> {
+    await waitFor(
+      'repmgrd to monitor the standby',
+      () => {
+        const pid = container.unitProperty('repmgrd', 'MainPID');
+        const journal = container.run(['journalctl', '--no-pager', '-o', 'cat', `_PID=${pid}`], { allowFailure: true });
+        return pid !== '0' && journal.stdout.includes('starting monitoring of node') ? true : undefined;
+      },
+      60_000,
+    );
+  }
+
   function dumpSnapshots(): Array<{ id: string; tags: string[] }> {
     return JSON.parse(
       container.run([
@@ -160,6 +173,7 @@ describe.each(RELEASE_MATRIX)('%s', (_name, release) => {
         try {
           container.run(['systemctl', 'daemon-reload']);
           container.run(['systemctl', 'restart', 'repmgrd']);
+          await repmgrdMonitoring();
           container.run(['install', '-o', 'postgres', '/dev/null', flag]);
           expectSucceeded(container, UNIT, startUnit(container, UNIT));
           await journalShowing(container, UNIT, ['repmgrd exited right after it was started (failed)']);
