@@ -31,7 +31,9 @@ export async function endedCommand(context: Context, job: JobName, name: string)
   if (unfinished) {
     const { result, exitCode, message } = unfinished;
     const start = new Date(unfinished.start);
-    await reportRun(context, { name, job, profile, outcome: { result, exitCode, message }, start, scheduleInterval });
+    const outcome = { result, exitCode, message };
+    const invocation = process.env.INVOCATION_ID;
+    await reportRun(context, { name, job, profile, outcome, start, scheduleInterval, invocation });
     log.error(`${JOBS[job].description} of ${name}: ${message}`);
   } else if (previous && profile) {
     // Its status was written for it after it ended (pg-cleanup, before this): the metrics say the same.

@@ -12,7 +12,7 @@ import { installedUnit } from '../units/install.js';
 import { instanceUnit } from '../units/names.js';
 import { jobSchedule, profileJobs, profileServiceJobs, type UnitJob } from '../profile/jobs.js';
 import { settingsDrift, unitSettings } from '../units/settings.js';
-import { unfinishedRun } from '../reporting/run-record.js';
+import { readRunRecord, stillRunning, unfinishedRun } from '../reporting/run-record.js';
 import { readStatusChecked, type JobStatus } from '../reporting/status-file.js';
 import { age as ageOf } from '../reporting/table.js';
 
@@ -124,12 +124,18 @@ export async function jobHealth(
     const interval = schedule ? await calendarInterval(context.runner, schedule) : undefined;
     const age = (now - Date.parse(status.end)) / 1000;
     if (interval !== undefined && age > 2 * interval) {
+      // Late all the same; but a run going on (waiting for the repository lock, say) is not a timer that stopped.
+      const record = readRunRecord(context.paths, profile.name, job);
+      const going =
+        record && Date.parse(record.start) > Date.parse(status.end) && stillRunning(context.paths, record)
+          ? `; a run has been going for ${ageOf(record.start, now)}`
+          : '';
       health.push({
         job,
         schedule,
         status,
         healthy: false,
-        problem: `last run ${ageOf(status.end, now)} ago, more than twice its schedule (${schedule})`,
+        problem: `last run ${ageOf(status.end, now)} ago, more than twice its schedule (${schedule})${going}`,
       });
       continue;
     }

@@ -5,7 +5,7 @@
 import { maskSecrets } from '../log.js';
 import type { Context } from '../context.js';
 import { ExitCode, JobError, UsageError } from '../errors.js';
-import { runNotifyCommand } from '../reporting/notifications.js';
+import { monitoredRun, runNotifyCommand } from '../reporting/notifications.js';
 import { unfinishedRun } from '../reporting/run-record.js';
 import { readStatus } from '../reporting/status-file.js';
 import { loadProfile } from '../profile/load.js';
@@ -19,7 +19,8 @@ export async function notifyCommand(context: Context, unit: string): Promise<voi
   const profile = await loadProfile(match[2]!, context.paths);
   const written = readStatus(context.paths, profile.name, job);
   // `ended` (ExecStopPost=) has normally written a killed run's status already; if it could not, the record says it.
-  const status = unfinishedRun(context.paths, profile.name, job, written) ?? written;
+  const status =
+    monitoredRun(unit, written, process.env) ?? unfinishedRun(context.paths, profile.name, job, written) ?? written;
   const notified = await runNotifyCommand(context, profile, unit, job, status);
   context.print(maskSecrets(notified.said));
   if (notified.exitCode !== 0)

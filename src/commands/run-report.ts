@@ -12,6 +12,7 @@ import { entryOnHost, profileFile } from '../paths.js';
 import { JOBS, jobSchedule, type JobName, type JobSpec } from '../profile/jobs.js';
 import type { Profile } from '../profile/model.js';
 import {
+  failureFields,
   readStatus,
   writeMetrics,
   writeStandbyMetrics,
@@ -36,6 +37,8 @@ export interface RunRecord {
   outcome: JobOutcome;
   start: Date;
   scheduleInterval: Promise<number | undefined>;
+  /** systemd's INVOCATION_ID of the unit's run (ExecStart= and ExecStopPost= share it), when a unit runs it. */
+  invocation?: string;
 }
 
 /** Write the run's status file and metrics; returns the status. */
@@ -48,6 +51,7 @@ export async function reportRun(context: Context, run: RunRecord): Promise<JobSt
     profile: name,
     job,
     ...outcome,
+    ...failureFields({ ...outcome, end: end.toISOString() }, previous, run.invocation),
     start: run.start.toISOString(),
     end: end.toISOString(),
     durationSeconds: (end.getTime() - run.start.getTime()) / 1000,

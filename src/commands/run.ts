@@ -123,7 +123,8 @@ export async function runCommand(context: Context, job: JobName, name: string): 
       message: `stopped by ${signal} (systemctl stop, a timeout or Ctrl-C): ${outcome.message}`,
     };
   }
-  const status = await reportRun(context, { name, job, profile, outcome, start, scheduleInterval });
+  const invocation = process.env.INVOCATION_ID;
+  const status = await reportRun(context, { name, job, profile, outcome, start, scheduleInterval, invocation });
   // Left behind, it is older than the status just written: nothing reads it as a killed run.
   if (recorded) removeRunRecordQuietly(context, name, job);
 

@@ -6,7 +6,9 @@
 import { displayCommand } from '../exec/runner.js';
 import type { Context } from '../context.js';
 import { maskSecrets } from '../log.js';
+import { ExitCode } from '../errors.js';
 import type { Profile } from '../profile/model.js';
+import { howItEnded } from './run-record.js';
 import type { JobStatus } from './status-file.js';
 
 const PING_TIMEOUT_MS = 10_000;
@@ -26,6 +28,39 @@ export async function ping(context: Context, url: string, suffix: '/start' | '' 
         `not affected`,
     );
   }
+}
+
+/**
+ * The failed run a notification is about, when systemd names it: OnFailure= units get MONITOR_INVOCATION_ID and
+ * how the run ended (systemd 250 and newer). By the time the notification runs, the next run of a frequent timer
+ * may have written its status over the failed one's: the failed run is then its lastFailure, or, replaced by a
+ * later failure, what systemd says of it. Undefined by hand (no MONITOR_*) and when no status was written.
+ */
+export function monitoredRun(
+  unit: string,
+  written: JobStatus | undefined,
+  env: NodeJS.ProcessEnv,
+): JobStatus | undefined {
+  const invocation = env.MONITOR_INVOCATION_ID;
+  if (!invocation || !written) return undefined;
+  if (written.invocation === invocation) return written;
+  if (written.lastFailure?.invocation === invocation) return { ...written, ...written.lastFailure };
+  const ended = howItEnded({
+    SERVICE_RESULT: env.MONITOR_SERVICE_RESULT,
+    EXIT_CODE: env.MONITOR_EXIT_CODE,
+    EXIT_STATUS: env.MONITOR_EXIT_STATUS,
+  });
+  const status = Number(env.MONITOR_EXIT_STATUS);
+  return {
+    ...written,
+    result: 'failure',
+    exitCode:
+      env.MONITOR_EXIT_CODE === 'exited' && Number.isInteger(status) ? (status as ExitCode) : ExitCode.CommandFailed,
+    message:
+      `${unit} failed (${ended}); later runs have written their status since. ` +
+      `Its journal: journalctl -u ${unit} _SYSTEMD_INVOCATION_ID=${invocation}`,
+    invocation,
+  };
 }
 
 /** Run NOTIFY_COMMAND for a failed unit; returns its exit code (0 when there is none). */

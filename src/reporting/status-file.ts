@@ -40,6 +40,27 @@ export interface JobStatus extends RunStats {
   lastSuccess: string | null;
   /** The last snapshot a run of this job saved (this run's or an earlier one's), and when. */
   lastSnapshot: { id: string; time: string } | null;
+  /** systemd's INVOCATION_ID of the run, when a unit ran it. */
+  invocation?: string;
+  /** The last run that did not succeed (this one or an earlier one): what its notification reports. */
+  lastFailure?: FailedRun | null;
+}
+
+/** A run that did not succeed, kept after later runs so that its notification still finds it. */
+export type FailedRun = Pick<JobStatus, 'result' | 'exitCode' | 'message' | 'end' | 'invocation'>;
+
+/** The status file's fields of a run's end: its invocation, and the last failure kept or replaced. */
+export function failureFields(
+  run: Pick<JobStatus, 'result' | 'exitCode' | 'message' | 'end'>,
+  previous: JobStatus | undefined,
+  invocation: string | undefined,
+): Pick<JobStatus, 'invocation' | 'lastFailure'> {
+  const { result, exitCode, message, end } = run;
+  return {
+    ...(invocation ? { invocation } : {}),
+    lastFailure:
+      result === 'success' ? (previous?.lastFailure ?? null) : { result, exitCode, message, end, invocation },
+  };
 }
 
 /** The status file of a job, as the target system sees it. */

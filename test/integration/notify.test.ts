@@ -83,6 +83,54 @@ test('notify runs NOTIFY_COMMAND with the failed unit, profile, job, result and 
   expect(setup.cli('notify', 'sshd.service').exitCode).toBe(2);
 });
 
+test(
+  'under systemd, notify reports the run that failed (MONITOR_INVOCATION_ID), though later runs have written ' +
+    'their status since',
+  () => {
+    const root = tempRoot();
+    const script = path.join(root, 'notify.sh');
+    const out = path.join(root, 'notified.env');
+    fs.writeFileSync(script, `#!/bin/sh\nenv | grep '^RESTIC_SYSTEMD_' | sort > '${out}'\n`, { mode: 0o755 });
+    const setup = resticSetup(root, { extra: `NOTIFY_COMMAND=${script}\n` });
+    const run = (invocation: string) =>
+      runCli(['--root', setup.root, 'run', 'backup', 'myconf'], { INVOCATION_ID: invocation }).exitCode;
+    const notify = (invocation: string) => {
+      const monitor = {
+        MONITOR_INVOCATION_ID: invocation,
+        MONITOR_UNIT: 'restic@myconf.service',
+        MONITOR_SERVICE_RESULT: 'exit-code',
+        MONITOR_EXIT_CODE: 'exited',
+        MONITOR_EXIT_STATUS: '10',
+      };
+      expect(runCli(['--root', setup.root, 'notify', 'restic@myconf.service'], monitor).exitCode).toBe(0);
+      return fs.readFileSync(out, 'utf8');
+    };
+    const [failed, succeeded, failedAgain] = ['a', 'b', 'c'].map((letter) => letter.repeat(32));
+
+    expect(run(failed!)).toBe(10);
+    setup.createRepository();
+    expect(run(succeeded!)).toBe(0);
+    // The notification of the failed run starts after the next run has succeeded.
+    let env = notify(failed!);
+    expect(env).toContain('RESTIC_SYSTEMD_RESULT=failure\n');
+    expect(env).toContain('RESTIC_SYSTEMD_EXIT_CODE=10\n');
+    expect(env).toMatch(/RESTIC_SYSTEMD_MESSAGE=.*there is no repository at RESTIC_REPOSITORY/);
+
+    // A later failure has replaced its record: what systemd says of it, and where its lines are.
+    fs.writeFileSync(path.join(setup.root, 'etc/restic/myconf.password'), 'wrong\n');
+    expect(run(failedAgain!)).toBe(12);
+    env = notify(failed!);
+    expect(env).toContain('RESTIC_SYSTEMD_RESULT=failure\n');
+    expect(env).toContain('RESTIC_SYSTEMD_EXIT_CODE=10\n');
+    expect(env).toContain(
+      'RESTIC_SYSTEMD_MESSAGE=restic@myconf.service failed (SERVICE_RESULT=exit-code, exit status 10); later runs ' +
+        'have written their status since. Its journal: journalctl -u restic@myconf.service ' +
+        `_SYSTEMD_INVOCATION_ID=${failed}`,
+    );
+    expect(notify(failedAgain!)).toMatch(/RESTIC_SYSTEMD_EXIT_CODE=12\n[\s\S]*RESTIC_SYSTEMD_MESSAGE=.*wrong password/);
+  },
+);
+
 test('under systemd, a running backup reports its progress as STATUS= on the notify socket', async () => {
   const setup = resticSetup(tempRoot());
   expect(setup.cli('init', 'myconf').exitCode).toBe(0);

@@ -9,7 +9,7 @@ import type { Context } from '../../context.js';
 import { ExitCode, JobError } from '../../errors.js';
 import { withRepositoryLock } from '../../locks/repository-lock.js';
 import type { Profile } from '../../profile/model.js';
-import { readStatus, writeStatus } from '../../reporting/status-file.js';
+import { failureFields, readStatus, writeStatus } from '../../reporting/status-file.js';
 import type { JobOutcome } from '../job.js';
 import { openRestic } from '../restic-call.js';
 import { withCredentials } from '../../credentials/unlock.js';
@@ -30,17 +30,23 @@ function recordEndedRun(context: Context, profile: Profile, marker: PgRunMarker,
     return;
   }
   const now = new Date().toISOString();
+  const ended = {
+    result: 'failure' as const,
+    exitCode: ExitCode.CommandFailed,
+    message:
+      `the run that started ${marker.start} was ended from outside (${howItEnded(process.env)}); ` +
+      `pg-cleanup restored the standby and forgot ${forgotten} snapshot(s)`,
+    end: now,
+  };
+  // In ExecStopPost= (SERVICE_RESULT set) the invocation is the ended run's; by hand or in a later run it is not.
+  const invocation = process.env.SERVICE_RESULT ? process.env.INVOCATION_ID : undefined;
   try {
     writeStatus(context.paths, {
       profile: profile.name,
       job: 'pg-backup',
-      result: 'failure',
-      exitCode: ExitCode.CommandFailed,
-      message:
-        `the run that started ${marker.start} was ended from outside (${howItEnded(process.env)}); ` +
-        `pg-cleanup restored the standby and forgot ${forgotten} snapshot(s)`,
+      ...ended,
+      ...failureFields(ended, previous, invocation),
       start: marker.start,
-      end: now,
       durationSeconds: (Date.parse(now) - Date.parse(marker.start)) / 1000,
       lastSuccess: previous?.lastSuccess ?? null,
       lastSnapshot: previous?.lastSnapshot ?? null,
