@@ -249,18 +249,18 @@ function endChecks(
   );
   // Read again once the running jobs have ended: a profile late at the reading with a run going (queued for the
   // repository lock behind the other profiles of its repository) recovered if that run succeeded.
-  let after: StatusReport = { jobs: [] };
+  let after: StatusReport | undefined;
   try {
     after = readStatus(container);
   } catch {
-    // Then no late profile counts as recovered.
+    // Then no late profile counts as recovered, and the end truth sample reads (and reports) it again.
   }
   const waited: string[] = [];
   const unrecovered = profiles
     .map((profile) => {
       const job = profile.kind === 'files' ? 'backup' : 'pg-backup';
-      const find = (read: StatusReport) =>
-        read.jobs.find((entry) => entry.profile === profile.name && entry.job === job);
+      const find = (read: StatusReport | undefined) =>
+        read?.jobs.find((entry) => entry.profile === profile.name && entry.job === job);
       const report = find(status);
       const lastRun = report?.lastRun ? Date.parse(report.lastRun) : 0;
       if (report && report.healthy && report.result === 'success' && lastRun > lastFaultEnd) return undefined;
@@ -290,7 +290,7 @@ function endChecks(
     (unrecovered.join('; ') || 'all') +
       (waited.length > 0 ? `; late at the reading with a run going, which then succeeded: ${waited.join(', ')}` : ''),
   );
-  truth.sample(container, 'the end', true);
+  truth.sample(container, 'the end', true, after);
   check(
     'status and the metrics give each run the same exit code (every 30 s of the soak, and at its end)',
     truth.disagreements.length === 0 && truth.compared > 0,
