@@ -248,7 +248,8 @@ function endChecks(
       (withoutResult.length > 0 ? `; ${withoutResult.length} without a result: ${withoutResult.join(' / ')}` : ''),
   );
   // Read again once the running jobs have ended: a profile late at the reading with a run going (queued for the
-  // repository lock behind the other profiles of its repository) recovered if that run succeeded.
+  // repository lock behind the other profiles of its repository) recovered if that run succeeded, ending after the
+  // last fault. Its previous run may have ended before the last fault: what counts is the success after it.
   let after: StatusReport | undefined;
   try {
     after = readStatus(container);
@@ -266,12 +267,10 @@ function endChecks(
       if (report && report.healthy && report.result === 'success' && lastRun > lastFaultEnd) return undefined;
       const then = find(after);
       if (
-        report?.result === 'success' &&
-        lastRun > lastFaultEnd &&
-        report.problem?.includes('a run has been going') &&
+        report?.problem?.includes('a run has been going') &&
         then?.result === 'success' &&
         then.lastRun &&
-        Date.parse(then.lastRun) > lastRun
+        Date.parse(then.lastRun) > Math.max(lastRun, lastFaultEnd)
       ) {
         waited.push(`${profile.name} (${report.problem.split('; ').at(-1)})`);
         return undefined;
