@@ -179,6 +179,8 @@ test(
   },
 );
 
+// Six rounds of three CLI runs, each install checking its schedules (systemd-analyze) and probing its repository
+// (restic): over a minute on a loaded machine.
 test('F10: install b racing uninstall a --purge never leaves b enabled without its template units', async () => {
   for (let round = 0; round < 6; round++) {
     const root = tempRoot();
@@ -208,7 +210,7 @@ test('F10: install b racing uninstall a --purge never leaves b enabled without i
     ])
       expect(fs.existsSync(path.join(units, template))).toBe(true);
   }
-});
+}, 240_000);
 
 describe("N8: the sandbox's writable folders inside another account's folder", () => {
   test('validate and install warn that the folder could be swapped for a link (exit 0)', () => {
