@@ -332,24 +332,20 @@ function endChecks(
       }
     return [...seen.values()];
   };
-  const medianRss = (processes: Array<{ count: number; rss: number }>) => {
-    const sorted = processes
-      .filter((process) => process.count >= 2)
-      .map((process) => process.rss)
-      .sort((left, right) => left - right);
+  const median = (values: number[]) => {
+    const sorted = values.sort((left, right) => left - right);
     return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
   };
-  const medianFds = (processes: Array<{ fds: number }>) => {
-    const sorted = processes.map((process) => process.fds).sort((left, right) => left - right);
-    return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
-  };
+  const medianRss = (processes: Array<{ count: number; rss: number }>) =>
+    median(processes.filter((process) => process.count >= 2).map((process) => process.rss));
+  const medianFds = (processes: Array<{ fds: number }>) => median(processes.map((process) => process.fds));
   const mostFds = (processes: Array<{ fds: number }>) => Math.max(0, ...processes.map((process) => process.fds));
   const grown: string[] = [];
   const seen: string[] = [];
   for (const job of [...new Set(samples.map((sample) => sample.job))]) {
     const [first, before, last] = [byProcess(job, 0, 0.25), byProcess(job, 0, 0.75), byProcess(job, 0.75, 1)];
     const [rssFirst, rssLast] = [medianRss(first), medianRss(last)];
-    const [fdsBefore, fdsLast, fdsMost] = [mostFds(before), medianFds(last), mostFds(byProcess(job, 0, 1))];
+    const [fdsBefore, fdsLast, fdsMost] = [mostFds(before), medianFds(last), Math.max(mostFds(before), mostFds(last))];
     const fdsCeiling = 4 * medianFds(before);
     if (rssFirst === 0 || rssLast === 0) continue;
     seen.push(
