@@ -259,16 +259,31 @@ describe.each(RESTIC_MATRIX)('with restic %s', (_label, release) => {
     async () => {
       const setup = setupFor(tempRoot());
       setup.createRepository();
+      const context = testContext(setup.root);
+      const lockFile = repositoryLockFile(context.paths, await loadProfile(setup.name, context.paths));
+      fs.mkdirSync(path.dirname(lockFile), { recursive: true, mode: 0o700 });
+      // Held until both jobs wait for it, so that they meet on a loaded machine too (one could otherwise end before
+      // the other starts); --close: the lock goes with flock itself, not with its sleep.
+      const holder = spawn('flock', ['--exclusive', '--close', lockFile, 'sleep', '120']);
+      const held = () => spawnSync('flock', ['--exclusive', '--nonblock', lockFile, 'true']).status !== 0;
+      for (let tries = 0; tries < 100 && !held(); tries++) await new Promise((resolve) => setTimeout(resolve, 50));
+      let waiting = 0;
       const start = (job: string) =>
         new Promise<{ code: number | null; stderr: string }>((resolve) => {
           const child = spawn(process.execPath, ['dist/cli.js', 'run', job, setup.name, '--root', setup.root], {
             env: { ...process.env, ...setup.env },
           });
           let stderr = '';
-          child.stderr.on('data', (chunk) => (stderr += chunk));
+          child.stderr.on('data', (chunk) => {
+            const before = stderr.includes('waiting up to');
+            stderr += chunk;
+            if (!before && stderr.includes('waiting up to') && ++waiting === 2) holder.kill();
+          });
           child.on('exit', (code) => resolve({ code, stderr }));
         });
-      const [backup, maintenance] = await Promise.all([start('backup'), start('maintenance')]);
+      const [backup, maintenance] = await Promise.all([start('backup'), start('maintenance')]).finally(() =>
+        holder.kill(),
+      );
       expect([backup.code, maintenance.code]).toEqual([0, 0]);
       expect(backup.stderr + maintenance.stderr).toContain('waiting up to 1h for the repository lock');
       expect(status(setup.root, setup.name, 'maintenance')).toMatchObject({ result: 'success' });
